@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <glib.h>
+
+/* Exit codes of the vmtier CLI (documented in README.md and --help). */
+enum {
+	VMT_EXIT_OK = 0,
+	VMT_EXIT_FAILURE = 1,	/* the operation failed */
+	VMT_EXIT_FINDINGS = 2,	/* a check found errors */
+	VMT_EXIT_USAGE = 64,	/* bad command line */
+};
+
+/* One entry of the command table: `vmtier NAME ARGS...`.  argv[0] is the
+ * command name; the function reports its own errors and returns an exit
+ * code from the enum above. */
+typedef struct {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *summary;
+} VmtCommand;
+
+int vmt_cmd_version(int argc, char **argv);
+
+/* Parse a command's options; on error print "vmtier CMD: MSG" and return
+ * FALSE.  Owns nothing of the caller's. */
+gboolean vmt_cli_parse(GOptionContext *ctx, const char *cmd, int *argc,
+		       char ***argv);

@@ -1,0 +1,76 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* vmtier: the command-line front end.  A command table in the style of
+ * daxctl: `vmtier [--version|--help] COMMAND [ARGS]`. */
+#include "config.h"
+#include "cli.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static int cmd_help(int argc, char **argv);
+
+static const VmtCommand commands[] = {
+	{ "version", vmt_cmd_version, "Print vmtier's version" },
+	{ "help", cmd_help, "Show this help, or a command's help" },
+};
+
+static const VmtCommand *find_command(const char *name)
+{
+	for (gsize i = 0; i < G_N_ELEMENTS(commands); i++)
+		if (strcmp(commands[i].name, name) == 0)
+			return &commands[i];
+	return NULL;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: vmtier [--version] [--help] COMMAND [ARGS]\n\n"
+		   "Memory tiering for QEMU/KVM guests: DRAM for hot pages, "
+		   "slow memory for the rest.\n\nCommands:\n");
+	for (gsize i = 0; i < G_N_ELEMENTS(commands); i++)
+		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+	fprintf(f, "\nSee 'vmtier COMMAND --help' for a command's options.\n"
+		   "Exit status: 0 ok, 1 failure, 2 a check found errors, "
+		   "64 bad command line.\n");
+}
+
+static int cmd_help(int argc, char **argv)
+{
+	if (argc > 1) {
+		const VmtCommand *c = find_command(argv[1]);
+		char *args[] = { (char *)argv[1], (char *)"--help", NULL };
+
+		if (!c) {
+			fprintf(stderr, "vmtier help: unknown command '%s'\n", argv[1]);
+			return VMT_EXIT_USAGE;
+		}
+		return c->fn(2, args);
+	}
+	usage(stdout);
+	return VMT_EXIT_OK;
+}
+
+int main(int argc, char **argv)
+{
+	const VmtCommand *c;
+
+	if (argc < 2) {
+		usage(stderr);
+		return VMT_EXIT_USAGE;
+	}
+	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-v") == 0) {
+		puts(VMT_VERSION);
+		return VMT_EXIT_OK;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+		usage(stdout);
+		return VMT_EXIT_OK;
+	}
+	c = find_command(argv[1]);
+	if (!c) {
+		fprintf(stderr, "vmtier: unknown command '%s' (see 'vmtier --help')\n",
+			argv[1]);
+		return VMT_EXIT_USAGE;
+	}
+	return c->fn(argc - 1, argv + 1);
+}

@@ -1,0 +1,450 @@
+/* vmtier-guest: a freestanding multiboot program with a known hot set.
+ *
+ * It fills a guest-physical region with a verifiable pattern, then touches
+ * a hot range of it (uniform, zipf-like or shifting) and checks every word
+ * it reads.  Guest-physical ranges map linearly onto QEMU's memory backends,
+ * so the hot set's host virtual addresses are known exactly: this is the
+ * ground truth tiering tests measure against.
+ *
+ * Parameters (-append "key=value ..."; sizes take K/M/G, binary):
+ *   mem=SIZE base=ADDR hot=SIZE hot_off=ADDR pattern=uniform|zipf|shift
+ *   shift=SECONDS write=PERCENT time=SECONDS(0: forever) seed=N
+ * Output: one line per second on the debug console (port 0xe9).
+ * Exit (isa-debug-exit at 0xf4; QEMU exits with 2*v+1):
+ *   QEMU status 1: memory intact, 3: corruption found, 5: bad parameters.
+ */
+#include <stdint.h>
+#include <stddef.h>
+
+#define PAGE 4096u
+#define WORDS (PAGE / 4u)
+#define MAX_ADDR 0xC0000000u		/* 32-bit flat mode, below the PCI hole */
+#define MAX_PAGES (MAX_ADDR / PAGE)
+
+enum { EXIT_INTACT = 0, EXIT_CORRUPT = 1, EXIT_USAGE = 2 };
+enum pattern { PAT_UNIFORM, PAT_ZIPF, PAT_SHIFT };
+
+struct mb_info {
+	uint32_t flags, mem_lower, mem_upper, boot_device, cmdline;
+	uint32_t mods_count, mods_addr, syms[4], mmap_length, mmap_addr;
+};
+struct mb_mmap {
+	uint32_t size;
+	uint64_t addr, len;
+	uint32_t type;
+} __attribute__((packed));
+
+extern char _end[];
+static uint32_t gen[MAX_PAGES];		/* writes done per page (word 0) */
+
+static inline void outb(uint16_t port, uint8_t v)
+{
+	__asm__ volatile("outb %0, %1" : : "a"(v), "Nd"(port));
+}
+
+static inline uint8_t inb(uint16_t port)
+{
+	uint8_t v;
+	__asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"(port));
+	return v;
+}
+
+static void puts_(const char *s)
+{
+	while (*s)
+		outb(0xe9, (uint8_t)*s++);
+}
+
+static void putu(uint64_t v)
+{
+	char buf[24];
+	int i = 0;
+
+	do {
+		buf[i++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	while (i)
+		outb(0xe9, (uint8_t)buf[--i]);
+}
+
+static void putx(uint32_t v)
+{
+	puts_("0x");
+	for (int s = 28; s >= 0; s -= 4)
+		outb(0xe9, (uint8_t)"0123456789abcdef"[(v >> s) & 15]);
+}
+
+static void __attribute__((noreturn)) finish(uint8_t code)
+{
+	outb(0xf4, code);		/* isa-debug-exit */
+	for (;;)
+		__asm__ volatile("cli; hlt");
+}
+
+static void __attribute__((noreturn)) usage_error(const char *what, const char *val)
+{
+	puts_("vmtier-guest: error: ");
+	puts_(what);
+	if (val) {
+		puts_(" '");
+		while (*val && *val != ' ')
+			outb(0xe9, (uint8_t)*val++);
+		puts_("'");
+	}
+	puts_("\n");
+	finish(EXIT_USAGE);
+}
+
+/* Pattern word at a physical address: a mixing hash of the address. */
+static inline uint32_t pat(uint32_t a)
+{
+	a ^= a >> 16;
+	a *= 0x85ebca6bu;
+	a ^= a >> 13;
+	a *= 0xc2b2ae35u;
+	a ^= a >> 16;
+	return a;
+}
+
+static uint32_t rng_state = 2463534242u;
+static inline uint32_t rnd(void)
+{
+	uint32_t x = rng_state;
+
+	x ^= x << 13;
+	x ^= x >> 17;
+	x ^= x << 5;
+	return rng_state = x;
+}
+
+/* ---- parameters ---- */
+struct params {
+	uint32_t mem, base, hot, hot_off, shift, write_pct, time, seed;
+	enum pattern pattern;
+};
+
+static int keyeq(const char *s, const char *key, const char **val)
+{
+	while (*key && *s == *key)
+		s++, key++;
+	if (*key || *s != '=')
+		return 0;
+	*val = s + 1;
+	return 1;
+}
+
+static int streq_tok(const char *s, const char *w)
+{
+	while (*w && *s == *w)
+		s++, w++;
+	return !*w && (!*s || *s == ' ');
+}
+
+static void __attribute__((noreturn)) range_error(const char *what, uint32_t lo, uint64_t hi)
+{
+	puts_("vmtier-guest: error: ");
+	puts_(what);
+	puts_(" ");
+	putx(lo);
+	puts_("-");
+	putx((uint32_t)hi);
+	puts_("\n");
+	finish(EXIT_USAGE);
+}
+
+static uint32_t parse_size(const char *key, const char *s)
+{
+	uint64_t v = 0;
+	const char *p = s;
+	int base = 10, digits = 0;
+
+	if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X'))
+		base = 16, p += 2;
+	for (;; p++, digits++) {
+		int d;
+		if (*p >= '0' && *p <= '9')
+			d = *p - '0';
+		else if (base == 16 && *p >= 'a' && *p <= 'f')
+			d = *p - 'a' + 10;
+		else if (base == 16 && *p >= 'A' && *p <= 'F')
+			d = *p - 'A' + 10;
+		else
+			break;
+		v = v * (uint64_t)base + (uint64_t)d;
+		if (v > 0xffffffffull)
+			usage_error(key, s);
+	}
+	if (!digits)
+		usage_error(key, s);
+	switch (*p) {
+	case 'K': case 'k': v <<= 10; p++; break;
+	case 'M': case 'm': v <<= 20; p++; break;
+	case 'G': case 'g': v <<= 30; p++; break;
+	default: break;
+	}
+	if ((*p && *p != ' ') || v > 0xffffffffull)
+		usage_error(key, s);
+	return (uint32_t)v;
+}
+
+static void parse_params(const char *cmd, struct params *p)
+{
+	const char *v;
+
+	while (cmd && *cmd) {
+		while (*cmd == ' ')
+			cmd++;
+		if (!*cmd)
+			break;
+		if (keyeq(cmd, "mem", &v))
+			p->mem = parse_size("mem", v);
+		else if (keyeq(cmd, "base", &v))
+			p->base = parse_size("base", v);
+		else if (keyeq(cmd, "hot", &v))
+			p->hot = parse_size("hot", v);
+		else if (keyeq(cmd, "hot_off", &v))
+			p->hot_off = parse_size("hot_off", v);
+		else if (keyeq(cmd, "shift", &v))
+			p->shift = parse_size("shift", v);
+		else if (keyeq(cmd, "write", &v))
+			p->write_pct = parse_size("write", v);
+		else if (keyeq(cmd, "time", &v))
+			p->time = parse_size("time", v);
+		else if (keyeq(cmd, "seed", &v))
+			p->seed = parse_size("seed", v);
+		else if (keyeq(cmd, "pattern", &v)) {
+			if (streq_tok(v, "uniform"))
+				p->pattern = PAT_UNIFORM;
+			else if (streq_tok(v, "zipf"))
+				p->pattern = PAT_ZIPF;
+			else if (streq_tok(v, "shift"))
+				p->pattern = PAT_SHIFT;
+			else
+				usage_error("unknown pattern", v);
+		} else {
+			/* QEMU passes the kernel's file name first: skip words
+			 * without '=' only if they look like a path. */
+			const char *s = cmd;
+			int has_eq = 0;
+			while (*s && *s != ' ')
+				has_eq |= *s++ == '=';
+			if (has_eq)
+				usage_error("unknown parameter", cmd);
+		}
+		while (*cmd && *cmd != ' ')
+			cmd++;
+	}
+}
+
+/* The working region must be plain RAM in the firmware's map, above us. */
+static void check_region(const struct mb_info *mbi, const struct params *p)
+{
+	uint64_t lo = p->base, hi = (uint64_t)p->base + p->mem;
+
+	if (p->mem == 0 || p->mem % PAGE || p->base % PAGE)
+		range_error("region must be non-empty and 4K-aligned:", p->base, hi);
+	if (hi > MAX_ADDR)
+		range_error("region ends above 3G (32-bit guest):", p->base, hi);
+	if (lo < (uint32_t)(uintptr_t)_end)
+		range_error("region overlaps the guest program; raise base:", p->base, hi);
+	if (p->hot == 0 || p->hot % PAGE || p->hot_off % PAGE)
+		range_error("hot range must be non-empty and 4K-aligned:", p->hot_off, (uint64_t)p->hot_off + p->hot);
+	if (p->hot_off < lo || (uint64_t)p->hot_off + p->hot > hi)
+		range_error("hot range lies outside the region:", p->hot_off, (uint64_t)p->hot_off + p->hot);
+	if (p->pattern == PAT_SHIFT && p->shift == 0)
+		usage_error("shift must be > 0", NULL);
+	if (p->write_pct > 100)
+		usage_error("write must be 0..100", NULL);
+	if (!(mbi->flags & (1u << 6)))
+		usage_error("no memory map from the boot loader", NULL);
+	for (uint32_t off = 0; off < mbi->mmap_length;) {
+		const struct mb_mmap *e = (const void *)(uintptr_t)(mbi->mmap_addr + off);
+		if (e->type == 1 && e->addr <= lo && e->addr + e->len >= hi)
+			return;
+		off += e->size + 4;
+	}
+	range_error("region is not inside one RAM range of the memory map:", p->base, hi);
+}
+
+/* ---- time from the CMOS clock (no calibration needed) ---- */
+static uint8_t rtc_last;
+static int rtc_tick(void)
+{
+	uint8_t s;
+
+	outb(0x70, 0x0a);
+	if (inb(0x71) & 0x80)		/* update in progress */
+		return 0;
+	outb(0x70, 0x00);
+	s = inb(0x71);
+	if (s == rtc_last)
+		return 0;
+	rtc_last = s;
+	return 1;
+}
+
+/* ---- memory ---- */
+static uint32_t errors, first_error_addr;
+
+static inline void note_error(uint32_t a)
+{
+	if (!errors++)
+		first_error_addr = a;
+}
+
+static void fill(const struct params *p)
+{
+	for (uint32_t a = p->base; a - p->base < p->mem; a += 4)
+		*(volatile uint32_t *)(uintptr_t)a = pat(a);
+}
+
+static uint32_t verify_all(const struct params *p)
+{
+	uint32_t bad = 0;
+
+	for (uint32_t a = p->base; a - p->base < p->mem; a += 4) {
+		uint32_t want = pat(a);
+		if ((a & (PAGE - 1)) == 0)
+			want += gen[(a - p->base) / PAGE];
+		if (*(volatile uint32_t *)(uintptr_t)a != want) {
+			if (!bad++ && !errors)
+				first_error_addr = a;
+		}
+	}
+	return bad;
+}
+
+/* One access: read a random word of the page and check it; a write also
+ * bumps the page's word 0, whose expected value the shadow counter holds,
+ * so a lost or misplaced write is detected, not only a corrupted word. */
+static inline void touch(uint32_t page_addr, int write, uint32_t base)
+{
+	uint32_t a = page_addr + 4 * (1 + rnd() % (WORDS - 1));
+
+	if (*(volatile uint32_t *)(uintptr_t)a != pat(a))
+		note_error(a);
+	if (write) {
+		uint32_t i = (page_addr - base) / PAGE;
+		volatile uint32_t *w0 = (volatile uint32_t *)(uintptr_t)page_addr;
+		if (*w0 != pat(page_addr) + gen[i])
+			note_error(page_addr);
+		gen[i]++;
+		*w0 = pat(page_addr) + gen[i];
+	}
+}
+
+static void report_hot(uint32_t hot_start, uint32_t hot)
+{
+	puts_(" hot=");
+	putx(hot_start);
+	puts_("-");
+	putx(hot_start + hot);
+}
+
+void guest_main(uint32_t magic, const struct mb_info *mbi)
+{
+	struct params p = {
+		.mem = 64u << 20, .base = 16u << 20, .hot = 0, .hot_off = 0,
+		.shift = 10, .write_pct = 20, .time = 30, .seed = 1,
+		.pattern = PAT_UNIFORM,
+	};
+	static const char *const pattern_names[] = { "uniform", "zipf", "shift" };
+	uint64_t accesses = 0;
+	uint32_t hot_start, hot_pages, seconds = 0, since_shift = 0;
+	int hot_given = 0, off_given = 0;
+
+	if (magic != 0x2BADB002)
+		usage_error("not started by a multiboot loader", NULL);
+	if (mbi->flags & (1u << 2)) {
+		const char *c = (const char *)(uintptr_t)mbi->cmdline;
+		hot_given = off_given = 0;
+		parse_params(c, &p);
+		/* defaults that depend on other parameters */
+		for (const char *s = c; *s; s++) {
+			const char *v;
+			if (keyeq(s, "hot", &v))
+				hot_given = 1;
+			if (keyeq(s, "hot_off", &v))
+				off_given = 1;
+		}
+	}
+	if (!hot_given)
+		p.hot = (p.mem / 4) & ~(PAGE - 1);
+	if (!off_given)
+		p.hot_off = p.base;
+	check_region(mbi, &p);
+	rng_state = p.seed ? p.seed * 2654435761u : 2463534242u;
+	if (!rng_state)
+		rng_state = 1;
+
+	puts_("vmtier-guest: start base=");
+	putx(p.base);
+	puts_(" mem=");
+	putu(p.mem);
+	report_hot(p.hot_off, p.hot);
+	puts_(" pattern=");
+	puts_(pattern_names[p.pattern]);
+	puts_(" write=");
+	putu(p.write_pct);
+	puts_("% time=");
+	putu(p.time);
+	puts_("s\n");
+
+	fill(&p);
+	puts_("vmtier-guest: filled pages=");
+	putu(p.mem / PAGE);
+	puts_("\n");
+
+	hot_start = p.hot_off;
+	hot_pages = p.hot / PAGE;
+	rtc_tick();
+	for (;;) {
+		for (int n = 0; n < 1024; n++) {
+			uint32_t idx, r = rnd();
+			if (p.pattern == PAT_ZIPF) {
+				/* u^3 skew: half the accesses hit the first 1/8 */
+				uint32_t t = (uint32_t)(((uint64_t)r * r) >> 32);
+				t = (uint32_t)(((uint64_t)t * r) >> 32);
+				idx = (uint32_t)(((uint64_t)t * hot_pages) >> 32);
+			} else {
+				idx = (uint32_t)(((uint64_t)r * hot_pages) >> 32);
+			}
+			touch(hot_start + idx * PAGE, rnd() % 100 < p.write_pct, p.base);
+		}
+		accesses += 1024;
+		if (!rtc_tick())
+			continue;
+		seconds++;
+		if (p.pattern == PAT_SHIFT && ++since_shift >= p.shift) {
+			since_shift = 0;
+			hot_start += p.hot;
+			if ((uint64_t)hot_start + p.hot > (uint64_t)p.base + p.mem)
+				hot_start = p.base;
+		}
+		puts_("t=");
+		putu(seconds);
+		puts_(" accesses=");
+		putu(accesses);
+		report_hot(hot_start, p.hot);
+		puts_(" errors=");
+		putu(errors);
+		puts_("\n");
+		if (p.time && seconds >= p.time)
+			break;
+	}
+
+	uint32_t bad = verify_all(&p);
+	puts_("vmtier-guest: done accesses=");
+	putu(accesses);
+	puts_(" errors=");
+	putu(errors);
+	puts_(" verify_errors=");
+	putu(bad);
+	if (errors || bad) {
+		puts_(" first_bad=");
+		putx(first_error_addr);
+	}
+	puts_(errors || bad ? " result=corrupt\n" : " result=intact\n");
+	finish(errors || bad ? EXIT_CORRUPT : EXIT_INTACT);
+}

@@ -1,0 +1,68 @@
+#!/bin/bash
+# test-guest.sh ELF: tests/guest under TCG on this machine: access patterns,
+# the once-a-second report, the exit status, bad parameters, and detection of
+# memory corrupted from outside the guest.
+set -u
+here=$(dirname "$0")
+. "$here/../tap.sh"
+elf=$1
+dir=$(mktemp -d); trap 'rm -rf "$dir"' EXIT
+
+run() {	# run LOG MEM_MB APPEND... -> QEMU's exit status
+	local log=$1 mb=$2; shift 2
+	timeout 120 qemu-system-x86_64 -accel tcg -nodefaults -display none -no-reboot \
+		-m "${mb}M" -kernel "$elf" -append "$*" -debugcon "file:$log" \
+		-device isa-debug-exit,iobase=0xf4,iosize=4 </dev/null
+}
+
+run "$dir/u" 64 mem=32M hot=8M hot_off=24M time=2; rc=$?
+tap_diag "$(cat "$dir/u")"
+tap_check "uniform: exits 'intact' (QEMU status 1)" test $rc -eq 1
+tap_check "uniform: one report line per second with the hot range asked for" \
+	test "$(grep -c '^t=[12] accesses=[1-9][0-9]* hot=0x01800000-0x02000000 errors=0$' "$dir/u")" -eq 2
+tap_check "uniform: final line says intact" grep -q 'result=intact$' "$dir/u"
+
+run "$dir/z" 64 mem=32M hot=8M pattern=zipf write=0 time=1; rc=$?
+tap_check "zipf: runs and exits intact" test $rc -eq 1
+tap_check "zipf: default hot_off is the region's base" grep -q '^t=1 .*hot=0x01000000-0x01800000' "$dir/z"
+
+run "$dir/s" 64 mem=32M hot=8M pattern=shift shift=1 time=5 write=50; rc=$?
+tap_diag "$(grep '^t=' "$dir/s")"
+tap_check "shift: exits intact" test $rc -eq 1
+ranges=$(grep -o 'hot=[^ ]*' "$dir/s" | sort -u | wc -l)
+tap_check "shift: the hot range moves every second and wraps (4 distinct ranges)" test "$ranges" -eq 4
+tap_check "shift: after the region's end it wraps to the base" \
+	grep -q '^t=4 .*hot=0x01000000-0x01800000' "$dir/s"
+
+# each bad value: status 5, one error line, and the line names the value
+while read -r bad want; do
+	run "$dir/b" 64 "$bad"; rc=$?
+	tap_diag "$bad: $(cat "$dir/b")"
+	tap_check "bad parameter '$bad': exit status 5 and one error line naming '$want'" \
+		test $rc -eq 5 -a "$(grep -c '^vmtier-guest: error: ' "$dir/b")" -eq 1 -a \
+		"$(grep -cF -- "$want" "$dir/b")" -eq 1
+done <<'LIST'
+mem=12Q 12Q
+pattern=sideways sideways
+hot=64M 0x01000000-0x05000000
+base=0x1001 0x00001001
+colour=red colour=red
+mem=2G 0x01000000-0x81000000
+LIST
+
+# Corrupt guest RAM from outside through a shared file backend: the guest
+# must notice, name the address, and exit 'corrupt'.
+mem=$dir/ram; truncate -s 64M "$mem"
+timeout 120 qemu-system-x86_64 -accel tcg -nodefaults -display none -no-reboot -m 64M \
+	-object memory-backend-file,id=m,size=64M,mem-path="$mem",share=on \
+	-machine memory-backend=m -kernel "$elf" \
+	-append "mem=32M base=16M hot=4M hot_off=16M time=3" \
+	-debugcon "file:$dir/c" -device isa-debug-exit,iobase=0xf4,iosize=4 </dev/null &
+pid=$!
+for i in $(seq 100); do grep -q '^t=1 ' "$dir/c" 2>/dev/null && break; sleep 0.1; done
+printf 'XXXXXXXX' | dd of="$mem" bs=1 seek=$((17 * 1024 * 1024 + 64)) conv=notrunc status=none
+wait $pid; rc=$?
+tap_diag "$(tail -2 "$dir/c")"
+tap_check "corruption: exits 'corrupt' (QEMU status 3)" test $rc -eq 3
+tap_check "corruption: reports the first bad address" grep -q 'first_bad=0x01100040 result=corrupt' "$dir/c"
+tap_done

@@ -1,0 +1,9 @@
+# Minimal TAP helpers for shell tests: ok/not ok lines, diagnostics, plan.
+tap_n=0 tap_failed=0
+tap_ok() { tap_n=$((tap_n + 1)); echo "ok $tap_n - $*"; }
+tap_fail() { tap_n=$((tap_n + 1)); tap_failed=$((tap_failed + 1)); echo "not ok $tap_n - $*"; }
+# tap_check DESC CMD...: ok when CMD succeeds
+tap_check() { local d=$1; shift; if "$@"; then tap_ok "$d"; else tap_fail "$d"; fi; }
+tap_diag() { sed 's/^/# /' <<<"$*"; }
+tap_bail() { echo "Bail out! $*"; exit 1; }
+tap_done() { echo "1..$tap_n"; [ "$tap_failed" -eq 0 ]; }

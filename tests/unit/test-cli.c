@@ -1,0 +1,176 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* The vmtier and vmtierd binaries as a user runs them: version, help, bad
+ * commands, JSON output, and the daemon's start/stop on signals. */
+#include "config.h"
+
+#include <glib.h>
+#include <json-c/json.h>
+#include <signal.h>
+#include <sys/wait.h>
+
+static const char *vmtier_bin, *vmtierd_bin;
+
+static int run(const char *const *argv, char **out, char **err)
+{
+	g_autoptr(GError) error = NULL;
+	int status = -1;
+
+	g_assert_true(g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_DEFAULT, NULL,
+				   NULL, out, err, &status, &error));
+	g_assert_no_error(error);
+	g_assert_true(WIFEXITED(status));
+	return WEXITSTATUS(status);
+}
+
+static void test_version(void)
+{
+	g_autofree char *out = NULL, *err = NULL;
+	const char *argv[] = { vmtier_bin, "--version", NULL };
+
+	g_assert_cmpint(run(argv, &out, &err), ==, 0);
+	g_assert_cmpstr(out, ==, VMT_VERSION "\n");
+}
+
+static void test_version_json(void)
+{
+	g_autofree char *out = NULL, *err = NULL;
+	const char *argv[] = { vmtier_bin, "version", "--json", NULL };
+	json_object *o, *v;
+
+	g_assert_cmpint(run(argv, &out, &err), ==, 0);
+	o = json_tokener_parse(out);
+	g_assert_nonnull(o);
+	g_assert_true(json_object_object_get_ex(o, "version", &v));
+	g_assert_cmpstr(json_object_get_string(v), ==, VMT_VERSION);
+	json_object_put(o);
+}
+
+static void test_help(void)
+{
+	g_autofree char *out = NULL, *err = NULL;
+	const char *argv[] = { vmtier_bin, "--help", NULL };
+
+	g_assert_cmpint(run(argv, &out, &err), ==, 0);
+	g_assert_true(g_str_has_prefix(out, "usage: vmtier "));
+	g_assert_nonnull(strstr(out, "\n  version "));
+	g_assert_nonnull(strstr(out, "Exit status:"));
+}
+
+static void test_unknown_command(void)
+{
+	g_autofree char *out = NULL, *err = NULL;
+	const char *argv[] = { vmtier_bin, "frobnicate", NULL };
+
+	g_assert_cmpint(run(argv, &out, &err), ==, 64);
+	g_assert_cmpstr(out, ==, "");
+	g_assert_cmpstr(err, ==, "vmtier: unknown command 'frobnicate' (see 'vmtier --help')\n");
+}
+
+static void test_bad_option(void)
+{
+	g_autofree char *out = NULL, *err = NULL;
+	const char *argv[] = { vmtier_bin, "version", "--colour", NULL };
+
+	g_assert_cmpint(run(argv, &out, &err), ==, 64);
+	g_assert_nonnull(strstr(err, "--colour"));
+	g_assert_null(strchr(strchr(err, '\n') + 1, '\n'));	/* one line */
+}
+
+static void test_no_command(void)
+{
+	g_autofree char *out = NULL, *err = NULL;
+	const char *argv[] = { vmtier_bin, NULL };
+
+	g_assert_cmpint(run(argv, &out, &err), ==, 64);
+	g_assert_true(g_str_has_prefix(err, "usage: vmtier "));
+}
+
+static gboolean on_timeout(gpointer data)
+{
+	g_error("timed out waiting for vmtierd");
+	return G_SOURCE_REMOVE;
+}
+
+/* Read the daemon's stderr until a line containing `want`; append to log. */
+static void wait_for_line(GIOChannel *ch, const char *want, GString *log)
+{
+	guint t = g_timeout_add_seconds(10, on_timeout, NULL);
+
+	for (;;) {
+		g_autofree char *line = NULL;
+		GIOStatus s = g_io_channel_read_line(ch, &line, NULL, NULL, NULL);
+
+		g_assert_cmpint(s, !=, G_IO_STATUS_ERROR);
+		if (s == G_IO_STATUS_EOF)
+			g_error("vmtierd closed stderr before '%s'; log:\n%s", want, log->str);
+		if (line)
+			g_string_append(log, line);
+		if (line && strstr(line, want))
+			break;
+	}
+	g_source_remove(t);
+}
+
+static void test_daemon_sigterm(void)
+{
+	const char *argv[] = { vmtierd_bin, NULL };
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GString) log = g_string_new(NULL);
+	GIOChannel *ch;
+	GPid pid;
+	int errfd, status;
+
+	g_assert_true(g_spawn_async_with_pipes(NULL, (char **)argv, NULL,
+		G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL, &pid, NULL, NULL, &errfd, &error));
+	g_assert_no_error(error);
+	ch = g_io_channel_unix_new(errfd);
+	g_io_channel_set_close_on_unref(ch, TRUE);
+	wait_for_line(ch, "started", log);
+	kill(pid, SIGHUP);		/* must not stop it */
+	wait_for_line(ch, "SIGHUP", log);
+	kill(pid, SIGTERM);
+	wait_for_line(ch, "vmtierd stopped", log);
+	g_assert_cmpint(waitpid(pid, &status, 0), ==, pid);
+	g_assert_true(WIFEXITED(status));
+	g_assert_cmpint(WEXITSTATUS(status), ==, 0);
+	g_io_channel_unref(ch);
+	g_spawn_close_pid(pid);
+}
+
+static void test_daemon_oneshot(void)
+{
+	g_autofree char *out = NULL, *err = NULL;
+	const char *argv[] = { vmtierd_bin, "--oneshot", NULL };
+
+	g_assert_cmpint(run(argv, &out, &err), ==, 0);
+	g_assert_nonnull(strstr(err, "started"));
+	g_assert_nonnull(strstr(err, "vmtierd stopped"));
+}
+
+static void test_daemon_bad_option(void)
+{
+	g_autofree char *out = NULL, *err = NULL;
+	const char *argv[] = { vmtierd_bin, "--bogus", NULL };
+
+	g_assert_cmpint(run(argv, &out, &err), ==, 64);
+	g_assert_nonnull(strstr(err, "--bogus"));
+}
+
+int main(int argc, char **argv)
+{
+	g_test_init(&argc, &argv, NULL);
+	vmtier_bin = g_getenv("VMTIER");
+	vmtierd_bin = g_getenv("VMTIERD");
+	g_assert_nonnull(vmtier_bin);
+	g_assert_nonnull(vmtierd_bin);
+	g_test_add_func("/cli/version", test_version);
+	g_test_add_func("/cli/version-json", test_version_json);
+	g_test_add_func("/cli/help", test_help);
+	g_test_add_func("/cli/unknown-command", test_unknown_command);
+	g_test_add_func("/cli/bad-option", test_bad_option);
+	g_test_add_func("/cli/no-command", test_no_command);
+	g_test_add_func("/daemon/sigterm", test_daemon_sigterm);
+	g_test_add_func("/daemon/oneshot", test_daemon_oneshot);
+	g_test_add_func("/daemon/bad-option", test_daemon_bad_option);
+	return g_test_run();
+}
