@@ -10,6 +10,7 @@
 static int cmd_help(int argc, char **argv);
 
 static const VmtCommand commands[] = {
+	{ "host", vmt_cmd_host, "Show the host's memory tiers; host check, host online" },
 	{ "version", vmt_cmd_version, "Print vmtier's version" },
 	{ "help", cmd_help, "Show this help, or a command's help" },
 };
