@@ -23,7 +23,7 @@ tiered)
 	echo on >$k/0/state
 	bash "$here/capture.sh" "$o/tiered-damon-busy"
 	echo off >$k/0/state; echo 0 >$k/nr_kdamonds ;;
-tiered-movable) bash "$here/capture.sh" "$o/movable" ;;
+tiered-movable) bash "$here/capture.sh" "$o/${VMTIER_CAPTURE:-movable}" ;;
 offline) bash "$here/capture.sh" "$o/offline" ;;
 devdax)
 	bash "$here/capture.sh" "$o/devdax"

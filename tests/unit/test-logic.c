@@ -1,0 +1,59 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* Pure logic: node/CPU lists and size formatting. */
+#include "nodeset.h"
+#include "size.h"
+
+static void test_nodeset_parse(void)
+{
+	static const struct { const char *in, *out; } ok[] = {
+		{ "0", "0" }, { "0-3", "0-3" }, { "0,2-3", "0,2-3" }, { "3,1,2,0", "0-3" },
+		{ "", "" }, { "0-1,1-2", "0-2" }, { " 5\n", "5" }, { "0,2,4-6,8", "0,2,4-6,8" },
+	};
+	static const char *const bad[] = { "x", "1-", "-1", "3-1", "1,,2", "1 2", "99999999", "0-65536" };
+
+	for (guint i = 0; i < G_N_ELEMENTS(ok); i++) {
+		g_autoptr(GError) error = NULL;
+		g_autoptr(GArray) a = vmt_nodeset_parse(ok[i].in, &error);
+		g_autofree char *s = NULL;
+
+		g_assert_no_error(error);
+		s = vmt_nodeset_format(a);
+		g_assert_cmpstr(s, ==, ok[i].out);
+	}
+	for (guint i = 0; i < G_N_ELEMENTS(bad); i++) {
+		g_autoptr(GError) error = NULL;
+		g_assert_null(vmt_nodeset_parse(bad[i], &error));
+		g_assert_nonnull(g_strstr_len(error->message, -1, bad[i]));
+	}
+}
+
+static void test_nodeset_contains(void)
+{
+	g_autoptr(GArray) a = vmt_nodeset_parse("1,3-4", NULL);
+
+	g_assert_true(vmt_nodeset_contains(a, 3));
+	g_assert_false(vmt_nodeset_contains(a, 2));
+}
+
+static void test_size_format(void)
+{
+	static const struct { guint64 in; const char *out; } t[] = {
+		{ 0, "0 B" }, { 1023, "1023 B" }, { 1024, "1 KiB" }, { 1536, "1.5 KiB" },
+		{ 896ull << 20, "896 MiB" }, { 1022ull << 20, "1022 MiB" },
+		{ (3ull << 30) + (800ull << 20), "3.8 GiB" }, { 16ull << 40, "16 TiB" },
+	};
+
+	for (guint i = 0; i < G_N_ELEMENTS(t); i++) {
+		g_autofree char *s = vmt_size_format(t[i].in);
+		g_assert_cmpstr(s, ==, t[i].out);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	g_test_init(&argc, &argv, NULL);
+	g_test_add_func("/nodeset/parse", test_nodeset_parse);
+	g_test_add_func("/nodeset/contains", test_nodeset_contains);
+	g_test_add_func("/size/format", test_size_format);
+	return g_test_run();
+}
