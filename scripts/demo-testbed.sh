@@ -11,19 +11,14 @@ mib=$((1024 * 1024))
 
 echo "== vmtier $("$vmtier" --version) on the test host ($(uname -r))"
 echo
-echo "== NUMA nodes (numactl -H)"
-numactl -H
+echo "== vmtier host: NUMA nodes, memory tiers, DAX devices"
+"$vmtier" host
 echo
-echo "== memory tiers (lower tier = higher abstract distance)"
-for t in /sys/devices/virtual/memory_tiering/memory_tier*; do
-	printf '  %-14s nodes %s\n' "${t##*/}" "$(cat "$t/nodelist")"
-done
-echo
-echo "== DAX devices (daxctl list)"
-daxctl list | python3 -c '
+echo "== vmtier host check"
+"$vmtier" host check --json | python3 -c '
 import json, sys
-for d in json.load(sys.stdin):
-    print("  {chardev}: {mode}, node {target_node}, {size} bytes, blocks {online_memblocks}/{total_memblocks} online, movable={movable}".format(**d))'
+for f in json.load(sys.stdin):
+    print("  {severity:<8}{id}: {what}\n          fix: {fix}".format(**f))'
 echo
 echo "== a nested guest: node 0 = 64 MiB on DRAM node 0, node 1 = 96 MiB on PMEM node 2"
 log=$VMTIER_OUT/guest.log

@@ -199,6 +199,8 @@ static void check_access(const VmtHost *host, GPtrArray *out)
 		    g_strdup_printf("DAMON sysfs is busy: kdamond %s running, not vmtier's", list->str),
 		    g_strdup("vmtier never reconfigures a kdamond it did not create, and DAMON's "
 			     "sysfs cannot add a kdamond while another runs"),
+		    strcmp(scanner, "none") == 0 ?
+		    g_strdup("stop the other DAMON user: vmtierd has no other interface to fall back to here") :
 		    g_strdup_printf("none needed: vmtierd falls back to %s; stop the other DAMON "
 				    "user to let it use DAMON vaddr", scanner));
 	}
@@ -215,7 +217,8 @@ static void check_access(const VmtHost *host, GPtrArray *out)
 			    host->damos_migrate ? "yes" : "no", host->page_idle ? "yes" : "no",
 			    host->soft_dirty ? "yes" : "no", host->idle_pages ? "yes" : "no"),
 	    g_strdup("vmtierd samples each guest's accessed bits through one of these"),
-	    g_strdup_printf("none needed: vmtierd will use %s", scanner));
+	    strcmp(scanner, "none") == 0 ? g_strdup("see no-access-interface")
+					 : g_strdup_printf("none needed: vmtierd will use %s", scanner));
 }
 
 static void check_tiers(const VmtHost *host, GPtrArray *out)

@@ -135,7 +135,8 @@ static gboolean preflight(const VmtHost *host, GPtrArray *todo, GError **error)
 		if (strcmp(d->mode, "system-ram") != 0)
 			need_enable = TRUE;
 		if (users->len) {
-			g_autofree char *list = g_strjoinv(", ", (char **)g_ptr_array_steal(users, NULL));
+			g_ptr_array_add(users, NULL);	/* for g_strjoinv */
+			g_autofree char *list = g_strjoinv(", ", (char **)users->pdata);
 			g_set_error(error, G_IO_ERROR, G_IO_ERROR_BUSY,
 				    "%s is in use by %s: stop it first", d->name, list);
 			return FALSE;
