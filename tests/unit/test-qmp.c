@@ -1,0 +1,579 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* qmp/: the stream parser and the client, on QMP traffic recorded from the
+ * real QEMU 7.2 here (tests/qmp/recorded, made by tests/qmp/record-all.sh).
+ * The client talks to a thread that replays QEMU's recorded bytes. */
+#include "qmp-client.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+static char *transcript;
+static gsize transcript_len;
+static char **commands;
+
+/* ---- parser ---- */
+
+static void put_json(gpointer obj)
+{
+	json_object_put(obj);
+}
+
+typedef struct {
+	GPtrArray *msgs;
+} Collect;
+
+static void collect(json_object *msg, gpointer data)
+{
+	g_ptr_array_add(((Collect *)data)->msgs, msg);
+}
+
+static GPtrArray *parse_in_chunks(const char *buf, gsize len, gsize chunk, GError **error)
+{
+	g_autoptr(VmtQmpParser) p = vmt_qmp_parser_new(64 << 20);	/* the client default */
+	Collect c = { g_ptr_array_new_with_free_func(put_json) };
+
+	for (gsize off = 0; off < len; off += chunk)
+		if (!vmt_qmp_parser_feed(p, buf + off, MIN(chunk, len - off), collect, &c, error)) {
+			g_ptr_array_unref(c.msgs);
+			return NULL;
+		}
+	return c.msgs;
+}
+
+static void check_session(GPtrArray *m)
+{
+	const char *id;
+	GError *e;
+
+	g_assert_cmpuint(m->len, ==, 14);
+	g_assert_cmpint(vmt_qmp_msg_classify(m->pdata[0], &id), ==, VMT_QMP_MSG_GREETING);
+	g_assert_cmpint(vmt_qmp_msg_classify(m->pdata[1], &id), ==, VMT_QMP_MSG_RETURN);
+	g_assert_cmpstr(id, ==, "rec-0");
+	g_assert_cmpint(vmt_qmp_msg_classify(m->pdata[6], &id), ==, VMT_QMP_MSG_ERROR);
+	g_assert_cmpstr(id, ==, "rec-5");
+	e = vmt_qmp_msg_to_error(m->pdata[6]);
+	g_assert_cmpstr(e->message, ==, "CommandNotFound: The command query-frobnicate has not been found");
+	g_error_free(e);
+	g_assert_cmpint(vmt_qmp_msg_classify(m->pdata[8], &id), ==, VMT_QMP_MSG_EVENT);
+	g_assert_cmpint(vmt_qmp_msg_classify(m->pdata[12], &id), ==, VMT_QMP_MSG_EVENT);
+}
+
+static void test_parse_whole(void)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GPtrArray) m = parse_in_chunks(transcript, transcript_len, transcript_len, &error);
+
+	g_assert_no_error(error);
+	check_session(m);
+}
+
+static void test_parse_bytewise(void)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GPtrArray) m = parse_in_chunks(transcript, transcript_len, 1, &error);
+
+	g_assert_no_error(error);
+	check_session(m);
+}
+
+static void test_parse_chunks(void)
+{
+	for (gsize chunk = 2; chunk < 700; chunk += 37) {
+		g_autoptr(GError) error = NULL;
+		g_autoptr(GPtrArray) m = parse_in_chunks(transcript, transcript_len, chunk, &error);
+		g_assert_no_error(error);
+		check_session(m);
+	}
+}
+
+static void expect_protocol_error(const char *input, gsize limit, const char *what)
+{
+	g_autoptr(VmtQmpParser) p = vmt_qmp_parser_new(limit);
+	g_autoptr(GError) error = NULL;
+	Collect c = { g_ptr_array_new_with_free_func(put_json) };
+
+	g_assert_false(vmt_qmp_parser_feed(p, input, strlen(input), collect, &c, &error));
+	g_assert_error(error, VMT_QMP_ERROR, VMT_QMP_ERROR_PROTOCOL);
+	g_assert_nonnull(strstr(error->message, what));
+	g_clear_error(&error);
+	/* a failed stream stays failed */
+	g_assert_false(vmt_qmp_parser_feed(p, "{}", 2, collect, &c, &error));
+	g_ptr_array_unref(c.msgs);
+}
+
+static void test_parse_bad(void)
+{
+	expect_protocol_error("{\"return\": oops}\r\n", 1024, "invalid JSON");
+	expect_protocol_error("[1, 2]\r\n", 1024, "not a JSON object");
+	expect_protocol_error("\"text\"\r\n", 1024, "not a JSON object");
+	expect_protocol_error("{\"return\": \"0123456789012345678901234567890123456789\"}", 32, "size limit");
+	/* nesting deeper than json-c allows is refused, not a crash */
+	{
+		g_autoptr(GString) deep = g_string_new(NULL);
+		for (int i = 0; i < 10000; i++)
+			g_string_append(deep, "{\"a\":");
+		expect_protocol_error(deep->str, 1 << 20, "invalid JSON");
+	}
+}
+
+static void test_parse_limit_exact(void)
+{
+	const char *msg = "{\"return\": {}}";
+	g_autoptr(VmtQmpParser) p = vmt_qmp_parser_new(strlen(msg));
+	g_autoptr(GError) error = NULL;
+	Collect c = { g_ptr_array_new_with_free_func(put_json) };
+
+	/* a message of exactly the limit passes, also when split */
+	g_assert_true(vmt_qmp_parser_feed(p, msg, 5, collect, &c, &error));
+	g_assert_true(vmt_qmp_parser_feed(p, msg + 5, strlen(msg) - 5, collect, &c, &error));
+	g_assert_true(vmt_qmp_parser_feed(p, "\r\n", 2, collect, &c, &error));
+	g_assert_cmpuint(c.msgs->len, ==, 1);
+	g_ptr_array_unref(c.msgs);
+}
+
+static void test_parse_large(void)
+{
+	/* an 8 MiB reply (large 'info mtree' or query-* output) in 64 KiB reads */
+	g_autoptr(GString) big = g_string_new("{\"return\": \"");
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GPtrArray) m = NULL;
+
+	for (int i = 0; i < (8 << 20) / 16; i++)
+		g_string_append(big, "0123456789abcdef");
+	g_string_append(big, "\", \"id\": \"x\"}\r\n{\"event\": \"STOP\"}\r\n");
+	m = parse_in_chunks(big->str, big->len, 65536, &error);
+	g_assert_no_error(error);
+	g_assert_cmpuint(m->len, ==, 2);
+}
+
+/* ---- a replaying server ---- */
+
+enum {
+	SRV_SPLIT = 1,		/* write everything one byte at a time */
+	SRV_CLOSE_ON_STATUS = 2,/* hang up on query-status */
+	SRV_NO_REPLY_STOP = 4,	/* never answer stop */
+	SRV_GARBAGE_ON_STATUS = 8,
+};
+
+typedef struct {
+	char *path;
+	int lfd;
+	guint mode;
+	int connections;	/* how many to serve, one after another */
+	GHashTable *replies;	/* "execute\tcommand-line" -> GPtrArray of lines */
+	char *greeting;
+	GThread *thread;
+} Server;
+
+static char *command_key(json_object *cmd)
+{
+	json_object *ex = NULL, *args = NULL, *cl = NULL;
+
+	json_object_object_get_ex(cmd, "execute", &ex);
+	json_object_object_get_ex(cmd, "arguments", &args);
+	if (args)
+		json_object_object_get_ex(args, "command-line", &cl);
+	return g_strdup_printf("%s\t%s", ex ? json_object_get_string(ex) : "",
+			       cl ? json_object_get_string(cl) : "");
+}
+
+static void build_replies(Server *s)
+{
+	g_auto(GStrv) lines = g_strsplit(transcript, "\r\n", -1);
+	GPtrArray *bucket = g_ptr_array_new_with_free_func(g_free);
+
+	s->replies = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+					   (GDestroyNotify)g_ptr_array_unref);
+	s->greeting = g_strconcat(lines[0], "\r\n", NULL);
+	for (char **l = lines + 1; *l && **l; l++) {
+		json_object *m = json_tokener_parse(*l), *id;
+		g_ptr_array_add(bucket, g_strconcat(*l, "\r\n", NULL));
+		if (m && json_object_object_get_ex(m, "id", &id)) {
+			int n = atoi(json_object_get_string(id) + 4);
+			json_object *cmd = json_tokener_parse(commands[n]);
+			g_hash_table_insert(s->replies, command_key(cmd), bucket);
+			json_object_put(cmd);
+			bucket = g_ptr_array_new_with_free_func(g_free);
+		}
+		json_object_put(m);
+	}
+	g_ptr_array_unref(bucket);
+}
+
+static void srv_write(Server *s, int fd, const char *text)
+{
+	gsize len = strlen(text);
+
+	for (gsize off = 0; off < len;) {
+		ssize_t n = write(fd, text + off, s->mode & SRV_SPLIT ? 1 : len - off);
+		if (n <= 0)
+			return;
+		off += (gsize)n;
+	}
+}
+
+static gpointer server_thread(gpointer data)
+{
+	Server *s = data;
+
+	for (int conn = 0; conn < s->connections; conn++) {
+		int fd = accept(s->lfd, NULL, NULL);
+		g_autoptr(GString) in = g_string_new(NULL);
+		gboolean open = TRUE;
+		char buf[4096];
+
+		if (fd < 0)
+			break;
+		srv_write(s, fd, s->greeting);
+		while (open) {
+			char *nl;
+			ssize_t n = read(fd, buf, sizeof(buf));
+
+			if (n <= 0)
+				break;
+			g_string_append_len(in, buf, n);
+			while (open && (nl = strchr(in->str, '\n'))) {
+				g_autofree char *line = g_strndup(in->str, (gsize)(nl - in->str));
+				json_object *cmd = json_tokener_parse(line), *idv = NULL;
+				g_autofree char *key = cmd ? command_key(cmd) : g_strdup("");
+				const char *id;
+				GPtrArray *reply;
+
+				g_string_erase(in, 0, nl - in->str + 1);
+				json_object_object_get_ex(cmd, "id", &idv);
+				id = idv ? json_object_get_string(idv) : "";
+				if (g_str_has_prefix(key, "query-status\t") && (s->mode & SRV_CLOSE_ON_STATUS)) {
+					open = FALSE;
+				} else if (g_str_has_prefix(key, "query-status\t") && (s->mode & SRV_GARBAGE_ON_STATUS)) {
+					srv_write(s, fd, "{\"return\": oops}\r\n");
+				} else if (g_str_has_prefix(key, "stop\t") && (s->mode & SRV_NO_REPLY_STOP)) {
+					/* silence */
+				} else if ((reply = g_hash_table_lookup(s->replies, key))) {
+					for (guint i = 0; i < reply->len; i++) {
+						g_autofree char *r = g_strdup(reply->pdata[i]);
+						char *at = strstr(r, "\"rec-");
+						if (at) {	/* "rec-N" -> the client's id */
+							char *end = strchr(at + 1, '"');
+							g_autofree char *head = g_strndup(r, (gsize)(at - r));
+							char *swapped = g_strdup_printf("%s\"%s%s", head, id, end);
+							g_free(r);
+							r = swapped;
+						}
+						srv_write(s, fd, r);
+					}
+				} else {
+					g_autofree char *e = g_strdup_printf("{\"id\": \"%s\", \"error\": {\"class\": "
+						"\"CommandNotFound\", \"desc\": \"no recording\"}}\r\n", id);
+					srv_write(s, fd, e);
+				}
+				json_object_put(cmd);
+			}
+		}
+		close(fd);
+	}
+	return NULL;
+}
+
+static Server *server_start(guint mode, int connections)
+{
+	Server *s = g_new0(Server, 1);
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	g_autofree char *dir = g_dir_make_tmp("vmt-qmp-XXXXXX", NULL);
+
+	s->path = g_build_filename(dir, "qmp", NULL);
+	s->mode = mode;
+	s->connections = connections;
+	build_replies(s);
+	g_strlcpy(addr.sun_path, s->path, sizeof(addr.sun_path));
+	s->lfd = socket(AF_UNIX, SOCK_STREAM, 0);
+	g_assert_cmpint(bind(s->lfd, (struct sockaddr *)&addr, sizeof(addr)), ==, 0);
+	g_assert_cmpint(listen(s->lfd, 4), ==, 0);
+	s->thread = g_thread_new("fake-qemu", server_thread, s);
+	return s;
+}
+
+static void server_stop(Server *s)
+{
+	g_autofree char *dir = g_path_get_dirname(s->path);
+
+	shutdown(s->lfd, SHUT_RDWR);
+	g_thread_join(s->thread);
+	close(s->lfd);
+	unlink(s->path);
+	rmdir(dir);
+	g_hash_table_unref(s->replies);
+	g_free(s->greeting);
+	g_free(s->path);
+	g_free(s);
+}
+
+/* ---- client, async ---- */
+
+typedef struct {
+	gboolean done;
+	GAsyncResult *res;
+	GPtrArray *events;
+	int closed;
+	char *closed_msg;
+} Wait;
+
+static void on_done(GObject *src, GAsyncResult *res, gpointer data)
+{
+	Wait *w = data;
+
+	w->res = g_object_ref(res);
+	w->done = TRUE;
+}
+
+static gboolean on_guard(gpointer data)
+{
+	g_error("test timed out");
+	return G_SOURCE_REMOVE;
+}
+
+static void run_until(gboolean *flag)
+{
+	guint g = g_timeout_add_seconds(10, on_guard, NULL);
+
+	while (!*flag)
+		g_main_context_iteration(NULL, TRUE);
+	g_source_remove(g);
+}
+
+static void connect_ok(VmtQmpClient *c)
+{
+	Wait w = { 0 };
+	g_autoptr(GError) error = NULL;
+
+	vmt_qmp_client_connect_async(c, 5000, NULL, on_done, &w);
+	run_until(&w.done);
+	g_assert_true(vmt_qmp_client_connect_finish(c, w.res, &error));
+	g_assert_no_error(error);
+	g_object_unref(w.res);
+	g_assert_true(vmt_qmp_client_is_ready(c));
+}
+
+static json_object *exec(VmtQmpClient *c, const char *cmd, guint timeout_ms, GError **error)
+{
+	Wait w = { 0 };
+	json_object *r;
+
+	vmt_qmp_client_execute_async(c, cmd, NULL, timeout_ms, NULL, on_done, &w);
+	run_until(&w.done);
+	r = vmt_qmp_client_execute_finish(c, w.res, error);
+	g_object_unref(w.res);
+	return r;
+}
+
+static void on_event(VmtQmpClient *c, const char *event, json_object *data, gpointer user)
+{
+	g_ptr_array_add(((Wait *)user)->events, g_strdup(event));
+}
+
+static void on_closed(VmtQmpClient *c, const GError *error, gpointer user)
+{
+	Wait *w = user;
+
+	w->closed++;
+	g_free(w->closed_msg);
+	w->closed_msg = g_strdup(error->message);
+}
+
+static void run_session(guint mode)
+{
+	Server *s = server_start(mode, 1);
+	g_autoptr(VmtQmpClient) c = vmt_qmp_client_new(s->path);
+	g_autoptr(GError) error = NULL;
+	Wait ev = { .events = g_ptr_array_new_with_free_func(g_free) };
+	json_object *r, *v, *q;
+
+	vmt_qmp_client_add_event_func(c, NULL, on_event, &ev);
+	connect_ok(c);
+	q = vmt_qmp_client_greeting(c);
+	g_assert_true(json_object_object_get_ex(q, "version", &v));
+	g_assert_true(json_object_object_get_ex(v, "qemu", &v));
+	g_assert_true(json_object_object_get_ex(v, "major", &v));
+	g_assert_cmpint(json_object_get_int(v), ==, 7);
+
+	r = exec(c, "query-status", 2000, &error);
+	g_assert_no_error(error);
+	g_assert_true(json_object_object_get_ex(r, "status", &v));
+	g_assert_cmpstr(json_object_get_string(v), ==, "running");
+	json_object_put(r);
+
+	r = exec(c, "query-frobnicate", 2000, &error);
+	g_assert_null(r);
+	g_assert_error(error, VMT_QMP_ERROR, VMT_QMP_ERROR_COMMAND);
+	g_assert_cmpstr(error->message, ==, "CommandNotFound: The command query-frobnicate has not been found");
+	g_clear_error(&error);
+
+	json_object_put(exec(c, "stop", 2000, &error));
+	g_assert_no_error(error);
+	json_object_put(exec(c, "cont", 2000, &error));
+	g_assert_no_error(error);
+	g_assert_cmpuint(ev.events->len, ==, 2);
+	g_assert_cmpstr(ev.events->pdata[0], ==, "STOP");
+	g_assert_cmpstr(ev.events->pdata[1], ==, "RESUME");
+	vmt_qmp_client_close(c);
+	g_ptr_array_unref(ev.events);
+	server_stop(s);
+}
+
+static void test_client_session(void)
+{
+	run_session(0);
+}
+
+static void test_client_split(void)
+{
+	run_session(SRV_SPLIT);
+}
+
+static void test_client_closed_mid_command(void)
+{
+	Server *s = server_start(SRV_CLOSE_ON_STATUS, 1);
+	g_autoptr(VmtQmpClient) c = vmt_qmp_client_new(s->path);
+	g_autoptr(GError) error = NULL;
+	Wait w = { 0 };
+
+	vmt_qmp_client_set_closed_func(c, on_closed, &w);
+	connect_ok(c);
+	g_assert_null(exec(c, "query-status", 5000, &error));
+	g_assert_error(error, VMT_QMP_ERROR, VMT_QMP_ERROR_CLOSED);
+	g_assert_nonnull(strstr(error->message, "closed by QEMU"));
+	g_assert_cmpint(w.closed, ==, 1);
+	g_assert_false(vmt_qmp_client_is_ready(c));
+	g_clear_error(&error);
+	/* commands on a closed client fail at once */
+	g_assert_null(exec(c, "query-status", 0, &error));
+	g_assert_error(error, VMT_QMP_ERROR, VMT_QMP_ERROR_CLOSED);
+	g_free(w.closed_msg);
+	server_stop(s);
+}
+
+static void test_client_timeout(void)
+{
+	Server *s = server_start(SRV_NO_REPLY_STOP, 1);
+	g_autoptr(VmtQmpClient) c = vmt_qmp_client_new(s->path);
+	g_autoptr(GError) error = NULL;
+	json_object *r;
+
+	connect_ok(c);
+	g_assert_null(exec(c, "stop", 200, &error));
+	g_assert_error(error, VMT_QMP_ERROR, VMT_QMP_ERROR_TIMEOUT);
+	g_clear_error(&error);
+	/* the connection still works after a timeout */
+	r = exec(c, "query-status", 2000, &error);
+	g_assert_no_error(error);
+	g_assert_nonnull(r);
+	json_object_put(r);
+	vmt_qmp_client_close(c);
+	server_stop(s);
+}
+
+static void test_client_garbage(void)
+{
+	Server *s = server_start(SRV_GARBAGE_ON_STATUS, 1);
+	g_autoptr(VmtQmpClient) c = vmt_qmp_client_new(s->path);
+	g_autoptr(GError) error = NULL;
+	Wait w = { 0 };
+
+	vmt_qmp_client_set_closed_func(c, on_closed, &w);
+	connect_ok(c);
+	g_assert_null(exec(c, "query-status", 2000, &error));
+	g_assert_error(error, VMT_QMP_ERROR, VMT_QMP_ERROR_CLOSED);
+	g_assert_nonnull(strstr(error->message, "protocol error"));
+	g_assert_cmpint(w.closed, ==, 1);
+	g_free(w.closed_msg);
+	server_stop(s);
+}
+
+static void test_client_reconnect(void)
+{
+	Server *s = server_start(SRV_CLOSE_ON_STATUS, 2);
+	g_autoptr(VmtQmpClient) c = vmt_qmp_client_new(s->path);
+	g_autoptr(GError) error = NULL;
+	Wait w = { 0 };
+
+	vmt_qmp_client_set_closed_func(c, on_closed, &w);
+	vmt_qmp_client_set_reconnect(c, TRUE, 400);
+	connect_ok(c);
+	g_assert_null(exec(c, "query-status", 2000, &error));	/* server hangs up */
+	g_clear_error(&error);
+	while (!vmt_qmp_client_is_ready(c))
+		g_main_context_iteration(NULL, TRUE);
+	g_assert_cmpint(w.closed, ==, 1);
+	json_object_put(exec(c, "cont", 2000, &error));	/* second connection works */
+	g_assert_no_error(error);
+	vmt_qmp_client_close(c);
+	g_free(w.closed_msg);
+	server_stop(s);
+}
+
+static void test_client_no_socket(void)
+{
+	g_autoptr(GError) error = NULL;
+
+	g_assert_null(vmt_qmp_client_open_sync("/nonexistent/vmt.qmp", 1000, &error));
+	g_assert_error(error, VMT_QMP_ERROR, VMT_QMP_ERROR_CLOSED);
+	g_assert_nonnull(strstr(error->message, "/nonexistent/vmt.qmp"));
+}
+
+static void test_client_sync(void)
+{
+	Server *s = server_start(0, 1);
+	g_autoptr(GError) error = NULL;
+	VmtQmpClient *c = vmt_qmp_client_open_sync(s->path, 2000, &error);
+	g_autofree char *text = NULL;
+	json_object *r;
+
+	g_assert_no_error(error);
+	r = vmt_qmp_client_execute_sync(c, "query-memdev", NULL, 2000, &error);
+	g_assert_no_error(error);
+	g_assert_true(json_object_is_type(r, json_type_array));
+	g_assert_cmpuint(json_object_array_length(r), ==, 2);
+	json_object_put(r);
+	text = vmt_qmp_client_hmp_sync(c, "gpa2hva 0x4000000", 2000, &error);
+	g_assert_no_error(error);
+	g_assert_true(g_str_has_prefix(text, "Host virtual address for 0x4000000 (m1) is 0x"));
+	vmt_qmp_client_unref(c);
+	server_stop(s);
+}
+
+int main(int argc, char **argv)
+{
+	g_autofree char *path = NULL, *cmds = NULL;
+	const char *dir;
+
+	g_test_init(&argc, &argv, NULL);
+	dir = g_getenv("VMTIER_QMP_RECORDED");
+	g_assert_nonnull(dir);
+	path = g_build_filename(dir, "session.qmp", NULL);
+	g_assert_true(g_file_get_contents(path, &transcript, &transcript_len, NULL));
+	g_free(path);
+	path = g_build_filename(dir, "session.qmp.commands", NULL);
+	g_assert_true(g_file_get_contents(path, &cmds, NULL, NULL));
+	commands = g_strsplit(cmds, "\n", -1);
+
+	g_test_add_func("/qmp/parser/whole", test_parse_whole);
+	g_test_add_func("/qmp/parser/bytewise", test_parse_bytewise);
+	g_test_add_func("/qmp/parser/chunks", test_parse_chunks);
+	g_test_add_func("/qmp/parser/bad-input", test_parse_bad);
+	g_test_add_func("/qmp/parser/limit-exact", test_parse_limit_exact);
+	g_test_add_func("/qmp/parser/large", test_parse_large);
+	g_test_add_func("/qmp/client/session", test_client_session);
+	g_test_add_func("/qmp/client/split-writes", test_client_split);
+	g_test_add_func("/qmp/client/closed-mid-command", test_client_closed_mid_command);
+	g_test_add_func("/qmp/client/timeout", test_client_timeout);
+	g_test_add_func("/qmp/client/garbage", test_client_garbage);
+	g_test_add_func("/qmp/client/reconnect", test_client_reconnect);
+	g_test_add_func("/qmp/client/no-socket", test_client_no_socket);
+	g_test_add_func("/qmp/client/sync", test_client_sync);
+	int rc = g_test_run();
+	g_strfreev(commands);
+	g_free(transcript);
+	return rc;
+}
