@@ -11,6 +11,7 @@ static int cmd_help(int argc, char **argv);
 
 static const VmtCommand commands[] = {
 	{ "host", vmt_cmd_host, "Show the host's memory tiers; host check, host online" },
+	{ "memmap", vmt_cmd_memmap, "Show a running guest's RAM map and page placement" },
 	{ "version", vmt_cmd_version, "Print vmtier's version" },
 	{ "help", cmd_help, "Show this help, or a command's help" },
 };

@@ -3,6 +3,7 @@
  * real QEMU 7.2 here (tests/qmp/recorded, made by tests/qmp/record-all.sh).
  * The client talks to a thread that replays QEMU's recorded bytes. */
 #include "qmp-client.h"
+#include "qmp-memmap.h"
 
 #include <errno.h>
 #include <string.h>
@@ -43,22 +44,41 @@ static GPtrArray *parse_in_chunks(const char *buf, gsize len, gsize chunk, GErro
 	return c.msgs;
 }
 
+static json_object *by_id(GPtrArray *m, const char *want)
+{
+	for (guint i = 0; i < m->len; i++) {
+		const char *id;
+		vmt_qmp_msg_classify(m->pdata[i], &id);
+		if (strcmp(id, want) == 0)
+			return m->pdata[i];
+	}
+	return NULL;
+}
+
 static void check_session(GPtrArray *m)
 {
-	const char *id;
+	const char *id, *events[3];
+	guint n = 0;
 	GError *e;
 
-	g_assert_cmpuint(m->len, ==, 14);
+	g_assert_cmpuint(m->len, ==, 16);
 	g_assert_cmpint(vmt_qmp_msg_classify(m->pdata[0], &id), ==, VMT_QMP_MSG_GREETING);
-	g_assert_cmpint(vmt_qmp_msg_classify(m->pdata[1], &id), ==, VMT_QMP_MSG_RETURN);
-	g_assert_cmpstr(id, ==, "rec-0");
-	g_assert_cmpint(vmt_qmp_msg_classify(m->pdata[6], &id), ==, VMT_QMP_MSG_ERROR);
-	g_assert_cmpstr(id, ==, "rec-5");
-	e = vmt_qmp_msg_to_error(m->pdata[6]);
+	g_assert_cmpint(vmt_qmp_msg_classify(by_id(m, "rec-0"), &id), ==, VMT_QMP_MSG_RETURN);
+	g_assert_cmpint(vmt_qmp_msg_classify(by_id(m, "rec-7"), &id), ==, VMT_QMP_MSG_ERROR);
+	e = vmt_qmp_msg_to_error(by_id(m, "rec-7"));
 	g_assert_cmpstr(e->message, ==, "CommandNotFound: The command query-frobnicate has not been found");
 	g_error_free(e);
-	g_assert_cmpint(vmt_qmp_msg_classify(m->pdata[8], &id), ==, VMT_QMP_MSG_EVENT);
-	g_assert_cmpint(vmt_qmp_msg_classify(m->pdata[12], &id), ==, VMT_QMP_MSG_EVENT);
+	for (guint i = 0; i < m->len; i++)
+		if (vmt_qmp_msg_classify(m->pdata[i], &id) == VMT_QMP_MSG_EVENT) {
+			json_object *ev;
+			g_assert_cmpuint(n, <, 3);
+			json_object_object_get_ex(m->pdata[i], "event", &ev);
+			events[n++] = json_object_get_string(ev);
+		}
+	g_assert_cmpuint(n, ==, 3);
+	g_assert_cmpstr(events[0], ==, "STOP");
+	g_assert_cmpstr(events[1], ==, "RESUME");
+	g_assert_cmpstr(events[2], ==, "SHUTDOWN");
 }
 
 static void test_parse_whole(void)
@@ -543,6 +563,71 @@ static void test_client_sync(void)
 	server_stop(s);
 }
 
+/* ---- memory map from recorded replies ---- */
+
+static json_object *reply_of(GPtrArray *m, const char *id)
+{
+	json_object *r;
+
+	g_assert_true(json_object_object_get_ex(by_id(m, id), "return", &r));
+	return r;
+}
+
+static void test_memmap_recorded(void)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GPtrArray) m = parse_in_chunks(transcript, transcript_len, transcript_len, &error);
+	g_autoptr(GPtrArray) rams = vmt_qmp_memmap_from_memdevs(reply_of(m, "rec-2"), &error);
+	g_autofree char *golden_p = g_build_filename(g_getenv("VMTIER_GOLDEN"), "session.memmap.json", NULL);
+	g_autofree char *golden = NULL;
+	VmtGuestRam *m1;
+	guint64 hva;
+	json_object *j;
+	const char *text;
+
+	g_assert_no_error(error);
+	g_assert_true(vmt_qmp_memmap_add_mtree(rams, json_object_get_string(reply_of(m, "rec-3")), &error));
+	g_assert_true(vmt_qmp_memmap_add_numa(rams, json_object_get_string(reply_of(m, "rec-5")), &error));
+	g_assert_true(vmt_qmp_memmap_parse_gpa2hva(json_object_get_string(reply_of(m, "rec-4")), &hva, &error));
+	g_assert_no_error(error);
+	m1 = g_ptr_array_index(rams, 0);
+	g_assert_cmpstr(m1->memdev, ==, "m1");
+	m1->hva = hva;		/* rec-4 asked for m1's first GPA, offset 0 */
+	j = vmt_qmp_memmap_to_json(rams);
+	text = json_object_to_json_string_ext(j, JSON_C_TO_STRING_PRETTY);
+	if (g_getenv("VMTIER_REGENERATE"))
+		g_assert_true(g_file_set_contents(golden_p, text, -1, NULL));
+	g_assert_true(g_file_get_contents(golden_p, &golden, NULL, NULL));
+	g_assert_cmpstr(text, ==, golden);
+	json_object_put(j);
+}
+
+static void test_memmap_errors(void)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GPtrArray) m = parse_in_chunks(transcript, transcript_len, transcript_len, &error);
+	g_autoptr(GPtrArray) rams = vmt_qmp_memmap_from_memdevs(reply_of(m, "rec-2"), &error);
+	guint64 hva;
+
+	/* gpa2hva answers an unmapped address with a *successful* reply */
+	g_assert_false(vmt_qmp_memmap_parse_gpa2hva(json_object_get_string(reply_of(m, "rec-6")), &hva, &error));
+	g_assert_cmpstr(error->message, ==, "gpa2hva: No memory is mapped at address 0xfffffffff0");
+	g_clear_error(&error);
+	g_assert_false(vmt_qmp_memmap_add_mtree(rams, "FlatView #0\n AS \"I/O\", root: io\n", &error));
+	g_assert_nonnull(strstr(error->message, "no FlatView for address space \"memory\""));
+	g_clear_error(&error);
+	g_assert_true(vmt_qmp_memmap_add_mtree(rams, json_object_get_string(reply_of(m, "rec-3")), &error));
+	/* node sizes that do not match the backends are an error, not a guess */
+	g_assert_false(vmt_qmp_memmap_add_numa(rams, "2 nodes\nnode 0 size: 96 MB\nnode 1 size: 64 MB\n", &error));
+	g_assert_nonnull(strstr(error->message, "cannot tell which backend is node 0's RAM"));
+	g_clear_error(&error);
+	{
+		json_object *notarray = json_object_new_string("x");
+		g_assert_null(vmt_qmp_memmap_from_memdevs(notarray, &error));
+		json_object_put(notarray);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	g_autofree char *path = NULL, *cmds = NULL;
@@ -572,6 +657,8 @@ int main(int argc, char **argv)
 	g_test_add_func("/qmp/client/reconnect", test_client_reconnect);
 	g_test_add_func("/qmp/client/no-socket", test_client_no_socket);
 	g_test_add_func("/qmp/client/sync", test_client_sync);
+	g_test_add_func("/qmp/memmap/recorded", test_memmap_recorded);
+	g_test_add_func("/qmp/memmap/errors", test_memmap_errors);
 	int rc = g_test_run();
 	g_strfreev(commands);
 	g_free(transcript);

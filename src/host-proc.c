@@ -1,0 +1,106 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include <gio/gio.h>
+
+#include "host-proc.h"
+#include "nodeset.h"
+#include "sysfs.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <numaif.h>
+#include <stdio.h>
+#include <string.h>
+
+#define PAGE 4096u
+#define BATCH 4096u
+
+static char *expected_policy(const char *policy, const GArray *nodes)
+{
+	g_autofree char *list = vmt_nodeset_format(nodes);
+
+	if (strcmp(policy, "default") == 0)
+		return g_strdup("default");
+	if (strcmp(policy, "preferred") == 0)
+		return g_strdup_printf("prefer:%s", list);
+	return g_strdup_printf("%s:%s", policy, list);	/* bind, interleave */
+}
+
+gboolean vmt_host_proc_check_range(int pid, guint64 start, guint64 len, const char *policy,
+				   const GArray *nodes, char **seen, GError **error)
+{
+	g_autofree char *maps_p = g_strdup_printf("/proc/%d/maps", pid);
+	g_autofree char *numa_p = g_strdup_printf("/proc/%d/numa_maps", pid);
+	g_autofree char *maps = vmt_sysfs_read(maps_p, error);
+	g_autofree char *numa = NULL, *want = expected_policy(policy, nodes);
+	g_auto(GStrv) lines = NULL;
+	guint64 covered = start, end = start + len;
+
+	if (!maps)
+		return FALSE;
+	lines = g_strsplit(maps, "\n", -1);
+	for (char **l = lines; *l && covered < end; l++) {
+		guint64 lo, hi;
+		if (sscanf(*l, "%" SCNx64 "-%" SCNx64, &lo, &hi) != 2 || hi <= covered || lo > covered)
+			continue;
+		covered = hi;
+	}
+	if (covered < end) {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED,
+			    "pid %d has no mapping at 0x%" PRIx64 " (guest RAM 0x%" PRIx64 "+0x%" PRIx64 ")",
+			    pid, covered, start, len);
+		return FALSE;
+	}
+	numa = vmt_sysfs_read(numa_p, error);
+	if (!numa)
+		return FALSE;
+	g_strfreev(lines);
+	lines = g_strsplit(numa, "\n", -1);
+	for (char **l = lines; *l; l++) {
+		guint64 lo;
+		char pol[128];
+		if (sscanf(*l, "%" SCNx64 " %127s", &lo, pol) != 2 || lo < start || lo >= end)
+			continue;
+		if (strcmp(pol, want) != 0) {
+			g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED,
+				    "pid %d maps guest RAM at 0x%" PRIx64 " with policy %s, but QEMU says %s",
+				    pid, lo, pol, want);
+			return FALSE;
+		}
+	}
+	if (seen)
+		*seen = g_steal_pointer(&want);
+	return TRUE;
+}
+
+gboolean vmt_host_proc_resident(int pid, guint64 start, guint64 len, GArray *pages,
+				guint64 *absent, GError **error)
+{
+	g_autofree void **addrs = g_new(void *, BATCH);
+	g_autofree int *status = g_new(int, BATCH);
+	guint64 n = len / PAGE;
+
+	*absent = 0;
+	for (guint64 done = 0; done < n;) {
+		unsigned long k = (unsigned long)MIN((guint64)BATCH, n - done);
+
+		for (unsigned long i = 0; i < k; i++)
+			addrs[i] = (void *)(uintptr_t)(start + (done + i) * PAGE);
+		if (move_pages(pid, k, addrs, NULL, status, 0) < 0) {
+			int e = errno;
+			g_set_error(error, G_IO_ERROR, g_io_error_from_errno(e),
+				    "move_pages(pid %d): %s", pid, g_strerror(e));
+			return FALSE;
+		}
+		for (unsigned long i = 0; i < k; i++) {
+			if (status[i] >= 0) {
+				if ((guint)status[i] >= pages->len)
+					g_array_set_size(pages, (guint)status[i] + 1);
+				g_array_index(pages, guint64, status[i])++;
+			} else {
+				(*absent)++;
+			}
+		}
+		done += k;
+	}
+	return TRUE;
+}

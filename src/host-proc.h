@@ -1,0 +1,19 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <glib.h>
+
+/* A process's memory as the host sees it (procfs under the sysfs root, and
+ * move_pages(2)): used to cross-check QEMU's guest RAM map. */
+
+/* [START, START+LEN) must be covered by PID's VMAs without a gap, and every
+ * such VMA's NUMA policy (numa_maps) must be POLICY on NODES as QEMU names
+ * them ("default", "bind", "preferred", "interleave").  *SEEN gets the
+ * numa_maps policy text (e.g. "bind:2"). */
+gboolean vmt_host_proc_check_range(int pid, guint64 start, guint64 len, const char *policy,
+				   const GArray *nodes, char **seen, GError **error);
+
+/* Pages of [START, START+LEN) of PID per NUMA node (PAGES[n], guint64,
+ * grown as needed) and not present (*ABSENT), via move_pages(2), nodes=NULL. */
+gboolean vmt_host_proc_resident(int pid, guint64 start, guint64 len, GArray *pages,
+				guint64 *absent, GError **error);
