@@ -1,19 +1,27 @@
 #!/bin/bash
-# test-memmap.sh ELF VMTIER PAGE_NODES HOST_A HOST_B: `vmtier memmap` on a
+# test-memmap.sh ELF VMTIER PAGE_NODES HOST_A HOST_B [ram|memfd|file]:
+# `vmtier memmap` on a
 # real QEMU whose guest node 0 (64 MiB) is bound to host node A and node 1
 # (96 MiB) to host node B, checked against independent oracles: the QEMU
 # process's own /proc maps, page-nodes (move_pages), and the guest's report.
+# The last argument picks node 1's backend type (default ram).
 set -u
 here=$(dirname "$0")
 . "$here/../tap.sh"
 . "$here/../guest/lib.sh"
-elf=$1 vmtier=$2 page_nodes=$3 ha=$4 hb=$5
+elf=$1 vmtier=$2 page_nodes=$3 ha=$4 hb=$5 backend=${6:-ram}
 dir=$(mktemp -d); trap 'kill $GUEST_PID 2>/dev/null; rm -rf "$dir"' EXIT
 mib=$((1024 * 1024))
 
+case "$backend" in
+ram) m1="memory-backend-ram,id=m1,size=96M,host-nodes=$hb,policy=bind" ;;
+memfd) m1="memory-backend-memfd,id=m1,size=96M,host-nodes=$hb,policy=bind" ;;
+file) m1="memory-backend-file,id=m1,size=96M,mem-path=$dir/m1.mem,share=on,host-nodes=$hb,policy=bind" ;;
+*) tap_bail "unknown backend '$backend'" ;;
+esac
 qemu-system-x86_64 -accel tcg -nodefaults -display none -no-reboot -m 160M -smp 1 \
 	-object memory-backend-ram,id=m0,size=64M,host-nodes=$ha,policy=bind \
-	-object memory-backend-ram,id=m1,size=96M,host-nodes=$hb,policy=bind \
+	-object "$m1" \
 	-numa node,nodeid=0,cpus=0,memdev=m0 -numa node,nodeid=1,memdev=m1 \
 	-kernel "$elf" -append "base=80M mem=32M hot=16M hot_off=88M time=0" \
 	-debugcon "file:$dir/log" -qmp "unix:$dir/qmp,server=on,wait=off" </dev/null &
