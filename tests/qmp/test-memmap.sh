@@ -39,7 +39,9 @@ print(*v) if isinstance(v, tuple) else print(v)" "$j" "$1"; }
 tap_check "m0 is guest node 0: GPA 0, 64 MiB, bind:$ha" \
 	test "$(get "ram['m0']['guest_node'], ram['m0']['ranges'][0]['gpa'], ram['m0']['size_bytes'], ram['m0']['numa_maps_policy']")" = "0 0 $((64 * mib)) bind:$ha"
 tap_check "m1 is guest node 1: GPA 64 MiB, 96 MiB, bind:$hb" \
-	test "$(get "ram['m1']['guest_node'], ram['m1']['ranges'], ram['m1']['size_bytes'], ram['m1']['numa_maps_policy']")" = "1 [{'gpa': $((64 * mib)), 'size_bytes': $((96 * mib)), 'offset': 0}] $((96 * mib)) bind:$hb"
+	test "$(get "ram['m1']['guest_node'], [(x['gpa'], x['size_bytes'], x['offset']) for x in ram['m1']['ranges']], ram['m1']['size_bytes'], ram['m1']['numa_maps_policy']")" = "1 [($((64 * mib)), $((96 * mib)), 0)] $((96 * mib)) bind:$hb"
+tap_check "m1's one range reports the same residency as the backend" \
+	test "$(get "ram['m1']['ranges'][0]['resident_pages'] == ram['m1']['resident_pages'] and ram['m1']['ranges'][0]['absent_pages'] == ram['m1']['absent_pages']")" = True
 hva1=$(get "ram['m1']['hva']")
 tap_check "m1's HVA is the QEMU mapping of exactly 96 MiB ($hva1)" test "$hva1" = "$(vma_of_size "$GUEST_PID" 96)"
 # the guest's hot set, GPA [88M, 104M), through the map: all resident on node B
@@ -57,5 +59,21 @@ out=$("$vmtier" memmap ../etc 2>&1); rc=$?
 tap_check "bad domain name: exit 64, names it" test $rc -eq 64 -a "$out" = "vmtier memmap: bad domain name '../etc'"
 out=$("$vmtier" memmap --qmp "$dir/nope" --pid "$GUEST_PID" 2>&1); rc=$?
 tap_check "no socket: exit 1, names it" test $rc -eq 1 -a -n "$(grep -F "$dir/nope" <<<"$out")"
-kill "$GUEST_PID"
+kill "$GUEST_PID"; wait "$GUEST_PID" 2>/dev/null
+
+if [ "$backend" = ram ]; then
+	# one 4 GiB backend, no -numa: the PCI hole splits it into two ranges
+	qemu-system-x86_64 -accel tcg -nodefaults -display none -m 4G -smp 1 \
+		-object memory-backend-ram,id=big,size=4G -machine memory-backend=big \
+		-kernel "$elf" -append "base=80M mem=32M time=0" \
+		-debugcon "file:$dir/log2" -qmp "unix:$dir/qmp2,server=on,wait=off" </dev/null &
+	GUEST_PID=$!
+	guest_wait_line "$dir/log2" '^t=1 ' 120
+	j=$("$vmtier" memmap --qmp "$dir/qmp2" --pid "$GUEST_PID" --json); rc=$?
+	tap_check "4 GiB guest: one backend, node 0, ranges [0,3G) and [4G,5G) at offsets 0 and 3G" \
+		test $rc -eq 0 -a "$(get "ram['big']['guest_node'], [(x['gpa'] >> 20, x['size_bytes'] >> 20, x['offset'] >> 20) for x in ram['big']['ranges']]")" = "0 [(0, 3072, 0), (4096, 1024, 3072)]"
+	tap_check "4 GiB guest: the above-4G range is untouched, so not resident" \
+		test "$(get "ram['big']['ranges'][1]['resident_pages'], ram['big']['ranges'][1]['absent_pages']")" = "[] 262144"
+	kill "$GUEST_PID"
+fi
 tap_done
