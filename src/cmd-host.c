@@ -50,6 +50,10 @@ static json_object *node_json(const VmtNode *n)
 	}
 	json_object_object_add(o, "distances", dist);
 	json_object_object_add(o, "closest_dram_nodes", int_array(n->closest_dram));
+	json_object_object_add(o, "read_latency_ns", n->read_latency_ns ?
+			       json_object_new_int((int)n->read_latency_ns) : NULL);
+	json_object_object_add(o, "read_bandwidth_mbs", n->read_bandwidth_mbs ?
+			       json_object_new_int((int)n->read_bandwidth_mbs) : NULL);
 	return o;
 }
 

@@ -209,6 +209,15 @@ static VmtNode *load_node(VmtHost *host, int id, const GArray *online, GError **
 			    n->distances->len, online->len);
 		goto fail;
 	}
+	{	/* HMAT: performance seen from the node's best initiator */
+		g_autofree char *lat_p = g_strconcat(dir, "/access0/initiators/read_latency", NULL);
+		g_autofree char *bw_p = g_strconcat(dir, "/access0/initiators/read_bandwidth", NULL);
+		int v;
+		if (vmt_sysfs_read_int(lat_p, &v, NULL) && v > 0)
+			n->read_latency_ns = (guint)v;
+		if (vmt_sysfs_read_int(bw_p, &v, NULL) && v > 0)
+			n->read_bandwidth_mbs = (guint)v;
+	}
 	blocks = vmt_sysfs_list(dir, "memory");
 	for (guint i = 0; i < blocks->len; i++) {
 		const char *b = g_ptr_array_index(blocks, i);

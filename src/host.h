@@ -34,6 +34,8 @@ typedef struct {
 	guint64 zone_bytes[VMT_ZONE_COUNT];	/* online memory per zone */
 	guint online_blocks, offline_blocks;
 	GArray *closest_dram;		/* int: nearest DRAM node(s), slow nodes */
+	guint read_latency_ns;		/* HMAT, from the best initiator; 0: unknown */
+	guint read_bandwidth_mbs;
 } VmtNode;
 
 typedef struct {

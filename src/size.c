@@ -13,3 +13,49 @@ char *vmt_size_format(guint64 bytes)
 		return g_strdup_printf("%.0f %s", v, units[u]);
 	return g_strdup_printf("%.1f %s", v, units[u]);
 }
+
+#include <gio/gio.h>
+#include <errno.h>
+#include <string.h>
+
+#define SIZE_ALIGN (2ull << 20)
+
+static gboolean size_error(GError **error, const char *text, const char *why)
+{
+	g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "bad size '%s': %s", text, why);
+	return FALSE;
+}
+
+gboolean vmt_size_parse(const char *text, guint64 *out, GError **error)
+{
+	static const char units[] = "KMGTP";
+	const char *p = text, *u;
+	guint64 v;
+	int shift;
+	char *end;
+
+	if (!g_ascii_isdigit(*p))
+		return size_error(error, text, *p == '-' ? "negative" : "not a number with a unit (e.g. 16G)");
+	errno = 0;
+	v = g_ascii_strtoull(p, &end, 10);
+	if (errno == ERANGE)
+		return size_error(error, text, "too large");
+	if (!*end)
+		return size_error(error, text, "no unit (use K, M, G, T or P, binary)");
+	u = strchr(units, g_ascii_toupper(*end));
+	if (!u)
+		return size_error(error, text, "unknown unit");
+	end++;
+	if (strcmp(end, "iB") != 0 && strcmp(end, "B") != 0 && *end)
+		return size_error(error, text, "unknown unit");
+	shift = 10 * (int)(u - units + 1);
+	if (v == 0)
+		return size_error(error, text, "zero");
+	if (v > (G_MAXUINT64 >> shift))
+		return size_error(error, text, "too large");
+	v <<= shift;
+	if (v % SIZE_ALIGN)
+		return size_error(error, text, "not a multiple of 2 MiB");
+	*out = v;
+	return TRUE;
+}

@@ -3,6 +3,8 @@
 #include "nodeset.h"
 #include "size.h"
 
+#include <string.h>
+
 static void test_nodeset_parse(void)
 {
 	static const struct { const char *in, *out; } ok[] = {
@@ -49,11 +51,42 @@ static void test_size_format(void)
 	}
 }
 
+static void test_size_parse(void)
+{
+	static const struct { const char *in; guint64 out; } ok[] = {
+		{ "16G", 16ull << 30 }, { "16GiB", 16ull << 30 }, { "512M", 512ull << 20 },
+		{ "1T", 1ull << 40 }, { "2048K", 2ull << 20 }, { "112g", 112ull << 30 }, { "4MB", 4ull << 20 },
+	};
+	static const struct { const char *in, *why; } bad[] = {
+		{ "0G", "zero" }, { "-4G", "negative" }, { "1024", "no unit" }, { "abc", "not a number" },
+		{ "16X", "unknown unit" }, { "16Gb!", "unknown unit" }, { "1M", "not a multiple of 2 MiB" },
+		{ "3K", "not a multiple of 2 MiB" }, { "99999999999999999999G", "too large" },
+		{ "17179869184G", "too large" }, { "", "not a number" }, { "1.5G", "unknown unit" },
+	};
+
+	for (guint i = 0; i < G_N_ELEMENTS(ok); i++) {
+		g_autoptr(GError) error = NULL;
+		guint64 v = 0;
+		g_assert_true(vmt_size_parse(ok[i].in, &v, &error));
+		g_assert_no_error(error);
+		g_assert_cmpuint(v, ==, ok[i].out);
+	}
+	for (guint i = 0; i < G_N_ELEMENTS(bad); i++) {
+		g_autoptr(GError) error = NULL;
+		g_autofree char *want = g_strdup_printf("bad size '%s': ", bad[i].in);
+		guint64 v = 0;
+		g_assert_false(vmt_size_parse(bad[i].in, &v, &error));
+		g_assert_true(g_str_has_prefix(error->message, want));
+		g_assert_nonnull(strstr(error->message, bad[i].why));
+	}
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/nodeset/parse", test_nodeset_parse);
 	g_test_add_func("/nodeset/contains", test_nodeset_contains);
 	g_test_add_func("/size/format", test_size_format);
+	g_test_add_func("/size/parse", test_size_parse);
 	return g_test_run();
 }
