@@ -23,6 +23,9 @@ typedef struct {
 int vmt_cmd_version(int argc, char **argv);
 int vmt_cmd_host(int argc, char **argv);
 int vmt_cmd_memmap(int argc, char **argv);
+int vmt_cmd_define(int argc, char **argv);
+int vmt_cmd_undefine(int argc, char **argv);
+int vmt_cmd_list(int argc, char **argv);
 
 /* Parse a command's options; on error print "vmtier CMD: MSG" and return
  * FALSE.  Owns nothing of the caller's. */

@@ -4,12 +4,16 @@
 #include "config.h"
 #include "cli.h"
 
+#include <locale.h>
 #include <stdio.h>
 #include <string.h>
 
 static int cmd_help(int argc, char **argv);
 
 static const VmtCommand commands[] = {
+	{ "define", vmt_cmd_define, "Define a tiered guest in libvirt (DRAM + slow memory)" },
+	{ "undefine", vmt_cmd_undefine, "Remove a stopped vmtier guest" },
+	{ "list", vmt_cmd_list, "List vmtier-managed guests" },
 	{ "host", vmt_cmd_host, "Show the host's memory tiers; host check, host online" },
 	{ "memmap", vmt_cmd_memmap, "Show a running guest's RAM map and page placement" },
 	{ "version", vmt_cmd_version, "Print vmtier's version" },
@@ -56,6 +60,7 @@ int main(int argc, char **argv)
 {
 	const VmtCommand *c;
 
+	setlocale(LC_ALL, "");
 	if (argc < 2) {
 		usage(stderr);
 		return VMT_EXIT_USAGE;

@@ -1,0 +1,276 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* vmtier define | undefine | list: tiered libvirt guests. */
+#include <gio/gio.h>
+
+#include "config.h"
+#include "cli.h"
+#include "domain-xml.h"
+#include "domains.h"
+#include "host.h"
+#include "nodeset.h"
+#include "size.h"
+#include "tier-plan.h"
+
+#include <json-c/json.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#define DEFAULT_URI "qemu:///system"
+
+static const char *template_dir(void)
+{
+	const char *d = g_getenv("VMTIER_TEMPLATE_DIR");
+
+	return d && *d ? d : VMT_TEMPLATEDIR;
+}
+
+static int fail(const char *cmd, GError *error)
+{
+	fprintf(stderr, "vmtier %s: %s\n", cmd, error->message);
+	return VMT_EXIT_FAILURE;
+}
+
+static gboolean parse_nodes(const char *opt, const char *text, GArray *into, GError **error)
+{
+	g_autoptr(GArray) ids = vmt_nodeset_parse(text, error);
+
+	if (!ids || !ids->len) {
+		g_clear_error(error);
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "bad %s '%s'", opt, text);
+		return FALSE;
+	}
+	g_array_append_vals(into, ids->data, ids->len);
+	return TRUE;
+}
+
+int vmt_cmd_define(int argc, char **argv)
+{
+	g_autofree char *dram = NULL, *pmem = NULL, *klass = NULL, *tenant = NULL, *backend = NULL;
+	g_autofree char *policy = NULL, *pmem_nodes = NULL, *dram_nodes = NULL, *kernel = NULL;
+	g_autofree char *append = NULL, *disk = NULL, *uri = NULL, *virt_type = NULL, *reserve_s = NULL;
+	gboolean print_xml = FALSE;
+	int vcpus = 1;
+	GOptionEntry entries[] = {
+		{ "dram", 0, 0, G_OPTION_ARG_STRING, &dram, "DRAM quota (guest node 0)", "SIZE" },
+		{ "pmem", 0, 0, G_OPTION_ARG_STRING, &pmem, "Slow memory (guest node 1)", "SIZE" },
+		{ "vcpus", 0, 0, G_OPTION_ARG_INT, &vcpus, "Virtual CPUs (default 1)", "N" },
+		{ "class", 0, 0, G_OPTION_ARG_STRING, &klass, "VM class (xml-templates/classes)", "NAME" },
+		{ "tenant", 0, 0, G_OPTION_ARG_FILENAME, &tenant, "Tenant (default: default)", "NAME" },
+		{ "pmem-backend", 0, 0, G_OPTION_ARG_STRING, &backend, "kmem (default) or devdax:/dev/daxX.Y", "B" },
+		{ "pmem-policy", 0, 0, G_OPTION_ARG_STRING, &policy, "closest (default), all, preferred", "P" },
+		{ "pmem-nodes", 0, 0, G_OPTION_ARG_STRING, &pmem_nodes, "Slow nodes to use (overrides the policy)", "LIST" },
+		{ "dram-nodes", 0, 0, G_OPTION_ARG_STRING, &dram_nodes, "DRAM nodes to use", "LIST" },
+		{ "kernel", 0, 0, G_OPTION_ARG_FILENAME, &kernel, "Boot this kernel", "FILE" },
+		{ "append", 0, 0, G_OPTION_ARG_STRING, &append, "Kernel command line", "STR" },
+		{ "disk", 0, 0, G_OPTION_ARG_FILENAME, &disk, "Boot this qcow2 disk", "FILE" },
+		{ "connect", 'c', 0, G_OPTION_ARG_STRING, &uri, "libvirt URI (default " DEFAULT_URI ")", "URI" },
+		{ "virt-type", 0, 0, G_OPTION_ARG_STRING, &virt_type, "kvm or qemu (default: kvm if /dev/kvm works)", "T" },
+		{ "dram-reserve", 0, 0, G_OPTION_ARG_STRING, &reserve_s, "DRAM kept out of quotas (default 256M)", "SIZE" },
+		{ "print-xml", 0, 0, G_OPTION_ARG_NONE, &print_xml, "Print the XML, define nothing", NULL },
+		{ NULL },
+	};
+	g_autoptr(GOptionContext) ctx = g_option_context_new("NAME - define a tiered guest in libvirt");
+	g_autoptr(GError) error = NULL;
+	g_autoptr(VmtTierPlan) plan = vmt_tier_plan_new();
+	g_autoptr(VmtHost) host = NULL;
+	g_autofree char *xml = NULL;
+	VmtDomainOpts opts = { 0 };
+	guint64 reserve = 256ull << 20;
+
+	g_option_context_add_main_entries(ctx, entries, NULL);
+	if (!vmt_cli_parse(ctx, "define", &argc, &argv))
+		return VMT_EXIT_USAGE;
+	if (argc != 2) {
+		fprintf(stderr, "vmtier define: give one domain NAME\n");
+		return VMT_EXIT_USAGE;
+	}
+	if (!vmt_tier_plan_check_name(argv[1], &error) ||
+	    (dram && !vmt_size_parse(dram, &plan->dram_bytes, &error)) ||
+	    (pmem && !vmt_size_parse(pmem, &plan->pmem_bytes, &error)) ||
+	    (reserve_s && !vmt_size_parse(reserve_s, &reserve, &error)) ||
+	    (policy && !vmt_tier_plan_parse_policy(policy, &plan->policy, &error)) ||
+	    (pmem_nodes && !parse_nodes("--pmem-nodes", pmem_nodes, plan->pmem_nodes, &error)) ||
+	    (dram_nodes && !parse_nodes("--dram-nodes", dram_nodes, plan->dram_nodes, &error)))
+		return fprintf(stderr, "vmtier define: %s\n", error->message), VMT_EXIT_USAGE;
+	if (vcpus < 1 || vcpus > 255) {
+		fprintf(stderr, "vmtier define: bad --vcpus %d (1-255)\n", vcpus);
+		return VMT_EXIT_USAGE;
+	}
+	if (virt_type && strcmp(virt_type, "kvm") != 0 && strcmp(virt_type, "qemu") != 0) {
+		fprintf(stderr, "vmtier define: bad --virt-type '%s' (kvm or qemu)\n", virt_type);
+		return VMT_EXIT_USAGE;
+	}
+	if ((kernel && disk) || (append && !kernel)) {
+		fprintf(stderr, "vmtier define: use --kernel [--append] or --disk\n");
+		return VMT_EXIT_USAGE;
+	}
+	if (backend && g_str_has_prefix(backend, "devdax:")) {
+		const char *dev = backend + strlen("devdax:");
+		unsigned a, b;
+		char tail;
+		if (sscanf(dev, "/dev/dax%u.%u%c", &a, &b, &tail) != 2) {
+			fprintf(stderr, "vmtier define: bad --pmem-backend '%s' (devdax:/dev/daxX.Y)\n", backend);
+			return VMT_EXIT_USAGE;
+		}
+		g_free(plan->backend);
+		plan->backend = g_strdup("devdax");
+		plan->devdax = g_strdup(dev + strlen("/dev/"));
+	} else if (backend && strcmp(backend, "kmem") != 0) {
+		fprintf(stderr, "vmtier define: bad --pmem-backend '%s' (kmem or devdax:/dev/daxX.Y)\n", backend);
+		return VMT_EXIT_USAGE;
+	}
+	plan->name = g_strdup(argv[1]);
+	plan->vcpus = (guint)vcpus;
+	if (tenant && (!*tenant || strlen(tenant) > 128 || !g_utf8_validate(tenant, -1, NULL))) {
+		fprintf(stderr, "vmtier define: bad --tenant: use 1-128 characters of UTF-8\n");
+		return VMT_EXIT_USAGE;
+	}
+	if (tenant) {
+		g_free(plan->tenant);
+		plan->tenant = g_strdup(tenant);
+	}
+	if (klass) {
+		g_autofree char *dir = g_build_filename(template_dir(), "classes", NULL);
+		if (!vmt_tier_plan_apply_class(plan, dir, klass, &error))
+			return fail("define", error);
+	}
+	host = vmt_host_load(&error);
+	if (!host || !vmt_tier_plan_resolve(plan, host, &error))
+		return fail("define", error);
+	opts.virt_type = virt_type ? virt_type : access("/dev/kvm", R_OK | W_OK) == 0 ? "kvm" : "qemu";
+	opts.kernel = kernel;
+	opts.append = append;
+	opts.disk = disk;
+	opts.qmp_dir = VMT_RUNSTATEDIR;
+	xml = vmt_domain_xml_build(plan, &opts, template_dir(), &error);
+	if (!xml)
+		return fail("define", error);
+	if (print_xml) {
+		fputs(xml, stdout);
+		return VMT_EXIT_OK;
+	}
+	{
+		virConnectPtr conn = vmt_domains_connect(uri ? uri : DEFAULT_URI, &error);
+		g_autoptr(GPtrArray) doms = NULL;
+		guint64 cd = 0, cp = 0;
+		gboolean ok;
+
+		if (!conn)
+			return fail("define", error);
+		doms = vmt_domains_list(conn, &error);
+		ok = doms != NULL;
+		for (guint i = 0; ok && i < doms->len; i++) {
+			VmtDomainInfo *d = g_ptr_array_index(doms, i);
+			if (strcmp(d->name, plan->name) == 0) {
+				g_set_error(&error, G_IO_ERROR, G_IO_ERROR_EXISTS,
+					    "'%s' is already defined", plan->name);
+				ok = FALSE;
+			}
+			cd += d->dram_bytes;
+			if (strcmp(d->backend, "kmem") == 0)
+				cp += d->pmem_bytes;
+		}
+		ok = ok && vmt_tier_plan_admit(plan, host, cd, cp, reserve, &error) &&
+		     vmt_domains_define(conn, xml, &error);
+		virConnectClose(conn);
+		if (!ok)
+			return fail("define", error);
+	}
+	{
+		g_autofree char *d = vmt_size_format(plan->dram_bytes), *p = vmt_size_format(plan->pmem_bytes);
+		g_autofree char *dn = vmt_nodeset_format(plan->dram_nodes), *pn = vmt_nodeset_format(plan->pmem_nodes);
+		printf("defined %s: %s DRAM on node %s, %s %s%s%s\n", plan->name, d, dn, p,
+		       plan->devdax ? "on /dev/" : "slow memory on node ",
+		       plan->devdax ? plan->devdax : pn,
+		       plan->pmem_nodes->len > 1 ? " (nearest first)" : "");
+	}
+	return VMT_EXIT_OK;
+}
+
+int vmt_cmd_undefine(int argc, char **argv)
+{
+	g_autofree char *uri = NULL;
+	GOptionEntry entries[] = {
+		{ "connect", 'c', 0, G_OPTION_ARG_STRING, &uri, "libvirt URI", "URI" },
+		{ NULL },
+	};
+	g_autoptr(GOptionContext) ctx = g_option_context_new("NAME - remove a stopped vmtier guest");
+	g_autoptr(GError) error = NULL;
+	virConnectPtr conn;
+	gboolean ok;
+
+	g_option_context_add_main_entries(ctx, entries, NULL);
+	if (!vmt_cli_parse(ctx, "undefine", &argc, &argv))
+		return VMT_EXIT_USAGE;
+	if (argc != 2 || !vmt_tier_plan_check_name(argv[1], &error)) {
+		fprintf(stderr, "vmtier undefine: %s\n", error ? error->message : "give one domain NAME");
+		return VMT_EXIT_USAGE;
+	}
+	conn = vmt_domains_connect(uri ? uri : DEFAULT_URI, &error);
+	if (!conn)
+		return fail("undefine", error);
+	ok = vmt_domains_undefine(conn, argv[1], &error);
+	virConnectClose(conn);
+	if (!ok)
+		return fail("undefine", error);
+	printf("undefined %s\n", argv[1]);
+	return VMT_EXIT_OK;
+}
+
+int vmt_cmd_list(int argc, char **argv)
+{
+	g_autofree char *uri = NULL;
+	gboolean json = FALSE;
+	GOptionEntry entries[] = {
+		{ "connect", 'c', 0, G_OPTION_ARG_STRING, &uri, "libvirt URI", "URI" },
+		{ "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print JSON", NULL },
+		{ NULL },
+	};
+	g_autoptr(GOptionContext) ctx = g_option_context_new("- list vmtier-managed guests");
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GPtrArray) doms = NULL;
+	virConnectPtr conn;
+
+	g_option_context_add_main_entries(ctx, entries, NULL);
+	if (!vmt_cli_parse(ctx, "list", &argc, &argv))
+		return VMT_EXIT_USAGE;
+	conn = vmt_domains_connect(uri ? uri : DEFAULT_URI, &error);
+	if (!conn)
+		return fail("list", error);
+	doms = vmt_domains_list(conn, &error);
+	virConnectClose(conn);
+	if (!doms)
+		return fail("list", error);
+	if (json) {
+		json_object *a = json_object_new_array();
+		for (guint i = 0; i < doms->len; i++) {
+			VmtDomainInfo *d = g_ptr_array_index(doms, i);
+			json_object *o = json_object_new_object();
+			json_object_object_add(o, "name", json_object_new_string(d->name));
+			json_object_object_add(o, "state", json_object_new_string(d->state));
+			json_object_object_add(o, "tenant", json_object_new_string(d->tenant));
+			json_object_object_add(o, "class", json_object_new_string(d->klass));
+			json_object_object_add(o, "dram_bytes", json_object_new_uint64(d->dram_bytes));
+			json_object_object_add(o, "pmem_bytes", json_object_new_uint64(d->pmem_bytes));
+			json_object_object_add(o, "backend", json_object_new_string(d->backend));
+			json_object_object_add(o, "pmem_policy", json_object_new_string(d->policy));
+			json_object_object_add(o, "dram_nodes", json_object_new_string(d->dram_nodes));
+			json_object_object_add(o, "pmem_nodes", json_object_new_string(d->pmem_nodes));
+			json_object_array_add(a, o);
+		}
+		puts(json_object_to_json_string_ext(a, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+		json_object_put(a);
+		return VMT_EXIT_OK;
+	}
+	printf("%-16s %-9s %-12s %-9s %9s %9s %-7s %s\n", "NAME", "STATE", "TENANT", "CLASS", "DRAM",
+	       "PMEM", "BACKEND", "NODES");
+	for (guint i = 0; i < doms->len; i++) {
+		VmtDomainInfo *d = g_ptr_array_index(doms, i);
+		g_autofree char *dr = vmt_size_format(d->dram_bytes), *pm = vmt_size_format(d->pmem_bytes);
+		printf("%-16s %-9s %-12s %-9s %9s %9s %-7s %s+%s\n", d->name, d->state, d->tenant,
+		       *d->klass ? d->klass : "-", dr, pm, d->backend, d->dram_nodes,
+		       *d->pmem_nodes ? d->pmem_nodes : "-");
+	}
+	return VMT_EXIT_OK;
+}

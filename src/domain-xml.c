@@ -1,0 +1,255 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* Fill xml-templates/domain.xml for a tier plan.  All text goes through
+ * libxml2's tree API, so names, tenants and paths are always escaped. */
+#include <gio/gio.h>
+
+#include "domain-xml.h"
+#include "nodeset.h"
+
+#include <inttypes.h>
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+#include <string.h>
+
+static xmlNodePtr child(xmlNodePtr parent, const char *name)
+{
+	for (xmlNodePtr n = parent->children; n; n = n->next)
+		if (n->type == XML_ELEMENT_NODE && strcmp((const char *)n->name, name) == 0)
+			return n;
+	return NULL;
+}
+
+static xmlNodePtr add(xmlNodePtr parent, const char *name, const char *text)
+{
+	xmlNodePtr n = xmlNewChild(parent, NULL, BAD_CAST name, NULL);
+
+	if (text)
+		xmlNodeAddContent(n, BAD_CAST text);	/* escapes */
+	return n;
+}
+
+static void attr(xmlNodePtr n, const char *name, const char *value)
+{
+	xmlSetProp(n, BAD_CAST name, BAD_CAST value);	/* escapes */
+}
+
+static void attr_u64(xmlNodePtr n, const char *name, guint64 v)
+{
+	g_autofree char *s = g_strdup_printf("%" G_GUINT64_FORMAT, v);
+	attr(n, name, s);
+}
+
+static void set_text(xmlNodePtr n, const char *text)
+{
+	xmlNodeSetContent(n, NULL);
+	xmlNodeAddContent(n, BAD_CAST text);
+}
+
+static void fill_metadata(xmlNodePtr md, const VmtTierPlan *p)
+{
+	xmlNodePtr plan = xmlNewChild(md, NULL, BAD_CAST "plan", NULL);
+	xmlNsPtr ns = xmlNewNs(plan, BAD_CAST VMT_XMLNS, BAD_CAST VMT_XMLNS_PREFIX);
+	g_autofree char *dram = g_strdup_printf("%" G_GUINT64_FORMAT, p->dram_bytes);
+	g_autofree char *pmem = g_strdup_printf("%" G_GUINT64_FORMAT, p->pmem_bytes);
+	g_autofree char *dn = vmt_nodeset_format(p->dram_nodes);
+	g_autofree char *pn = vmt_nodeset_format(p->pmem_nodes);
+
+	xmlSetNs(plan, ns);
+	xmlNewTextChild(plan, ns, BAD_CAST "tenant", BAD_CAST p->tenant);
+	if (p->klass)
+		xmlNewTextChild(plan, ns, BAD_CAST "class", BAD_CAST p->klass);
+	xmlNewTextChild(plan, ns, BAD_CAST "dram_bytes", BAD_CAST dram);
+	xmlNewTextChild(plan, ns, BAD_CAST "pmem_bytes", BAD_CAST pmem);
+	xmlNewTextChild(plan, ns, BAD_CAST "backend", BAD_CAST p->backend);
+	if (p->devdax)
+		xmlNewTextChild(plan, ns, BAD_CAST "devdax", BAD_CAST p->devdax);
+	xmlNewTextChild(plan, ns, BAD_CAST "pmem_policy", BAD_CAST vmt_tier_plan_policy_name(p->policy));
+	xmlNewTextChild(plan, ns, BAD_CAST "dram_nodes", BAD_CAST dn);
+	if (p->pmem_nodes->len)
+		xmlNewTextChild(plan, ns, BAD_CAST "pmem_nodes", BAD_CAST pn);
+}
+
+static void fill_numatune(xmlNodePtr nt, const VmtTierPlan *p, gboolean kmem)
+{
+	g_autoptr(GArray) all = g_array_copy(p->dram_nodes);
+	g_autofree char *dn = vmt_nodeset_format(p->dram_nodes), *pn = NULL, *alln = NULL;
+	xmlNodePtr m;
+
+	/* the global nodeset holds both tiers: cpuset.mems must allow
+	 * vmtierd's move_pages between them */
+	if (kmem)
+		g_array_append_vals(all, p->pmem_nodes->data, p->pmem_nodes->len);
+	{
+		g_autoptr(GError) e = NULL;
+		g_autofree char *tmp = vmt_nodeset_format(all);
+		g_autoptr(GArray) sorted = vmt_nodeset_parse(tmp, &e);	/* sort + dedup */
+		alln = vmt_nodeset_format(sorted);
+	}
+	m = add(nt, "memory", NULL);
+	attr(m, "mode", "strict");
+	attr(m, "nodeset", alln);
+	m = add(nt, "memnode", NULL);
+	attr(m, "cellid", "0");
+	attr(m, "mode", "strict");
+	attr(m, "nodeset", dn);
+	if (!kmem)
+		return;
+	m = add(nt, "memnode", NULL);
+	attr(m, "cellid", "1");
+	if (p->policy == VMT_PMEM_PREFERRED) {
+		/* libvirt's preferred takes one node; the kernel falls back by distance */
+		pn = g_strdup_printf("%d", g_array_index(p->pmem_nodes, int, 0));
+		attr(m, "mode", "preferred");
+	} else {
+		pn = vmt_nodeset_format(p->pmem_nodes);
+		attr(m, "mode", p->pmem_nodes->len > 1 ? "interleave" : "strict");
+	}
+	attr(m, "nodeset", pn);
+}
+
+static void fill_cells(xmlNodePtr numa, const VmtTierPlan *p, gboolean kmem)
+{
+	g_autofree char *cpus = p->vcpus > 1 ? g_strdup_printf("0-%u", p->vcpus - 1) : g_strdup("0");
+	g_autofree char *dist = g_strdup_printf("%d", p->distance);
+	xmlNodePtr cell, d, s, ic;
+	guint64 cell_kib[2] = { p->dram_bytes >> 10, kmem ? p->pmem_bytes >> 10 : 2048 };
+
+	for (int c = 0; c < 2; c++) {
+		cell = add(numa, "cell", NULL);
+		attr(cell, "id", c ? "1" : "0");
+		if (c == 0)
+			attr(cell, "cpus", cpus);
+		attr_u64(cell, "memory", cell_kib[c]);
+		attr(cell, "unit", "KiB");
+		d = add(cell, "distances", NULL);
+		for (int o = 0; o < 2; o++) {
+			s = add(d, "sibling", NULL);
+			attr(s, "id", o ? "1" : "0");
+			attr(s, "value", o == c ? "10" : dist);
+		}
+	}
+	if (!kmem || !p->dram_latency_ns || !p->pmem_latency_ns)
+		return;	/* HMAT only where the host reports it */
+	ic = add(numa, "interconnects", NULL);
+	for (int t = 0; t < 2; t++) {
+		xmlNodePtr l = add(ic, "latency", NULL);
+		g_autofree char *v = g_strdup_printf("%u", t ? p->pmem_latency_ns : p->dram_latency_ns);
+		attr(l, "initiator", "0");
+		attr(l, "target", t ? "1" : "0");
+		attr(l, "type", "access");
+		attr(l, "value", v);
+	}
+	for (int t = 0; t < 2; t++) {
+		guint mbs = t ? p->pmem_bw_mbs : p->dram_bw_mbs;
+		xmlNodePtr b;
+		if (!mbs)
+			continue;
+		b = add(ic, "bandwidth", NULL);
+		attr(b, "initiator", "0");
+		attr(b, "target", t ? "1" : "0");
+		attr(b, "type", "access");
+		attr_u64(b, "value", (guint64)mbs * 1024);
+		attr(b, "unit", "KiB");
+	}
+}
+
+char *vmt_domain_xml_build(const VmtTierPlan *p, const VmtDomainOpts *o, const char *template_dir,
+			   GError **error)
+{
+	g_autofree char *path = g_build_filename(template_dir, "domain.xml", NULL);
+	g_autofree char *total = g_strdup_printf("%" G_GUINT64_FORMAT, (p->dram_bytes + p->pmem_bytes) >> 10);
+	g_autofree char *vcpus = g_strdup_printf("%u", p->vcpus);
+	g_autofree char *qmp = g_strdup_printf("unix:%s/%s.qmp,server=on,wait=off", o->qmp_dir, p->name);
+	gboolean kmem = strcmp(p->backend, "kmem") == 0;
+	xmlDocPtr doc = xmlReadFile(path, NULL, XML_PARSE_NONET | XML_PARSE_NOBLANKS);
+	xmlNodePtr root, os, devs, cl, a;
+	xmlNsPtr qns;
+	xmlChar *buf = NULL;
+	int len = 0;
+	char *out;
+
+	if (!doc) {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "cannot read template %s", path);
+		return NULL;
+	}
+	root = xmlDocGetRootElement(doc);
+	attr(root, "type", o->virt_type);
+	set_text(child(root, "name"), p->name);
+	fill_metadata(child(root, "metadata"), p);
+	set_text(child(root, "memory"), total);
+	set_text(child(root, "vcpu"), vcpus);
+	fill_numatune(child(root, "numatune"), p, kmem);
+	os = child(root, "os");
+	devs = child(root, "devices");
+	if (o->kernel) {
+		add(os, "kernel", o->kernel);
+		if (o->append)
+			add(os, "cmdline", o->append);
+	} else if (o->disk) {
+		xmlNodePtr d = add(devs, "disk", NULL), e;
+		attr(d, "type", "file");
+		attr(d, "device", "disk");
+		e = add(d, "driver", NULL);
+		attr(e, "name", "qemu");
+		attr(e, "type", "qcow2");
+		attr(add(d, "source", NULL), "file", o->disk);
+		e = add(d, "target", NULL);
+		attr(e, "dev", "vda");
+		attr(e, "bus", "virtio");
+	}
+	fill_cells(child(child(root, "cpu"), "numa"), p, kmem);
+	if (!kmem) {
+		/* the slow part is an NVDIMM on the DAX device, in guest node 1 */
+		g_autofree char *dev = g_strdup_printf("/dev/%s", p->devdax);
+		xmlNodePtr m = add(devs, "memory", NULL), src, tgt, lab, sz;
+		attr(m, "model", "nvdimm");
+		attr(m, "access", "shared");
+		src = add(m, "source", NULL);
+		add(src, "path", dev);
+		sz = add(src, "alignsize", "2");
+		attr(sz, "unit", "MiB");
+		add(src, "pmem", NULL);
+		tgt = add(m, "target", NULL);
+		{
+			g_autofree char *kib = g_strdup_printf("%" G_GUINT64_FORMAT, (p->pmem_bytes >> 10) + 128);
+			sz = add(tgt, "size", kib);
+			attr(sz, "unit", "KiB");
+		}
+		add(tgt, "node", "1");
+		lab = add(tgt, "label", NULL);
+		sz = add(lab, "size", "128");
+		attr(sz, "unit", "KiB");
+		/* NVDIMMs need <maxMemory> slots */
+		{
+			g_autofree char *maxm = g_strdup_printf("%" G_GUINT64_FORMAT,
+				(guint64)(((p->dram_bytes + p->pmem_bytes) >> 10) + 4096 + 128));
+			xmlNodePtr mm = xmlNewNode(NULL, BAD_CAST "maxMemory");
+			xmlNodeAddContent(mm, BAD_CAST maxm);
+			attr(mm, "slots", "2");
+			attr(mm, "unit", "KiB");
+			xmlAddPrevSibling(child(root, "memory"), mm);
+		}
+	}
+	/* vmtierd's own QMP socket */
+	qns = xmlSearchNsByHref(doc, root, BAD_CAST "http://libvirt.org/schemas/domain/qemu/1.0");
+	cl = child(root, "commandline");
+	a = xmlNewChild(cl, qns, BAD_CAST "arg", NULL);
+	attr(a, "value", "-qmp");
+	a = xmlNewChild(cl, qns, BAD_CAST "arg", NULL);
+	attr(a, "value", qmp);
+
+	/* drop the template's comment */
+	for (xmlNodePtr n = doc->children; n;) {
+		xmlNodePtr next = n->next;
+		if (n->type == XML_COMMENT_NODE) {
+			xmlUnlinkNode(n);
+			xmlFreeNode(n);
+		}
+		n = next;
+	}
+	xmlDocDumpFormatMemoryEnc(doc, &buf, &len, "UTF-8", 1);
+	out = g_strndup((const char *)buf, (gsize)len);
+	xmlFree(buf);
+	xmlFreeDoc(doc);
+	return out;
+}

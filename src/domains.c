@@ -1,0 +1,172 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include <gio/gio.h>
+
+#include "domain-xml.h"
+#include "domains.h"
+
+#include <libvirt/virterror.h>
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+#include <string.h>
+
+static void quiet(void *data, virErrorPtr err)
+{
+	/* libvirt prints errors itself by default; we report them once */
+}
+
+static gboolean virt_error(GError **error, const char *what)
+{
+	g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "%s: %s", what, virGetLastErrorMessage());
+	return FALSE;
+}
+
+void vmt_domain_info_free(VmtDomainInfo *d)
+{
+	if (!d)
+		return;
+	g_free(d->name);
+	g_free(d->tenant);
+	g_free(d->klass);
+	g_free(d->backend);
+	g_free(d->policy);
+	g_free(d->dram_nodes);
+	g_free(d->pmem_nodes);
+	g_free(d->state);
+	g_free(d);
+}
+
+virConnectPtr vmt_domains_connect(const char *uri, GError **error)
+{
+	virConnectPtr c;
+
+	virSetErrorFunc(NULL, quiet);
+	c = virConnectOpen(uri);
+	if (!c)
+		virt_error(error, "cannot connect to libvirt");
+	return c;
+}
+
+static char *field(xmlNodePtr plan, const char *name)
+{
+	for (xmlNodePtr n = plan->children; n; n = n->next)
+		if (n->type == XML_ELEMENT_NODE && strcmp((const char *)n->name, name) == 0) {
+			xmlChar *t = xmlNodeGetContent(n);
+			char *s = g_strdup((const char *)t);
+			xmlFree(t);
+			return s;
+		}
+	return g_strdup("");
+}
+
+static const char *state_name(int s)
+{
+	switch (s) {
+	case VIR_DOMAIN_RUNNING: return "running";
+	case VIR_DOMAIN_PAUSED: return "paused";
+	case VIR_DOMAIN_SHUTDOWN: return "shutting-down";
+	case VIR_DOMAIN_CRASHED: return "crashed";
+	case VIR_DOMAIN_PMSUSPENDED: return "suspended";
+	case VIR_DOMAIN_SHUTOFF: return "shut-off";
+	default: return "unknown";
+	}
+}
+
+static VmtDomainInfo *info_of(virDomainPtr dom)
+{
+	char *md = virDomainGetMetadata(dom, VIR_DOMAIN_METADATA_ELEMENT, VMT_XMLNS, 0);
+	xmlDocPtr doc;
+	xmlNodePtr plan;
+	VmtDomainInfo *d;
+	g_autofree char *dram = NULL, *pmem = NULL;
+	int state = 0, reason;
+
+	if (!md)
+		return NULL;	/* not ours */
+	doc = xmlReadMemory(md, (int)strlen(md), NULL, NULL, XML_PARSE_NONET);
+	free(md);
+	if (!doc)
+		return NULL;
+	plan = xmlDocGetRootElement(doc);
+	d = g_new0(VmtDomainInfo, 1);
+	d->name = g_strdup(virDomainGetName(dom));
+	d->tenant = field(plan, "tenant");
+	d->klass = field(plan, "class");
+	d->backend = field(plan, "backend");
+	d->policy = field(plan, "pmem_policy");
+	d->dram_nodes = field(plan, "dram_nodes");
+	d->pmem_nodes = field(plan, "pmem_nodes");
+	dram = field(plan, "dram_bytes");
+	pmem = field(plan, "pmem_bytes");
+	d->dram_bytes = g_ascii_strtoull(dram, NULL, 10);
+	d->pmem_bytes = g_ascii_strtoull(pmem, NULL, 10);
+	virDomainGetState(dom, &state, &reason, 0);
+	d->state = g_strdup(state_name(state));
+	xmlFreeDoc(doc);
+	return d;
+}
+
+static gint by_name(gconstpointer a, gconstpointer b)
+{
+	return strcmp((*(VmtDomainInfo *const *)a)->name, (*(VmtDomainInfo *const *)b)->name);
+}
+
+GPtrArray *vmt_domains_list(virConnectPtr conn, GError **error)
+{
+	virDomainPtr *doms = NULL;
+	int n = virConnectListAllDomains(conn, &doms, 0);
+	GPtrArray *out;
+
+	if (n < 0) {
+		virt_error(error, "listing domains");
+		return NULL;
+	}
+	out = g_ptr_array_new_with_free_func((GDestroyNotify)vmt_domain_info_free);
+	for (int i = 0; i < n; i++) {
+		VmtDomainInfo *d = info_of(doms[i]);
+		if (d)
+			g_ptr_array_add(out, d);
+		virDomainFree(doms[i]);
+	}
+	free(doms);
+	g_ptr_array_sort(out, by_name);
+	return out;
+}
+
+gboolean vmt_domains_define(virConnectPtr conn, const char *xml, GError **error)
+{
+	virDomainPtr dom = virDomainDefineXMLFlags(conn, xml, VIR_DOMAIN_DEFINE_VALIDATE);
+
+	if (!dom)
+		return virt_error(error, "libvirt refused the domain");
+	virDomainFree(dom);
+	return TRUE;
+}
+
+gboolean vmt_domains_undefine(virConnectPtr conn, const char *name, GError **error)
+{
+	virDomainPtr dom = virDomainLookupByName(conn, name);
+	VmtDomainInfo *d;
+	gboolean ok;
+
+	if (!dom) {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "no domain '%s'", name);
+		return FALSE;
+	}
+	d = info_of(dom);
+	if (!d) {
+		virDomainFree(dom);
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+			    "'%s' is not a vmtier-managed domain", name);
+		return FALSE;
+	}
+	if (virDomainIsActive(dom) == 1) {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_BUSY,
+			    "'%s' is %s: stop it first (virsh destroy %s)", name, d->state, name);
+		ok = FALSE;
+	} else {
+		ok = virDomainUndefine(dom) == 0 || virt_error(error, "undefine");
+	}
+	vmt_domain_info_free(d);
+	virDomainFree(dom);
+	return ok;
+}

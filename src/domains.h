@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <glib.h>
+#include <libvirt/libvirt.h>
+
+/* vmtier-managed libvirt domains: those with vmtier's <metadata>. */
+
+typedef struct {
+	char *name, *tenant, *klass, *backend, *policy, *dram_nodes, *pmem_nodes, *state;
+	guint64 dram_bytes, pmem_bytes;
+} VmtDomainInfo;
+
+void vmt_domain_info_free(VmtDomainInfo *d);
+
+virConnectPtr vmt_domains_connect(const char *uri, GError **error);
+/* VmtDomainInfo* of every vmtier-managed domain, by name. */
+GPtrArray *vmt_domains_list(virConnectPtr conn, GError **error);
+/* Define XML, validated by libvirt against its schema. */
+gboolean vmt_domains_define(virConnectPtr conn, const char *xml, GError **error);
+/* Undefine a stopped vmtier-managed domain. */
+gboolean vmt_domains_undefine(virConnectPtr conn, const char *name, GError **error);
