@@ -1,0 +1,42 @@
+#!/bin/bash
+# define-golden.sh VMTIER FIXTURES DIR: every case in DIR/cases runs
+# `vmtier define ... --print-xml` on a captured host tree; stdout must equal
+# DIR/NAME.xml (and validate with virt-xml-validate), or stderr and the exit
+# status DIR/NAME.err.  VMTIER_REGENERATE=1 rewrites; a golden file without a
+# case, or a case named twice, fails.
+set -u
+. "$(dirname "$0")/../tap.sh"
+vmtier=$1 fixtures=$2 dir=$3
+export VMTIER_TEMPLATE_DIR=${VMTIER_TEMPLATE_DIR:-$(cd "$(dirname "$0")/../../xml-templates" && pwd)}
+declare -A seen
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+while IFS=$'\t' read -r name fixture args; do
+	[ -z "$name" ] || [ "${name:0:1}" = "#" ] && continue
+	if [ -n "${seen[$name]:-}" ]; then tap_fail "case '$name' is defined twice"; continue; fi
+	seen[$name]=1
+	mapfile -d '' argv < <(python3 -c 'import shlex, sys; sys.stdout.write("\0".join(shlex.split(sys.argv[1])) + "\0")' "$args")
+	argv[-1]=${argv[-1]%$'\n'}
+	VMTIER_HOST_ROOT=$fixtures/$fixture "$vmtier" define "${argv[@]}" --print-xml >"$tmp/out" 2>"$tmp/err"
+	rc=$?
+	if [ $rc -eq 0 ]; then got=$tmp/out ext=xml; else
+		# the checkout's path is not part of the expected text
+		{ sed "s|$VMTIER_TEMPLATE_DIR|@TEMPLATE_DIR@|g" "$tmp/err"; echo "exit $rc"; } >"$tmp/e"
+		got=$tmp/e ext=err; fi
+	file=$dir/$name.$ext
+	[ -n "${VMTIER_REGENERATE:-}" ] && { rm -f "$dir/$name".xml "$dir/$name".err; cp "$got" "$file"; }
+	if [ -f "$file" ] && cmp -s "$got" "$file"; then
+		tap_ok "$name: output equals $name.$ext"
+	else
+		tap_fail "$name: output equals $name.$ext"
+		diff "$got" "$file" 2>&1 | head -20 | sed 's/^/# /'
+	fi
+	if [ $ext = xml ]; then
+		tap_check "$name: libvirt's schema accepts the XML" bash -c 'virt-xml-validate "$1" domain >/dev/null 2>&1' _ "$got"
+	fi
+done <"$dir/cases"
+for f in "$dir"/*.xml "$dir"/*.err; do
+	[ -e "$f" ] || continue
+	b=$(basename "$f"); b=${b%.*}
+	[ -n "${seen[$b]:-}" ] || tap_fail "golden file $(basename "$f") has no case (remove it)"
+done
+tap_done
