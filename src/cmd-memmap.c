@@ -59,7 +59,7 @@ static int memmap_run(const char *qmp, int pid, gboolean json)
 		json_object_object_add(out, "qmp", json_object_new_string(qmp));
 		arr = vmt_qmp_memmap_to_json(rams);
 	} else {
-		g_ptr_array_add(rows, g_strdup_printf("%-8s %-4s %-23s %9s %-29s %-11s %s", "MEMDEV",
+		g_ptr_array_add(rows, g_strdup_printf("%-10s %-4s %-23s %9s %-29s %-11s %s", "MEMDEV",
 			"NODE", "GUEST-PHYSICAL", "SIZE", "QEMU VIRTUAL", "POLICY", "RESIDENT PAGES"));
 	}
 	for (guint i = 0; i < rams->len; i++) {
@@ -126,7 +126,7 @@ static int memmap_run(const char *qmp, int pid, gboolean json)
 			g_string_append_printf(gpa, "%s0x%" PRIx64 "-0x%" PRIx64, j ? "," : "", x->gpa, x->gpa + x->size);
 		}
 		res = resident_text(pages, absent);
-		g_ptr_array_add(rows, g_strdup_printf("%-8s %-4s %-23s %9s 0x%-12" PRIx64 "-0x%-12" PRIx64
+		g_ptr_array_add(rows, g_strdup_printf("%-10s %-4s %-23s %9s 0x%-12" PRIx64 "-0x%-12" PRIx64
 			" %-11s %s", r->memdev, node, gpa->str, size, r->hva, r->hva + r->size, seen, res));
 	}
 	/* all checks passed: now print (no half table on an error) */
