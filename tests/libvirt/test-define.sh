@@ -7,7 +7,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../tap.sh"
 . "$here/../guest/lib.sh"
 . "$here/libvirtd-start.sh"
-vmtier=$1 elf=$2 page_nodes=$3
+vmtier=$(realpath "$1") elf=$(realpath "$2") page_nodes=$(realpath "$3")	# libvirt needs absolute paths
 export VMTIER_TEMPLATE_DIR=$here/../../xml-templates
 [ "${VMTIER_TOPOLOGY:-}" = tiered ] || tap_bail "needs topology tiered"
 tap_check "a private libvirtd starts" libvirtd_start
