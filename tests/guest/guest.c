@@ -9,7 +9,8 @@
  * Parameters (-append "key=value ..."; sizes take K/M/G, binary):
  *   mem=SIZE base=ADDR hot=SIZE hot_off=ADDR pattern=uniform|zipf|shift
  *   shift=SECONDS write=PERCENT time=SECONDS(0: forever) seed=N
- * Output: one line per second on the debug console (port 0xe9).
+ * Output: one line per second on the debug console (port 0xe9), after a
+ * line per NVDIMM range the firmware's ACPI NFIT describes.
  * Exit (isa-debug-exit at 0xf4; QEMU exits with 2*v+1):
  *   QEMU status 1: memory intact, 3: corruption found, 5: bad parameters.
  */
@@ -267,6 +268,65 @@ static void check_region(const struct mb_info *mbi, const struct params *p)
 	range_error("region is not inside one RAM range of the memory map:", p->base, hi);
 }
 
+/* ---- NVDIMMs: the ACPI NFIT's system-physical-address ranges ---- */
+
+static int sig_is(uint32_t addr, const char *sig, int n)
+{
+	const volatile char *p = (const volatile char *)(uintptr_t)addr;
+
+	for (int i = 0; i < n; i++)
+		if (p[i] != sig[i])
+			return 0;
+	return 1;
+}
+
+static inline uint32_t rd32(uint32_t a)
+{
+	return *(const volatile uint32_t *)(uintptr_t)a;
+}
+
+/* One line per NFIT SPA range: the NVDIMMs the firmware gave this guest. */
+static void report_nvdimms(void)
+{
+	uint32_t rsdp = 0, rsdt, len;
+
+	for (uint32_t a = 0xE0000; a < 0x100000; a += 16)
+		if (sig_is(a, "RSD PTR ", 8)) {
+			rsdp = a;
+			break;
+		}
+	if (!rsdp)
+		return;
+	rsdt = rd32(rsdp + 16);
+	len = rd32(rsdt + 4);
+	for (uint32_t off = 36; off + 4 <= len; off += 4) {
+		uint32_t t = rd32(rsdt + off), tlen;
+		if (!sig_is(t, "NFIT", 4))
+			continue;
+		tlen = rd32(t + 4);
+		for (uint32_t s = t + 40; s + 4 <= t + tlen;) {
+			uint16_t type = *(const volatile uint16_t *)(uintptr_t)s;
+			uint16_t slen = *(const volatile uint16_t *)(uintptr_t)(s + 2);
+			if (slen < 4)
+				break;
+			if (type == 0 && slen >= 56) {	/* SPA range */
+				uint64_t size = (uint64_t)rd32(s + 40) | (uint64_t)rd32(s + 44) << 32;
+				puts_("vmtier-guest: nvdimm node=");
+				putu(rd32(s + 12));
+				puts_(" base=0x");
+				for (int sh = 28; sh >= 0; sh -= 4)
+					outb(0xe9, (uint8_t)"0123456789abcdef"[(rd32(s + 36) >> sh) & 15]);
+				for (int sh = 28; sh >= 0; sh -= 4)
+					outb(0xe9, (uint8_t)"0123456789abcdef"[(rd32(s + 32) >> sh) & 15]);
+				puts_(" size_mib=");
+				putu(size >> 20);
+				puts_("\n");
+			}
+			s += slen;
+		}
+	}
+}
+
 /* ---- time from the CMOS clock (no calibration needed) ---- */
 static uint8_t rtc_last;
 static int rtc_tick(void)
@@ -391,6 +451,7 @@ void guest_main(uint32_t magic, const struct mb_info *mbi)
 	putu(p.time);
 	puts_("s\n");
 
+	report_nvdimms();
 	fill(&p);
 	puts_("vmtier-guest: filled pages=");
 	putu(p.mem / PAGE);
