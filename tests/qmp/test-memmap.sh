@@ -63,8 +63,9 @@ kill "$GUEST_PID"; wait "$GUEST_PID" 2>/dev/null
 
 if [ "$backend" = ram ]; then
 	# one 4 GiB backend, no -numa: the PCI hole splits it into two ranges
+	# (reserve=off: untouched, it needs no commit charge, even in the test host)
 	qemu-system-x86_64 -accel tcg -nodefaults -display none -m 4G -smp 1 \
-		-object memory-backend-ram,id=big,size=4G -machine memory-backend=big \
+		-object memory-backend-ram,id=big,size=4G,reserve=off -machine memory-backend=big \
 		-kernel "$elf" -append "base=80M mem=32M time=0" \
 		-debugcon "file:$dir/log2" -qmp "unix:$dir/qmp2,server=on,wait=off" </dev/null &
 	GUEST_PID=$!
