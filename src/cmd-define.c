@@ -121,6 +121,7 @@ int vmt_cmd_define(int argc, char **argv)
 		return VMT_EXIT_USAGE;
 	}
 	plan->name = g_strdup(argv[1]);
+	plan->print_only = print_xml;
 	plan->vcpus = (guint)vcpus;
 	if (tenant && (!*tenant || strlen(tenant) > 128 || !g_utf8_validate(tenant, -1, NULL))) {
 		fprintf(stderr, "vmtier define: bad --tenant: use 1-128 characters of UTF-8\n");
@@ -242,6 +243,12 @@ int vmt_cmd_list(int argc, char **argv)
 	virConnectClose(conn);
 	if (!doms)
 		return fail("list", error);
+	for (guint i = 0; i < doms->len; i++) {
+		VmtDomainInfo *d = g_ptr_array_index(doms, i);
+		if (d->pinned)
+			fprintf(stderr, "vmtier list: warning: %s has host devices (VFIO): its memory is "
+				"pinned and cannot be moved between tiers\n", d->name);
+	}
 	if (json) {
 		json_object *a = json_object_new_array();
 		for (guint i = 0; i < doms->len; i++) {
@@ -257,6 +264,7 @@ int vmt_cmd_list(int argc, char **argv)
 			json_object_object_add(o, "pmem_policy", json_object_new_string(d->policy));
 			json_object_object_add(o, "dram_nodes", json_object_new_string(d->dram_nodes));
 			json_object_object_add(o, "pmem_nodes", json_object_new_string(d->pmem_nodes));
+			json_object_object_add(o, "pinned", json_object_new_boolean(d->pinned));
 			json_object_array_add(a, o);
 		}
 		puts(json_object_to_json_string_ext(a, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));

@@ -99,6 +99,11 @@ static VmtDomainInfo *info_of(virDomainPtr dom)
 	pmem = field(plan, "pmem_bytes");
 	d->dram_bytes = g_ascii_strtoull(dram, NULL, 10);
 	d->pmem_bytes = g_ascii_strtoull(pmem, NULL, 10);
+	{	/* VFIO pins all guest memory: such pages never move */
+		char *xml = virDomainGetXMLDesc(dom, VIR_DOMAIN_XML_INACTIVE);
+		d->pinned = xml && (strstr(xml, "<hostdev") || strstr(xml, "type='hostdev'"));
+		free(xml);
+	}
 	virDomainGetState(dom, &state, &reason, 0);
 	d->state = g_strdup(state_name(state));
 	xmlFreeDoc(doc);

@@ -9,6 +9,7 @@
 typedef struct {
 	char *name, *tenant, *klass, *backend, *policy, *dram_nodes, *pmem_nodes, *state;
 	guint64 dram_bytes, pmem_bytes;
+	gboolean pinned;	/* has host devices (VFIO): its memory is pinned */
 } VmtDomainInfo;
 
 void vmt_domain_info_free(VmtDomainInfo *d);

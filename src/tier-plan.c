@@ -165,6 +165,8 @@ static gboolean pick_pmem(VmtTierPlan *p, const VmtHost *host, GError **error)
 	const VmtNode *dram = vmt_host_node(host, g_array_index(p->dram_nodes, int, 0));
 	g_autoptr(GArray) slow = g_array_new(FALSE, FALSE, sizeof(int));
 
+	if (p->print_only && p->pmem_nodes->len && !vmt_host_has_slow_tier(host))
+		return TRUE;	/* nothing to check them against */
 	for (guint i = 0; i < p->pmem_nodes->len; i++)
 		if (!usable_slow(vmt_host_node(host, g_array_index(p->pmem_nodes, int, i)))) {
 			g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
@@ -183,7 +185,8 @@ static gboolean pick_pmem(VmtTierPlan *p, const VmtHost *host, GError **error)
 	}
 	if (!slow->len) {
 		g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
-			    "this host has no slow-memory node with memory online (see 'vmtier host check')");
+			    "this host has no slow-memory node with memory online (see 'vmtier host check')%s",
+			    p->print_only ? "; give --pmem-nodes to print XML for it anyway" : "");
 		return FALSE;
 	}
 	g_array_sort_with_data(slow, by_distance_from, (gpointer)dram);
@@ -242,6 +245,11 @@ gboolean vmt_tier_plan_resolve(VmtTierPlan *p, const VmtHost *host, GError **err
 	if (!pick_pmem(p, host, error))
 		return FALSE;
 	pmem = vmt_host_node(host, g_array_index(p->pmem_nodes, int, 0));
+	if (!pmem) {	/* print-only, node not online: no host figures to copy */
+		p->distance = 20;
+		p->dram_latency_ns = p->pmem_latency_ns = 0;
+		return TRUE;
+	}
 	p->distance = node_distance(dram, pmem->id);
 	p->dram_latency_ns = dram->read_latency_ns;
 	p->dram_bw_mbs = dram->read_bandwidth_mbs;

@@ -21,6 +21,9 @@ typedef struct {
 	VmtPmemPolicy policy;
 	GArray *dram_nodes;	/* int; chosen by resolve when empty */
 	GArray *pmem_nodes;	/* int; for preferred: nearest first */
+	/* --print-xml: node lists given are taken as they are, so XML can be
+	 * prepared for a host whose slow memory is not online yet */
+	gboolean print_only;
 	/* filled by resolve, for the guest's <distances> and HMAT */
 	int distance;
 	guint dram_latency_ns, pmem_latency_ns, dram_bw_mbs, pmem_bw_mbs;

@@ -71,6 +71,15 @@ tap_check "--dram-nodes 1: cell 0 on node 1, closest PMEM is node 3" check_start
 	tap_diag "(cell 0 on node 1 expected bind:1)"
 virsh destroy n1 >/dev/null
 
+# a vmtier domain that later got a VFIO device: vmtier list warns
+run vf --dram 16M --pmem 16M >/dev/null
+virsh dumpxml vf | sed "s|</devices>|<hostdev mode='subsystem' type='pci' managed='no'><source><address domain='0x0000' bus='0x00' slot='0x05' function='0x0'/></source></hostdev></devices>|" >/tmp/vf.xml
+virsh define /tmp/vf.xml >/dev/null
+err=$("$vmtier" list 2>&1 >/dev/null)
+tap_check "vmtier list warns that vf's memory is pinned (VFIO)" test "$err" = "vmtier list: warning: vf has host devices (VFIO): its memory is pinned and cannot be moved between tiers"
+tap_check "vmtier list --json marks only vf as pinned" test "$("$vmtier" list --json 2>/dev/null | python3 -c 'import json,sys; print(*[d["name"] for d in json.load(sys.stdin) if d["pinned"]])')" = vf
+"$vmtier" undefine vf >/dev/null
+
 cat >/tmp/plain.xml <<'XML'
 <domain type='qemu'><name>plain</name><memory unit='MiB'>32</memory><os><type arch='x86_64' machine='pc'>hvm</type></os></domain>
 XML
