@@ -184,8 +184,13 @@ static gboolean pick_pmem(VmtTierPlan *p, const VmtHost *host, GError **error)
 			g_array_append_val(slow, n->id);
 	}
 	if (!slow->len) {
+		const VmtDaxDev *dd = NULL;
+		for (guint i = 0; i < host->dax->len && !dd; i++)
+			if (strcmp(((VmtDaxDev *)g_ptr_array_index(host->dax, i))->mode, "devdax") == 0)
+				dd = g_ptr_array_index(host->dax, i);
 		g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
-			    "this host has no slow-memory node with memory online (see 'vmtier host check')%s",
+			    "this host has no slow-memory node with memory online (see 'vmtier host check')%s%s%s",
+			    dd ? "; or use --pmem-backend devdax:/dev/" : "", dd ? dd->name : "",
 			    p->print_only ? "; give --pmem-nodes to print XML for it anyway" : "");
 		return FALSE;
 	}
