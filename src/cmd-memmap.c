@@ -36,6 +36,23 @@ static char *resident_text(const GArray *pages, guint64 absent)
 	return g_string_free(s, FALSE);
 }
 
+/* [{"node": N, "pages": P}, ...] for the nodes that hold pages */
+static json_object *pages_json(const GArray *pages)
+{
+	json_object *a = json_object_new_array();
+
+	for (guint n = 0; n < pages->len; n++) {
+		json_object *e;
+		if (!g_array_index(pages, guint64, n))
+			continue;
+		e = json_object_new_object();
+		json_object_object_add(e, "node", json_object_new_int((int)n));
+		json_object_object_add(e, "pages", json_object_new_uint64(g_array_index(pages, guint64, n)));
+		json_object_array_add(a, e);
+	}
+	return a;
+}
+
 static int memmap_run(const char *qmp, int pid, gboolean json)
 {
 	g_autoptr(GError) error = NULL;
@@ -80,25 +97,15 @@ static int memmap_run(const char *qmp, int pid, gboolean json)
 			return VMT_EXIT_FAILURE;
 		}
 		if (json) {
-			json_object *o = json_object_array_get_idx(arr, i), *per = json_object_new_array();
+			json_object *o = json_object_array_get_idx(arr, i);
 			json_object_object_add(o, "numa_maps_policy", json_object_new_string(seen));
-			for (guint n = 0; n < pages->len; n++) {
-				json_object *e;
-				if (!g_array_index(pages, guint64, n))
-					continue;
-				e = json_object_new_object();
-				json_object_object_add(e, "node", json_object_new_int((int)n));
-				json_object_object_add(e, "pages", json_object_new_uint64(g_array_index(pages, guint64, n)));
-				json_object_array_add(per, e);
-			}
-			json_object_object_add(o, "resident_pages", per);
+			json_object_object_add(o, "resident_pages", pages_json(pages));
 			json_object_object_add(o, "absent_pages", json_object_new_uint64(absent));
 			/* and per guest-physical range (a backend may be split, e.g. by the 4G hole) */
 			for (guint j = 0; j < r->ranges->len; j++) {
 				VmtGuestRange *x = &g_array_index(r->ranges, VmtGuestRange, j);
 				json_object *rj = json_object_array_get_idx(json_object_object_get(o, "ranges"), j);
 				g_autoptr(GArray) rp = g_array_new(FALSE, TRUE, sizeof(guint64));
-				json_object *rper = json_object_new_array();
 				guint64 rabs = 0;
 
 				if (!vmt_host_proc_resident(pid, r->hva + x->offset, x->size, rp, &rabs, &error)) {
@@ -107,16 +114,7 @@ static int memmap_run(const char *qmp, int pid, gboolean json)
 					json_object_put(arr);
 					return VMT_EXIT_FAILURE;
 				}
-				for (guint n = 0; n < rp->len; n++) {
-					json_object *e;
-					if (!g_array_index(rp, guint64, n))
-						continue;
-					e = json_object_new_object();
-					json_object_object_add(e, "node", json_object_new_int((int)n));
-					json_object_object_add(e, "pages", json_object_new_uint64(g_array_index(rp, guint64, n)));
-					json_object_array_add(rper, e);
-				}
-				json_object_object_add(rj, "resident_pages", rper);
+				json_object_object_add(rj, "resident_pages", pages_json(rp));
 				json_object_object_add(rj, "absent_pages", json_object_new_uint64(rabs));
 			}
 			continue;
