@@ -6,6 +6,9 @@ set -eu
 out=$1
 mkdir -p "$out"
 
+present() {	# an existing directory; git keeps no empty ones, so mark it
+	mkdir -p "$out$1" && : >"$out$1/.present"
+}
 file() {	# copy one readable file's contents
 	[ -r "$1" ] || return 0
 	mkdir -p "$out$(dirname "$1")"
@@ -44,11 +47,11 @@ for d in /sys/bus/dax/devices/*; do
 	link "$r/driver"
 	for f in id size align; do file "$(dirname "$r")/dax_region/$f"; done
 done
-for d in /sys/bus/dax/drivers/*; do [ -d "$d" ] && mkdir -p "$out$d"; done
+for d in /sys/bus/dax/drivers/*; do [ -d "$d" ] && present "$d"; done
 for mod in kmem device_dax dax_pmem dax_pmem_compat dax_hmem; do
-	[ -d /sys/module/$mod ] && mkdir -p "$out/sys/module/$mod"
+	[ -d /sys/module/$mod ] && present "/sys/module/$mod"
 done
-[ -d /sys/class/dax ] && mkdir -p "$out/sys/class/dax"
+[ -d /sys/class/dax ] && present /sys/class/dax
 
 file /proc/sys/kernel/numa_balancing
 file /sys/kernel/mm/numa/demotion_enabled
