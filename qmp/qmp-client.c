@@ -36,6 +36,8 @@ struct VmtQmpClient {
 	GSocketConnection *conn;
 	GCancellable *io_cancel;
 	VmtQmpParser *parser;
+	VmtQmpParser *dead_parser;	/* closed while feeding: freed after */
+	gboolean feeding;
 	gsize max_message;
 	char *buf;
 	json_object *greeting;
@@ -121,13 +123,16 @@ static void drop_source(GSource **s)
 }
 
 static void disconnect(VmtQmpClient *c, const GError *why);
+static void disconnect_locked(VmtQmpClient *c, const GError *why);
 
 void vmt_qmp_client_unref(VmtQmpClient *c)
 {
 	if (!c || !g_atomic_int_dec_and_test(&c->ref))
 		return;
 	c->reconnect = FALSE;
-	disconnect(c, NULL);
+	c->ref = 1;		/* callbacks run by the teardown may ref/unref */
+	disconnect_locked(c, NULL);
+	c->ref = 0;
 	drop_source(&c->reconnect_src);
 	g_hash_table_unref(c->pending);
 	for (GList *l = c->subs; l; l = l->next) {
@@ -136,6 +141,7 @@ void vmt_qmp_client_unref(VmtQmpClient *c)
 		g_free(s);
 	}
 	g_list_free(c->subs);
+	g_clear_pointer(&c->dead_parser, vmt_qmp_parser_free);
 	g_main_context_unref(c->ctx);
 	g_free(c->buf);
 	g_free(c->path);
@@ -252,18 +258,30 @@ static void send_json(VmtQmpClient *c, json_object *msg)
 
 /* ---- commands ---- */
 
+/* Take PD out of the table, then complete its task: the task's callback may
+ * close or unref the client, so nothing of it is used afterwards. */
+static GTask *take_pending(VmtQmpClient *c, Pending *pd)
+{
+	GTask *t = g_steal_pointer(&pd->task);
+
+	g_hash_table_steal(c->pending, pd->id);
+	pending_free(pd);
+	return t;
+}
+
 static gboolean on_command_timeout(gpointer data)
 {
 	Pending *pd = data;
-	VmtQmpClient *c = pd->c;
-	GTask *task = g_steal_pointer(&pd->task);
+	VmtQmpClient *c = vmt_qmp_client_ref(pd->c);
+	GTask *task;
 
 	g_source_unref(pd->timeout);
 	pd->timeout = NULL;
+	task = take_pending(c, pd);	/* a late reply is ignored */
 	g_task_return_new_error(task, VMT_QMP_ERROR, VMT_QMP_ERROR_TIMEOUT,
 				"QMP command timed out (%s)", (char *)g_task_get_task_data(task));
 	g_object_unref(task);
-	g_hash_table_remove(c->pending, pd->id);	/* a late reply is ignored */
+	vmt_qmp_client_unref(c);
 	return G_SOURCE_REMOVE;
 }
 
@@ -332,13 +350,41 @@ static void finish_connect(VmtQmpClient *c, GError *error)
 	g_object_unref(t);
 }
 
+static void dispatch_event(VmtQmpClient *c, json_object *msg)
+{
+	json_object *ev, *d = NULL;
+	g_autoptr(GArray) ids = g_array_new(FALSE, FALSE, sizeof(guint));
+	const char *name;
+
+	json_object_object_get_ex(msg, "event", &ev);
+	json_object_object_get_ex(msg, "data", &d);
+	name = json_object_get_string(ev);
+	/* handlers may add or remove subscriptions: walk a snapshot of ids */
+	for (GList *l = c->subs; l; l = l->next)
+		g_array_append_val(ids, ((EventSub *)l->data)->id);
+	for (guint i = 0; i < ids->len && c->conn; i++)
+		for (GList *l = c->subs; l; l = l->next) {
+			EventSub *s = l->data;
+			if (s->id != g_array_index(ids, guint, i))
+				continue;
+			if (!s->name || strcmp(s->name, name) == 0)
+				s->f(c, name, d, s->user);
+			break;
+		}
+}
+
 static void on_message(json_object *msg, gpointer data)
 {
 	VmtQmpClient *c = data;
 	const char *id;
 	VmtQmpMsgType type = vmt_qmp_msg_classify(msg, &id);
 	Pending *pd;
+	GTask *task;
 
+	if (!c->conn) {		/* closed by an earlier message's callback */
+		json_object_put(msg);
+		return;
+	}
 	switch (type) {
 	case VMT_QMP_MSG_GREETING:
 		if (!c->greeting) {
@@ -353,7 +399,8 @@ static void on_message(json_object *msg, gpointer data)
 		pd = g_hash_table_lookup(c->pending, id);
 		if (!pd)
 			break;		/* timed out already, or not ours */
-		if (!pd->task) {	/* our qmp_capabilities */
+		task = take_pending(c, pd);
+		if (!task) {		/* our qmp_capabilities */
 			if (type == VMT_QMP_MSG_RETURN) {
 				c->ready = TRUE;
 				c->backoff_ms = 0;
@@ -366,27 +413,16 @@ static void on_message(json_object *msg, gpointer data)
 		} else if (type == VMT_QMP_MSG_RETURN) {
 			json_object *r;
 			json_object_object_get_ex(msg, "return", &r);
-			g_task_return_pointer(pd->task, json_object_get(r), put_json);
+			g_task_return_pointer(task, json_object_get(r), put_json);
+			g_object_unref(task);
 		} else {
-			g_task_return_error(pd->task, vmt_qmp_msg_to_error(msg));
-		}
-		g_hash_table_remove(c->pending, id);
-		break;
-	case VMT_QMP_MSG_EVENT: {
-		json_object *ev, *d = NULL;
-		const char *name;
-
-		json_object_object_get_ex(msg, "event", &ev);
-		json_object_object_get_ex(msg, "data", &d);
-		name = json_object_get_string(ev);
-		for (GList *l = c->subs; l;) {
-			EventSub *s = l->data;
-			l = l->next;	/* a handler may remove itself */
-			if (!s->name || strcmp(s->name, name) == 0)
-				s->f(c, name, d, s->user);
+			g_task_return_error(task, vmt_qmp_msg_to_error(msg));
+			g_object_unref(task);
 		}
 		break;
-	}
+	case VMT_QMP_MSG_EVENT:
+		dispatch_event(c, msg);
+		break;
 	default:
 		break;
 	}
@@ -401,26 +437,32 @@ static void on_read(GObject *src, GAsyncResult *res, gpointer data)
 	g_autoptr(GError) error = NULL;
 	gssize n = g_input_stream_read_finish(G_INPUT_STREAM(src), res, &error);
 	VmtQmpClient *c = g->c;
+	VmtQmpParser *parser;
 
-	guard_unref(g);
-	if (!c)
-		return;
-	if (n < 0) {
-		disconnect(c, error);
+	if (!c) {
+		guard_unref(g);
 		return;
 	}
-	if (n == 0) {
+	/* handlers run from here may close the client or drop its last ref */
+	vmt_qmp_client_ref(c);
+	if (n < 0) {
+		disconnect(c, error);
+	} else if (n == 0) {
 		g_autoptr(GError) eof = g_error_new(VMT_QMP_ERROR, VMT_QMP_ERROR_CLOSED,
 						     "QMP connection closed by QEMU (%s)", c->path);
 		disconnect(c, eof);
-		return;
+	} else {
+		parser = c->parser;
+		c->feeding = TRUE;
+		if (!vmt_qmp_parser_feed(parser, c->buf, (gsize)n, on_message, c, &error) &&
+		    c->parser == parser)
+			disconnect(c, error);
+		c->feeding = FALSE;
+		g_clear_pointer(&c->dead_parser, vmt_qmp_parser_free);
+		if (c->conn && c->guard == g)
+			read_next(c);
 	}
-	/* handlers run from here may drop the caller's last reference */
-	vmt_qmp_client_ref(c);
-	if (!vmt_qmp_parser_feed(c->parser, c->buf, (gsize)n, on_message, c, &error))
-		disconnect(c, error);
-	else if (c->conn && g->c == c)
-		read_next(c);
+	guard_unref(g);
 	vmt_qmp_client_unref(c);
 }
 
@@ -452,8 +494,16 @@ static void schedule_reconnect(VmtQmpClient *c)
 }
 
 /* Close the connection, failing everything pending with WHY (NULL: the
- * user closed).  Idempotent. */
+ * user closed).  Idempotent.  Callbacks it runs may drop the caller's last
+ * reference, so it holds one of its own. */
 static void disconnect(VmtQmpClient *c, const GError *why)
+{
+	vmt_qmp_client_ref(c);
+	disconnect_locked(c, why);
+	vmt_qmp_client_unref(c);
+}
+
+static void disconnect_locked(VmtQmpClient *c, const GError *why)
 {
 	g_autoptr(GError) closed = NULL;
 	GHashTableIter it;
@@ -474,7 +524,10 @@ static void disconnect(VmtQmpClient *c, const GError *why)
 	if (c->conn)
 		g_io_stream_close(G_IO_STREAM(c->conn), NULL, NULL);
 	g_clear_object(&c->conn);
-	g_clear_pointer(&c->parser, vmt_qmp_parser_free);
+	if (c->feeding)		/* the parser is mid-loop: free it after */
+		c->dead_parser = g_steal_pointer(&c->parser);
+	else
+		g_clear_pointer(&c->parser, vmt_qmp_parser_free);
 	g_clear_pointer(&c->greeting, json_object_put);
 	while (!g_queue_is_empty(&c->writes))
 		g_bytes_unref(g_queue_pop_head(&c->writes));
@@ -483,12 +536,20 @@ static void disconnect(VmtQmpClient *c, const GError *why)
 	closed = why ? g_error_new(VMT_QMP_ERROR, VMT_QMP_ERROR_CLOSED, "%s", why->message)
 		     : g_error_new(VMT_QMP_ERROR, VMT_QMP_ERROR_CLOSED, "QMP connection closed");
 	finish_connect(c, g_error_copy(closed));
-	g_hash_table_iter_init(&it, c->pending);
-	while (g_hash_table_iter_next(&it, NULL, &v)) {
-		Pending *pd = v;
-		if (pd->task)
-			g_task_return_error(pd->task, g_error_copy(closed));
-		g_hash_table_iter_remove(&it);
+	/* empty the table before any callback runs: they may re-enter */
+	{
+		g_autoptr(GPtrArray) tasks = g_ptr_array_new();
+		g_hash_table_iter_init(&it, c->pending);
+		while (g_hash_table_iter_next(&it, NULL, &v)) {
+			Pending *pd = v;
+			if (pd->task)
+				g_ptr_array_add(tasks, g_steal_pointer(&pd->task));
+			g_hash_table_iter_remove(&it);
+		}
+		for (guint i = 0; i < tasks->len; i++) {
+			g_task_return_error(tasks->pdata[i], g_error_copy(closed));
+			g_object_unref(tasks->pdata[i]);
+		}
 	}
 	c->closing = FALSE;
 	if (was_connected && why && c->closed_f)
@@ -549,7 +610,7 @@ void vmt_qmp_client_connect_async(VmtQmpClient *c, guint timeout_ms, GCancellabl
 {
 	GTask *task = g_task_new(NULL, cancel, cb, user);
 
-	if (c->conn || c->connect_task) {
+	if (c->ready || c->connect_task) {
 		g_task_return_new_error(task, G_IO_ERROR, G_IO_ERROR_BUSY, "already connected");
 		g_object_unref(task);
 		return;
@@ -558,7 +619,8 @@ void vmt_qmp_client_connect_async(VmtQmpClient *c, guint timeout_ms, GCancellabl
 	c->connect_task = task;
 	if (timeout_ms)
 		c->connect_timeout = add_timeout(c, timeout_ms, on_connect_timeout, c);
-	start_connect(c);
+	if (!c->guard)		/* else a reconnect is under way: it completes us */
+		start_connect(c);
 }
 
 gboolean vmt_qmp_client_connect_finish(VmtQmpClient *c, GAsyncResult *res, GError **error)

@@ -176,6 +176,7 @@ enum {
 	SRV_CLOSE_ON_STATUS = 2,/* hang up on query-status */
 	SRV_NO_REPLY_STOP = 4,	/* never answer stop */
 	SRV_GARBAGE_ON_STATUS = 8,
+	SRV_BURST_ON_STOP = 16,	/* answer stop with events + reply + event in one write */
 };
 
 typedef struct {
@@ -269,6 +270,10 @@ static gpointer server_thread(gpointer data)
 					open = FALSE;
 				} else if (g_str_has_prefix(key, "query-status\t") && (s->mode & SRV_GARBAGE_ON_STATUS)) {
 					srv_write(s, fd, "{\"return\": oops}\r\n");
+				} else if (g_str_has_prefix(key, "stop\t") && (s->mode & SRV_BURST_ON_STOP)) {
+					g_autofree char *b = g_strdup_printf("{\"event\": \"A\"}\r\n{\"event\": \"B\"}\r\n"
+						"{\"return\": {}, \"id\": \"%s\"}\r\n{\"event\": \"C\"}\r\n", id);
+					srv_write(s, fd, b);
 				} else if (g_str_has_prefix(key, "stop\t") && (s->mode & SRV_NO_REPLY_STOP)) {
 					/* silence */
 				} else if ((reply = g_hash_table_lookup(s->replies, key))) {
@@ -628,6 +633,110 @@ static void test_memmap_errors(void)
 	}
 }
 
+/* ---- callbacks that close or drop the client (run under ASan) ---- */
+
+static void close_on_done(GObject *src, GAsyncResult *res, gpointer data)
+{
+	Wait *w = data;
+
+	w->res = g_object_ref(res);
+	w->done = TRUE;
+	vmt_qmp_client_close(w->events->pdata[0]);	/* the client */
+}
+
+static void close_on_event(VmtQmpClient *c, const char *event, json_object *data, gpointer user)
+{
+	vmt_qmp_client_close(c);
+}
+
+static void run_reentrant(guint mode, const char *cmd, guint timeout_ms, gboolean close_in_event)
+{
+	Server *s = server_start(mode, 1);
+	VmtQmpClient *c = vmt_qmp_client_new(s->path);
+	Wait w = { .events = g_ptr_array_new() };
+	guint polls = 0;
+
+	g_ptr_array_add(w.events, c);	/* close_on_done finds the client here */
+	connect_ok(c);
+	if (close_in_event)
+		vmt_qmp_client_add_event_func(c, NULL, close_on_event, &w);
+	vmt_qmp_client_execute_async(c, cmd, NULL, timeout_ms, NULL,
+				     close_in_event ? on_done : close_on_done, &w);
+	run_until(&w.done);
+	while (polls++ < 20)		/* let anything left over run */
+		g_main_context_iteration(NULL, FALSE);
+	g_assert_false(vmt_qmp_client_is_ready(c));
+	g_object_unref(w.res);
+	vmt_qmp_client_unref(c);
+	g_ptr_array_unref(w.events);
+	server_stop(s);
+}
+
+static void test_close_in_timeout_callback(void)
+{
+	run_reentrant(SRV_NO_REPLY_STOP, "stop", 100, FALSE);
+}
+
+static void test_close_in_reply_callback(void)
+{
+	/* the reply arrives with an event behind it in the same read */
+	run_reentrant(SRV_BURST_ON_STOP, "stop", 0, FALSE);
+}
+
+static void test_close_in_event_handler(void)
+{
+	/* two more events and the reply follow in the same read */
+	run_reentrant(SRV_BURST_ON_STOP, "stop", 0, TRUE);
+}
+
+static void unref_on_closed(VmtQmpClient *c, const GError *e, gpointer user)
+{
+	*(gboolean *)user = TRUE;
+	vmt_qmp_client_unref(c);	/* the owner lets go when told it closed */
+}
+
+static void test_unref_in_closed_handler(void)
+{
+	Server *s = server_start(SRV_CLOSE_ON_STATUS, 1);
+	VmtQmpClient *c = vmt_qmp_client_new(s->path);
+	gboolean closed = FALSE;
+
+	vmt_qmp_client_set_closed_func(c, unref_on_closed, &closed);
+	connect_ok(c);
+	vmt_qmp_client_execute_async(c, "query-status", NULL, 0, NULL, NULL, NULL);
+	run_until(&closed);
+	server_stop(s);
+}
+
+static guint second_sub;
+static int second_calls;
+
+static void remove_second(VmtQmpClient *c, const char *ev, json_object *d, gpointer user)
+{
+	vmt_qmp_client_remove_event_func(c, second_sub);
+}
+
+static void count_second(VmtQmpClient *c, const char *ev, json_object *d, gpointer user)
+{
+	second_calls++;
+}
+
+static void test_handler_removes_another(void)
+{
+	Server *s = server_start(SRV_BURST_ON_STOP, 1);
+	g_autoptr(VmtQmpClient) c = vmt_qmp_client_new(s->path);
+	g_autoptr(GError) error = NULL;
+
+	connect_ok(c);
+	vmt_qmp_client_add_event_func(c, NULL, remove_second, NULL);
+	second_sub = vmt_qmp_client_add_event_func(c, NULL, count_second, NULL);
+	json_object_put(exec(c, "stop", 2000, &error));
+	g_assert_no_error(error);
+	g_assert_cmpint(second_calls, ==, 0);
+	vmt_qmp_client_close(c);
+	server_stop(s);
+}
+
 int main(int argc, char **argv)
 {
 	g_autofree char *path = NULL, *cmds = NULL;
@@ -657,6 +766,11 @@ int main(int argc, char **argv)
 	g_test_add_func("/qmp/client/reconnect", test_client_reconnect);
 	g_test_add_func("/qmp/client/no-socket", test_client_no_socket);
 	g_test_add_func("/qmp/client/sync", test_client_sync);
+	g_test_add_func("/qmp/reentrant/close-in-timeout-callback", test_close_in_timeout_callback);
+	g_test_add_func("/qmp/reentrant/close-in-reply-callback", test_close_in_reply_callback);
+	g_test_add_func("/qmp/reentrant/close-in-event-handler", test_close_in_event_handler);
+	g_test_add_func("/qmp/reentrant/unref-in-closed-handler", test_unref_in_closed_handler);
+	g_test_add_func("/qmp/reentrant/handler-removes-another", test_handler_removes_another);
 	g_test_add_func("/qmp/memmap/recorded", test_memmap_recorded);
 	g_test_add_func("/qmp/memmap/errors", test_memmap_errors);
 	int rc = g_test_run();
