@@ -6,6 +6,7 @@
 #include "host.h"
 #include "nodeset.h"
 #include "size.h"
+#include "sysfs.h"
 
 #include <json-c/json.h>
 #include <stdio.h>
@@ -67,9 +68,10 @@ static json_object *dax_json(const VmtDaxDev *d)
 	json_object_object_add(o, "mode", json_object_new_string(d->mode));
 	json_object_object_add(o, "size_bytes", json_object_new_uint64(d->size));
 	json_object_object_add(o, "target_node", json_object_new_int(d->target_node));
-	json_object_object_add(o, "online_blocks", json_object_new_int((int)d->online_blocks));
-	json_object_object_add(o, "total_blocks", json_object_new_int((int)d->n_blocks));
-	json_object_object_add(o, "movable", json_object_new_boolean(d->movable_blocks > 0));
+	/* null: unknown (not root, and the node has several devices) */
+	json_object_object_add(o, "online_blocks", d->blocks_known ? json_object_new_int((int)d->online_blocks) : NULL);
+	json_object_object_add(o, "total_blocks", d->blocks_known ? json_object_new_int((int)d->n_blocks) : NULL);
+	json_object_object_add(o, "movable", d->blocks_known ? json_object_new_boolean(d->movable_blocks > 0) : NULL);
 	return o;
 }
 
@@ -122,8 +124,9 @@ static void print_table(const VmtHost *host)
 		for (guint i = 0; i < host->dax->len; i++) {
 			const VmtDaxDev *d = g_ptr_array_index(host->dax, i);
 			g_autofree char *size = vmt_size_format(d->size);
-			g_autofree char *blocks = strcmp(d->mode, "system-ram") == 0 ?
-				g_strdup_printf("%u/%u", d->online_blocks, d->n_blocks) : g_strdup("-");
+			g_autofree char *blocks = strcmp(d->mode, "system-ram") != 0 ? g_strdup("-") :
+				!d->blocks_known ? g_strdup("?") :
+				g_strdup_printf("%u/%u", d->online_blocks, d->n_blocks);
 			const char *zone = !d->online_blocks ? "-" :
 					   d->movable_blocks == d->online_blocks ? "movable" :
 					   d->movable_blocks ? "mixed" : "normal";
@@ -135,6 +138,14 @@ static void print_table(const VmtHost *host)
 	if (!vmt_host_has_slow_tier(host))
 		printf("\nNo slow memory online on this host, so there is nothing to tier "
 		       "(see 'vmtier host check').\n");
+}
+
+/* Some of sysfs is root-only (daxX.Y/resource, DAMON's admin tree). */
+static void warn_if_partial(const char *cmd)
+{
+	if (geteuid() != 0 && strcmp(vmt_sysfs_root(), "/") == 0)
+		fprintf(stderr, "vmtier %s: not root: DAMON and some DAX details are hidden, "
+			"results may be incomplete\n", cmd);
 }
 
 static int host_show(int argc, char **argv)
@@ -163,6 +174,7 @@ static int host_show(int argc, char **argv)
 		fprintf(stderr, "vmtier host: %s\n", error->message);
 		return VMT_EXIT_FAILURE;
 	}
+	warn_if_partial("host");
 	if (json) {
 		json_object *o = json_object_new_object(), *nodes = json_object_new_array();
 		json_object *dax = json_object_new_array();
@@ -208,6 +220,7 @@ static int host_check(int argc, char **argv)
 		fprintf(stderr, "vmtier host check: %s\n", error->message);
 		return VMT_EXIT_FAILURE;
 	}
+	warn_if_partial("host check");
 	findings = vmt_host_check_run(host);
 	if (json) {
 		json_object *a = json_object_new_array();

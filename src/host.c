@@ -291,7 +291,8 @@ static VmtDaxDev *load_dax(VmtHost *host, const char *name)
 	drv_p = g_strconcat(dir, "/driver", NULL);
 	vmt_sysfs_read_u64(size_p, &d->size, NULL);
 	vmt_sysfs_read_int(node_p, &d->target_node, NULL);
-	vmt_sysfs_read_u64(res_p, &d->resource, NULL);
+	/* resource is readable by root only; without it see count_node_blocks */
+	d->blocks_known = vmt_sysfs_read_u64(res_p, &d->resource, NULL);
 	vmt_sysfs_read_u64(align_p, &d->align, NULL);
 	driver = vmt_sysfs_link_name(drv_p);
 	d->mode = g_strdup(!driver ? "unbound" :
@@ -304,7 +305,7 @@ static VmtDaxDev *load_dax(VmtHost *host, const char *name)
 			  strstr(dir, "/cxl") || strstr(dir, "ACPI0017") ? "cxl" :
 			  strstr(dir, "hmem") ? "hmem" : "other");
 	/* kmem hot-adds the memory blocks wholly inside the device's range */
-	if (bs && d->size) {
+	if (bs && d->size && d->blocks_known) {
 		d->first_block = (guint)((d->resource + bs - 1) / bs);
 		end = (d->resource + d->size) / bs;
 		d->n_blocks = end > d->first_block ? (guint)(end - d->first_block) : 0;
@@ -321,6 +322,40 @@ static VmtDaxDev *load_dax(VmtHost *host, const char *name)
 		d->total_blocks += exists;
 	}
 	return d;
+}
+
+/* Without the device's address (not root): a system-ram device that is the
+ * only one on its node owns exactly that node's memory blocks. */
+static void count_node_blocks(VmtHost *host, VmtDaxDev *d)
+{
+	g_autofree char *dir = g_strdup_printf(NODE_DIR "/node%d", d->target_node);
+	g_autoptr(GPtrArray) blocks = NULL;
+
+	if (strcmp(d->mode, "system-ram") != 0) {
+		d->blocks_known = TRUE;	/* devdax: no blocks either way */
+		return;
+	}
+	for (guint i = 0; i < host->dax->len; i++) {
+		VmtDaxDev *o = g_ptr_array_index(host->dax, i);
+		if (o != d && o->target_node == d->target_node && strcmp(o->mode, "system-ram") == 0)
+			return;		/* shared node: unknown */
+	}
+	blocks = vmt_sysfs_list(dir, "memory");
+	for (guint i = 0; i < blocks->len; i++) {
+		const char *b = g_ptr_array_index(blocks, i);
+		gboolean exists;
+		VmtZone zone;
+
+		if (!g_ascii_isdigit(b[6]))
+			continue;
+		d->n_blocks++;
+		if (block_zone((guint)atoi(b + 6), &exists, &zone)) {
+			d->online_blocks++;
+			d->movable_blocks += zone == VMT_ZONE_MOVABLE;
+		}
+		d->total_blocks += exists;
+	}
+	d->blocks_known = TRUE;
 }
 
 static void classify_nodes(VmtHost *host)
@@ -462,6 +497,11 @@ VmtHost *vmt_host_load(GError **error)
 		VmtDaxDev *d = load_dax(host, g_ptr_array_index(devs, i));
 		if (d)
 			g_ptr_array_add(host->dax, d);
+	}
+	for (guint i = 0; i < host->dax->len; i++) {
+		VmtDaxDev *d = g_ptr_array_index(host->dax, i);
+		if (!d->blocks_known)
+			count_node_blocks(host, d);
 	}
 	classify_nodes(host);
 

@@ -48,6 +48,8 @@ typedef struct {
 	guint first_block, n_blocks;	/* memory blocks its range covers */
 	guint online_blocks, total_blocks;	/* of those, present/online */
 	guint movable_blocks;		/* online in ZONE_MOVABLE */
+	gboolean blocks_known;		/* FALSE: resource unreadable (not root)
+					 * and the node has other devices */
 } VmtDaxDev;
 
 typedef struct {

@@ -7,6 +7,10 @@ o=$VMTIER_OUT
 case "$VMTIER_TOPOLOGY" in
 tiered)
 	bash "$here/capture.sh" "$o/tiered"
+	# what a non-root user can read (daxX.Y/resource is root-only)
+	nr=$(mktemp -d) && chmod 777 "$nr"	# the share itself is root-only
+	setpriv --reuid=65534 --regid=65534 --clear-groups bash "$here/capture.sh" "$nr/t"
+	cp -a "$nr/t" "$o/tiered-nonroot"
 	# the kernel's own tiering switched on, auto-onlining racing daxctl
 	echo 2 >/proc/sys/kernel/numa_balancing
 	echo true >/sys/kernel/mm/numa/demotion_enabled

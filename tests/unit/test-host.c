@@ -130,6 +130,22 @@ static void test_single_node(void)
 	g_assert_cmpstr(vmt_host_scanner(h), ==, "none");
 }
 
+static void test_nonroot(void)
+{
+	/* captured as nobody: no daxX.Y/resource; the node's blocks stand in */
+	g_autoptr(VmtHost) h = load("tiered-nonroot");
+	VmtDaxDev *d = vmt_host_dax(h, "dax0.0");
+	g_autoptr(GPtrArray) f = vmt_host_check_run(h);
+
+	g_assert_cmpuint(d->resource, ==, 0);
+	g_assert_true(d->blocks_known);
+	g_assert_cmpuint(d->n_blocks, ==, 7);
+	g_assert_cmpuint(d->online_blocks, ==, 7);
+	g_assert_cmpuint(d->movable_blocks, ==, 0);
+	for (guint i = 0; i < f->len; i++)
+		g_assert_cmpstr(((VmtFinding *)g_ptr_array_index(f, i))->id, !=, "offline-blocks");
+}
+
 static void test_missing_root(void)
 {
 	g_autoptr(GError) error = NULL;
@@ -231,6 +247,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/host/devdax", test_devdax);
 	g_test_add_func("/host/single-node", test_single_node);
 	g_test_add_func("/host/missing-root", test_missing_root);
+	g_test_add_func("/host/nonroot", test_nonroot);
 	for (guint i = 0; i < G_N_ELEMENTS(check_table); i++) {
 		g_autofree char *path = g_strdup_printf("/check/%s/%s/%s/%s", check_table[i].id,
 			check_table[i].fixture, check_table[i].subject ? check_table[i].subject : "any",
