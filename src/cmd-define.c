@@ -168,6 +168,12 @@ int vmt_cmd_define(int argc, char **argv)
 					    "'%s' is already defined", plan->name);
 				ok = FALSE;
 			}
+			if (ok && plan->devdax && strcmp(d->devdax, plan->devdax) == 0) {
+				/* two guests on one device would share its memory */
+				g_set_error(&error, G_IO_ERROR, G_IO_ERROR_BUSY,
+					    "/dev/%s is already the slow memory of '%s'", plan->devdax, d->name);
+				ok = FALSE;
+			}
 			cd += d->dram_bytes;
 			if (strcmp(d->backend, "kmem") == 0)
 				cp += d->pmem_bytes;

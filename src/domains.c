@@ -28,6 +28,7 @@ void vmt_domain_info_free(VmtDomainInfo *d)
 	g_free(d->tenant);
 	g_free(d->klass);
 	g_free(d->backend);
+	g_free(d->devdax);
 	g_free(d->policy);
 	g_free(d->dram_nodes);
 	g_free(d->pmem_nodes);
@@ -92,6 +93,7 @@ static VmtDomainInfo *info_of(virDomainPtr dom)
 	d->tenant = field(plan, "tenant");
 	d->klass = field(plan, "class");
 	d->backend = field(plan, "backend");
+	d->devdax = field(plan, "devdax");
 	d->policy = field(plan, "pmem_policy");
 	d->dram_nodes = field(plan, "dram_nodes");
 	d->pmem_nodes = field(plan, "pmem_nodes");

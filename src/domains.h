@@ -8,6 +8,7 @@
 
 typedef struct {
 	char *name, *tenant, *klass, *backend, *policy, *dram_nodes, *pmem_nodes, *state;
+	char *devdax;		/* "dax0.0" for the devdax backend, else "" */
 	guint64 dram_bytes, pmem_bytes;
 	gboolean pinned;	/* has host devices (VFIO): its memory is pinned */
 } VmtDomainInfo;

@@ -159,11 +159,28 @@ static gboolean preflight(const VmtHost *host, GPtrArray *todo, GError **error)
 	return TRUE;
 }
 
+/* After a failure past the switch to system-ram: take the memory offline
+ * and give the device back to device_dax, so it is as it was. */
+static void rollback(struct daxctl_dev *dev, struct daxctl_memory *mem, GError **error)
+{
+	gboolean ok = (!mem || daxctl_memory_offline(mem) >= 0) &&
+		      daxctl_dev_disable(dev) >= 0 && daxctl_dev_enable_devdax(dev) >= 0;
+
+	if (error && *error) {
+		char *m = g_strdup_printf("%s; %s", (*error)->message,
+			ok ? "the device was put back in devdax mode"
+			   : "putting it back in devdax mode failed too: it is left in system-ram mode");
+		g_free((*error)->message);
+		(*error)->message = m;
+	}
+}
+
 static gboolean online_one(struct daxctl_ctx *ctx, const VmtDaxDev *d, VmtZone zone,
 			   VmtOnlineProgress progress, gpointer data, GError **error)
 {
 	struct daxctl_dev *dev = find_dev(ctx, d->name);
 	struct daxctl_memory *mem;
+	gboolean switched = FALSE;
 	guint in_zone;
 	int rc;
 
@@ -186,11 +203,14 @@ static gboolean online_one(struct daxctl_ctx *ctx, const VmtDaxDev *d, VmtZone z
 				    rc2 < 0 ? " (and it could not be re-enabled as devdax)" : "");
 			return FALSE;
 		}
+		switched = TRUE;
 	}
 	mem = daxctl_dev_get_memory(dev);
 	if (!mem) {
 		g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED,
 			    "%s has no memory blocks after switching to system-ram", d->name);
+		if (switched)
+			rollback(dev, NULL, error);
 		return FALSE;
 	}
 	/* blocks online in the other zone have to go offline first */
@@ -210,15 +230,16 @@ static gboolean online_one(struct daxctl_ctx *ctx, const VmtDaxDev *d, VmtZone z
 		}
 	}
 	rc = online_with_progress(d, mem, zone, progress, data);
-	if (rc < 0) {
-		g_set_error(error, G_IO_ERROR, g_io_error_from_errno(-rc),
-			    "onlining %s's memory: %s", d->name, g_strerror(-rc));
-		return FALSE;
-	}
-	if (count_online(d, zone, &in_zone) != d->n_blocks || in_zone != d->n_blocks) {
-		g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED,
-			    "%s: only %u of %u blocks are online in ZONE_%s afterwards", d->name,
-			    in_zone, d->n_blocks, zone == VMT_ZONE_NORMAL ? "NORMAL" : "MOVABLE");
+	if (rc < 0 || count_online(d, zone, &in_zone) != d->n_blocks || in_zone != d->n_blocks) {
+		if (rc < 0)
+			g_set_error(error, G_IO_ERROR, g_io_error_from_errno(-rc),
+				    "onlining %s's memory: %s", d->name, g_strerror(-rc));
+		else
+			g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED,
+				    "%s: only %u of %u blocks are online in ZONE_%s afterwards", d->name,
+				    in_zone, d->n_blocks, zone == VMT_ZONE_NORMAL ? "NORMAL" : "MOVABLE");
+		if (switched)
+			rollback(dev, mem, error);
 		return FALSE;
 	}
 	if (progress)

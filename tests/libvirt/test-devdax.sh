@@ -17,6 +17,8 @@ out=$("$vmtier" define dd --dram 32M --pmem 512M --pmem-backend devdax:/dev/dax0
 	--kernel "$elf" --append "base=16M mem=8M time=0" 2>&1); rc=$?
 tap_check "define with devdax:/dev/dax0.0: exit 0" test $rc -eq 0 -a "$out" = "defined dd: 32 MiB DRAM on node 0, 512 MiB on /dev/dax0.0"
 tap_check "vmtier list shows the devdax backend" bash -c "'$vmtier' list | grep -qE '^dd +shut-off .* devdax '"
+out=$("$vmtier" define dd2 --dram 32M --pmem 256M --pmem-backend devdax:/dev/dax0.0 --virt-type qemu 2>&1); rc=$?
+tap_check "a second guest on the same device is refused" test $rc -eq 1 -a "$out" = "vmtier define: /dev/dax0.0 is already the slow memory of 'dd'"
 x=$(virsh dumpxml dd)
 tap_check "dumpxml keeps an NVDIMM on /dev/dax0.0 in guest node 1" \
 	test "$(grep -cE "<memory model='nvdimm'|<path>/dev/dax0.0</path>|<node>1</node>" <<<"$x")" -eq 3
