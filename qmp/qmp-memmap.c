@@ -93,7 +93,7 @@ gboolean vmt_qmp_memmap_add_mtree(GPtrArray *rams, const char *text, GError **er
 		/* "  0000000004000000-0000000009ffffff (prio 0, ram): m1 @0000000000000000" */
 		n = sscanf(*l, " %" SCNx64 "-%" SCNx64 " (prio %d, %31[^)]): %255s @%" SCNx64,
 			   &start, &end, &prio, type, name, &offset);
-		if (n < 5 || end < start)
+		if (n < 5 || end < start || end - start == G_MAXUINT64)
 			continue;
 		if (strcmp(type, "ram") != 0 && strcmp(type, "rom") != 0)
 			continue;
@@ -101,7 +101,7 @@ gboolean vmt_qmp_memmap_add_mtree(GPtrArray *rams, const char *text, GError **er
 		if (!r)
 			continue;
 		VmtGuestRange add = { start, end - start + 1, n == 6 ? offset : 0 };
-		if (add.offset + add.size > r->size) {
+		if (add.size > r->size || add.offset > r->size - add.size) {	/* no wrap */
 			g_set_error(error, VMT_QMP_ERROR, VMT_QMP_ERROR_PROTOCOL,
 				    "info mtree: %s range 0x%" PRIx64 "+0x%" PRIx64 " exceeds its size",
 				    name, add.gpa, add.size);
@@ -141,6 +141,8 @@ gboolean vmt_qmp_memmap_add_numa(GPtrArray *rams, const char *text, GError **err
 
 	if (sscanf(text, "%u nodes", &nodes) != 1)
 		return bad(error, "info numa", "no node count");
+	if (nodes > 1024)	/* QEMU's MAX_NODES is 128 */
+		return bad(error, "info numa", "implausible node count");
 	g_array_set_size(sizes, nodes);
 	for (char **l = lines; *l; l++) {
 		guint id;

@@ -37,6 +37,11 @@ gboolean vmt_host_proc_check_range(int pid, guint64 start, guint64 len, const ch
 
 	if (!maps)
 		return FALSE;
+	if (end < start) {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+			    "range 0x%" PRIx64 "+0x%" PRIx64 " wraps around", start, len);
+		return FALSE;
+	}
 	lines = g_strsplit(maps, "\n", -1);
 	for (char **l = lines; *l && covered < end; l++) {
 		guint64 lo, hi;

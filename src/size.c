@@ -51,8 +51,9 @@ gboolean vmt_size_parse(const char *text, guint64 *out, GError **error)
 	shift = 10 * (int)(u - units + 1);
 	if (v == 0)
 		return size_error(error, text, "zero");
-	if (v > (G_MAXUINT64 >> shift))
-		return size_error(error, text, "too large");
+	/* 1 PiB is far beyond any host; the cap keeps sums of sizes from wrapping */
+	if (v > ((1ull << 50) >> shift))
+		return size_error(error, text, "too large (at most 1P)");
 	v <<= shift;
 	if (v % SIZE_ALIGN)
 		return size_error(error, text, "not a multiple of 2 MiB");

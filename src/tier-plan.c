@@ -278,7 +278,9 @@ gboolean vmt_tier_plan_admit(const VmtTierPlan *p, const VmtHost *host, guint64 
 	guint64 dram_cap = nodes_total(host, p->dram_nodes);
 	guint64 pmem_cap = strcmp(p->backend, "kmem") == 0 ? nodes_total(host, p->pmem_nodes) : G_MAXUINT64;
 
-	if (committed_dram + p->dram_bytes + reserve > dram_cap) {
+	/* compare by subtraction: no sum can wrap */
+	if (p->dram_bytes > dram_cap || reserve > dram_cap - p->dram_bytes ||
+	    committed_dram > dram_cap - p->dram_bytes - reserve) {
 		g_autofree char *c = vmt_size_format(committed_dram), *w = vmt_size_format(p->dram_bytes);
 		g_autofree char *r = vmt_size_format(reserve), *cap = vmt_size_format(dram_cap);
 		g_autofree char *nodes = vmt_nodeset_format(p->dram_nodes);
@@ -287,7 +289,7 @@ gboolean vmt_tier_plan_admit(const VmtTierPlan *p, const VmtHost *host, guint64 
 			    c, w, r, cap, nodes);
 		return FALSE;
 	}
-	if (committed_pmem + p->pmem_bytes > pmem_cap) {
+	if (p->pmem_bytes > pmem_cap || committed_pmem > pmem_cap - p->pmem_bytes) {
 		g_autofree char *c = vmt_size_format(committed_pmem), *w = vmt_size_format(p->pmem_bytes);
 		g_autofree char *cap = vmt_size_format(pmem_cap);
 		g_autofree char *nodes = vmt_nodeset_format(p->pmem_nodes);

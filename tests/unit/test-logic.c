@@ -56,12 +56,14 @@ static void test_size_parse(void)
 	static const struct { const char *in; guint64 out; } ok[] = {
 		{ "16G", 16ull << 30 }, { "16GiB", 16ull << 30 }, { "512M", 512ull << 20 },
 		{ "1T", 1ull << 40 }, { "2048K", 2ull << 20 }, { "112g", 112ull << 30 }, { "4MB", 4ull << 20 },
+		{ "1P", 1ull << 50 },
 	};
 	static const struct { const char *in, *why; } bad[] = {
 		{ "0G", "zero" }, { "-4G", "negative" }, { "1024", "no unit" }, { "abc", "not a number" },
 		{ "16X", "unknown unit" }, { "16Gb!", "unknown unit" }, { "1M", "not a multiple of 2 MiB" },
 		{ "3K", "not a multiple of 2 MiB" }, { "99999999999999999999G", "too large" },
 		{ "17179869184G", "too large" }, { "", "not a number" }, { "1.5G", "unknown unit" },
+		{ "2P", "too large (at most 1P)" }, { "1025T", "too large" },
 	};
 
 	for (guint i = 0; i < G_N_ELEMENTS(ok); i++) {

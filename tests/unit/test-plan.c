@@ -120,6 +120,12 @@ static void test_admission(void)
 	g_assert_nonnull(strstr(error->message, "DRAM quota does not fit: "));
 	g_assert_nonnull(strstr(error->message, "+ 128 MiB asked + 256 MiB reserve > 969 MiB on node(s) 0"));
 	g_clear_error(&error);
+	g_clear_error(&error);
+	/* huge numbers are refused, not wrapped into a pass */
+	g_assert_false(vmt_tier_plan_admit(p, h, G_MAXUINT64 - (100u << 20), 0, 0, &error));
+	g_clear_error(&error);
+	g_assert_false(vmt_tier_plan_admit(p, h, 0, 0, G_MAXUINT64, &error));
+	g_clear_error(&error);
 	g_assert_false(vmt_tier_plan_admit(p, h, 0, 800u << 20, 0, &error));
 	g_assert_cmpstr(error->message, ==, "slow tier cannot hold the PMEM part: 800 MiB already "
 			"placed + 128 MiB asked > 896 MiB on node(s) 2");

@@ -626,6 +626,14 @@ static void test_memmap_errors(void)
 	g_assert_false(vmt_qmp_memmap_add_numa(rams, "2 nodes\nnode 0 size: 96 MB\nnode 1 size: 64 MB\n", &error));
 	g_assert_nonnull(strstr(error->message, "cannot tell which backend is node 0's RAM"));
 	g_clear_error(&error);
+	/* hostile answers: an offset that would wrap, an absurd node count */
+	g_assert_false(vmt_qmp_memmap_add_mtree(rams, "FlatView #0\n AS \"memory\", root: system\n"
+		"  0000000000000000-0000000000000fff (prio 0, ram): m0 @fffffffffffff000\n", &error));
+	g_assert_nonnull(strstr(error->message, "exceeds its size"));
+	g_clear_error(&error);
+	g_assert_false(vmt_qmp_memmap_add_numa(rams, "4000000000 nodes\n", &error));
+	g_assert_nonnull(strstr(error->message, "implausible node count"));
+	g_clear_error(&error);
 	{
 		json_object *notarray = json_object_new_string("x");
 		g_assert_null(vmt_qmp_memmap_from_memdevs(notarray, &error));
