@@ -13,7 +13,7 @@ export VMTIER_TEMPLATE_DIR=$here/../../xml-templates
 tap_check "a private libvirtd starts" libvirtd_start
 virsh() { command virsh -q -c qemu:///system "$@"; }
 
-out=$("$vmtier" define dd --dram 32M --pmem 512M --pmem-backend devdax:/dev/dax0.0 --virt-type qemu \
+out=$("$vmtier" define dd --dram 32M --pmem 512M --pmem-backend devdax:/dev/dax0.0 --dram-nodes 0 --virt-type qemu \
 	--kernel "$elf" --append "base=16M mem=8M time=0" 2>&1); rc=$?
 tap_check "define with devdax:/dev/dax0.0: exit 0" test $rc -eq 0 -a "$out" = "defined dd: 32 MiB DRAM on node 0, 512 MiB on /dev/dax0.0"
 tap_check "vmtier list shows the devdax backend" bash -c "'$vmtier' list | grep -qE '^dd +shut-off .* devdax '"
