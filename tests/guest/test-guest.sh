@@ -60,7 +60,8 @@ timeout 120 qemu-system-x86_64 -accel tcg -nodefaults -display none -no-reboot -
 	-debugcon "file:$dir/c" -device isa-debug-exit,iobase=0xf4,iosize=4 </dev/null &
 pid=$!
 for i in $(seq 100); do grep -q '^t=1 ' "$dir/c" 2>/dev/null && break; sleep 0.1; done
-printf 'XXXXXXXX' | dd of="$mem" bs=1 seek=$((17 * 1024 * 1024 + 64)) conv=notrunc status=none
+# one aligned word in one write, so there is exactly one bad address
+printf 'XXXX' | dd of="$mem" bs=4 count=1 seek=$(((17 * 1024 * 1024 + 64) / 4)) conv=notrunc status=none
 wait $pid; rc=$?
 tap_diag "$(tail -2 "$dir/c")"
 tap_check "corruption: exits 'corrupt' (QEMU status 3)" test $rc -eq 3
