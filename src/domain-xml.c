@@ -79,12 +79,8 @@ static void fill_numatune(xmlNodePtr nt, const VmtTierPlan *p, gboolean kmem)
 	 * vmtierd's move_pages between them */
 	if (kmem)
 		g_array_append_vals(all, p->pmem_nodes->data, p->pmem_nodes->len);
-	{
-		g_autoptr(GError) e = NULL;
-		g_autofree char *tmp = vmt_nodeset_format(all);
-		g_autoptr(GArray) sorted = vmt_nodeset_parse(tmp, &e);	/* sort + dedup */
-		alln = vmt_nodeset_format(sorted);
-	}
+	vmt_nodeset_normalize(all);
+	alln = vmt_nodeset_format(all);
 	m = add(nt, "memory", NULL);
 	attr(m, "mode", "strict");
 	attr(m, "nodeset", alln);
@@ -112,6 +108,8 @@ static void fill_cells(xmlNodePtr numa, const VmtTierPlan *p, gboolean kmem)
 	g_autofree char *cpus = p->vcpus > 1 ? g_strdup_printf("0-%u", p->vcpus - 1) : g_strdup("0");
 	g_autofree char *dist = g_strdup_printf("%d", p->distance);
 	xmlNodePtr cell, d, s, ic;
+	/* devdax: libvirt wants memory in every cell; node 1's real memory is
+	 * the NVDIMM, so its cell gets a token 2 MiB */
 	guint64 cell_kib[2] = { p->dram_bytes >> 10, kmem ? p->pmem_bytes >> 10 : 2048 };
 
 	for (int c = 0; c < 2; c++) {

@@ -26,6 +26,17 @@ static gboolean parse_id(const char *s, char **end, int *out)
 	return TRUE;
 }
 
+void vmt_nodeset_normalize(GArray *ids)
+{
+	g_array_sort(ids, int_cmp);
+	for (guint i = 1; i < ids->len;) {
+		if (g_array_index(ids, int, i) == g_array_index(ids, int, i - 1))
+			g_array_remove_index(ids, i);
+		else
+			i++;
+	}
+}
+
 GArray *vmt_nodeset_parse(const char *text, GError **error)
 {
 	g_autoptr(GArray) ids = g_array_new(FALSE, FALSE, sizeof(int));
@@ -49,13 +60,7 @@ GArray *vmt_nodeset_parse(const char *text, GError **error)
 		for (int i = lo; i <= hi; i++)
 			g_array_append_val(ids, i);
 	}
-	g_array_sort(ids, int_cmp);
-	for (guint i = 1; i < ids->len;) {
-		if (g_array_index(ids, int, i) == g_array_index(ids, int, i - 1))
-			g_array_remove_index(ids, i);
-		else
-			i++;
-	}
+	vmt_nodeset_normalize(ids);
 	return g_steal_pointer(&ids);
 bad:
 	g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,

@@ -10,3 +10,5 @@ GArray *vmt_nodeset_parse(const char *text, GError **error);
 /* Canonical kernel syntax; "" for an empty set. */
 char *vmt_nodeset_format(const GArray *ids);
 gboolean vmt_nodeset_contains(const GArray *ids, int id);
+/* Sort IDS and drop duplicates, in place. */
+void vmt_nodeset_normalize(GArray *ids);
