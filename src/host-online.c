@@ -68,17 +68,15 @@ static gpointer online_thread(gpointer data)
 	return NULL;
 }
 
+/* Blocks of D online now, and how many of them in ZONE: a recount of the
+ * device's own blocks, polled while onlining. */
 static guint count_online(const VmtDaxDev *d, VmtZone zone, guint *in_zone)
 {
-	g_autoptr(GError) error = NULL;
-	g_autoptr(VmtHost) now = vmt_host_load(&error);
-	VmtDaxDev *n = now ? vmt_host_dax(now, d->name) : NULL;
+	VmtDaxDev now = *d;	/* shallow: the recount touches only counters */
 
-	*in_zone = 0;
-	if (!n)
-		return 0;
-	*in_zone = zone == VMT_ZONE_MOVABLE ? n->movable_blocks : n->online_blocks - n->movable_blocks;
-	return n->online_blocks;
+	vmt_host_dax_recount(&now);
+	*in_zone = zone == VMT_ZONE_MOVABLE ? now.movable_blocks : now.online_blocks - now.movable_blocks;
+	return now.online_blocks;
 }
 
 /* Online MEM's blocks into ZONE in a worker thread, reporting progress. */

@@ -146,6 +146,53 @@ static gboolean block_zone(guint index, gboolean *exists, VmtZone *zone)
 	return TRUE;
 }
 
+/* The state of a set of memory blocks. */
+typedef struct {
+	guint listed, present, online;
+	guint per_zone[VMT_ZONE_COUNT];	/* online blocks by zone */
+} BlockTally;
+
+static void tally_block(BlockTally *t, guint index)
+{
+	gboolean exists;
+	VmtZone zone;
+
+	t->listed++;
+	if (block_zone(index, &exists, &zone)) {
+		t->online++;
+		t->per_zone[zone]++;
+	}
+	t->present += exists;
+}
+
+static void tally_node(BlockTally *t, int node)
+{
+	g_autofree char *dir = g_strdup_printf(NODE_DIR "/node%d", node);
+	g_autoptr(GPtrArray) blocks = vmt_sysfs_list(dir, "memory");
+
+	for (guint i = 0; i < blocks->len; i++) {
+		const char *b = g_ptr_array_index(blocks, i);
+		if (g_ascii_isdigit(b[6]))	/* "memoryN", not "memory_..." */
+			tally_block(t, (guint)atoi(b + 6));
+	}
+}
+
+void vmt_host_dax_recount(VmtDaxDev *d)
+{
+	BlockTally t = { 0 };
+
+	if (d->blocks_by_node)
+		tally_node(&t, d->target_node);
+	else
+		for (guint b = d->first_block; b < d->first_block + d->n_blocks; b++)
+			tally_block(&t, b);
+	if (d->blocks_by_node)
+		d->n_blocks = t.listed;
+	d->online_blocks = t.online;
+	d->movable_blocks = t.per_zone[VMT_ZONE_MOVABLE];
+	d->total_blocks = t.present;
+}
+
 static gboolean parse_meminfo(const char *path, guint64 *total, guint64 *free_b, GError **error)
 {
 	g_autofree char *text = vmt_sysfs_read(path, error);
@@ -178,7 +225,7 @@ static VmtNode *load_node(VmtHost *host, int id, const GArray *online, GError **
 	g_autofree char *cpulist = vmt_sysfs_read(cpulist_p, error);
 	g_autofree char *dist = NULL;
 	g_auto(GStrv) words = NULL;
-	g_autoptr(GPtrArray) blocks = NULL;
+	BlockTally t = { 0 };
 	VmtNode *n;
 
 	if (!cpulist)
@@ -218,21 +265,11 @@ static VmtNode *load_node(VmtHost *host, int id, const GArray *online, GError **
 		if (vmt_sysfs_read_int(bw_p, &v, NULL) && v > 0)
 			n->read_bandwidth_mbs = (guint)v;
 	}
-	blocks = vmt_sysfs_list(dir, "memory");
-	for (guint i = 0; i < blocks->len; i++) {
-		const char *b = g_ptr_array_index(blocks, i);
-		gboolean exists;
-		VmtZone zone;
-
-		if (!g_ascii_isdigit(b[6]))
-			continue;
-		if (block_zone((guint)atoi(b + 6), &exists, &zone)) {
-			n->online_blocks++;
-			n->zone_bytes[zone] += host->block_size;
-		} else if (exists) {
-			n->offline_blocks++;
-		}
-	}
+	tally_node(&t, id);
+	n->online_blocks = t.online;
+	n->offline_blocks = t.present - t.online;
+	for (int z = 0; z < VMT_ZONE_COUNT; z++)
+		n->zone_bytes[z] = (guint64)t.per_zone[z] * host->block_size;
 	return n;
 fail:
 	node_free(n);
@@ -310,17 +347,7 @@ static VmtDaxDev *load_dax(VmtHost *host, const char *name)
 		end = (d->resource + d->size) / bs;
 		d->n_blocks = end > d->first_block ? (guint)(end - d->first_block) : 0;
 	}
-	for (guint b = d->first_block; b < d->first_block + d->n_blocks; b++) {
-		gboolean exists;
-		VmtZone zone;
-
-		if (block_zone(b, &exists, &zone)) {
-			d->online_blocks++;
-			if (zone == VMT_ZONE_MOVABLE)
-				d->movable_blocks++;
-		}
-		d->total_blocks += exists;
-	}
+	vmt_host_dax_recount(d);
 	return d;
 }
 
@@ -328,9 +355,6 @@ static VmtDaxDev *load_dax(VmtHost *host, const char *name)
  * only one on its node owns exactly that node's memory blocks. */
 static void count_node_blocks(VmtHost *host, VmtDaxDev *d)
 {
-	g_autofree char *dir = g_strdup_printf(NODE_DIR "/node%d", d->target_node);
-	g_autoptr(GPtrArray) blocks = NULL;
-
 	if (strcmp(d->mode, "system-ram") != 0) {
 		d->blocks_known = TRUE;	/* devdax: no blocks either way */
 		return;
@@ -340,22 +364,8 @@ static void count_node_blocks(VmtHost *host, VmtDaxDev *d)
 		if (o != d && o->target_node == d->target_node && strcmp(o->mode, "system-ram") == 0)
 			return;		/* shared node: unknown */
 	}
-	blocks = vmt_sysfs_list(dir, "memory");
-	for (guint i = 0; i < blocks->len; i++) {
-		const char *b = g_ptr_array_index(blocks, i);
-		gboolean exists;
-		VmtZone zone;
-
-		if (!g_ascii_isdigit(b[6]))
-			continue;
-		d->n_blocks++;
-		if (block_zone((guint)atoi(b + 6), &exists, &zone)) {
-			d->online_blocks++;
-			d->movable_blocks += zone == VMT_ZONE_MOVABLE;
-		}
-		d->total_blocks += exists;
-	}
-	d->blocks_known = TRUE;
+	d->blocks_by_node = d->blocks_known = TRUE;
+	vmt_host_dax_recount(d);
 }
 
 static void classify_nodes(VmtHost *host)

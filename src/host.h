@@ -50,6 +50,7 @@ typedef struct {
 	guint movable_blocks;		/* online in ZONE_MOVABLE */
 	gboolean blocks_known;		/* FALSE: resource unreadable (not root)
 					 * and the node has other devices */
+	gboolean blocks_by_node;	/* counted from the target node's blocks */
 } VmtDaxDev;
 
 typedef struct {
@@ -74,6 +75,9 @@ const char *vmt_zone_name(VmtZone zone);
 const char *vmt_node_kind_name(VmtNodeKind kind);
 VmtNode *vmt_host_node(const VmtHost *host, int id);
 VmtDaxDev *vmt_host_dax(const VmtHost *host, const char *name);
+/* Count D's memory blocks again from sysfs (they change while onlining),
+ * without reloading the rest of the host. */
+void vmt_host_dax_recount(VmtDaxDev *d);
 gboolean vmt_node_is_slow(const VmtNode *node);
 guint64 vmt_node_online_bytes(const VmtNode *node);
 gboolean vmt_host_has_slow_tier(const VmtHost *host);
