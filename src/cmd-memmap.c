@@ -60,6 +60,7 @@ static int memmap_run(const char *qmp, int pid, gboolean json)
 	g_autoptr(GPtrArray) rams = NULL;
 	json_object *out = NULL, *arr = NULL;
 	g_autoptr(GPtrArray) rows = g_ptr_array_new_with_free_func(g_free);
+	VmtGuestRam *failed = NULL;
 
 	if (!c) {
 		fprintf(stderr, "vmtier memmap: %s\n", error->message);
@@ -80,7 +81,7 @@ static int memmap_run(const char *qmp, int pid, gboolean json)
 			"NODE", "GUEST-PHYSICAL", "SIZE", "QEMU VIRTUAL", "POLICY", "RESIDENT PAGES"));
 	}
 	for (guint i = 0; i < rams->len; i++) {
-		VmtGuestRam *r = g_ptr_array_index(rams, i);
+		VmtGuestRam *r = failed = g_ptr_array_index(rams, i);
 		g_autoptr(GArray) pages = g_array_new(FALSE, TRUE, sizeof(guint64));
 		g_autofree char *seen = NULL, *res = NULL, *size = vmt_size_format(r->size);
 		g_autofree char *node = r->guest_node >= 0 ? g_strdup_printf("%d", r->guest_node) : g_strdup("-");
@@ -91,10 +92,7 @@ static int memmap_run(const char *qmp, int pid, gboolean json)
 			continue;	/* not mapped into the guest (e.g. unused backend) */
 		if (!vmt_host_proc_check_range(pid, r->hva, r->size, r->policy, r->host_nodes, &seen, &error) ||
 		    !vmt_host_proc_resident(pid, r->hva, r->size, pages, &absent, &error)) {
-			fprintf(stderr, "vmtier memmap: %s: %s\n", r->memdev, error->message);
-			json_object_put(out);
-			json_object_put(arr);
-			return VMT_EXIT_FAILURE;
+			goto fail;
 		}
 		if (json) {
 			json_object *o = json_object_array_get_idx(arr, i);
@@ -108,12 +106,8 @@ static int memmap_run(const char *qmp, int pid, gboolean json)
 				g_autoptr(GArray) rp = g_array_new(FALSE, TRUE, sizeof(guint64));
 				guint64 rabs = 0;
 
-				if (!vmt_host_proc_resident(pid, r->hva + x->offset, x->size, rp, &rabs, &error)) {
-					fprintf(stderr, "vmtier memmap: %s: %s\n", r->memdev, error->message);
-					json_object_put(out);
-					json_object_put(arr);
-					return VMT_EXIT_FAILURE;
-				}
+				if (!vmt_host_proc_resident(pid, r->hva + x->offset, x->size, rp, &rabs, &error))
+					goto fail;
 				json_object_object_add(rj, "resident_pages", pages_json(rp));
 				json_object_object_add(rj, "absent_pages", json_object_new_uint64(rabs));
 			}
@@ -136,6 +130,11 @@ static int memmap_run(const char *qmp, int pid, gboolean json)
 		json_object_put(out);
 	}
 	return VMT_EXIT_OK;
+fail:
+	fprintf(stderr, "vmtier memmap: %s: %s\n", failed->memdev, error->message);
+	json_object_put(out);
+	json_object_put(arr);
+	return VMT_EXIT_FAILURE;
 }
 
 int vmt_cmd_memmap(int argc, char **argv)
