@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <json-c/json.h>
+#include <gio/gio.h>
+#include <sys/types.h>
+
+/* vmtierd's control socket: a Unix stream socket speaking JSON lines.
+ * A request is one JSON object with a "cmd" member, on one line; the reply is
+ * one JSON object on one line: {"ok": true, ...} or {"ok": false, "error":
+ * "one-line message"}.  A client may send several requests on a connection.
+ *
+ * Access: the socket file is mode 0600 (root only) or, with a group, 0660
+ * owned root:GROUP; on top of that every connection's peer credentials
+ * (SO_PEERCRED) are checked: uid 0, or (with a group) a peer whose primary or
+ * supplementary groups include GROUP.  Others get an error reply and are
+ * disconnected.  Lines over 64 KiB are refused.
+ *
+ * Commands the daemon answers (see vmtierd.c for the reply members):
+ *   {"cmd":"status"} or {"cmd":"status","name":"VM"}
+ *   {"cmd":"set","name":"VM","dram_bytes":N}
+ *   {"cmd":"notify","event":"started"|"stopped","name":"VM"}   (the hook) */
+
+typedef struct {
+	pid_t pid;
+	uid_t uid;
+	gid_t gid;
+} VmtCtlPeer;
+
+/* Handle REQUEST (borrowed) from PEER: return the reply (new object; the
+ * server adds "ok": true unless the handler set "ok"), or NULL with ERROR,
+ * which becomes {"ok": false, "error": message}. */
+typedef json_object *(*VmtCtlHandler)(json_object *request, const VmtCtlPeer *peer,
+				      gpointer user, GError **error);
+
+typedef struct VmtCtlServer VmtCtlServer;
+
+/* Listen on PATH (a stale socket file is replaced; its directory must
+ * exist), on the thread-default main context.  GROUP: (gid_t)-1 for root
+ * only. */
+VmtCtlServer *vmt_ctl_server_new(const char *path, gid_t group, VmtCtlHandler handler,
+				 gpointer user, GError **error);
+/* Stop listening, drop clients, unlink the socket file. */
+void vmt_ctl_server_free(VmtCtlServer *s);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VmtCtlServer, vmt_ctl_server_free)
+
+/* Client: connect to PATH, send REQUEST (taken), wait at most TIMEOUT_MS in
+ * all (connect, write, read) and return the reply object.  A reply with
+ * "ok": false becomes an error with its message.  Never blocks longer than
+ * the timeout, even if the daemon accepted and then hangs. */
+json_object *vmt_ctl_request(const char *path, json_object *request, guint timeout_ms,
+			     GError **error);
+
+/* The default socket path: $VMTIER_SOCKET, else VMT_RUNSTATEDIR/vmtierd.sock. */
+const char *vmt_ctl_default_path(void);

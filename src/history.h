@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <glib.h>
+
+/* vmtierd's SQLite store (default VMT_LOCALSTATEDIR/lib/vmtier/history.db):
+ * one row per VM per accounting interval, and each VM's running totals so a
+ * restarted daemon (even after kill -9) carries on its accounting.  The
+ * schema is versioned (PRAGMA user_version) and migrated on open; WAL mode,
+ * so a crash loses at most the interval being written. */
+
+typedef struct {
+	gint64 ts;			/* end of the interval, Unix seconds */
+	guint interval_s;		/* its length */
+	const char *vm, *tenant, *klass, *scanner;
+	guint64 quota_bytes, ram_bytes, dram_bytes, slow_bytes, hot_bytes;
+	double dram_access_share;	/* estimated share of accesses DRAM served */
+	double hot_coverage;		/* share of hot memory up to the quota in DRAM */
+	guint64 promoted_bytes, demoted_bytes;	/* during the interval */
+	guint migrations;		/* move_pages calls that moved something */
+	int slo_met;			/* 1, 0, or -1: not judged (no hot memory) */
+} VmtHistorySample;
+
+typedef struct {
+	guint64 promoted_bytes, demoted_bytes, migrations;
+	guint64 move_errors;
+	guint64 windows;
+} VmtHistoryTotals;
+
+typedef struct VmtHistory VmtHistory;
+
+VmtHistory *vmt_history_open(const char *path, GError **error);
+void vmt_history_close(VmtHistory *h);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VmtHistory, vmt_history_close)
+
+/* Schema version this build writes. */
+int vmt_history_schema_version(void);
+
+gboolean vmt_history_add(VmtHistory *h, const VmtHistorySample *s, GError **error);
+/* Running totals of VM; all zero for a VM never seen. */
+gboolean vmt_history_load_totals(VmtHistory *h, const char *vm, VmtHistoryTotals *out,
+				 GError **error);
+gboolean vmt_history_save_totals(VmtHistory *h, const char *vm, const VmtHistoryTotals *t,
+				 GError **error);

@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include "access.h"
+
+/* The tiering policy of one guest: pure logic, no I/O.
+ *
+ * Each scan window the daemon feeds the engine every chunk's access
+ * frequency (access.h) and where its pages are (pages on the guest's fast
+ * tier, pages resident at all).  The engine keeps a decayed heat per chunk
+ * and plans moves: the hottest chunks up to the DRAM quota belong in the
+ * fast tier, the rest in the slow tier.  Because accessed bits are cleared
+ * without a TLB flush, one idle sample proves nothing: a chunk is promoted
+ * only after PROMOTE_WINDOWS consecutive hot windows and demoted (outside
+ * quota pressure) only after DEMOTE_WINDOWS idle ones; a moved chunk stays
+ * put for MIN_RESIDENCY windows; a hot chunk displaces a colder fast one only
+ * when its heat exceeds the victim's by HYSTERESIS_PCT. */
+
+typedef enum {
+	VMT_TIER_FAST = 0,	/* DRAM */
+	VMT_TIER_SLOW = 1,	/* PMEM / CXL / other lower tier */
+} VmtTier;
+
+typedef struct {
+	guint promote_windows;	/* default 2 */
+	guint demote_windows;	/* default 3 */
+	guint min_residency;	/* windows, default 4 */
+	guint hysteresis_pct;	/* default 25 */
+	guint decay_pct;	/* heat kept from one window to the next, default 50 */
+	guint hot_threshold;	/* frequency (permille) that counts as hot, default 1 */
+} VmtTierParams;
+
+/* Per chunk; small on purpose (see vmt_tier_engine_state_bytes). */
+typedef struct {
+	guint16 heat;		/* decayed frequency, saturating */
+	guint16 fast_pages;	/* 4 KiB pages on the fast tier */
+	guint16 resident_pages;	/* 4 KiB pages present at all */
+	guint8 hot_streak;	/* consecutive hot windows, saturating */
+	guint8 idle_streak;	/* consecutive idle windows, saturating */
+	guint8 since_move;	/* windows since the last move, saturating at 255 */
+	guint8 moves;		/* moves so far, saturating: the ping-pong record */
+} VmtChunk;
+
+typedef struct {
+	guint chunk;
+	VmtTier to;
+} VmtTierMove;
+
+typedef struct {
+	guint64 quota_bytes;
+	guint64 fast_bytes, slow_bytes;	/* resident pages per tier */
+	guint64 hot_bytes;		/* chunks hot this window */
+	guint64 hot_fast_bytes;		/* ... of which on the fast tier */
+	/* share of this window's accesses (sum of frequencies weighted by
+	 * chunk size) that fell on fast-tier pages; 1.0 when there were none */
+	double fast_access_share;
+	/* of the hottest chunks that fit in the quota, the share already on
+	 * the fast tier: what an oracle placement would reach is 1.0 */
+	double hot_coverage;
+	guint64 windows;
+} VmtTierStats;
+
+typedef struct VmtTierEngine VmtTierEngine;
+
+void vmt_tier_params_init(VmtTierParams *p);
+
+/* An engine for N_CHUNKS chunks, all placement unknown (0 resident) until
+ * set_placement.  PARAMS is copied; NULL means defaults.  Quota starts at 0. */
+VmtTierEngine *vmt_tier_engine_new(guint n_chunks, const VmtTierParams *params);
+void vmt_tier_engine_free(VmtTierEngine *e);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VmtTierEngine, vmt_tier_engine_free)
+
+void vmt_tier_engine_set_quota(VmtTierEngine *e, guint64 quota_bytes);
+guint64 vmt_tier_engine_quota(const VmtTierEngine *e);
+guint vmt_tier_engine_n_chunks(const VmtTierEngine *e);
+const VmtChunk *vmt_tier_engine_chunk(const VmtTierEngine *e, guint i);
+
+/* Where chunk I's pages are now (from move_pages or pagemap). */
+void vmt_tier_engine_set_placement(VmtTierEngine *e, guint i, guint fast_pages,
+				   guint resident_pages);
+
+/* One scan window: FREQ[n_chunks] frequencies (0..VMT_ACCESS_MAX).  Updates
+ * heat and streaks and ages since_move. */
+void vmt_tier_engine_observe(VmtTierEngine *e, const guint16 *freq);
+
+/* Moves for this window, at most BUDGET_BYTES of resident pages in all
+ * (a chunk counts its resident pages): demotions first, then promotions, so
+ * that fast_bytes after the moves never exceeds the quota (a quota lowered
+ * below fast_bytes is met by demoting the coldest fast chunks, ignoring
+ * demote_windows, within the budget).  Returns VmtTierMove. */
+GArray *vmt_tier_engine_plan(VmtTierEngine *e, guint64 budget_bytes);
+
+/* A planned move was carried out; the caller then sets the new placement
+ * with set_placement.  Resets since_move and counts the move. */
+void vmt_tier_engine_moved(VmtTierEngine *e, guint chunk);
+
+void vmt_tier_engine_stats(const VmtTierEngine *e, VmtTierStats *out);
+
+/* The scan interval for the next window (the seed's rule): when the hot set
+ * exceeds half the quota, shorten the window by a quarter so fewer chunks
+ * look hot; when it is under an eighth, lengthen it by a quarter; clamp to
+ * [MIN_MS, MAX_MS]. */
+guint vmt_tier_engine_next_interval(const VmtTierEngine *e, guint cur_ms, guint min_ms,
+				    guint max_ms);
+
+/* Bytes of engine state per chunk and in all (for the bytes-per-GiB figure). */
+gsize vmt_tier_engine_state_bytes(const VmtTierEngine *e);
