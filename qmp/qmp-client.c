@@ -35,6 +35,7 @@ struct VmtQmpClient {
 	Guard *guard;
 	GSocketConnection *conn;
 	GCancellable *io_cancel;
+	gboolean own_ctx;	/* the private context of a sync client */
 	VmtQmpParser *parser;
 	VmtQmpParser *dead_parser;	/* closed while feeding: freed after */
 	gboolean feeding;
@@ -134,6 +135,16 @@ void vmt_qmp_client_unref(VmtQmpClient *c)
 	disconnect_locked(c, NULL);
 	c->ref = 0;
 	drop_source(&c->reconnect_src);
+	/* a sync client's private context: let the cancelled reads and writes
+	 * finish there (they hold the stream); a shared context runs them
+	 * itself, and iterating it here would re-enter its other sources */
+	while (c->own_ctx && g_main_context_acquire(c->ctx)) {
+		gboolean more = g_main_context_iteration(c->ctx, FALSE);
+
+		g_main_context_release(c->ctx);
+		if (!more)
+			break;
+	}
 	g_hash_table_unref(c->pending);
 	for (GList *l = c->subs; l; l = l->next) {
 		EventSub *s = l->data;
@@ -521,8 +532,12 @@ static void disconnect_locked(VmtQmpClient *c, const GError *why)
 	if (c->io_cancel)
 		g_cancellable_cancel(c->io_cancel);
 	g_clear_object(&c->io_cancel);
-	if (c->conn)
+	/* close the socket itself: g_io_stream_close refuses while a read is
+	 * pending, and a sync client's context may never run its callback */
+	if (c->conn) {
+		g_socket_close(g_socket_connection_get_socket(c->conn), NULL);
 		g_io_stream_close(G_IO_STREAM(c->conn), NULL, NULL);
+	}
 	g_clear_object(&c->conn);
 	if (c->feeding)		/* the parser is mid-loop: free it after */
 		c->dead_parser = g_steal_pointer(&c->parser);
@@ -662,6 +677,7 @@ VmtQmpClient *vmt_qmp_client_open_sync(const char *socket_path, guint timeout_ms
 
 	g_main_context_push_thread_default(ctx);
 	c = vmt_qmp_client_new(socket_path);
+	c->own_ctx = TRUE;
 	vmt_qmp_client_connect_async(c, timeout_ms, NULL, on_sync_done, &w);
 	ok = vmt_qmp_client_connect_finish(c, sync_wait(c, &w), error);
 	g_object_unref(w.res);
@@ -707,4 +723,18 @@ char *vmt_qmp_client_hmp_sync(VmtQmpClient *c, const char *command_line, guint t
 	text = g_strdup(json_object_get_string(r));
 	json_object_put(r);
 	return text;
+}
+
+int vmt_qmp_client_peer_pid(VmtQmpClient *c)
+{
+	g_autoptr(GCredentials) cred = NULL;
+	pid_t pid;
+
+	if (!c->conn)
+		return -1;
+	cred = g_socket_get_credentials(g_socket_connection_get_socket(c->conn), NULL);
+	if (!cred)
+		return -1;
+	pid = g_credentials_get_unix_pid(cred, NULL);
+	return pid > 0 ? (int)pid : -1;
 }

@@ -56,3 +56,7 @@ json_object *vmt_qmp_client_execute_sync(VmtQmpClient *c, const char *cmd, json_
 /* "human-monitor-command": the HMP output text. */
 char *vmt_qmp_client_hmp_sync(VmtQmpClient *c, const char *command_line, guint timeout_ms,
 			      GError **error);
+
+/* The pid of the process at the other end of the socket (QEMU), from the
+ * socket's peer credentials; -1 when not connected or unknown. */
+int vmt_qmp_client_peer_pid(VmtQmpClient *c);

@@ -4,6 +4,9 @@
 #include <glib.h>
 #include <json-c/json.h>
 
+/* json_object with one owner: g_autoptr(json_object) drops it. */
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(json_object, json_object_put)
+
 /* Incremental reader of a QMP stream: bytes in, whole JSON objects out.
  * A message may arrive split over many reads and several may arrive in one;
  * one message larger than the size limit, invalid JSON, or a value that is

@@ -27,6 +27,13 @@ typedef struct {
 	gid_t gid;
 } VmtCtlPeer;
 
+/* The server's access rule for a peer: uid 0 or the server's own euid (the
+ * same thing for a root daemon; lets an unprivileged test or development
+ * daemon talk to its own user), else, when GROUP is not (gid_t)-1, a peer
+ * whose gid is GROUP or whose user (from its passwd entry, getgrouplist())
+ * belongs to GROUP.  Exposed for tests. */
+gboolean vmt_ctl_peer_allowed(const VmtCtlPeer *p, gid_t group);
+
 /* Handle REQUEST (borrowed) from PEER: return the reply (new object; the
  * server adds "ok": true unless the handler set "ok"), or NULL with ERROR,
  * which becomes {"ok": false, "error": message}. */

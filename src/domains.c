@@ -177,3 +177,45 @@ gboolean vmt_domains_undefine(virConnectPtr conn, const char *name, GError **err
 	virDomainFree(dom);
 	return ok;
 }
+
+gboolean vmt_domains_set_dram(virConnectPtr conn, const char *name, guint64 bytes, GError **error)
+{
+	virDomainPtr dom = virDomainLookupByName(conn, name);
+	char *md = NULL;
+	xmlDocPtr doc = NULL;
+	xmlBufferPtr buf = NULL;
+	gboolean ok = FALSE;
+	unsigned int flags = VIR_DOMAIN_AFFECT_CONFIG;
+
+	if (!dom) {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "no domain '%s'", name);
+		return FALSE;
+	}
+	md = virDomainGetMetadata(dom, VIR_DOMAIN_METADATA_ELEMENT, VMT_XMLNS, 0);
+	doc = md ? xmlReadMemory(md, (int)strlen(md), NULL, NULL, XML_PARSE_NONET) : NULL;
+	if (!doc) {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+			    "'%s' is not a vmtier-managed domain", name);
+		goto out;
+	}
+	for (xmlNodePtr n = xmlDocGetRootElement(doc)->children; n; n = n->next)
+		if (n->type == XML_ELEMENT_NODE && strcmp((const char *)n->name, "dram_bytes") == 0) {
+			g_autofree char *v = g_strdup_printf("%" G_GUINT64_FORMAT, bytes);
+
+			xmlNodeSetContent(n, BAD_CAST v);
+		}
+	buf = xmlBufferCreate();
+	xmlNodeDump(buf, doc, xmlDocGetRootElement(doc), 0, 0);
+	if (virDomainIsActive(dom) == 1)
+		flags |= VIR_DOMAIN_AFFECT_LIVE;
+	ok = virDomainSetMetadata(dom, VIR_DOMAIN_METADATA_ELEMENT, (const char *)xmlBufferContent(buf),
+				  VMT_XMLNS_PREFIX, VMT_XMLNS, flags) == 0 || virt_error(error, "set metadata");
+out:
+	if (buf)
+		xmlBufferFree(buf);
+	if (doc)
+		xmlFreeDoc(doc);
+	free(md);
+	virDomainFree(dom);
+	return ok;
+}

@@ -22,3 +22,6 @@ GPtrArray *vmt_domains_list(virConnectPtr conn, GError **error);
 gboolean vmt_domains_define(virConnectPtr conn, const char *xml, GError **error);
 /* Undefine a stopped vmtier-managed domain. */
 gboolean vmt_domains_undefine(virConnectPtr conn, const char *name, GError **error);
+/* Record a new DRAM quota in a vmtier domain's metadata (persistent, and
+ * live when it runs). */
+gboolean vmt_domains_set_dram(virConnectPtr conn, const char *name, guint64 bytes, GError **error);

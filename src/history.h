@@ -42,3 +42,27 @@ gboolean vmt_history_load_totals(VmtHistory *h, const char *vm, VmtHistoryTotals
 				 GError **error);
 gboolean vmt_history_save_totals(VmtHistory *h, const char *vm, const VmtHistoryTotals *t,
 				 GError **error);
+
+/* Opens an existing store for reading only (vmtier report): nothing is
+ * created or migrated, so its schema version must be this build's. */
+VmtHistory *vmt_history_open_readonly(const char *path, GError **error);
+
+typedef struct {
+	const char *tenant, *vm;	/* NULL: any */
+	gint64 since, until;		/* intervals ending in (since, until] */
+} VmtHistoryQuery;
+#define VMT_HISTORY_QUERY_INIT { NULL, NULL, G_MININT64, G_MAXINT64 }
+
+/* Called with each sample; its strings live until it returns.  Returning
+ * FALSE (with ERROR set) stops the walk, which then fails with that error. */
+typedef gboolean (*VmtHistoryFunc)(const VmtHistorySample *s, gpointer data, GError **error);
+
+/* The samples matching Q by tenant, VM, class (none first) and time: the
+ * tenant and class recorded with each sample, so a VM redefined into another
+ * tenant or class keeps its past intervals where they were. */
+gboolean vmt_history_foreach(VmtHistory *h, const VmtHistoryQuery *q, VmtHistoryFunc fn,
+			     gpointer data, GError **error);
+
+/* Retention: drops the samples that ended before BEFORE_TS (totals stay);
+ * *REMOVED (may be NULL) gets how many. */
+gboolean vmt_history_prune(VmtHistory *h, gint64 before_ts, guint *removed, GError **error);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include <gio/gio.h>
 
+#include "class.h"
 #include "nodeset.h"
 #include "size.h"
 #include "tier-plan.h"
@@ -72,29 +73,12 @@ gboolean vmt_tier_plan_check_name(const char *name, GError **error)
 
 gboolean vmt_tier_plan_apply_class(VmtTierPlan *p, const char *dir, const char *name, GError **error)
 {
-	g_autoptr(GKeyFile) kf = g_key_file_new();
-	g_autofree char *path = NULL;
+	g_autoptr(VmtClass) c = vmt_class_load(dir, name, error);
 	double share;
 
-	if (!vmt_tier_plan_check_name(name, NULL)) {
-		g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "bad class name '%s'", name);
+	if (!c)
 		return FALSE;
-	}
-	path = g_strdup_printf("%s/%s.conf", dir, name);
-	if (!g_key_file_load_from_file(kf, path, G_KEY_FILE_NONE, NULL)) {
-		g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "no class '%s' (no %s)", name, path);
-		return FALSE;
-	}
-	share = g_key_file_get_double(kf, "class", "dram_share", error);
-	if (error && *error) {
-		g_prefix_error(error, "%s: ", path);
-		return FALSE;
-	}
-	if (!(share > 0 && share < 1)) {
-		g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-			    "%s: dram_share %g is not between 0 and 1", path, share);
-		return FALSE;
-	}
+	share = c->dram_share;
 	g_free(p->klass);
 	p->klass = g_strdup(name);
 	if (!p->dram_bytes) {

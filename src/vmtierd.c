@@ -3,6 +3,7 @@
  * timers, QMP watches and control socket hang off this loop. */
 #define G_LOG_DOMAIN "vmtierd"
 #include "config.h"
+#include "daemon.h"
 #include "log.h"
 
 #include <glib-unix.h>
@@ -11,12 +12,13 @@
 
 typedef struct {
 	GMainLoop *loop;
+	VmtDaemon *daemon;
 	int exit_code;
-} VmtDaemon;
+} Main;
 
 static gboolean on_quit_signal(gpointer data)
 {
-	VmtDaemon *d = data;
+	Main *d = data;
 
 	g_message("signal received, stopping");
 	g_main_loop_quit(d->loop);
@@ -25,13 +27,19 @@ static gboolean on_quit_signal(gpointer data)
 
 static gboolean on_hup(gpointer data)
 {
-	g_message("SIGHUP: no configuration file to reload in this version");
+	Main *m = data;
+	g_autoptr(GError) error = NULL;
+
+	if (vmt_daemon_reload(m->daemon, &error))
+		g_message("SIGHUP: configuration reloaded");
+	else
+		g_warning("SIGHUP: keeping the old configuration: %s", error->message);
 	return G_SOURCE_CONTINUE;
 }
 
 static gboolean on_oneshot(gpointer data)
 {
-	VmtDaemon *d = data;
+	Main *d = data;
 
 	g_message("oneshot: one pass done, exiting");
 	g_main_loop_quit(d->loop);
@@ -41,7 +49,9 @@ static gboolean on_oneshot(gpointer data)
 int main(int argc, char **argv)
 {
 	gboolean version = FALSE, oneshot = FALSE, debug = FALSE;
+	g_autofree char *config = NULL;
 	GOptionEntry entries[] = {
+		{ "config", 'c', 0, G_OPTION_ARG_FILENAME, &config, "Configuration file (default " VMT_SYSCONFDIR "/vmtier/vmtierd.conf)", "FILE" },
 		{ "oneshot", 0, 0, G_OPTION_ARG_NONE, &oneshot, "Run one pass and exit (for tests)", NULL },
 		{ "debug", 'd', 0, G_OPTION_ARG_NONE, &debug, "Log debug messages", NULL },
 		{ "version", 'V', 0, G_OPTION_ARG_NONE, &version, "Print the version and exit", NULL },
@@ -49,7 +59,8 @@ int main(int argc, char **argv)
 	};
 	g_autoptr(GOptionContext) ctx = g_option_context_new("- vmtier tiering daemon");
 	g_autoptr(GError) error = NULL;
-	VmtDaemon d = { 0 };
+	Main d = { 0 };
+	VmtDaemonConfig *cfg;
 
 	g_option_context_add_main_entries(ctx, entries, NULL);
 	if (!g_option_context_parse(ctx, &argc, &argv, &error)) {
@@ -62,15 +73,28 @@ int main(int argc, char **argv)
 	}
 	vmt_log_setup("vmtierd", debug);
 
+	cfg = vmt_daemon_config_load(config ? config : vmt_daemon_config_default_path(), config != NULL,
+				     &error);
+	if (!cfg) {
+		fprintf(stderr, "vmtierd: %s\n", error->message);
+		return 78;	/* EX_CONFIG */
+	}
+	d.daemon = vmt_daemon_new(cfg, &error);
+	if (!d.daemon || !vmt_daemon_start(d.daemon, &error)) {
+		fprintf(stderr, "vmtierd: %s\n", error->message);
+		vmt_daemon_free(d.daemon);
+		return EXIT_FAILURE;
+	}
 	d.loop = g_main_loop_new(NULL, FALSE);
 	g_unix_signal_add(SIGTERM, on_quit_signal, &d);
 	g_unix_signal_add(SIGINT, on_quit_signal, &d);
-	g_unix_signal_add(SIGHUP, on_hup, NULL);
+	g_unix_signal_add(SIGHUP, on_hup, &d);
 	if (oneshot)
 		g_idle_add(on_oneshot, &d);
 
 	g_message("vmtierd %s started", VMT_VERSION);
 	g_main_loop_run(d.loop);
+	vmt_daemon_free(d.daemon);
 	g_main_loop_unref(d.loop);
 	g_message("vmtierd stopped");
 	return d.exit_code;

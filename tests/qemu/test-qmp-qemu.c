@@ -96,6 +96,40 @@ static const char *status_of(VmtQmpClient *c)
 	return buf;
 }
 
+static guint open_fds(void)
+{
+	g_autoptr(GDir) d = g_dir_open("/proc/self/fd", 0, NULL);
+	guint n = 0;
+
+	while (d && g_dir_read_name(d))
+		n++;
+	return n;
+}
+
+/* vmtierd connects per poll, thousands of times a day: a sync client must
+ * give its socket back when dropped (it once kept it while its last read
+ * was pending, and the daemon ran out of file descriptors) */
+static void test_sync_reconnects_keep_no_fds(void)
+{
+	Qemu *q = qemu_start("tcg");
+	guint before = 0;
+
+	for (guint i = 0; i < 200; i++) {
+		g_autoptr(GError) error = NULL;
+		VmtQmpClient *c = vmt_qmp_client_open_sync(q->qmp, 10000, &error);
+
+		g_assert_no_error(error);
+		g_assert_cmpint(vmt_qmp_client_peer_pid(c), ==, q->pid);
+		g_assert_cmpstr(status_of(c), ==, "running");
+		vmt_qmp_client_unref(c);
+		if (i == 0)
+			before = open_fds();
+	}
+	g_assert_cmpuint(open_fds(), <=, before);
+	kill(q->pid, SIGTERM);
+	qemu_reap(q);
+}
+
 static void lifecycle(const char *accel)
 {
 	Qemu *q = qemu_start(accel);
@@ -201,6 +235,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/qmp-qemu/lifecycle-tcg", test_lifecycle_tcg);
 	g_test_add_func("/qmp-qemu/lifecycle-kvm", test_lifecycle_kvm);
 	g_test_add_func("/qmp-qemu/killed-mid-command", test_killed_mid_command);
+	g_test_add_func("/qmp-qemu/sync-reconnects-keep-no-fds", test_sync_reconnects_keep_no_fds);
 	g_test_add_func("/qmp-qemu/no-greeting-timeout", test_no_greeting_timeout);
 	return g_test_run();
 }

@@ -111,9 +111,28 @@ static void wait_for_line(GIOChannel *ch, const char *want, GString *log)
 	g_source_remove(t);
 }
 
+/* A configuration that keeps the daemon inside a temporary directory and
+ * on libvirt's test driver, so it touches nothing of this machine. */
+static char *daemon_config(const char *extra)
+{
+	static char *dir;
+	g_autofree char *text = NULL;
+	char *path;
+
+	if (!dir)
+		dir = g_dir_make_tmp("vmtierd-XXXXXX", NULL);
+	text = g_strdup_printf("[daemon]\nsocket=%s/sock\nstate_dir=%s\nqmp_dir=%s\n"
+			       "history_db=%s/history.db\nlibvirt_uri=test:///default\n%s",
+			       dir, dir, dir, dir, extra);
+	path = g_build_filename(dir, "vmtierd.conf", NULL);
+	g_assert_true(g_file_set_contents(path, text, -1, NULL));
+	return path;
+}
+
 static void test_daemon_sigterm(void)
 {
-	const char *argv[] = { vmtierd_bin, NULL };
+	g_autofree char *conf = daemon_config("");
+	const char *argv[] = { vmtierd_bin, "--config", conf, NULL };
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GString) log = g_string_new(NULL);
 	GIOChannel *ch;
@@ -140,11 +159,41 @@ static void test_daemon_sigterm(void)
 static void test_daemon_oneshot(void)
 {
 	g_autofree char *out = NULL, *err = NULL;
-	const char *argv[] = { vmtierd_bin, "--oneshot", NULL };
+	g_autofree char *conf = daemon_config("");
+	const char *argv[] = { vmtierd_bin, "--config", conf, "--oneshot", NULL };
 
 	g_assert_cmpint(run(argv, &out, &err), ==, 0);
 	g_assert_nonnull(strstr(err, "started"));
 	g_assert_nonnull(strstr(err, "vmtierd stopped"));
+}
+
+static void test_daemon_bad_config(void)
+{
+	struct {
+		const char *extra, *want;
+	} cases[] = {
+		{ "colour=blue\n", "unknown key [daemon] colour" },
+		{ "scan_interval_ms=fast\n", "scan_interval_ms: 'fast' is not a whole number" },
+		{ "scanner=crystal-ball\n", "unknown scanner 'crystal-ball'" },
+		{ "dram_reserve=12X\n", "dram_reserve" },
+	};
+
+	for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_autofree char *conf = daemon_config(cases[i].extra);
+		g_autofree char *out = NULL, *err = NULL;
+		const char *argv[] = { vmtierd_bin, "--config", conf, "--oneshot", NULL };
+
+		g_assert_cmpint(run(argv, &out, &err), ==, 78);
+		g_assert_nonnull(strstr(err, cases[i].want));
+		g_assert_nonnull(strstr(err, conf));
+	}
+	{
+		g_autofree char *out = NULL, *err = NULL;
+		const char *argv[] = { vmtierd_bin, "--config", "/nonexistent/vmtierd.conf", NULL };
+
+		g_assert_cmpint(run(argv, &out, &err), ==, 78);
+		g_assert_nonnull(strstr(err, "/nonexistent/vmtierd.conf"));
+	}
 }
 
 static void test_daemon_bad_option(void)
@@ -172,5 +221,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/daemon/sigterm", test_daemon_sigterm);
 	g_test_add_func("/daemon/oneshot", test_daemon_oneshot);
 	g_test_add_func("/daemon/bad-option", test_daemon_bad_option);
+	g_test_add_func("/daemon/bad-config", test_daemon_bad_config);
 	return g_test_run();
 }

@@ -1,0 +1,112 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* vmtier report: per-tenant SLA reports from vmtierd's history store. */
+#include <gio/gio.h>
+
+#include "config.h"
+#include "class.h"
+#include "cli.h"
+#include "report.h"
+
+#include <stdio.h>
+
+static gboolean parse_bound(const char *opt, const char *text, gint64 now, gint64 *out)
+{
+	g_autoptr(GError) error = NULL;
+
+	if (!text || vmt_report_parse_time(text, now, out, &error))
+		return TRUE;
+	fprintf(stderr, "vmtier report: invalid %s '%s': %s\n", opt, text, error->message);
+	return FALSE;
+}
+
+/* Says on stderr what matched nothing: an empty report is an answer, not an error. */
+static void say_empty(const VmtReport *r, const char *db)
+{
+	GString *what = g_string_new("vmtier report: no recorded intervals");
+
+	if (r->query.tenant)
+		g_string_append_printf(what, " for tenant '%s'", r->query.tenant);
+	if (r->query.vm)
+		g_string_append_printf(what, " %s VM '%s'", r->query.tenant ? "and" : "for", r->query.vm);
+	if (r->query.since != G_MININT64) {
+		g_autofree char *t = vmt_report_format_time(r->query.since);
+		g_string_append_printf(what, " after %s", t);
+	}
+	if (r->query.until != G_MAXINT64) {
+		g_autofree char *t = vmt_report_format_time(r->query.until);
+		g_string_append_printf(what, " up to %s", t);
+	}
+	fprintf(stderr, "%s in %s\n", what->str, db);
+	g_string_free(what, TRUE);
+}
+
+int vmt_cmd_report(int argc, char **argv)
+{
+	g_autofree char *tenant = NULL, *vm = NULL, *since = NULL, *until = NULL;
+	g_autofree char *format = NULL, *output = NULL, *db = NULL;
+	GOptionEntry entries[] = {
+		{ "tenant", 0, 0, G_OPTION_ARG_FILENAME, &tenant, "Only this tenant's VMs", "NAME" },
+		{ "vm", 0, 0, G_OPTION_ARG_STRING, &vm, "Only this VM", "NAME" },
+		{ "since", 0, 0, G_OPTION_ARG_STRING, &since, "From Nd/Nh/Nm ago or a UTC date[time]", "WHEN" },
+		{ "until", 0, 0, G_OPTION_ARG_STRING, &until, "Up to Nd/Nh/Nm ago or a UTC date[time]", "WHEN" },
+		{ "format", 0, 0, G_OPTION_ARG_STRING, &format, "table (default), json, csv or html", "F" },
+		{ "output", 'o', 0, G_OPTION_ARG_FILENAME, &output, "Write to FILE instead of stdout", "FILE" },
+		{ "db", 0, 0, G_OPTION_ARG_FILENAME, &db, "History store (default $VMTIER_HISTORY_DB or "
+		  VMT_LOCALSTATEDIR "/lib/vmtier/history.db)", "PATH" },
+		{ NULL },
+	};
+	g_autoptr(GOptionContext) ctx = g_option_context_new("- SLA report per tenant from vmtierd's history");
+	g_autoptr(GError) error = NULL;
+	g_autoptr(VmtHistory) h = NULL;
+	g_autoptr(VmtReport) r = NULL;
+	g_autofree char *class_dir = vmt_class_dir(), *text = NULL;
+	VmtHistoryQuery q = VMT_HISTORY_QUERY_INIT;
+	VmtReportFormat fmt = VMT_REPORT_TABLE;
+	gint64 now = g_get_real_time() / G_USEC_PER_SEC;
+
+	g_option_context_add_main_entries(ctx, entries, NULL);
+	if (!vmt_cli_parse(ctx, "report", &argc, &argv))
+		return VMT_EXIT_USAGE;
+	if (argc > 1) {
+		fprintf(stderr, "vmtier report: unexpected argument '%s'\n", argv[1]);
+		return VMT_EXIT_USAGE;
+	}
+	if (!parse_bound("--since", since, now, &q.since) || !parse_bound("--until", until, now, &q.until))
+		return VMT_EXIT_USAGE;
+	if (q.since >= q.until) {
+		fprintf(stderr, "vmtier report: --since '%s' is not before --until '%s'\n", since, until);
+		return VMT_EXIT_USAGE;
+	}
+	if (format && !vmt_report_parse_format(format, &fmt, &error)) {
+		fprintf(stderr, "vmtier report: %s\n", error->message);
+		return VMT_EXIT_USAGE;
+	}
+	if (!db) {
+		const char *env = g_getenv("VMTIER_HISTORY_DB");
+		db = g_strdup(env && *env ? env : VMT_LOCALSTATEDIR "/lib/vmtier/history.db");
+	}
+	q.tenant = tenant;
+	q.vm = vm;
+	h = vmt_history_open_readonly(db, &error);
+	if (h)
+		r = vmt_report_build(h, &q, class_dir, &error);
+	if (!r) {
+		fprintf(stderr, "vmtier report: %s\n", error->message);
+		return VMT_EXIT_FAILURE;
+	}
+	for (guint i = 0; i < r->warnings->len; i++)
+		fprintf(stderr, "vmtier report: warning: %s\n", (const char *)r->warnings->pdata[i]);
+	if (vmt_report_is_empty(r))
+		say_empty(r, db);
+	text = vmt_report_format(r, fmt);
+	if (output) {
+		if (!g_file_set_contents(output, text, -1, &error)) {
+			fprintf(stderr, "vmtier report: %s\n", error->message);
+			return VMT_EXIT_FAILURE;
+		}
+	} else if (fputs(text, stdout) < 0 || fflush(stdout) != 0) {
+		fprintf(stderr, "vmtier report: cannot write to stdout\n");
+		return VMT_EXIT_FAILURE;
+	}
+	return VMT_EXIT_OK;
+}

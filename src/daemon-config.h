@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include "tier-engine.h"
+
+/* vmtierd's configuration: a GKeyFile (default VMT_SYSCONFDIR/vmtier/
+ * vmtierd.conf; data/vmtierd.conf documents every key and its default).
+ * A missing default file means defaults; a missing file given with
+ * --config, an unknown key, or a bad value is an error naming it. */
+typedef struct {
+	char *path;			/* the file read, NULL if none */
+	/* [daemon] */
+	char *socket_path, *socket_group, *qmp_dir, *history_db, *metrics_file;
+	char *libvirt_uri, *class_dir, *state_dir;
+	char *scanner;			/* auto, damon-vaddr, soft-dirty, page-idle, idle-pages */
+	guint scan_interval_ms, min_interval_ms, max_interval_ms, sample_us;
+	guint max_migrate_mbs;		/* all guests together; 0: no limit */
+	guint vm_migrate_mbs;		/* per guest when its class sets none */
+	guint account_interval_s, discover_interval_s;
+	guint64 dram_reserve_bytes;	/* never promised to guests (vmtier set) */
+	/* [policy] */
+	VmtTierParams params;
+} VmtDaemonConfig;
+
+VmtDaemonConfig *vmt_daemon_config_load(const char *path, gboolean must_exist, GError **error);
+void vmt_daemon_config_free(VmtDaemonConfig *c);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VmtDaemonConfig, vmt_daemon_config_free)
+const char *vmt_daemon_config_default_path(void);

@@ -1,0 +1,689 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* vmtierd's main-loop work; see daemon.h. */
+#define G_LOG_DOMAIN "vmtierd"
+#include "daemon.h"
+#include "config.h"
+#include "ctl.h"
+#include "domains.h"
+#include "guest.h"
+#include "host-damon.h"
+#include "host-scan.h"
+#include "size.h"
+
+#include <grp.h>
+#include <string.h>
+
+typedef gboolean (*BitmapCollect)(int pid, const GArray *ranges, guint16 *freq, gboolean *valid,
+				  GError **error);
+
+static const struct {
+	const char *name;
+	BitmapCollect fn;
+} bitmap_scanners[] = {
+	{ "idle-pages", vmt_host_idlepages_collect },
+	{ "page-idle", vmt_host_pageidle_collect },
+	{ "soft-dirty", vmt_host_softdirty_collect },
+};
+
+struct VmtDaemon {
+	VmtDaemonConfig *cfg;
+	VmtHost *host;
+	virConnectPtr conn;
+	gboolean conn_lost_logged;
+	int events_id;			/* lifecycle callback on conn, -1: none */
+	GHashTable *guests;		/* name -> VmtGuest* */
+	VmtCtlServer *ctl;
+	VmtDamon *damon;
+	const char *scanner;		/* in use */
+	BitmapCollect collect;		/* NULL for DAMON */
+	char *scanner_note;		/* why not the preferred one */
+	gboolean damon_dirty;		/* targets or interval changed */
+	gboolean window_running;
+	GCancellable *cancel;
+	guint window_source, discover_source, discover_idle;
+	guint interval_ms;
+	gint64 started_us;
+};
+
+/* ---- scanner choice ---- */
+
+static const char *fallback_scanner(const VmtHost *h)
+{
+	if (h->idle_pages)
+		return "idle-pages";
+	if (h->page_idle)
+		return "page-idle";
+	return h->soft_dirty ? "soft-dirty" : "none";
+}
+
+static gboolean choose_scanner(VmtDaemon *d, GError **error)
+{
+	const char *want = d->cfg->scanner;
+
+	if (strcmp(want, "auto") == 0)
+		want = vmt_host_scanner(d->host);
+	if (strcmp(want, "damon-vaddr") == 0) {
+		g_autofree char *marker = g_build_filename(d->cfg->state_dir, "damon.owner", NULL);
+		g_autoptr(GError) local = NULL;
+
+		d->damon = vmt_host_damon_claim(marker, &local);
+		if (d->damon) {
+			d->scanner = "damon-vaddr";
+			return TRUE;
+		}
+		want = fallback_scanner(d->host);
+		d->scanner_note = g_strdup_printf("DAMON not used: %s; falling back to %s",
+						  local->message, want);
+		g_warning("%s", d->scanner_note);
+	}
+	for (guint i = 0; i < G_N_ELEMENTS(bitmap_scanners); i++)
+		if (strcmp(want, bitmap_scanners[i].name) == 0) {
+			d->scanner = bitmap_scanners[i].name;
+			d->collect = bitmap_scanners[i].fn;
+			return TRUE;
+		}
+	if (strcmp(want, "none") == 0) {
+		/* still worth running: residency, status and history */
+		d->scanner = "none";
+		g_free(d->scanner_note);
+		d->scanner_note = g_strdup("no page-access interface (DAMON vaddr, idle_pages, page_idle "
+					   "or soft-dirty): guests are reported, not tiered; see "
+					   "`vmtier host check`");
+		g_warning("%s", d->scanner_note);
+		return TRUE;
+	}
+	g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED, "scanner '%s' is not available here",
+		    want);
+	return FALSE;
+}
+
+/* ---- the scan window, on a worker thread ---- */
+
+typedef struct {
+	VmtDaemon *d;
+	GPtrArray *guests;		/* VmtGuest*, refs */
+	GArray *budgets;		/* guint64 per guest */
+	gboolean restart_damon;
+	guint interval_ms;
+	char *damon_error;
+} Window;
+
+static void window_free(Window *w)
+{
+	g_ptr_array_unref(w->guests);
+	g_array_unref(w->budgets);
+	g_free(w->damon_error);
+	g_free(w);
+}
+
+static void window_damon(Window *w, gboolean *ok)
+{
+	VmtDaemon *d = w->d;
+	g_autoptr(GError) error = NULL;
+	g_autofree guint16 **freqs = g_new0(guint16 *, MAX(1u, w->guests->len));
+
+	if (w->restart_damon) {
+		g_autofree VmtDamonTarget *t = g_new0(VmtDamonTarget, MAX(1u, w->guests->len));
+
+		for (guint i = 0; i < w->guests->len; i++) {
+			VmtGuest *g = w->guests->pdata[i];
+
+			t[i].pid = g->pid;
+			t[i].ranges = g->ranges;
+		}
+		if (!vmt_host_damon_start(d->damon, t, w->guests->len, d->cfg->sample_us,
+					  w->interval_ms * 1000u, &error))
+			goto fail;
+	}
+	if (w->guests->len == 0)
+		return;
+	for (guint i = 0; i < w->guests->len; i++)
+		freqs[i] = ((VmtGuest *)w->guests->pdata[i])->freq;
+	if (!vmt_host_damon_collect(d->damon, freqs, &error))
+		goto fail;
+	for (guint i = 0; i < w->guests->len; i++)
+		ok[i] = TRUE;
+	return;
+fail:
+	w->damon_error = g_strdup(error->message);
+}
+
+static void window_thread(GTask *task, gpointer src, gpointer data, GCancellable *cancel)
+{
+	Window *w = data;
+	g_autofree gboolean *ok = g_new0(gboolean, MAX(1u, w->guests->len));
+
+	if (w->d->damon)
+		window_damon(w, ok);
+	for (guint i = 0; i < w->guests->len; i++) {
+		VmtGuest *g = w->guests->pdata[i];
+
+		if (!w->d->damon && w->d->collect) {
+			g_autoptr(GError) error = NULL;
+
+			if (!w->d->collect(g->pid, g->ranges, g->freq, &ok[i], &error))
+				vmt_guest_set_state(g, "error", error->message);
+			/* the first sample since attach covers the guest's whole life */
+			if (g->windows == 0 && !g->placed)
+				ok[i] = FALSE;
+		}
+		vmt_guest_window(g, ok[i] ? g->freq : NULL, g_array_index(w->budgets, guint64, i));
+	}
+	g_task_return_boolean(task, TRUE);
+}
+
+static void schedule_window(VmtDaemon *d, guint ms);
+
+static void window_done(GObject *src, GAsyncResult *res, gpointer data)
+{
+	VmtDaemon *d = data;
+	Window *w = g_task_get_task_data(G_TASK(res));
+	guint next = d->cfg->max_interval_ms;
+
+	d->window_running = FALSE;
+	if (g_cancellable_is_cancelled(d->cancel))
+		return;
+	if (w->damon_error) {
+		g_warning("DAMON window failed: %s", w->damon_error);
+		d->damon_dirty = TRUE;	/* a target died, or someone stopped it */
+	}
+	for (guint i = 0; i < w->guests->len; i++) {
+		VmtGuest *g = w->guests->pdata[i];
+
+		next = MIN(next, vmt_tier_engine_next_interval(g->engine, d->interval_ms,
+								d->cfg->min_interval_ms,
+								d->cfg->max_interval_ms));
+	}
+	if (w->guests->len == 0)
+		next = d->cfg->scan_interval_ms;
+	/* DAMON's aggregation interval is the window: change it only when the
+	 * change is worth a restart of the kdamond */
+	if (d->damon && (next * 4 < d->interval_ms * 3 || next * 4 > d->interval_ms * 5))
+		d->damon_dirty = TRUE;
+	if (!d->damon || d->damon_dirty)
+		d->interval_ms = next;
+	/* DAMON's collect already waits one aggregation interval */
+	schedule_window(d, d->damon ? 10 : d->interval_ms);
+}
+
+static guint64 class_rate_mbs(VmtDaemon *d, const char *klass)
+{
+	g_autofree char *dir = *d->cfg->class_dir ? g_strdup(d->cfg->class_dir) :
+			       g_build_filename(g_getenv("VMTIER_TEMPLATE_DIR") ?: VMT_TEMPLATEDIR,
+						"classes", NULL);
+	g_autofree char *file = g_strdup_printf("%s/%s.conf", dir, klass);
+	g_autoptr(GKeyFile) kf = g_key_file_new();
+	guint64 v;
+
+	if (!*klass || !g_key_file_load_from_file(kf, file, G_KEY_FILE_NONE, NULL))
+		return d->cfg->vm_migrate_mbs;
+	v = g_key_file_get_uint64(kf, "class", "max_migrate_mbs", NULL);
+	return v ? v : d->cfg->vm_migrate_mbs;
+}
+
+static void drop_guest(VmtDaemon *d, VmtGuest *g, const char *why)
+{
+	g_message("%s: no longer tiered: %s", g->name, why);
+	if (g->engine)
+		d->damon_dirty = TRUE;
+	g_hash_table_remove(d->guests, g->name);
+}
+
+static gboolean on_window(gpointer data)
+{
+	VmtDaemon *d = data;
+	g_autoptr(GTask) task = NULL;
+	Window *w;
+	GHashTableIter it;
+	gpointer v;
+	g_autoptr(GPtrArray) gone = g_ptr_array_new_with_free_func((GDestroyNotify)vmt_guest_unref);
+	guint64 global = d->cfg->max_migrate_mbs ? (guint64)d->cfg->max_migrate_mbs << 20 : 0;
+	guint moving = 0;
+
+	d->window_source = 0;
+	w = g_new0(Window, 1);
+	w->d = d;
+	w->guests = g_ptr_array_new_with_free_func((GDestroyNotify)vmt_guest_unref);
+	w->budgets = g_array_new(FALSE, TRUE, sizeof(guint64));
+	g_hash_table_iter_init(&it, d->guests);
+	while (g_hash_table_iter_next(&it, NULL, &v)) {
+		VmtGuest *g = v;
+		g_autoptr(GError) error = NULL;
+
+		if (!g->engine)
+			continue;	/* still attaching */
+		if (!vmt_guest_poll(g, &error)) {
+			g_ptr_array_add(gone, vmt_guest_ref(g));
+			vmt_guest_set_state(g, "stopping", error->message);
+			continue;
+		}
+		g->scanner = d->scanner;
+		g->scan_interval_ms = d->interval_ms;
+		g_ptr_array_add(w->guests, vmt_guest_ref(g));
+		moving += g->may_move;
+	}
+	for (guint i = 0; i < gone->len; i++)
+		drop_guest(d, gone->pdata[i], ((VmtGuest *)gone->pdata[i])->last_error);
+	for (guint i = 0; i < w->guests->len; i++) {
+		VmtGuest *g = w->guests->pdata[i];
+		guint64 b = class_rate_mbs(d, g->klass) * (1ull << 20) * d->interval_ms / 1000;
+
+		if (global && moving)
+			b = MIN(b, global / moving * d->interval_ms / 1000);
+		g_array_append_val(w->budgets, b);
+	}
+	w->restart_damon = d->damon && d->damon_dirty;
+	d->damon_dirty = FALSE;
+	w->interval_ms = d->interval_ms;
+	d->window_running = TRUE;
+	task = g_task_new(NULL, d->cancel, window_done, d);
+	g_task_set_task_data(task, w, (GDestroyNotify)window_free);
+	g_task_run_in_thread(task, window_thread);
+	return G_SOURCE_REMOVE;
+}
+
+static void schedule_window(VmtDaemon *d, guint ms)
+{
+	if (!d->window_source && !d->window_running)
+		d->window_source = g_timeout_add(ms, on_window, d);
+}
+
+/* ---- discovery ---- */
+
+static void register_events(VmtDaemon *d);
+static void close_conn(VmtDaemon *d);
+
+static void try_attach(VmtDaemon *d, VmtGuest *g)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree char *sock = g_strdup_printf("%s/%s.qmp", d->cfg->qmp_dir, g->name);
+
+	if (vmt_guest_attach(g, sock, &d->cfg->params, &error)) {
+		g_message("%s: attached to QEMU pid %d, %" G_GUINT64_FORMAT " MiB of RAM in %u chunks, "
+			  "DRAM quota %" G_GUINT64_FORMAT " MiB%s", g->name, g->pid, g->ram_bytes >> 20,
+			  vmt_tier_engine_n_chunks(g->engine), g->quota_bytes >> 20,
+			  g->movable ? "" : " (report only: its memory cannot move)");
+		d->damon_dirty = TRUE;
+		return;
+	}
+	if (!g->last_error || strcmp(g->last_error, error->message) != 0)
+		g_message("%s: cannot attach yet: %s", g->name, error->message);
+	vmt_guest_set_state(g, "attaching", error->message);
+}
+
+static gboolean discover(VmtDaemon *d)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GPtrArray) doms = NULL;
+	g_autoptr(GHashTable) seen = g_hash_table_new(g_str_hash, g_str_equal);
+	g_autoptr(GPtrArray) gone = g_ptr_array_new_with_free_func((GDestroyNotify)vmt_guest_unref);
+	GHashTableIter it;
+	gpointer v;
+
+	if (!d->conn) {
+		d->conn = vmt_domains_connect(d->cfg->libvirt_uri, &error);
+		if (!d->conn) {
+			if (!d->conn_lost_logged)
+				g_warning("libvirt: %s (guests already attached keep being tiered)",
+					  error->message);
+			d->conn_lost_logged = TRUE;
+			return FALSE;
+		}
+		g_message("libvirt: connected to %s", d->cfg->libvirt_uri);
+		d->conn_lost_logged = FALSE;
+		register_events(d);
+	}
+	doms = vmt_domains_list(d->conn, &error);
+	if (!doms) {
+		g_warning("libvirt: %s; reconnecting", error->message);
+		close_conn(d);
+		return FALSE;
+	}
+	for (guint i = 0; i < doms->len; i++) {
+		VmtDomainInfo *info = doms->pdata[i];
+		VmtGuest *g;
+
+		if (strcmp(info->state, "running") != 0 && strcmp(info->state, "paused") != 0)
+			continue;
+		g_hash_table_add(seen, info->name);
+		g = g_hash_table_lookup(d->guests, info->name);
+		if (!g) {
+			g = vmt_guest_new(info, d->host);
+			g_hash_table_insert(d->guests, g->name, g);
+			g_message("%s: found (tenant %s, class %s)", g->name, g->tenant, g->klass);
+		}
+		if (g->quota_bytes != info->dram_bytes)
+			vmt_guest_set_quota(g, info->dram_bytes);
+		if (!g->engine)
+			try_attach(d, g);
+	}
+	g_hash_table_iter_init(&it, d->guests);
+	while (g_hash_table_iter_next(&it, NULL, &v))
+		if (!g_hash_table_contains(seen, ((VmtGuest *)v)->name))
+			g_ptr_array_add(gone, vmt_guest_ref(v));
+	for (guint i = 0; i < gone->len; i++)
+		drop_guest(d, gone->pdata[i], "libvirt reports it stopped");
+	return TRUE;
+}
+
+static gboolean on_discover(gpointer data)
+{
+	discover(data);
+	return G_SOURCE_CONTINUE;
+}
+
+static void register_events(VmtDaemon *d);
+static void discover_soon(VmtDaemon *d);
+
+static gboolean on_discover_idle(gpointer data)
+{
+	VmtDaemon *d = data;
+
+	d->discover_idle = 0;
+	discover(d);
+	return G_SOURCE_REMOVE;
+}
+
+static gboolean on_discover_idle_once(gpointer data)
+{
+	discover_soon(data);
+	return G_SOURCE_REMOVE;
+}
+
+static void discover_soon(VmtDaemon *d)
+{
+	if (!d->discover_idle)
+		d->discover_idle = g_idle_add(on_discover_idle, d);
+}
+
+/* ---- libvirt lifecycle events: a libvirt event loop on its own thread
+ * hands each event to the main loop as a rediscovery ---- */
+
+static gpointer libvirt_events_thread(gpointer data)
+{
+	for (;;)
+		if (virEventRunDefaultImpl() < 0)
+			g_usleep(100000);
+	return NULL;
+}
+
+static int on_lifecycle(virConnectPtr conn, virDomainPtr dom, int event, int detail, void *data)
+{
+	VmtDaemon *d = data;
+
+	g_main_context_invoke(NULL, on_discover_idle_once, d);
+	return 0;
+}
+
+static void register_events(VmtDaemon *d)
+{
+	d->events_id = virConnectDomainEventRegisterAny(d->conn, NULL, VIR_DOMAIN_EVENT_ID_LIFECYCLE,
+							VIR_DOMAIN_EVENT_CALLBACK(on_lifecycle), d, NULL);
+	if (d->events_id < 0)
+		g_warning("libvirt: cannot subscribe to lifecycle events; relying on the %us sweep",
+			  d->cfg->discover_interval_s);
+}
+
+static void close_conn(VmtDaemon *d)
+{
+	if (d->events_id >= 0)
+		virConnectDomainEventDeregisterAny(d->conn, d->events_id);
+	d->events_id = -1;
+	virConnectClose(d->conn);
+	d->conn = NULL;
+}
+
+/* ---- control socket ---- */
+
+static VmtGuest *lookup(VmtDaemon *d, json_object *req, GError **error)
+{
+	json_object *v;
+	const char *name;
+	VmtGuest *g;
+
+	if (!json_object_object_get_ex(req, "name", &v) || !json_object_is_type(v, json_type_string)) {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "request lacks a \"name\"");
+		return NULL;
+	}
+	name = json_object_get_string(v);
+	g = g_hash_table_lookup(d->guests, name);
+	if (!g)
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+			    "no running vmtier guest named '%s'", name);
+	return g;
+}
+
+static json_object *do_status(VmtDaemon *d, json_object *req, GError **error)
+{
+	json_object *reply = json_object_new_object(), *daemon = json_object_new_object();
+	json_object *vms = json_object_new_array();
+	g_autoptr(GList) names = g_hash_table_get_keys(d->guests);
+
+	json_object_object_add(daemon, "version", json_object_new_string(VMT_VERSION));
+	json_object_object_add(daemon, "uptime_s",
+			       json_object_new_int64((g_get_monotonic_time() - d->started_us) / G_USEC_PER_SEC));
+	json_object_object_add(daemon, "scanner", json_object_new_string(d->scanner));
+	json_object_object_add(daemon, "scanner_note",
+			       d->scanner_note ? json_object_new_string(d->scanner_note) : NULL);
+	json_object_object_add(daemon, "config",
+			       d->cfg->path ? json_object_new_string(d->cfg->path) : NULL);
+	json_object_object_add(daemon, "libvirt_connected", json_object_new_boolean(d->conn != NULL));
+	json_object_object_add(reply, "daemon", daemon);
+	json_object_object_add(reply, "vms", vms);
+	if (json_object_object_get_ex(req, "name", NULL)) {
+		VmtGuest *g = lookup(d, req, error);
+
+		if (!g) {
+			json_object_put(reply);
+			return NULL;
+		}
+		json_object_array_add(vms, vmt_guest_to_json(g));
+		return reply;
+	}
+	names = g_list_sort(names, (GCompareFunc)strcmp);
+	for (GList *l = names; l; l = l->next)
+		json_object_array_add(vms, vmt_guest_to_json(g_hash_table_lookup(d->guests, l->data)));
+	return reply;
+}
+
+static guint64 dram_capacity(VmtDaemon *d)
+{
+	guint64 sum = 0;
+
+	for (guint i = 0; i < d->host->nodes->len; i++) {
+		const VmtNode *n = d->host->nodes->pdata[i];
+
+		if (n && !vmt_node_is_slow(n))
+			sum += n->total_bytes;
+	}
+	return sum;
+}
+
+static json_object *do_set(VmtDaemon *d, json_object *req, GError **error)
+{
+	VmtGuest *g = lookup(d, req, error);
+	g_autoptr(GPtrArray) doms = NULL;
+	g_autofree char *want = NULL, *old = NULL, *cap = NULL;
+	json_object *v, *reply;
+	guint64 bytes, others = 0, capacity;
+
+	if (!g)
+		return NULL;
+	if (!json_object_object_get_ex(req, "dram_bytes", &v) || !json_object_is_type(v, json_type_int) ||
+	    json_object_get_int64(v) < 0) {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+			    "request lacks a non-negative \"dram_bytes\"");
+		return NULL;
+	}
+	bytes = json_object_get_uint64(v);
+	want = vmt_size_format(bytes);
+	if (bytes % VMT_CHUNK_SIZE || bytes > g->ram_bytes) {
+		g_autofree char *ram = vmt_size_format(g->ram_bytes);
+
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+			    "%s: DRAM quota %s must be a multiple of 2 MiB and at most the guest's RAM (%s)",
+			    g->name, want, ram);
+		return NULL;
+	}
+	if (!d->conn || !(doms = vmt_domains_list(d->conn, error))) {
+		if (error && !*error)
+			g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_CONNECTED,
+				    "libvirt is not reachable; the quota cannot be recorded");
+		return NULL;
+	}
+	for (guint i = 0; i < doms->len; i++) {
+		const VmtDomainInfo *info = doms->pdata[i];
+
+		if (strcmp(info->name, g->name) != 0)
+			others += info->dram_bytes;
+	}
+	capacity = dram_capacity(d);
+	capacity = capacity > d->cfg->dram_reserve_bytes ? capacity - d->cfg->dram_reserve_bytes : 0;
+	if (bytes > g->quota_bytes && others + bytes > capacity) {
+		g_autofree char *o = vmt_size_format(others);
+
+		cap = vmt_size_format(capacity);
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_NO_SPACE,
+			    "%s: DRAM quota %s does not fit: other guests hold %s of the %s DRAM "
+			    "that can be promised", g->name, want, o, cap);
+		return NULL;
+	}
+	/* the domain's metadata is the quota's home; a restart reads it back */
+	if (!vmt_domains_set_dram(d->conn, g->name, bytes, error))
+		return NULL;
+	old = vmt_size_format(g->quota_bytes);
+	vmt_guest_set_quota(g, bytes);
+	g_message("%s: DRAM quota %s -> %s", g->name, old, want);
+	reply = json_object_new_object();
+	{
+		g_autofree char *msg = g_strdup_printf("%s: DRAM quota %s -> %s", g->name, old, want);
+
+		json_object_object_add(reply, "message", json_object_new_string(msg));
+	}
+	return reply;
+}
+
+static json_object *on_request(json_object *req, const VmtCtlPeer *peer, gpointer user,
+			       GError **error)
+{
+	VmtDaemon *d = user;
+	json_object *v;
+	const char *cmd = json_object_object_get_ex(req, "cmd", &v) ? json_object_get_string(v) : "";
+
+	if (strcmp(cmd, "status") == 0)
+		return do_status(d, req, error);
+	if (strcmp(cmd, "set") == 0)
+		return do_set(d, req, error);
+	if (strcmp(cmd, "notify") == 0) {
+		const char *ev = json_object_object_get_ex(req, "event", &v) ? json_object_get_string(v) : "?";
+		const char *name = json_object_object_get_ex(req, "name", &v) ? json_object_get_string(v) : "?";
+
+		g_message("hook: %s %s (from pid %d)", name, ev, (int)peer->pid);
+		discover_soon(d);
+		return json_object_new_object();
+	}
+	g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "unknown command '%s'", cmd);
+	return NULL;
+}
+
+/* ---- life ---- */
+
+VmtDaemon *vmt_daemon_new(VmtDaemonConfig *cfg, GError **error)
+{
+	VmtDaemon *d = g_new0(VmtDaemon, 1);
+
+	d->cfg = cfg;
+	d->guests = g_hash_table_new_full(g_str_hash, g_str_equal, NULL,
+					  (GDestroyNotify)vmt_guest_unref);
+	d->cancel = g_cancellable_new();
+	d->events_id = -1;
+	d->started_us = g_get_monotonic_time();
+	d->interval_ms = cfg->scan_interval_ms;
+	d->host = vmt_host_load(error);
+	if (!d->host || !choose_scanner(d, error)) {
+		vmt_daemon_free(d);
+		return NULL;
+	}
+	return d;
+}
+
+static gboolean socket_group(const char *name, gid_t *gid, GError **error)
+{
+	struct group *gr;
+
+	*gid = (gid_t)-1;
+	if (!*name)
+		return TRUE;
+	gr = getgrnam(name);
+	if (!gr) {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "socket_group: no group '%s'", name);
+		return FALSE;
+	}
+	*gid = gr->gr_gid;
+	return TRUE;
+}
+
+gboolean vmt_daemon_start(VmtDaemon *d, GError **error)
+{
+	static gsize events_once;
+	gid_t gid;
+
+	if (!socket_group(d->cfg->socket_group, &gid, error))
+		return FALSE;
+	g_mkdir_with_parents(d->cfg->state_dir, 0755);
+	d->ctl = vmt_ctl_server_new(d->cfg->socket_path, gid, on_request, d, error);
+	if (!d->ctl)
+		return FALSE;
+	if (g_once_init_enter(&events_once)) {
+		virEventRegisterDefaultImpl();
+		g_thread_unref(g_thread_new("libvirt-events", libvirt_events_thread, NULL));
+		g_once_init_leave(&events_once, 1);
+	}
+	g_message("scanner: %s; control socket %s", d->scanner, d->cfg->socket_path);
+	discover(d);
+	d->discover_source = g_timeout_add_seconds(d->cfg->discover_interval_s, on_discover, d);
+	schedule_window(d, d->interval_ms);
+	return TRUE;
+}
+
+gboolean vmt_daemon_reload(VmtDaemon *d, GError **error)
+{
+	const char *path = d->cfg->path ? d->cfg->path : vmt_daemon_config_default_path();
+	VmtDaemonConfig *n = vmt_daemon_config_load(path, d->cfg->path != NULL, error);
+
+	if (!n)
+		return FALSE;
+	/* live: policy, limits, intervals; the rest needs a restart */
+	d->cfg->params = n->params;
+	d->cfg->max_migrate_mbs = n->max_migrate_mbs;
+	d->cfg->vm_migrate_mbs = n->vm_migrate_mbs;
+	d->cfg->min_interval_ms = n->min_interval_ms;
+	d->cfg->max_interval_ms = n->max_interval_ms;
+	d->cfg->dram_reserve_bytes = n->dram_reserve_bytes;
+	d->cfg->account_interval_s = n->account_interval_s;
+	vmt_daemon_config_free(n);
+	return TRUE;
+}
+
+void vmt_daemon_free(VmtDaemon *d)
+{
+	if (!d)
+		return;
+	g_cancellable_cancel(d->cancel);
+	/* a window on the worker thread still uses DAMON and the guests */
+	while (d->window_running)
+		g_main_context_iteration(NULL, TRUE);
+	g_clear_handle_id(&d->window_source, g_source_remove);
+	g_clear_handle_id(&d->discover_source, g_source_remove);
+	g_clear_handle_id(&d->discover_idle, g_source_remove);
+	g_clear_pointer(&d->ctl, vmt_ctl_server_free);
+	g_clear_pointer(&d->damon, vmt_host_damon_release);
+	if (d->conn)
+		close_conn(d);
+	g_hash_table_unref(d->guests);
+	g_clear_object(&d->cancel);
+	vmt_host_free(d->host);
+	vmt_daemon_config_free(d->cfg);
+	g_free(d->scanner_note);
+	g_free(d);
+}

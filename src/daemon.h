@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include "daemon-config.h"
+
+/* vmtierd's state and main-loop work: discovering vmtier guests through
+ * libvirt (lifecycle events plus a periodic sweep, so a missed event or a
+ * libvirtd restart only delays things), attaching to their QMP sockets,
+ * running scan windows on a worker thread, and answering the control
+ * socket. */
+typedef struct VmtDaemon VmtDaemon;
+
+VmtDaemon *vmt_daemon_new(VmtDaemonConfig *cfg, GError **error);	/* takes CFG */
+/* Start the sources on the default main context. */
+gboolean vmt_daemon_start(VmtDaemon *d, GError **error);
+/* SIGHUP: reread the configuration file (policy and limits; the socket,
+ * scanner and paths keep their values until restart). */
+gboolean vmt_daemon_reload(VmtDaemon *d, GError **error);
+/* Wait for a running window, stop DAMON, close everything. */
+void vmt_daemon_free(VmtDaemon *d);

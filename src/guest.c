@@ -1,0 +1,320 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* A guest under vmtierd; see guest.h. */
+#include "guest.h"
+#include "nodeset.h"
+#include "qmp-memmap.h"
+
+#include <gio/gio.h>
+#include <string.h>
+
+#define QMP_TIMEOUT_MS 2000
+
+static int first_node(const char *set)
+{
+	g_autoptr(GArray) ids = vmt_nodeset_parse(set, NULL);
+
+	return ids && ids->len ? g_array_index(ids, int, 0) : -1;
+}
+
+VmtGuest *vmt_guest_new(const VmtDomainInfo *info, const VmtHost *host)
+{
+	VmtGuest *g = g_new0(VmtGuest, 1);
+
+	g->ref = 1;
+	g_mutex_init(&g->lock);
+	g->name = g_strdup(info->name);
+	g->tenant = g_strdup(info->tenant);
+	g->klass = g_strdup(info->klass);
+	g->state = g_strdup("attaching");
+	g->pid = -1;
+	g->quota_bytes = info->dram_bytes;
+	g->fast_node = first_node(info->dram_nodes);
+	g->slow_node = first_node(info->pmem_nodes);
+	/* device-DAX pages are not in the page allocator and VFIO pins guest
+	 * memory: neither can move, so such guests are reported, not tiered */
+	g->movable = strcmp(info->backend, "devdax") != 0 && !info->pinned &&
+		     g->fast_node >= 0 && g->slow_node >= 0;
+	g->n_nodes = host->nodes->len;
+	g->fast_nodes = g_new0(gboolean, MAX(1u, g->n_nodes));
+	for (guint i = 0; i < host->nodes->len; i++) {
+		const VmtNode *n = host->nodes->pdata[i];
+
+		if (n && n->id >= 0 && (guint)n->id < g->n_nodes)
+			g->fast_nodes[n->id] = !vmt_node_is_slow(n);
+	}
+	return g;
+}
+
+VmtGuest *vmt_guest_ref(VmtGuest *g)
+{
+	g_atomic_int_inc(&g->ref);
+	return g;
+}
+
+void vmt_guest_unref(VmtGuest *g)
+{
+	if (!g || !g_atomic_int_dec_and_test(&g->ref))
+		return;
+	g_free(g->qmp_path);
+	g_clear_pointer(&g->engine, vmt_tier_engine_free);
+	g_clear_pointer(&g->ranges, g_array_unref);
+	g_free(g->freq);
+	g_free(g->fast_nodes);
+	g_free(g->name);
+	g_free(g->tenant);
+	g_free(g->klass);
+	g_free(g->state);
+	g_free(g->last_error);
+	g_mutex_clear(&g->lock);
+	g_free(g);
+}
+
+void vmt_guest_set_state(VmtGuest *g, const char *state, const char *error_or_null)
+{
+	g_mutex_lock(&g->lock);
+	g_free(g->state);
+	g->state = g_strdup(state);
+	if (error_or_null) {
+		g_free(g->last_error);
+		g->last_error = g_strdup(error_or_null);
+	}
+	g_mutex_unlock(&g->lock);
+}
+
+gboolean vmt_guest_attach(VmtGuest *g, const char *qmp_path, const VmtTierParams *params,
+			  GError **error)
+{
+	g_autoptr(VmtQmpClient) c = vmt_qmp_client_open_sync(qmp_path, QMP_TIMEOUT_MS, error);
+	g_autoptr(GPtrArray) rams = NULL;
+	g_autoptr(GArray) ranges = g_array_new(FALSE, FALSE, sizeof(VmtRange));
+	guint64 total = 0;
+	int pid;
+
+	if (!c)
+		return FALSE;
+	pid = vmt_qmp_client_peer_pid(c);
+	if (pid <= 0) {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED,
+			    "%s: cannot tell which process QEMU is", qmp_path);
+		return FALSE;
+	}
+	rams = vmt_qmp_memmap_query(c, QMP_TIMEOUT_MS, error);
+	if (!rams)
+		return FALSE;
+	for (guint i = 0; i < rams->len; i++) {
+		const VmtGuestRam *r = rams->pdata[i];
+		VmtRange range = { r->hva, r->size };
+
+		if (r->hva == 0 || r->guest_node < 0)
+			continue;	/* not boot RAM of a guest node (e.g. an NVDIMM) */
+		g_array_append_val(ranges, range);
+		total += r->size;
+	}
+	if (ranges->len == 0) {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED,
+			    "%s: QEMU (pid %d) reports no guest RAM mapped", qmp_path, pid);
+		return FALSE;
+	}
+	g->engine = vmt_tier_engine_new(vmt_ranges_n_chunks(ranges), params);
+	vmt_tier_engine_set_quota(g->engine, g->quota_bytes);
+	g->freq = g_new0(guint16, MAX(1u, vmt_ranges_n_chunks(ranges)));
+	g->ranges = g_steal_pointer(&ranges);
+	g->qmp_path = g_strdup(qmp_path);
+	g_mutex_lock(&g->lock);
+	g->pid = pid;
+	g->ram_bytes = total;
+	g_mutex_unlock(&g->lock);
+	vmt_guest_set_state(g, g->movable ? "tiering" : "report-only", NULL);
+	return TRUE;
+}
+
+gboolean vmt_guest_poll(VmtGuest *g, GError **error)
+{
+	/* QEMU's monitor takes one client at a time: connect per poll so that
+	 * `vmtier memmap` and operators' tools get their turn */
+	g_autoptr(VmtQmpClient) c = vmt_qmp_client_open_sync(g->qmp_path, QMP_TIMEOUT_MS, error);
+	g_autoptr(json_object) st = NULL;
+	g_autoptr(json_object) mig = NULL;
+	json_object *v;
+	const char *status, *mstatus = "none";
+	gboolean running;
+
+	if (!c)
+		return FALSE;
+	if (vmt_qmp_client_peer_pid(c) != g->pid) {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED,
+			    "QEMU pid %d was replaced by pid %d", g->pid, vmt_qmp_client_peer_pid(c));
+		return FALSE;
+	}
+	st = vmt_qmp_client_execute_sync(c, "query-status", NULL, QMP_TIMEOUT_MS, error);
+	if (!st)
+		return FALSE;
+	status = json_object_object_get_ex(st, "status", &v) ? json_object_get_string(v) : "?";
+	mig = vmt_qmp_client_execute_sync(c, "query-migrate", NULL, QMP_TIMEOUT_MS, error);
+	if (!mig)
+		return FALSE;
+	if (json_object_object_get_ex(mig, "status", &v))
+		mstatus = json_object_get_string(v);
+	running = strcmp(status, "running") == 0;
+	/* a migrating guest's pages are being copied: leave them alone */
+	g->may_move = running && g->movable &&
+		      (strcmp(mstatus, "none") == 0 || strcmp(mstatus, "completed") == 0 ||
+		       strcmp(mstatus, "failed") == 0 || strcmp(mstatus, "cancelled") == 0);
+	if (!g->movable)
+		return TRUE;
+	if (!running)
+		vmt_guest_set_state(g, strcmp(status, "shutdown") == 0 ? "stopping" : "paused", NULL);
+	else if (!g->may_move)
+		vmt_guest_set_state(g, "migrating", NULL);
+	else
+		vmt_guest_set_state(g, "tiering", NULL);
+	return TRUE;
+}
+
+void vmt_guest_set_quota(VmtGuest *g, guint64 bytes)
+{
+	g_mutex_lock(&g->lock);
+	g->quota_bytes = bytes;
+	g_mutex_unlock(&g->lock);
+}
+
+static gboolean place(VmtGuest *g, guint i, GError **error)
+{
+	guint64 s, len;
+	guint fast, resident;
+
+	vmt_ranges_chunk(g->ranges, i, &s, &len);
+	if (!vmt_host_move_placement(g->pid, s, len, g->fast_nodes, g->n_nodes, &fast, &resident,
+				     error))
+		return FALSE;
+	vmt_tier_engine_set_placement(g->engine, i, fast, resident);
+	return TRUE;
+}
+
+/* Placement of a rotating slice of chunks (all of them the first time):
+ * pages also move without us (reclaim, compaction, a NUMA balancer). */
+static gboolean refresh(VmtGuest *g, GError **error)
+{
+	guint n = vmt_tier_engine_n_chunks(g->engine);
+	guint k = g->placed ? MIN(n, MAX(32u, n / 8)) : n;
+
+	for (guint j = 0; j < k; j++)
+		if (!place(g, (g->refresh_cursor + j) % n, error))
+			return FALSE;
+	g->refresh_cursor = n ? (g->refresh_cursor + k) % n : 0;
+	g->placed = TRUE;
+	return TRUE;
+}
+
+static gboolean carry_out(VmtGuest *g, GArray *moves, GError **error)
+{
+	gboolean promote_full = FALSE;
+
+	for (guint m = 0; m < moves->len; m++) {
+		const VmtTierMove *mv = &g_array_index(moves, VmtTierMove, m);
+		VmtMoveResult r = { 0 };
+		guint64 s, len;
+
+		if (mv->to == VMT_TIER_FAST && promote_full)
+			continue;
+		vmt_ranges_chunk(g->ranges, mv->chunk, &s, &len);
+		if (!vmt_host_move_range(g->pid, s, len,
+					 mv->to == VMT_TIER_FAST ? g->fast_node : g->slow_node, &r, error))
+			return FALSE;
+		vmt_tier_engine_moved(g->engine, mv->chunk);
+		if (!place(g, mv->chunk, error))
+			return FALSE;
+		/* DRAM node full: more promotions would only fail the same way */
+		if (mv->to == VMT_TIER_FAST && r.nomem)
+			promote_full = TRUE;
+		g_mutex_lock(&g->lock);
+		if (mv->to == VMT_TIER_FAST)
+			g->promoted_bytes += r.moved_pages * 4096;
+		else
+			g->demoted_bytes += r.moved_pages * 4096;
+		g->migrations += r.calls;
+		g->errors.busy += r.busy;
+		g->errors.access += r.access;
+		g->errors.nomem += r.nomem;
+		g->errors.other += r.other;
+		g_mutex_unlock(&g->lock);
+	}
+	return TRUE;
+}
+
+void vmt_guest_window(VmtGuest *g, const guint16 *freq, guint64 budget_bytes)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GArray) moves = NULL;
+	guint64 absent = 0, quota;
+	VmtTierStats st;
+
+	g_mutex_lock(&g->lock);
+	quota = g->quota_bytes;
+	g_mutex_unlock(&g->lock);
+	vmt_tier_engine_set_quota(g->engine, quota);
+	if (!refresh(g, &error))
+		goto fail;
+	if (freq)
+		vmt_tier_engine_observe(g->engine, freq);
+	if (freq && g->may_move) {
+		moves = vmt_tier_engine_plan(g->engine, budget_bytes);
+		if (!carry_out(g, moves, &error))
+			goto fail;
+	}
+	vmt_tier_engine_stats(g->engine, &st);
+	for (guint i = 0; i < vmt_tier_engine_n_chunks(g->engine); i++) {
+		guint64 s, len;
+
+		vmt_ranges_chunk(g->ranges, i, &s, &len);
+		absent += len - (guint64)vmt_tier_engine_chunk(g->engine, i)->resident_pages * 4096;
+	}
+	g_mutex_lock(&g->lock);
+	g->stats = st;
+	g->absent_bytes = absent;
+	if (freq)
+		g->windows++;
+	g_mutex_unlock(&g->lock);
+	return;
+fail:
+	g_log_structured(G_LOG_DOMAIN, G_LOG_LEVEL_INFO, "MESSAGE", "%s: window failed: %s",
+			 g->name, error->message);
+	vmt_guest_set_state(g, g_error_matches(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND) ?
+				       "stopping" : "error", error->message);
+}
+
+json_object *vmt_guest_to_json(VmtGuest *g)
+{
+	json_object *o = json_object_new_object(), *e = json_object_new_object();
+
+	g_mutex_lock(&g->lock);
+	json_object_object_add(o, "name", json_object_new_string(g->name));
+	json_object_object_add(o, "tenant", json_object_new_string(g->tenant));
+	json_object_object_add(o, "class", json_object_new_string(g->klass));
+	json_object_object_add(o, "state", json_object_new_string(g->state));
+	json_object_object_add(o, "pid", json_object_new_int(g->pid));
+	json_object_object_add(o, "quota_bytes", json_object_new_uint64(g->quota_bytes));
+	json_object_object_add(o, "ram_bytes", json_object_new_uint64(g->ram_bytes));
+	json_object_object_add(o, "dram_bytes", json_object_new_uint64(g->stats.fast_bytes));
+	json_object_object_add(o, "slow_bytes", json_object_new_uint64(g->stats.slow_bytes));
+	json_object_object_add(o, "absent_bytes", json_object_new_uint64(g->absent_bytes));
+	json_object_object_add(o, "hot_bytes", json_object_new_uint64(g->stats.hot_bytes));
+	json_object_object_add(o, "hot_coverage", json_object_new_double(g->stats.hot_coverage));
+	json_object_object_add(o, "dram_access_share",
+			       json_object_new_double(g->stats.fast_access_share));
+	json_object_object_add(o, "scanner", json_object_new_string(g->scanner ? g->scanner : "none"));
+	json_object_object_add(o, "scan_interval_ms", json_object_new_int((int)g->scan_interval_ms));
+	json_object_object_add(o, "windows", json_object_new_uint64(g->windows));
+	json_object_object_add(o, "promoted_bytes", json_object_new_uint64(g->promoted_bytes));
+	json_object_object_add(o, "demoted_bytes", json_object_new_uint64(g->demoted_bytes));
+	json_object_object_add(o, "migrations", json_object_new_uint64(g->migrations));
+	json_object_object_add(e, "busy", json_object_new_uint64(g->errors.busy));
+	json_object_object_add(e, "access", json_object_new_uint64(g->errors.access));
+	json_object_object_add(e, "nomem", json_object_new_uint64(g->errors.nomem));
+	json_object_object_add(e, "other", json_object_new_uint64(g->errors.other));
+	json_object_object_add(o, "move_errors", e);
+	json_object_object_add(o, "last_error",
+			       g->last_error ? json_object_new_string(g->last_error) : NULL);
+	g_mutex_unlock(&g->lock);
+	return o;
+}

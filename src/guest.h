@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include "domains.h"
+#include "host.h"
+#include "host-move.h"
+#include "qmp-client.h"
+#include "tier-engine.h"
+
+/* One running vmtier guest as vmtierd tiers it.  The main thread attaches
+ * (QMP: pid and RAM map) and polls its run state; the window worker thread
+ * measures placement, feeds the engine and moves pages.  LOCK guards what
+ * both touch: counters, stats, state texts and the pending quota. */
+
+typedef struct {
+	gint ref;
+	GMutex lock;
+	char *name, *tenant, *klass;
+	char *state;			/* attaching, tiering, paused, stopping, error */
+	char *last_error;
+	int pid;
+	int fast_node, slow_node;	/* where promotions / demotions go */
+	gboolean movable;		/* FALSE: devdax or pinned; report only */
+	gboolean may_move;		/* running and not migrating */
+	guint64 quota_bytes, ram_bytes;
+	guint64 max_migrate_bps;
+	GArray *ranges;			/* VmtRange */
+	VmtTierEngine *engine;
+	guint16 *freq;
+	gboolean *fast_nodes;		/* by host node id */
+	guint n_nodes;
+	guint refresh_cursor;
+	gboolean placed;		/* full placement done once */
+	char *qmp_path;
+	/* accounting, totals since first seen (restored from history) */
+	guint64 promoted_bytes, demoted_bytes, migrations, windows;
+	VmtMoveResult errors;
+	VmtTierStats stats;
+	guint64 absent_bytes;
+	guint scan_interval_ms;
+	const char *scanner;
+} VmtGuest;
+
+VmtGuest *vmt_guest_new(const VmtDomainInfo *info, const VmtHost *host);
+VmtGuest *vmt_guest_ref(VmtGuest *g);
+void vmt_guest_unref(VmtGuest *g);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VmtGuest, vmt_guest_unref)
+
+void vmt_guest_set_state(VmtGuest *g, const char *state, const char *error_or_null);
+
+/* Main thread: connect to QEMU's QMP socket QMP_PATH, learn its pid and
+ * RAM map, build the engine. */
+gboolean vmt_guest_attach(VmtGuest *g, const char *qmp_path, const VmtTierParams *params,
+			  GError **error);
+/* Main thread: query QEMU's run and migration state; sets may_move.  An
+ * error means QEMU is gone (or its monitor hangs). */
+gboolean vmt_guest_poll(VmtGuest *g, GError **error);
+
+/* Worker: one window.  FREQ NULL: no valid sample this window (placement
+ * is still measured).  BUDGET_BYTES bounds the bytes moved. */
+void vmt_guest_window(VmtGuest *g, const guint16 *freq, guint64 budget_bytes);
+
+void vmt_guest_set_quota(VmtGuest *g, guint64 bytes);
+/* {"name", ..., see ctl.h and cmd-status.c}; takes the lock. */
+json_object *vmt_guest_to_json(VmtGuest *g);

@@ -1,0 +1,396 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include <gio/gio.h>
+
+#include "history.h"
+
+#include <math.h>
+#include <string.h>
+#include <sqlite3.h>
+
+/* Marks the file as vmtier's (PRAGMA application_id): 'vmth'. */
+#define APPLICATION_ID 0x766d7468
+
+/* migrations[v] takes the schema from version v to v + 1, inside one
+ * transaction with the new user_version.  Append; never edit a shipped one. */
+static const char *const migrations[] = {
+	/* 0 -> 1 */
+	"PRAGMA application_id = 1986884712;"
+	"CREATE TABLE samples ("
+	" ts INTEGER NOT NULL,"
+	" interval_s INTEGER NOT NULL,"
+	" vm TEXT NOT NULL,"
+	" tenant TEXT NOT NULL,"
+	" class TEXT,"
+	" scanner TEXT,"
+	" quota_bytes INTEGER NOT NULL,"
+	" ram_bytes INTEGER NOT NULL,"
+	" dram_bytes INTEGER NOT NULL,"
+	" slow_bytes INTEGER NOT NULL,"
+	" hot_bytes INTEGER NOT NULL,"
+	" dram_access_share REAL NOT NULL,"
+	" hot_coverage REAL NOT NULL,"
+	" promoted_bytes INTEGER NOT NULL,"
+	" demoted_bytes INTEGER NOT NULL,"
+	" migrations INTEGER NOT NULL,"
+	" slo_met INTEGER NOT NULL CHECK (slo_met IN (-1, 0, 1)));"
+	/* one row per VM per interval: a repeated write replaces */
+	"CREATE UNIQUE INDEX samples_vm_ts ON samples (vm, ts);"
+	"CREATE INDEX samples_tenant_ts ON samples (tenant, ts);"
+	"CREATE TABLE totals ("
+	" vm TEXT PRIMARY KEY,"
+	" promoted_bytes INTEGER NOT NULL,"
+	" demoted_bytes INTEGER NOT NULL,"
+	" migrations INTEGER NOT NULL,"
+	" move_errors INTEGER NOT NULL,"
+	" windows INTEGER NOT NULL);",
+};
+G_STATIC_ASSERT(APPLICATION_ID == 1986884712);
+
+struct VmtHistory {
+	sqlite3 *db;
+	char *path;
+	sqlite3_stmt *insert;	/* prepared on first add */
+};
+
+int vmt_history_schema_version(void)
+{
+	return G_N_ELEMENTS(migrations);
+}
+
+static gboolean db_fail(VmtHistory *h, const char *what, GError **error)
+{
+	g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "%s: %s: %s", h->path, what,
+		    sqlite3_errmsg(h->db));
+	return FALSE;
+}
+
+static gboolean exec(VmtHistory *h, const char *sql, const char *what, GError **error)
+{
+	return sqlite3_exec(h->db, sql, NULL, NULL, NULL) == SQLITE_OK || db_fail(h, what, error);
+}
+
+static sqlite3_stmt *prepare(VmtHistory *h, const char *sql, GError **error)
+{
+	sqlite3_stmt *st = NULL;
+
+	if (sqlite3_prepare_v2(h->db, sql, -1, &st, NULL) != SQLITE_OK) {
+		db_fail(h, "reading", error);
+		return NULL;
+	}
+	return st;
+}
+
+/* The first column of the first row of SQL (a PRAGMA); 0 when no row. */
+static gboolean query_int(VmtHistory *h, const char *sql, gint64 *out, GError **error)
+{
+	sqlite3_stmt *st = prepare(h, sql, error);
+	int rc;
+
+	if (!st)
+		return FALSE;
+	rc = sqlite3_step(st);
+	*out = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE || db_fail(h, "reading", error);
+}
+
+static gboolean use_wal(VmtHistory *h, GError **error)
+{
+	sqlite3_stmt *st = prepare(h, "PRAGMA journal_mode = WAL", error);
+	gboolean wal;
+
+	if (!st)
+		return FALSE;
+	wal = sqlite3_step(st) == SQLITE_ROW &&
+	      g_strcmp0((const char *)sqlite3_column_text(st, 0), "wal") == 0;
+	sqlite3_finalize(st);
+	if (!wal)
+		return db_fail(h, "cannot switch to WAL journal", error);
+	return exec(h, "PRAGMA synchronous = NORMAL", "setting synchronous", error);
+}
+
+static gboolean migrate(VmtHistory *h, GError **error)
+{
+	g_autofree char *set_version = NULL;
+	gint64 v;
+
+	if (!exec(h, "BEGIN IMMEDIATE", "locking for migration", error))
+		return FALSE;
+	/* read again under the lock: another opener may have migrated it */
+	if (!query_int(h, "PRAGMA user_version", &v, error))
+		goto fail;
+	for (; v < vmt_history_schema_version(); v++)
+		if (sqlite3_exec(h->db, migrations[v], NULL, NULL, NULL) != SQLITE_OK) {
+			g_autofree char *what = g_strdup_printf("migrating schema version %" G_GINT64_FORMAT
+								" to %" G_GINT64_FORMAT, v, v + 1);
+			db_fail(h, what, error);
+			goto fail;
+		}
+	set_version = g_strdup_printf("PRAGMA user_version = %d", vmt_history_schema_version());
+	if (exec(h, set_version, "setting schema version", error) &&
+	    exec(h, "COMMIT", "committing migration", error))
+		return TRUE;
+fail:
+	sqlite3_exec(h->db, "ROLLBACK", NULL, NULL, NULL);
+	return FALSE;
+}
+
+/* Refuses foreign files and schemas this build cannot read (READONLY: any
+ * other than its own; else newer ones) before anything is written. */
+static gboolean check_schema(VmtHistory *h, gboolean readonly, gint64 *version, GError **error)
+{
+	gint64 app;
+
+	if (!query_int(h, "PRAGMA application_id", &app, error) ||
+	    !query_int(h, "PRAGMA user_version", version, error))
+		return FALSE;
+	if (app != 0 && app != APPLICATION_ID) {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+			    "%s: not a vmtier history (application id %" G_GINT64_FORMAT ")", h->path, app);
+		return FALSE;
+	}
+	if (*version > vmt_history_schema_version()) {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
+			    "%s: schema version %" G_GINT64_FORMAT " is newer than this vmtier's (%d): "
+			    "use a newer vmtier", h->path, *version, vmt_history_schema_version());
+		return FALSE;
+	}
+	if (readonly && *version < vmt_history_schema_version()) {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
+			    "%s: schema version %" G_GINT64_FORMAT " is older than this vmtier's (%d): "
+			    "vmtierd migrates it when it starts", h->path, *version,
+			    vmt_history_schema_version());
+		return FALSE;
+	}
+	return TRUE;
+}
+
+static VmtHistory *open_db(const char *path, gboolean readonly, GError **error)
+{
+	g_autoptr(VmtHistory) h = g_new0(VmtHistory, 1);
+	g_autofree char *dir = g_path_get_dirname(path);
+	gint64 version;
+
+	h->path = g_strdup(path);
+	if (readonly && !g_file_test(path, G_FILE_TEST_EXISTS)) {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "%s: no such file", path);
+		return NULL;
+	}
+	if (!readonly && !g_file_test(dir, G_FILE_TEST_IS_DIR)) {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+			    "cannot create %s: no directory %s", path, dir);
+		return NULL;
+	}
+	if (sqlite3_open_v2(path, &h->db, readonly ? SQLITE_OPEN_READONLY :
+			    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
+		db_fail(h, "cannot open", error);
+		return NULL;
+	}
+	sqlite3_busy_timeout(h->db, 5000);	/* vmtierd writes while a report reads */
+	if (!check_schema(h, readonly, &version, error))
+		return NULL;
+	if (!readonly && !use_wal(h, error))
+		return NULL;
+	if (!readonly && version < vmt_history_schema_version() && !migrate(h, error))
+		return NULL;
+	return g_steal_pointer(&h);
+}
+
+VmtHistory *vmt_history_open(const char *path, GError **error)
+{
+	return open_db(path, FALSE, error);
+}
+
+VmtHistory *vmt_history_open_readonly(const char *path, GError **error)
+{
+	return open_db(path, TRUE, error);
+}
+
+void vmt_history_close(VmtHistory *h)
+{
+	if (!h)
+		return;
+	sqlite3_finalize(h->insert);
+	sqlite3_close(h->db);	/* NULL is a no-op */
+	g_free(h->path);
+	g_free(h);
+}
+
+static gboolean check_share(const VmtHistorySample *s, const char *what, double v, GError **error)
+{
+	if (isfinite(v) && v >= 0 && v <= 1)
+		return TRUE;
+	g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+		    "sample of %s: %s %g is not between 0 and 1", s->vm, what, v);
+	return FALSE;
+}
+
+static gboolean check_sample(const VmtHistorySample *s, GError **error)
+{
+	if (!s->vm || !*s->vm || !s->tenant) {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+			    "sample without a VM name or tenant");
+		return FALSE;
+	}
+	if (s->slo_met < -1 || s->slo_met > 1) {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+			    "sample of %s: slo_met %d is not 1, 0 or -1", s->vm, s->slo_met);
+		return FALSE;
+	}
+	return check_share(s, "dram_access_share", s->dram_access_share, error) &&
+	       check_share(s, "hot_coverage", s->hot_coverage, error);
+}
+
+/* The sample columns, in VmtHistorySample's order (read_sample follows it). */
+#define SAMPLE_COLUMNS "ts, interval_s, vm, tenant, class, scanner, quota_bytes, ram_bytes," \
+	" dram_bytes, slow_bytes, hot_bytes, dram_access_share, hot_coverage, promoted_bytes," \
+	" demoted_bytes, migrations, slo_met"
+
+gboolean vmt_history_add(VmtHistory *h, const VmtHistorySample *s, GError **error)
+{
+	sqlite3_stmt *st;
+	int i = 1, rc;
+
+	if (!check_sample(s, error))
+		return FALSE;
+	if (!h->insert && sqlite3_prepare_v3(h->db, "INSERT OR REPLACE INTO samples (" SAMPLE_COLUMNS
+					     ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", -1,
+					     SQLITE_PREPARE_PERSISTENT, &h->insert, NULL) != SQLITE_OK)
+		return db_fail(h, "preparing insert", error);
+	st = h->insert;
+	sqlite3_bind_int64(st, i++, s->ts);
+	sqlite3_bind_int64(st, i++, s->interval_s);
+	sqlite3_bind_text(st, i++, s->vm, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, i++, s->tenant, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, i++, s->klass, -1, SQLITE_STATIC);	/* NULL binds NULL */
+	sqlite3_bind_text(st, i++, s->scanner, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, i++, (sqlite3_int64)s->quota_bytes);
+	sqlite3_bind_int64(st, i++, (sqlite3_int64)s->ram_bytes);
+	sqlite3_bind_int64(st, i++, (sqlite3_int64)s->dram_bytes);
+	sqlite3_bind_int64(st, i++, (sqlite3_int64)s->slow_bytes);
+	sqlite3_bind_int64(st, i++, (sqlite3_int64)s->hot_bytes);
+	sqlite3_bind_double(st, i++, s->dram_access_share);
+	sqlite3_bind_double(st, i++, s->hot_coverage);
+	sqlite3_bind_int64(st, i++, (sqlite3_int64)s->promoted_bytes);
+	sqlite3_bind_int64(st, i++, (sqlite3_int64)s->demoted_bytes);
+	sqlite3_bind_int64(st, i++, s->migrations);
+	sqlite3_bind_int(st, i++, s->slo_met);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return rc == SQLITE_DONE || db_fail(h, "writing a sample", error);
+}
+
+static void read_sample(sqlite3_stmt *st, VmtHistorySample *s)
+{
+	int i = 0;
+
+	s->ts = sqlite3_column_int64(st, i++);
+	s->interval_s = (guint)sqlite3_column_int64(st, i++);
+	s->vm = (const char *)sqlite3_column_text(st, i++);
+	s->tenant = (const char *)sqlite3_column_text(st, i++);
+	s->klass = (const char *)sqlite3_column_text(st, i++);
+	s->scanner = (const char *)sqlite3_column_text(st, i++);
+	s->quota_bytes = (guint64)sqlite3_column_int64(st, i++);
+	s->ram_bytes = (guint64)sqlite3_column_int64(st, i++);
+	s->dram_bytes = (guint64)sqlite3_column_int64(st, i++);
+	s->slow_bytes = (guint64)sqlite3_column_int64(st, i++);
+	s->hot_bytes = (guint64)sqlite3_column_int64(st, i++);
+	s->dram_access_share = sqlite3_column_double(st, i++);
+	s->hot_coverage = sqlite3_column_double(st, i++);
+	s->promoted_bytes = (guint64)sqlite3_column_int64(st, i++);
+	s->demoted_bytes = (guint64)sqlite3_column_int64(st, i++);
+	s->migrations = (guint)sqlite3_column_int64(st, i++);
+	s->slo_met = sqlite3_column_int(st, i++);
+}
+
+gboolean vmt_history_foreach(VmtHistory *h, const VmtHistoryQuery *q, VmtHistoryFunc fn,
+			     gpointer data, GError **error)
+{
+	sqlite3_stmt *st = prepare(h, "SELECT " SAMPLE_COLUMNS " FROM samples"
+				   " WHERE ts > ?1 AND ts <= ?2"
+				   " AND (?3 IS NULL OR tenant = ?3) AND (?4 IS NULL OR vm = ?4)"
+				   " ORDER BY tenant, vm, class, ts", error);
+	gboolean ok = TRUE;
+	int rc;
+
+	if (!st)
+		return FALSE;
+	sqlite3_bind_int64(st, 1, q->since);
+	sqlite3_bind_int64(st, 2, q->until);
+	sqlite3_bind_text(st, 3, q->tenant, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, q->vm, -1, SQLITE_STATIC);
+	while (ok && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		VmtHistorySample s;
+
+		read_sample(st, &s);
+		ok = fn(&s, data, error);
+	}
+	if (ok && rc != SQLITE_DONE)
+		ok = db_fail(h, "reading samples", error);
+	sqlite3_finalize(st);
+	return ok;
+}
+
+gboolean vmt_history_prune(VmtHistory *h, gint64 before_ts, guint *removed, GError **error)
+{
+	sqlite3_stmt *st = prepare(h, "DELETE FROM samples WHERE ts < ?1", error);
+	int rc;
+
+	if (!st)
+		return FALSE;
+	sqlite3_bind_int64(st, 1, before_ts);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return db_fail(h, "pruning samples", error);
+	if (removed)
+		*removed = (guint)sqlite3_changes(h->db);
+	return TRUE;
+}
+
+gboolean vmt_history_load_totals(VmtHistory *h, const char *vm, VmtHistoryTotals *out,
+				 GError **error)
+{
+	sqlite3_stmt *st = prepare(h, "SELECT promoted_bytes, demoted_bytes, migrations, move_errors,"
+				   " windows FROM totals WHERE vm = ?1", error);
+	int rc;
+
+	if (!st)
+		return FALSE;
+	sqlite3_bind_text(st, 1, vm, -1, SQLITE_STATIC);
+	memset(out, 0, sizeof(*out));
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		out->promoted_bytes = (guint64)sqlite3_column_int64(st, 0);
+		out->demoted_bytes = (guint64)sqlite3_column_int64(st, 1);
+		out->migrations = (guint64)sqlite3_column_int64(st, 2);
+		out->move_errors = (guint64)sqlite3_column_int64(st, 3);
+		out->windows = (guint64)sqlite3_column_int64(st, 4);
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE || db_fail(h, "reading totals", error);
+}
+
+gboolean vmt_history_save_totals(VmtHistory *h, const char *vm, const VmtHistoryTotals *t,
+				 GError **error)
+{
+	sqlite3_stmt *st = prepare(h, "INSERT INTO totals (vm, promoted_bytes, demoted_bytes,"
+				   " migrations, move_errors, windows) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
+				   " ON CONFLICT (vm) DO UPDATE SET promoted_bytes = ?2,"
+				   " demoted_bytes = ?3, migrations = ?4, move_errors = ?5, windows = ?6",
+				   error);
+	int rc;
+
+	if (!st)
+		return FALSE;
+	sqlite3_bind_text(st, 1, vm, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)t->promoted_bytes);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)t->demoted_bytes);
+	sqlite3_bind_int64(st, 4, (sqlite3_int64)t->migrations);
+	sqlite3_bind_int64(st, 5, (sqlite3_int64)t->move_errors);
+	sqlite3_bind_int64(st, 6, (sqlite3_int64)t->windows);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE || db_fail(h, "writing totals", error);
+}

@@ -1,0 +1,305 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* DAMON sysfs as vmtierd's scanner; see host-damon.h. */
+#include "host-damon.h"
+#include "sysfs.h"
+
+#include <gio/gio.h>
+#include <glib/gstdio.h>
+#include <stdio.h>
+#include <string.h>
+
+#define ADMIN "/sys/kernel/mm/damon/admin"
+#define KD ADMIN "/kdamonds/0"
+#define CTX KD "/contexts/0"
+
+typedef struct {
+	guint n_chunks;
+	guint region_chunks;	/* chunks per DAMON region */
+	GArray *ranges;		/* VmtRange, a copy */
+} Target;
+
+struct VmtDamon {
+	char *marker;
+	GArray *targets;	/* Target */
+	guint max_accesses;	/* aggr_us / sample_us */
+};
+
+static void target_clear(gpointer p)
+{
+	Target *t = p;
+
+	g_clear_pointer(&t->ranges, g_array_unref);
+}
+
+static gboolean wr(const char *path, const char *value, GError **error)
+{
+	return vmt_sysfs_write(path, value, error);
+}
+
+G_GNUC_PRINTF(3, 4)
+static gboolean wrf(const char *path, GError **error, const char *fmt, ...)
+{
+	va_list ap;
+	g_autofree char *v = NULL;
+
+	va_start(ap, fmt);
+	v = g_strdup_vprintf(fmt, ap);
+	va_end(ap);
+	return wr(path, v, error);
+}
+
+static char *state(void)
+{
+	return vmt_sysfs_read(KD "/state", NULL);
+}
+
+gboolean vmt_host_damon_running(VmtDamon *d)
+{
+	g_autofree char *s = state();
+
+	return s && strcmp(s, "on") == 0;
+}
+
+static gboolean turn_off(GError **error)
+{
+	g_autofree char *s = state();
+
+	if (!s || strcmp(s, "on") != 0)
+		return TRUE;
+	return wr(KD "/state", "off", error);
+}
+
+VmtDamon *vmt_host_damon_claim(const char *marker_path, GError **error)
+{
+	guint64 n = 0;
+	g_autoptr(GError) local = NULL;
+	g_autofree char *mark = NULL;
+	VmtDamon *d;
+
+	if (!vmt_sysfs_exists(ADMIN "/kdamonds/nr_kdamonds")) {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
+			    "DAMON sysfs (%s) is not available", ADMIN);
+		return NULL;
+	}
+	if (!vmt_sysfs_read_u64(ADMIN "/kdamonds/nr_kdamonds", &n, error))
+		return NULL;
+	g_file_get_contents(marker_path, &mark, NULL, NULL);
+	if (n > 0 && !mark) {
+		g_autofree char *s = state();
+
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_BUSY,
+			    "DAMON is in use by someone else (%" G_GUINT64_FORMAT
+			    " kdamond(s), kdamond 0 %s); vmtier leaves it alone", n, s ? s : "?");
+		return NULL;
+	}
+	if (n > 1) {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_BUSY,
+			    "DAMON has %" G_GUINT64_FORMAT " kdamonds; vmtier only ever makes one", n);
+		return NULL;
+	}
+	/* ours from an earlier run (or none): start from a clean kdamond */
+	if (n == 1 && !turn_off(error))
+		return NULL;
+	if (!wr(ADMIN "/kdamonds/nr_kdamonds", "0", error) ||
+	    !wr(ADMIN "/kdamonds/nr_kdamonds", "1", error) ||
+	    !wr(KD "/contexts/nr_contexts", "1", error))
+		return NULL;
+	if (!g_file_set_contents(marker_path, "vmtierd\n", -1, &local)) {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "%s", local->message);
+		wr(ADMIN "/kdamonds/nr_kdamonds", "0", NULL);
+		return NULL;
+	}
+	if (!wr(CTX "/operations", "fvaddr", error)) {
+		g_prefix_error(error, "DAMON lacks fixed-range vaddr monitoring: ");
+		wr(ADMIN "/kdamonds/nr_kdamonds", "0", NULL);
+		g_unlink(marker_path);
+		return NULL;
+	}
+	d = g_new0(VmtDamon, 1);
+	d->marker = g_strdup(marker_path);
+	d->targets = g_array_new(FALSE, TRUE, sizeof(Target));
+	g_array_set_clear_func(d->targets, target_clear);
+	return d;
+}
+
+void vmt_host_damon_release(VmtDamon *d)
+{
+	if (!d)
+		return;
+	turn_off(NULL);
+	wr(ADMIN "/kdamonds/nr_kdamonds", "0", NULL);
+	g_unlink(d->marker);
+	g_free(d->marker);
+	g_array_unref(d->targets);
+	g_free(d);
+}
+
+/* T's DAMON regions: each range cut into pieces of region_chunks chunks, so
+ * no region spans the gap between two ranges.  Returns how many; fills
+ * OUT (VmtRange) when given. */
+static guint target_regions(const Target *t, GArray *out)
+{
+	guint64 step = (guint64)t->region_chunks * VMT_CHUNK_SIZE;
+	guint n = 0;
+
+	for (guint k = 0; k < t->ranges->len; k++) {
+		const VmtRange *r = &g_array_index(t->ranges, VmtRange, k);
+
+		for (guint64 off = 0; off < r->len; off += step, n++) {
+			VmtRange piece = { r->start + off, MIN(step, r->len - off) };
+
+			if (out)
+				g_array_append_val(out, piece);
+		}
+	}
+	return n;
+}
+
+static gint by_start(gconstpointer a, gconstpointer b)
+{
+	const VmtRange *x = a, *y = b;
+
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+static gboolean write_target(guint i, const Target *t, int pid, GError **error)
+{
+	g_autofree char *dir = g_strdup_printf(CTX "/targets/%u", i);
+	g_autofree char *p = g_strdup_printf("%s/pid_target", dir);
+	g_autofree char *nr = g_strdup_printf("%s/regions/nr_regions", dir);
+	g_autoptr(GArray) regs = g_array_new(FALSE, FALSE, sizeof(VmtRange));
+
+	target_regions(t, regs);
+	/* DAMON wants regions in address order; QEMU maps backends anywhere */
+	g_array_sort(regs, by_start);
+	if (!wrf(p, error, "%d", pid) || !wrf(nr, error, "%u", regs->len))
+		return FALSE;
+	for (guint r = 0; r < regs->len; r++) {
+		const VmtRange *g = &g_array_index(regs, VmtRange, r);
+		g_autofree char *fs = g_strdup_printf("%s/regions/%u/start", dir, r);
+		g_autofree char *fe = g_strdup_printf("%s/regions/%u/end", dir, r);
+
+		if (!wrf(fs, error, "%" G_GUINT64_FORMAT, g->start) ||
+		    !wrf(fe, error, "%" G_GUINT64_FORMAT, g->start + g->len))
+			return FALSE;
+	}
+	return TRUE;
+}
+
+static gboolean write_scheme(guint i, GError **error)
+{
+	g_autofree char *s = g_strdup_printf(CTX "/schemes/%u", i);
+	struct {
+		const char *file, *value;
+	} kv[] = {
+		{ "action", "stat" },
+		/* the defaults match nothing: open every bound explicitly */
+		{ "access_pattern/sz/min", "0" },
+		{ "access_pattern/sz/max", "18446744073709551615" },
+		{ "access_pattern/nr_accesses/min", "0" },
+		{ "access_pattern/nr_accesses/max", "4294967295" },
+		{ "access_pattern/age/min", "0" },
+		{ "access_pattern/age/max", "4294967295" },
+		{ "filters/nr_filters", "1" },
+		{ "filters/0/type", "target" },
+		{ "filters/0/matching", "N" },	/* filter out what is not target I */
+	};
+
+	for (guint k = 0; k < G_N_ELEMENTS(kv); k++) {
+		g_autofree char *p = g_strdup_printf("%s/%s", s, kv[k].file);
+
+		if (!wr(p, kv[k].value, error))
+			return FALSE;
+	}
+	g_autofree char *idx = g_strdup_printf("%s/filters/0/damon_target_idx", s);
+	return wrf(idx, error, "%u", i);
+}
+
+gboolean vmt_host_damon_start(VmtDamon *d, const VmtDamonTarget *targets, guint n,
+			      guint sample_us, guint aggr_us, GError **error)
+{
+	guint regions = 0;
+
+	if (!turn_off(error))
+		return FALSE;
+	g_array_set_size(d->targets, 0);
+	if (n == 0)
+		return TRUE;
+	for (guint i = 0; i < n; i++) {
+		Target t = { 0 };
+
+		t.ranges = g_array_copy((GArray *)targets[i].ranges);
+		t.n_chunks = vmt_ranges_n_chunks(t.ranges);
+		t.region_chunks = MAX(1u, (t.n_chunks + VMT_DAMON_MAX_REGIONS - 1) / VMT_DAMON_MAX_REGIONS);
+		regions += target_regions(&t, NULL);
+		g_array_append_val(d->targets, t);
+	}
+	d->max_accesses = MAX(1u, aggr_us / MAX(1u, sample_us));
+	if (!wrf(CTX "/targets/nr_targets", error, "%u", n) ||
+	    !wrf(CTX "/schemes/nr_schemes", error, "%u", n) ||
+	    !wrf(CTX "/monitoring_attrs/intervals/sample_us", error, "%u", sample_us) ||
+	    !wrf(CTX "/monitoring_attrs/intervals/aggr_us", error, "%u", aggr_us) ||
+	    /* regions stay as given: never fewer (no merging), no room to split */
+	    !wrf(CTX "/monitoring_attrs/nr_regions/min", error, "%u", MAX(3u, regions)) ||
+	    !wrf(CTX "/monitoring_attrs/nr_regions/max", error, "%u", MAX(3u, regions)))
+		return FALSE;
+	for (guint i = 0; i < n; i++)
+		if (!write_target(i, &g_array_index(d->targets, Target, i), targets[i].pid, error) ||
+		    !write_scheme(i, error))
+			return FALSE;
+	if (!wr(KD "/state", "on", error)) {
+		g_prefix_error(error, "starting DAMON: ");
+		return FALSE;
+	}
+	return TRUE;
+}
+
+static gboolean read_region(const char *dir, guint64 *start, guint64 *end, guint64 *nr)
+{
+	const char *names[] = { "start", "end", "nr_accesses" };
+	guint64 *out[] = { start, end, nr };
+
+	for (guint k = 0; k < 3; k++) {
+		g_autofree char *p = g_strdup_printf("%s/%s", dir, names[k]);
+
+		if (!vmt_sysfs_read_u64(p, out[k], NULL))
+			return FALSE;
+	}
+	return TRUE;
+}
+
+gboolean vmt_host_damon_collect(VmtDamon *d, guint16 *const *freqs, GError **error)
+{
+	if (!wr(KD "/state", "update_schemes_tried_regions", error)) {
+		g_prefix_error(error, "DAMON (kdamond %s): ", vmt_host_damon_running(d) ? "on" : "stopped");
+		return FALSE;
+	}
+	for (guint i = 0; i < d->targets->len; i++) {
+		const Target *t = &g_array_index(d->targets, Target, i);
+		g_autofree char *dir = g_strdup_printf(CTX "/schemes/%u/tried_regions", i);
+		g_autoptr(GPtrArray) regs = vmt_sysfs_list(dir, "");
+
+		memset(freqs[i], 0, t->n_chunks * sizeof(guint16));
+		for (guint r = 0; r < regs->len; r++) {
+			const char *name = regs->pdata[r];
+			g_autofree char *rd = NULL;
+			guint64 s, e, nr, f;
+
+			if (!g_ascii_isdigit(name[0]))
+				continue;
+			rd = g_strdup_printf("%s/%s", dir, name);
+			if (!read_region(rd, &s, &e, &nr) || e <= s)
+				continue;
+			f = MIN(nr, d->max_accesses) * VMT_ACCESS_MAX / d->max_accesses;
+			/* every chunk the region covers gets its frequency */
+			for (guint64 a = s; a < e;) {
+				gint64 c = vmt_ranges_find(t->ranges, a);
+
+				if (c >= 0)
+					freqs[i][c] = (guint16)MAX(freqs[i][c], f);
+				a = (a & ~(VMT_CHUNK_SIZE - 1)) + VMT_CHUNK_SIZE;
+			}
+		}
+	}
+	return TRUE;
+}

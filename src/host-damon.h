@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include "access.h"
+
+/* DAMON (sysfs) as a page-access scanner for several processes at once.
+ *
+ * One kdamond, one context with operations "fvaddr" (fixed virtual address
+ * ranges: plain "vaddr" would replace our ranges with the process's three
+ * biggest mappings), one target per guest whose regions are the guest's
+ * chunks (access.h; several chunks per region for guests over
+ * VMT_DAMON_MAX_REGIONS chunks), and per target a "stat" scheme matching
+ * every region with a damon_target filter, so that scheme I's tried regions
+ * are target I's.  min/max nr_regions pin the regions so DAMON does not
+ * split or merge them.  On KVM, DAMON's young-bit checks reach the EPT/NPT
+ * accessed bits through the MMU notifier.
+ *
+ * vmtier never touches a kdamond it did not create: claiming fails with
+ * G_IO_ERROR_BUSY when DAMON sysfs has kdamonds unless the marker file says
+ * they are ours (from a previous run of the daemon, e.g. after kill -9). */
+
+#define VMT_DAMON_MAX_REGIONS 4096
+
+typedef struct {
+	int pid;
+	const GArray *ranges;	/* VmtRange */
+} VmtDamonTarget;
+
+typedef struct VmtDamon VmtDamon;
+
+VmtDamon *vmt_host_damon_claim(const char *marker_path, GError **error);
+/* Turn the kdamond off, remove it and the marker. */
+void vmt_host_damon_release(VmtDamon *d);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VmtDamon, vmt_host_damon_release)
+
+/* (Re)configure for TARGETS and turn monitoring on (off first if running).
+ * N 0: just turn off. */
+gboolean vmt_host_damon_start(VmtDamon *d, const VmtDamonTarget *targets, guint n,
+			      guint sample_us, guint aggr_us, GError **error);
+/* Blocks for up to about one aggregation interval (run it off the main
+ * loop).  FREQS[i] gets target I's per-chunk frequency (access.h) over the
+ * last aggregation interval. */
+gboolean vmt_host_damon_collect(VmtDamon *d, guint16 *const *freqs, GError **error);
+gboolean vmt_host_damon_running(VmtDamon *d);

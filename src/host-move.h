@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <glib.h>
+
+/* Moving a process's pages between NUMA nodes with move_pages(2), and
+ * asking where they are (host layer). */
+
+typedef struct {
+	guint64 moved_pages;	/* now on the destination because of this call */
+	guint64 already;	/* were there already */
+	guint64 busy;		/* -EBUSY: in use or under I/O; try again later */
+	guint64 access;		/* -EACCES/-EPERM: shared with other processes */
+	guint64 nomem;		/* -ENOMEM: the destination is full */
+	guint64 absent;		/* -EFAULT/-ENOENT: not present (never touched, zero page) */
+	guint64 other;		/* any other per-page error */
+	guint calls;		/* move_pages calls that moved something */
+} VmtMoveResult;
+
+/* Pages of [START, START+LEN) (4 KiB steps) of PID: *FAST those on a node N
+ * with FAST_NODES[N] (N < N_NODES), *RESIDENT all present ones. */
+gboolean vmt_host_move_placement(int pid, guint64 start, guint64 len, const gboolean *fast_nodes,
+				 guint n_nodes, guint *fast, guint *resident, GError **error);
+
+/* Move the present pages of [START, START+LEN) of PID to NODE, in batches.
+ * A 2 MiB THP moves whole (its tail pages report -EBUSY while the head
+ * migrates; those are counted by where they end up, not as failures).
+ * Adds to RES.  Fails only if the process is gone or move_pages itself
+ * fails (not for per-page errors). */
+gboolean vmt_host_move_range(int pid, guint64 start, guint64 len, int node, VmtMoveResult *res,
+			     GError **error);

@@ -1,0 +1,501 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* The control socket (src/ctl.c): a real server on a main loop in a thread,
+ * in a temporary directory, and the real client. */
+#include "ctl.h"
+
+#include <errno.h>
+#include <glib/gstdio.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#define MAX_LINE (64 * 1024)
+
+typedef struct {
+	char *dir, *path;
+	gid_t group;
+	GMainContext *ctx;
+	GMainLoop *loop;
+	GThread *thread;
+	GMutex lock;
+	GCond cond;
+	gboolean started;
+	GError *error;
+} Fixture;
+
+/* "echo": the request and the peer back; "fail": an error. */
+static json_object *handler(json_object *req, const VmtCtlPeer *peer, gpointer user, GError **error)
+{
+	json_object *cmd = NULL, *o;
+
+	json_object_object_get_ex(req, "cmd", &cmd);
+	if (strcmp(json_object_get_string(cmd), "fail") == 0) {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "no VM named 'ghost'");
+		return NULL;
+	}
+	o = json_object_new_object();
+	json_object_object_add(o, "echo", json_object_get(req));
+	json_object_object_add(o, "pid", json_object_new_int(peer->pid));
+	json_object_object_add(o, "uid", json_object_new_int64(peer->uid));
+	json_object_object_add(o, "gid", json_object_new_int64(peer->gid));
+	return o;
+}
+
+static gpointer server_thread(gpointer data)
+{
+	Fixture *f = data;
+	VmtCtlServer *s;
+
+	g_main_context_push_thread_default(f->ctx);
+	s = vmt_ctl_server_new(f->path, f->group, handler, f, &f->error);
+	g_mutex_lock(&f->lock);
+	f->started = TRUE;
+	g_cond_signal(&f->cond);
+	g_mutex_unlock(&f->lock);
+	if (s)
+		g_main_loop_run(f->loop);
+	vmt_ctl_server_free(s);
+	g_main_context_pop_thread_default(f->ctx);
+	return NULL;
+}
+
+static void server_start(Fixture *f, gid_t group)
+{
+	f->group = group;
+	f->started = FALSE;
+	f->ctx = g_main_context_new();
+	f->loop = g_main_loop_new(f->ctx, FALSE);
+	f->thread = g_thread_new("ctl-server", server_thread, f);
+	g_mutex_lock(&f->lock);
+	while (!f->started)
+		g_cond_wait(&f->cond, &f->lock);
+	g_mutex_unlock(&f->lock);
+	g_assert_no_error(f->error);
+}
+
+static gboolean quit_loop(gpointer loop)
+{
+	g_main_loop_quit(loop);
+	return G_SOURCE_REMOVE;
+}
+
+static void server_stop(Fixture *f)
+{
+	GSource *quit;
+
+	if (!f->thread)
+		return;
+	/* from inside the loop: a quit before it runs would be lost */
+	quit = g_idle_source_new();
+	g_source_set_callback(quit, quit_loop, f->loop, NULL);
+	g_source_attach(quit, f->ctx);
+	g_source_unref(quit);
+	g_thread_join(f->thread);
+	f->thread = NULL;
+	g_main_loop_unref(f->loop);
+	g_main_context_unref(f->ctx);
+}
+
+static void setup(Fixture *f, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+
+	g_mutex_init(&f->lock);
+	g_cond_init(&f->cond);
+	f->dir = g_dir_make_tmp("vmtier-ctl-XXXXXX", &error);
+	g_assert_no_error(error);
+	f->path = g_build_filename(f->dir, "vmtierd.sock", NULL);
+	if (!data)
+		server_start(f, (gid_t)-1);
+}
+
+static void teardown(Fixture *f, gconstpointer data)
+{
+	server_stop(f);
+	g_unlink(f->path);
+	g_assert_cmpint(g_rmdir(f->dir), ==, 0);
+	g_clear_error(&f->error);
+	g_free(f->path);
+	g_free(f->dir);
+	g_mutex_clear(&f->lock);
+	g_cond_clear(&f->cond);
+}
+
+static json_object *request(Fixture *f, const char *json, GError **error)
+{
+	return vmt_ctl_request(f->path, json_tokener_parse(json), 5000, error);
+}
+
+static const char *get_str(json_object *o, const char *key)
+{
+	json_object *v = NULL;
+
+	g_assert_true(json_object_object_get_ex(o, key, &v));
+	return json_object_get_string(v);
+}
+
+/* ---- a raw connection, for several lines and bad input ---- */
+
+static int raw_connect(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct timeval tv = { .tv_sec = 5 };
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	g_strlcpy(sa.sun_path, path, sizeof sa.sun_path);
+	g_assert_cmpint(connect(fd, (struct sockaddr *)&sa, sizeof sa), ==, 0);
+	g_assert_cmpint(setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv), ==, 0);
+	return fd;
+}
+
+static void raw_send(int fd, const char *s)
+{
+	gsize len = strlen(s);
+
+	while (len) {
+		gssize n = send(fd, s, len, MSG_NOSIGNAL);
+
+		g_assert_cmpint(n, >, 0);
+		s += n, len -= (gsize)n;
+	}
+}
+
+/* The next reply line, parsed; NULL at end of stream. */
+static json_object *raw_reply(int fd)
+{
+	g_autoptr(GString) line = g_string_new(NULL);
+	char ch;
+	gssize n;
+
+	while ((n = recv(fd, &ch, 1, 0)) == 1 && ch != '\n')
+		g_string_append_c(line, ch);
+	g_assert_cmpint(n, >=, 0);	/* not the 5 s receive timeout */
+	if (n == 0) {
+		g_assert_cmpuint(line->len, ==, 0);
+		return NULL;
+	}
+	return json_tokener_parse(line->str);
+}
+
+static gboolean reply_ok(json_object *o)
+{
+	json_object *ok = NULL;
+
+	g_assert_true(json_object_object_get_ex(o, "ok", &ok));
+	return json_object_get_boolean(ok);
+}
+
+/* ---- tests ---- */
+
+static void test_request_reply(Fixture *f, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	json_object *r = request(f, "{\"cmd\":\"echo\",\"name\":\"vm-1\"}", &error), *echo;
+
+	g_assert_no_error(error);
+	g_assert_nonnull(r);
+	g_assert_true(reply_ok(r));
+	/* "ok" comes first, then what the handler put there */
+	g_assert_true(g_str_has_prefix(json_object_to_json_string_ext(r, JSON_C_TO_STRING_PLAIN),
+				       "{\"ok\":true,\"echo\":"));
+	g_assert_true(json_object_object_get_ex(r, "echo", &echo));
+	g_assert_cmpstr(get_str(echo, "name"), ==, "vm-1");
+	/* SO_PEERCRED saw this process */
+	g_assert_cmpint(atoi(get_str(r, "pid")), ==, getpid());
+	g_assert_cmpuint(strtoul(get_str(r, "uid"), NULL, 10), ==, getuid());
+	g_assert_cmpuint(strtoul(get_str(r, "gid"), NULL, 10), ==, getgid());
+	json_object_put(r);
+}
+
+static void test_several_requests(Fixture *f, gconstpointer data)
+{
+	int fd = raw_connect(f->path);
+	json_object *r;
+
+	/* two in one write, a third split over two writes */
+	raw_send(fd, "{\"cmd\":\"echo\",\"n\":1}\n{\"cmd\":\"echo\",\"n\":2}\n{\"cmd\":");
+	g_usleep(50000);	/* so the server reads the first part alone */
+	raw_send(fd, "\"echo\",\"n\":3}\n");
+	for (int i = 1; i <= 3; i++) {
+		json_object *echo;
+
+		r = raw_reply(fd);
+		g_assert_nonnull(r);
+		g_assert_true(reply_ok(r));
+		g_assert_true(json_object_object_get_ex(r, "echo", &echo));
+		g_assert_cmpint(atoi(get_str(echo, "n")), ==, i);
+		json_object_put(r);
+	}
+	close(fd);
+}
+
+static void test_malformed(Fixture *f, gconstpointer data)
+{
+	static const char *const bad[] = { "{\"cmd\":", "nonsense", "{\"cmd\":\"echo\"} 42",
+					   "[1,2]", "{\"name\":\"x\"}", "{\"cmd\":7}" };
+	int fd = raw_connect(f->path);
+	json_object *r;
+
+	for (gsize i = 0; i < G_N_ELEMENTS(bad); i++) {
+		g_autofree char *line = g_strconcat(bad[i], "\n", NULL);
+
+		raw_send(fd, line);
+		r = raw_reply(fd);
+		g_assert_nonnull(r);
+		g_assert_false(reply_ok(r));
+		g_test_message("%s -> %s", bad[i], get_str(r, "error"));
+		g_assert_true(i < 3 ? g_str_has_prefix(get_str(r, "error"), "invalid JSON request: ") :
+			      strstr(get_str(r, "error"), "\"cmd\"") != NULL);
+		json_object_put(r);
+	}
+	/* the connection is still good */
+	raw_send(fd, "{\"cmd\":\"echo\"}\n");
+	r = raw_reply(fd);
+	g_assert_true(reply_ok(r));
+	json_object_put(r);
+	close(fd);
+}
+
+/* A line of LEN bytes (without the newline) that is a valid request. */
+static char *line_of(gsize len)
+{
+	const char *head = "{\"cmd\":\"echo\",\"pad\":\"", *tail = "\"}\n";
+	gsize pad = len - strlen(head) - 2;
+	char *line = g_malloc(len + 2);
+
+	strcpy(line, head);
+	memset(line + strlen(head), 'x', pad);
+	strcpy(line + strlen(head) + pad, tail);
+	return line;
+}
+
+static void test_line_limit(Fixture *f, gconstpointer data)
+{
+	g_autofree char *at_limit = line_of(MAX_LINE), *over = line_of(MAX_LINE + 1);
+	int fd = raw_connect(f->path);
+	json_object *r;
+
+	raw_send(fd, at_limit);
+	r = raw_reply(fd);
+	g_assert_true(reply_ok(r));
+	json_object_put(r);
+
+	raw_send(fd, over);
+	r = raw_reply(fd);
+	g_assert_false(reply_ok(r));
+	g_assert_cmpstr(get_str(r, "error"), ==, "request line longer than 65536 bytes");
+	json_object_put(r);
+	g_assert_null(raw_reply(fd));	/* and then hung up */
+	close(fd);
+}
+
+/* Without a newline the server cannot wait for the end: it refuses once
+ * the limit is passed, and the client reads why. */
+static void test_line_limit_client(Fixture *f, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree char *pad = g_strnfill(3 * MAX_LINE, 'x');
+	json_object *req = json_object_new_object();
+
+	json_object_object_add(req, "cmd", json_object_new_string("echo"));
+	json_object_object_add(req, "pad", json_object_new_string(pad));
+	g_assert_null(vmt_ctl_request(f->path, req, 5000, &error));
+	g_assert_error(error, G_IO_ERROR, G_IO_ERROR_FAILED);
+	g_assert_cmpstr(error->message, ==, "request line longer than 65536 bytes");
+}
+
+static void test_handler_error(Fixture *f, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	int fd = raw_connect(f->path);
+	json_object *r;
+
+	g_assert_null(request(f, "{\"cmd\":\"fail\"}", &error));
+	g_assert_error(error, G_IO_ERROR, G_IO_ERROR_FAILED);
+	g_assert_cmpstr(error->message, ==, "no VM named 'ghost'");
+	/* on the wire */
+	raw_send(fd, "{\"cmd\":\"fail\"}\n");
+	r = raw_reply(fd);
+	g_assert_cmpstr(json_object_to_json_string_ext(r, JSON_C_TO_STRING_PLAIN), ==,
+			"{\"ok\":false,\"error\":\"no VM named 'ghost'\"}");
+	json_object_put(r);
+	close(fd);
+}
+
+static void test_socket_mode(Fixture *f, gconstpointer data)
+{
+	struct stat st;
+	/* root may give the file any group; another user only its own */
+	gid_t group = getuid() == 0 ? 4242 : getgid();
+
+	g_assert_cmpint(stat(f->path, &st), ==, 0);
+	g_assert_true(S_ISSOCK(st.st_mode));
+	g_assert_cmpint(st.st_mode & 07777, ==, 0600);
+	g_assert_cmpuint(st.st_uid, ==, geteuid());
+
+	server_stop(f);
+	g_assert_false(g_file_test(f->path, G_FILE_TEST_EXISTS));	/* free unlinks it */
+	server_start(f, group);
+	g_assert_cmpint(stat(f->path, &st), ==, 0);
+	g_assert_cmpint(st.st_mode & 07777, ==, 0660);
+	g_assert_cmpuint(st.st_gid, ==, group);
+}
+
+static void test_stale_socket(Fixture *f, gconstpointer data)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	g_autoptr(GError) error = NULL;
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	VmtCtlServer *second;
+
+	/* a crashed daemon's file: bound, nobody listening */
+	g_strlcpy(sa.sun_path, f->path, sizeof sa.sun_path);
+	g_assert_cmpint(bind(fd, (struct sockaddr *)&sa, sizeof sa), ==, 0);
+	close(fd);
+	server_start(f, (gid_t)-1);
+	json_object_put(request(f, "{\"cmd\":\"echo\"}", &error));
+	g_assert_no_error(error);
+
+	/* a live one is not taken over */
+	second = vmt_ctl_server_new(f->path, (gid_t)-1, handler, NULL, &error);
+	g_assert_null(second);
+	g_assert_error(error, G_IO_ERROR, G_IO_ERROR_ADDRESS_IN_USE);
+	g_assert_nonnull(strstr(error->message, f->path));
+	g_clear_error(&error);
+	server_stop(f);
+
+	/* nor is a file that is not a socket */
+	g_assert_true(g_file_set_contents(f->path, "keep me", -1, NULL));
+	second = vmt_ctl_server_new(f->path, (gid_t)-1, handler, NULL, &error);
+	g_assert_null(second);
+	g_assert_error(error, G_IO_ERROR, G_IO_ERROR_EXISTS);
+	g_assert_true(g_file_test(f->path, G_FILE_TEST_IS_REGULAR));
+}
+
+static void test_peer_allowed(void)
+{
+	gid_t none = (gid_t)-1, other = 4242;
+	VmtCtlPeer root = { 1, 0, 0 }, me = { 1, geteuid(), getegid() };
+	VmtCtlPeer stranger = { 1, 4000001, 4000001 }, in_gid = { 1, 4000001, other };
+	struct group *gr;
+
+	g_assert_true(vmt_ctl_peer_allowed(&root, none));
+	g_assert_true(vmt_ctl_peer_allowed(&root, other));
+	g_assert_true(vmt_ctl_peer_allowed(&me, none));
+	g_assert_false(vmt_ctl_peer_allowed(&stranger, none));
+	g_assert_false(vmt_ctl_peer_allowed(&stranger, other));
+	g_assert_false(vmt_ctl_peer_allowed(&in_gid, none));	/* no group: root only */
+	g_assert_true(vmt_ctl_peer_allowed(&in_gid, other));	/* the peer's own gid */
+
+	/* membership through a supplementary group from the group file: a user
+	 * other than root and us, whose primary group is another */
+	setgrent();
+	while ((gr = getgrent())) {
+		struct passwd *pw = gr->gr_mem[0] ? getpwnam(gr->gr_mem[0]) : NULL;
+		VmtCtlPeer member;
+
+		if (!pw || pw->pw_uid == 0 || pw->pw_uid == geteuid() || pw->pw_gid == gr->gr_gid)
+			continue;
+		member = (VmtCtlPeer){ 1, pw->pw_uid, pw->pw_gid };
+		g_test_message("%s has supplementary group %s", pw->pw_name, gr->gr_name);
+		g_assert_true(vmt_ctl_peer_allowed(&member, gr->gr_gid));
+		g_assert_false(vmt_ctl_peer_allowed(&member, none));
+		g_assert_false(vmt_ctl_peer_allowed(&member, other));
+		break;
+	}
+	if (!gr)
+		g_test_skip("no user here with a supplementary group to check membership with");
+	endgrent();
+}
+
+typedef struct {
+	int listener;
+	gsize got;
+} Mute;
+
+/* Accept, read the request, never answer; stop when the client hangs up. */
+static gpointer mute_server(gpointer data)
+{
+	Mute *m = data;
+	int fd = accept(m->listener, NULL, NULL);
+	char buf[256];
+	gssize n;
+
+	g_assert_cmpint(fd, >=, 0);
+	while ((n = read(fd, buf, sizeof buf)) > 0)
+		m->got += (gsize)n;
+	close(fd);
+	return NULL;
+}
+
+static void test_client_timeout(Fixture *f, gconstpointer data)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	g_autoptr(GError) error = NULL;
+	Mute m = { socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0) };
+	GThread *t;
+	gint64 start, ms;
+
+	g_strlcpy(sa.sun_path, f->path, sizeof sa.sun_path);
+	g_assert_cmpint(bind(m.listener, (struct sockaddr *)&sa, sizeof sa), ==, 0);
+	g_assert_cmpint(listen(m.listener, 1), ==, 0);
+	t = g_thread_new("mute", mute_server, &m);
+	start = g_get_monotonic_time();
+	g_assert_null(vmt_ctl_request(f->path, json_tokener_parse("{\"cmd\":\"status\"}"), 300, &error));
+	ms = (g_get_monotonic_time() - start) / 1000;
+	g_assert_error(error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT);
+	g_assert_nonnull(strstr(error->message, f->path));
+	g_test_message("gave up after %" G_GINT64_FORMAT " ms: %s", ms, error->message);
+	g_assert_cmpint(ms, >=, 300);
+	g_assert_cmpint(ms, <, 300 + 500);
+	g_thread_join(t);
+	g_assert_cmpuint(m.got, ==, strlen("{\"cmd\":\"status\"}\n"));
+	close(m.listener);
+}
+
+static void test_missing_socket(Fixture *f, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+
+	g_assert_null(request(f, "{\"cmd\":\"status\"}", &error));
+	g_assert_error(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
+	g_assert_true(g_str_has_prefix(error->message, "cannot reach vmtierd at "));
+	g_assert_nonnull(strstr(error->message, f->path));
+}
+
+static void test_default_path(void)
+{
+	g_setenv("VMTIER_SOCKET", "/tmp/elsewhere.sock", TRUE);
+	g_assert_cmpstr(vmt_ctl_default_path(), ==, "/tmp/elsewhere.sock");
+	g_unsetenv("VMTIER_SOCKET");
+	g_assert_true(g_str_has_suffix(vmt_ctl_default_path(), "/vmtierd.sock"));
+	g_assert_true(g_path_is_absolute(vmt_ctl_default_path()));
+}
+
+int main(int argc, char **argv)
+{
+	static const int no_server = 1;
+
+	g_test_init(&argc, &argv, NULL);
+	/* first: it sets the environment, which is only safe before any thread */
+	g_test_add_func("/ctl/default-path", test_default_path);
+#define ADD(name, fn, server) g_test_add("/ctl/" name, Fixture, server, setup, fn, teardown)
+	ADD("request-reply", test_request_reply, NULL);
+	ADD("several-requests", test_several_requests, NULL);
+	ADD("malformed", test_malformed, NULL);
+	ADD("line-limit", test_line_limit, NULL);
+	ADD("line-limit-client", test_line_limit_client, NULL);
+	ADD("handler-error", test_handler_error, NULL);
+	ADD("socket-mode", test_socket_mode, NULL);
+	ADD("stale-socket", test_stale_socket, &no_server);
+	ADD("client-timeout", test_client_timeout, &no_server);
+	ADD("missing-socket", test_missing_socket, &no_server);
+#undef ADD
+	g_test_add_func("/ctl/peer-allowed", test_peer_allowed);
+	return g_test_run();
+}

@@ -1,0 +1,479 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* The history store on real SQLite in a temporary directory (round trips,
+ * reopening, a crash without close, schema migration and refusal), the SLO
+ * arithmetic, class files, and the Prometheus textfile. */
+#include <gio/gio.h>
+
+#include "class.h"
+#include "history.h"
+#include "metrics.h"
+#include "slo.h"
+#include "tmpdir.h"
+
+#include <math.h>
+#include <sqlite3.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static char *tmpdir;
+
+static char *tmp_path(const char *name)
+{
+	return g_build_filename(tmpdir, name, NULL);
+}
+
+static VmtHistorySample sample(const char *vm, const char *tenant, const char *klass, gint64 ts)
+{
+	VmtHistorySample s = {
+		.ts = ts, .interval_s = 60, .vm = vm, .tenant = tenant, .klass = klass,
+		.scanner = "damon", .quota_bytes = 2ull << 30, .ram_bytes = 8ull << 30,
+		.dram_bytes = 1ull << 30, .slow_bytes = 6ull << 30, .hot_bytes = 512ull << 20,
+		.dram_access_share = 0.875, .hot_coverage = 0.96875, .promoted_bytes = 4096,
+		.demoted_bytes = 8192, .migrations = 3, .slo_met = 1,
+	};
+	return s;
+}
+
+static gboolean collect(const VmtHistorySample *s, gpointer data, GError **error)
+{
+	GPtrArray *rows = data;
+	g_ptr_array_add(rows, g_strdup_printf("%" G_GINT64_FORMAT " %u %s %s %s %s %" G_GUINT64_FORMAT
+					      " %" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT
+					      " %" G_GUINT64_FORMAT " %g %g %" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT
+					      " %u %d", s->ts, s->interval_s, s->vm, s->tenant,
+					      s->klass ? s->klass : "(null)", s->scanner ? s->scanner : "(null)",
+					      s->quota_bytes, s->ram_bytes, s->dram_bytes, s->slow_bytes,
+					      s->hot_bytes, s->dram_access_share, s->hot_coverage,
+					      s->promoted_bytes, s->demoted_bytes, s->migrations, s->slo_met));
+	return TRUE;
+}
+
+static GPtrArray *rows_of(VmtHistory *h, const VmtHistoryQuery *q)
+{
+	GPtrArray *rows = g_ptr_array_new_with_free_func(g_free);
+	VmtHistoryQuery all = VMT_HISTORY_QUERY_INIT;
+	g_autoptr(GError) error = NULL;
+
+	g_assert_true(vmt_history_foreach(h, q ? q : &all, collect, rows, &error));
+	g_assert_no_error(error);
+	return rows;
+}
+
+/* Runs SQL on PATH with SQLite directly (crafts and inspects stores): the
+ * first column of the first row as text, "" when none. */
+static char *sql_text(const char *path, const char *stmt)
+{
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	char *v;
+
+	g_assert_cmpint(sqlite3_open(path, &db), ==, SQLITE_OK);
+	g_assert_cmpint(sqlite3_prepare_v2(db, stmt, -1, &st, NULL), ==, SQLITE_OK);
+	v = g_strdup(sqlite3_step(st) == SQLITE_ROW ? (const char *)sqlite3_column_text(st, 0) : "");
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return v ? v : g_strdup("");
+}
+
+static gint64 sql(const char *path, const char *stmt)
+{
+	g_autofree char *v = sql_text(path, stmt);
+
+	return g_ascii_strtoll(v, NULL, 10);
+}
+
+static void test_round_trip(void)
+{
+	g_autofree char *path = tmp_path("rt.db");
+	g_autoptr(GError) error = NULL;
+	VmtHistoryTotals t = { 1ull << 40, 7, 9, 2, 1000 }, back;
+	g_autoptr(GPtrArray) before = NULL, after = NULL;
+	VmtHistorySample s1 = sample("vm1", "acme", "budget", 1000), s2 = sample("vm1", "acme", NULL, 1060);
+	VmtHistorySample s3 = sample("vm2", "globex", "premium", 1000);
+
+	s2.scanner = NULL;
+	s2.slo_met = -1;
+	s3.slo_met = 0;
+	{
+		g_autoptr(VmtHistory) h = vmt_history_open(path, &error);
+		g_assert_no_error(error);
+		g_assert_true(vmt_history_add(h, &s1, &error) && vmt_history_add(h, &s2, &error) &&
+			      vmt_history_add(h, &s3, &error));
+		g_assert_no_error(error);
+		/* a VM never seen has all-zero totals */
+		memset(&back, 0xff, sizeof(back));
+		g_assert_true(vmt_history_load_totals(h, "vm1", &back, &error));
+		g_assert_cmpuint(back.promoted_bytes + back.demoted_bytes + back.migrations +
+				 back.move_errors + back.windows, ==, 0);
+		g_assert_true(vmt_history_save_totals(h, "vm1", &t, &error));
+		t.windows = 1001;	/* saving again replaces */
+		g_assert_true(vmt_history_save_totals(h, "vm1", &t, &error));
+		g_assert_no_error(error);
+		before = rows_of(h, NULL);
+	}
+	g_assert_cmpint(sql(path, "PRAGMA user_version"), ==, vmt_history_schema_version());
+	{
+		g_autofree char *mode = sql_text(path, "PRAGMA journal_mode");
+		g_assert_cmpstr(mode, ==, "wal");
+	}
+	{
+		g_autoptr(VmtHistory) h = vmt_history_open(path, &error);
+		g_assert_no_error(error);
+		after = rows_of(h, NULL);
+		g_assert_true(vmt_history_load_totals(h, "vm1", &back, &error));
+		g_assert_cmpmem(&back, sizeof(back), &t, sizeof(t));
+	}
+	g_assert_cmpuint(after->len, ==, 3);
+	for (guint i = 0; i < 3; i++)
+		g_assert_cmpstr(after->pdata[i], ==, before->pdata[i]);
+	/* by tenant, VM, class (none first), time; every field kept */
+	g_assert_true(g_str_has_prefix(after->pdata[0], "1060 60 vm1 acme (null) (null) "));
+	g_assert_true(g_str_has_suffix(after->pdata[0], " -1"));
+	g_assert_cmpstr(after->pdata[1], ==, "1000 60 vm1 acme budget damon 2147483648 8589934592 "
+			"1073741824 6442450944 536870912 0.875 0.96875 4096 8192 3 1");
+	g_assert_true(g_str_has_prefix(after->pdata[2], "1000 60 vm2 globex premium "));
+}
+
+static void test_query_and_replace(void)
+{
+	g_autofree char *path = tmp_path("query.db");
+	g_autoptr(VmtHistory) h = vmt_history_open(path, NULL);
+	VmtHistoryQuery q = VMT_HISTORY_QUERY_INIT;
+	g_autoptr(GPtrArray) rows = NULL;
+	guint removed = 0;
+
+	g_assert_nonnull(h);
+	for (gint64 ts = 60; ts <= 600; ts += 60) {
+		VmtHistorySample a = sample("a", "t1", "budget", ts), b = sample("b", "t2", "budget", ts);
+		g_assert_true(vmt_history_add(h, &a, NULL) && vmt_history_add(h, &b, NULL));
+	}
+	{	/* the same VM and time again replaces the row */
+		VmtHistorySample again = sample("a", "t1", "budget", 600);
+		again.migrations = 42;
+		g_assert_true(vmt_history_add(h, &again, NULL));
+	}
+	q.tenant = "t1";
+	q.since = 120;
+	q.until = 300;
+	g_clear_pointer(&rows, g_ptr_array_unref);
+	rows = rows_of(h, &q);
+	g_assert_cmpuint(rows->len, ==, 3);	/* (120, 300]: 180, 240, 300 */
+	g_assert_true(g_str_has_prefix(rows->pdata[0], "180 60 a t1 "));
+	q = (VmtHistoryQuery)VMT_HISTORY_QUERY_INIT;
+	q.vm = "a";
+	g_clear_pointer(&rows, g_ptr_array_unref);
+	rows = rows_of(h, &q);
+	g_assert_cmpuint(rows->len, ==, 10);
+	g_assert_nonnull(strstr(rows->pdata[9], " 42 1"));
+	g_assert_true(vmt_history_prune(h, 300, &removed, NULL));
+	g_assert_cmpuint(removed, ==, 8);	/* 60..240 of both VMs */
+	g_clear_pointer(&rows, g_ptr_array_unref);
+	rows = rows_of(h, NULL);
+	g_assert_cmpuint(rows->len, ==, 12);
+}
+
+static void test_bad_samples(void)
+{
+	g_autofree char *path = tmp_path("bad.db");
+	g_autoptr(VmtHistory) h = vmt_history_open(path, NULL);
+	VmtHistorySample s = sample("vm1", "acme", "budget", 60);
+	g_autoptr(GPtrArray) rows = NULL;
+	GError *error = NULL;
+
+	s.slo_met = 2;
+	g_assert_false(vmt_history_add(h, &s, &error));
+	g_assert_cmpstr(error->message, ==, "sample of vm1: slo_met 2 is not 1, 0 or -1");
+	g_clear_error(&error);
+	s.slo_met = 1;
+	s.hot_coverage = NAN;
+	g_assert_false(vmt_history_add(h, &s, &error));
+	g_assert_nonnull(strstr(error->message, "hot_coverage nan is not between 0 and 1"));
+	g_clear_error(&error);
+	s.hot_coverage = 1;
+	s.dram_access_share = 1.5;
+	g_assert_false(vmt_history_add(h, &s, &error));
+	g_assert_nonnull(strstr(error->message, "dram_access_share 1.5"));
+	g_clear_error(&error);
+	s.dram_access_share = 1;
+	s.tenant = NULL;
+	g_assert_false(vmt_history_add(h, &s, &error));
+	g_clear_error(&error);
+	rows = rows_of(h, NULL);
+	g_assert_cmpuint(rows->len, ==, 0);
+}
+
+/* vmtierd killed (-9) after writing: a process that never closes the store. */
+static void test_crash(void)
+{
+	g_autofree char *path = tmp_path("crash.db");
+	VmtHistoryTotals t = { 1, 2, 3, 4, 5 }, back;
+	g_autoptr(VmtHistory) h = NULL;
+	g_autoptr(GPtrArray) rows = NULL;
+	int status;
+	pid_t pid = fork();
+
+	g_assert_cmpint(pid, >=, 0);
+	if (pid == 0) {
+		VmtHistory *child = vmt_history_open(path, NULL);
+		for (gint64 ts = 60; ts <= 180; ts += 60) {
+			VmtHistorySample s = sample("vm1", "acme", "budget", ts);
+			if (!child || !vmt_history_add(child, &s, NULL))
+				_exit(1);
+		}
+		_exit(vmt_history_save_totals(child, "vm1", &t, NULL) ? 0 : 1);
+	}
+	g_assert_cmpint(waitpid(pid, &status, 0), ==, pid);
+	g_assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	h = vmt_history_open(path, NULL);
+	g_assert_nonnull(h);
+	rows = rows_of(h, NULL);
+	g_assert_cmpuint(rows->len, ==, 3);
+	g_assert_true(vmt_history_load_totals(h, "vm1", &back, NULL));
+	g_assert_cmpmem(&back, sizeof(back), &t, sizeof(t));
+}
+
+static void test_open_errors(void)
+{
+	g_autofree char *nodir = tmp_path("no/such/dir/history.db");
+	g_autofree char *missing = tmp_path("missing.db");
+	g_autofree char *junk = tmp_path("junk.db");
+	GError *error = NULL;
+
+	g_assert_null(vmt_history_open(nodir, &error));
+	g_assert_nonnull(strstr(error->message, nodir));
+	g_assert_nonnull(strstr(error->message, "no directory"));
+	g_clear_error(&error);
+	/* the report opens read-only: a missing store is named, not created */
+	g_assert_null(vmt_history_open_readonly(missing, &error));
+	g_assert_true(g_str_has_prefix(error->message, missing));
+	g_assert_true(g_str_has_suffix(error->message, ": no such file"));
+	g_assert_false(g_file_test(missing, G_FILE_TEST_EXISTS));
+	g_clear_error(&error);
+	g_assert_true(g_file_set_contents(junk, "this is no database, just text that is long enough "
+					  "to fill a header of one hundred bytes or so, and more", -1, NULL));
+	g_assert_null(vmt_history_open(junk, &error));
+	g_assert_nonnull(strstr(error->message, junk));
+	g_assert_nonnull(strstr(error->message, "not a database"));
+	g_clear_error(&error);
+}
+
+static void test_migrate_v0(void)
+{
+	g_autofree char *path = tmp_path("v0.db");
+	g_autoptr(VmtHistory) h = NULL;
+	g_autoptr(GError) error = NULL;
+	VmtHistorySample s = sample("vm1", "acme", "budget", 60);
+
+	/* a version-0 store: what a pre-schema build or another tool left */
+	sql(path, "CREATE TABLE notes (x TEXT)");
+	sql(path, "INSERT INTO notes VALUES ('kept')");
+	g_assert_cmpint(sql(path, "PRAGMA user_version"), ==, 0);
+	h = vmt_history_open(path, &error);
+	g_assert_no_error(error);
+	g_assert_true(vmt_history_add(h, &s, &error));
+	g_clear_pointer(&h, vmt_history_close);
+	g_assert_cmpint(sql(path, "PRAGMA user_version"), ==, vmt_history_schema_version());
+	g_assert_cmpint(sql(path, "SELECT count(*) FROM samples"), ==, 1);
+	g_assert_cmpint(sql(path, "SELECT count(*) FROM notes WHERE x = 'kept'"), ==, 1);
+}
+
+/* A migration that fails leaves the store as it was: one transaction. */
+static void test_migrate_fails_atomically(void)
+{
+	g_autofree char *path = tmp_path("v0-clash.db");
+	GError *error = NULL;
+
+	sql(path, "CREATE TABLE totals (vm TEXT)");	/* clashes with v1's totals */
+	g_assert_null(vmt_history_open(path, &error));
+	g_assert_nonnull(strstr(error->message, "migrating schema version 0 to 1"));
+	g_assert_nonnull(strstr(error->message, path));
+	g_clear_error(&error);
+	g_assert_cmpint(sql(path, "PRAGMA user_version"), ==, 0);
+	g_assert_cmpint(sql(path, "SELECT count(*) FROM sqlite_master WHERE name = 'samples'"), ==, 0);
+}
+
+static void test_newer_version(void)
+{
+	g_autofree char *path = tmp_path("v99.db");
+	g_autofree char *want = NULL;
+	GError *error = NULL;
+
+	sql(path, "PRAGMA user_version = 99");
+	want = g_strdup_printf("%s: schema version 99 is newer than this vmtier's (%d): use a newer vmtier",
+			       path, vmt_history_schema_version());
+	g_assert_null(vmt_history_open(path, &error));
+	g_assert_cmpstr(error->message, ==, want);
+	g_clear_error(&error);
+	g_assert_null(vmt_history_open_readonly(path, &error));
+	g_assert_cmpstr(error->message, ==, want);
+	g_clear_error(&error);
+	g_assert_cmpint(sql(path, "PRAGMA user_version"), ==, 99);
+	/* and a read-only open refuses an older one rather than migrating it */
+	sql(path, "PRAGMA user_version = 0");
+	g_assert_null(vmt_history_open_readonly(path, &error));
+	g_assert_nonnull(strstr(error->message, "schema version 0 is older than this vmtier's (1)"));
+	g_clear_error(&error);
+	sql(path, "PRAGMA application_id = 42");
+	g_assert_null(vmt_history_open(path, &error));
+	g_assert_nonnull(strstr(error->message, "not a vmtier history (application id 42)"));
+	g_clear_error(&error);
+}
+
+static void test_slo_judge(void)
+{
+	/* 19 of 20 hot chunks in DRAM is exactly the 95% target */
+	g_assert_cmpint(vmt_slo_judge(20, 19.0 / 20.0, 0.95), ==, 1);
+	g_assert_cmpint(vmt_slo_judge(100, 94.0 / 100.0, 0.95), ==, 0);
+	g_assert_cmpint(vmt_slo_judge(1000, 0.9499, 0.95), ==, 0);
+	g_assert_cmpint(vmt_slo_judge(1, 1.0, 0.995), ==, 1);
+	g_assert_cmpint(vmt_slo_judge(0, 0.0, 0.95), ==, -1);	/* no hot memory: not judged */
+	g_assert_cmpint(vmt_slo_judge(0, 1.0, 0.95), ==, -1);
+}
+
+static void test_slo_compliance(void)
+{
+	VmtSloTally t = { 0 }, u = { 0 };
+
+	g_assert_cmpint(vmt_slo_compliant(&t, 0.99), ==, -1);
+	g_assert_cmpfloat(vmt_slo_compliance(&t), ==, -1);
+	for (guint i = 0; i < 99; i++)
+		vmt_slo_tally_add(&t, 1);
+	vmt_slo_tally_add(&t, 0);
+	for (guint i = 0; i < 5; i++)
+		vmt_slo_tally_add(&t, -1);
+	g_assert_cmpuint(t.met, ==, 99);
+	g_assert_cmpuint(t.missed, ==, 1);
+	g_assert_cmpuint(t.unjudged, ==, 5);
+	g_assert_cmpuint(vmt_slo_tally_judged(&t), ==, 100);
+	g_assert_cmpfloat(vmt_slo_compliance(&t), ==, 0.99);
+	g_assert_cmpint(vmt_slo_compliant(&t, 0.99), ==, 1);	/* 99 of 100 is 99% */
+	g_assert_cmpint(vmt_slo_compliant(&t, 0.995), ==, 0);
+	vmt_slo_tally_add(&u, 0);
+	vmt_slo_tally_merge(&t, &u);	/* 99 of 101 */
+	g_assert_cmpint(vmt_slo_compliant(&t, 0.99), ==, 0);
+	g_assert_cmpuint(t.missed, ==, 2);
+}
+
+static void write_class(const char *name, const char *body)
+{
+	g_autofree char *path = g_strdup_printf("%s/%s.conf", tmpdir, name);
+	g_assert_true(g_file_set_contents(path, body, -1, NULL));
+}
+
+static void test_class(void)
+{
+	g_autoptr(VmtClass) budget = vmt_class_load(g_getenv("VMTIER_CLASSES"), "budget", NULL);
+	GError *error = NULL;
+	VmtClass *c;
+
+	g_assert_nonnull(budget);
+	g_assert_true(budget->has_slo);
+	g_assert_cmpfloat(budget->slo_target, ==, 0.95);
+	g_assert_cmpfloat(budget->slo_intervals, ==, 0.99);
+	g_assert_cmpfloat(budget->dram_share, ==, 0.125);
+	g_assert_cmpuint(budget->scan_interval_s, ==, 10);
+	g_assert_cmpuint(budget->max_migrate_mbs, ==, 64);
+
+	write_class("noslo", "[class]\ndram_share=0.5\n");
+	c = vmt_class_load(tmpdir, "noslo", &error);
+	g_assert_no_error(error);
+	g_assert_false(c->has_slo);
+	vmt_class_free(c);
+
+	write_class("over", "[class]\ndram_share=0.5\nslo_target=1.5\nslo_intervals=0.9\n");
+	g_assert_null(vmt_class_load(tmpdir, "over", &error));
+	g_assert_nonnull(strstr(error->message, "over.conf: slo_target 1.5 is not between 0 and 1"));
+	g_clear_error(&error);
+	write_class("half", "[class]\ndram_share=0.5\nslo_target=0.9\n");
+	g_assert_null(vmt_class_load(tmpdir, "half", &error));
+	g_assert_nonnull(strstr(error->message, "half.conf: give both slo_target and slo_intervals"));
+	g_clear_error(&error);
+	write_class("word", "[class]\ndram_share=0.5\nscan_interval_s=soon\n");
+	g_assert_null(vmt_class_load(tmpdir, "word", &error));
+	g_assert_nonnull(strstr(error->message, "word.conf: scan_interval_s is not a positive whole number"));
+	g_clear_error(&error);
+	g_assert_null(vmt_class_load(tmpdir, "gold", &error));
+	g_assert_nonnull(strstr(error->message, "no class 'gold'"));
+	g_clear_error(&error);
+	g_assert_null(vmt_class_load(tmpdir, "../etc/passwd", &error));
+	g_assert_cmpstr(error->message, ==, "bad class name '../etc/passwd'");
+	g_clear_error(&error);
+}
+
+static void test_metrics(void)
+{
+	VmtHistorySample s[2] = {
+		sample("vm1", "a \"b\" \\c\nd", "budget", 1700000000),
+		sample("vm2", "t2", NULL, 1700000000),
+	};
+	VmtHistoryTotals t[2] = { { 10, 20, 30, 40, 50 }, { 1, 2, 3, 4, 5 } };
+	g_autofree char *path = tmp_path("vmtier.prom"), *text = NULL, *back = NULL;
+	g_autoptr(GDir) dir = NULL;
+	GError *error = NULL;
+	const char *name;
+	guint files = 0;
+
+	s[1].slo_met = -1;
+	text = vmt_metrics_format(s, t, 2, &error);
+	g_assert_no_error(error);
+	g_assert_nonnull(strstr(text, "# HELP vmtier_vm_dram_bytes "));
+	g_assert_nonnull(strstr(text, "# TYPE vmtier_vm_dram_bytes gauge\n"));
+	g_assert_nonnull(strstr(text, "# TYPE vmtier_vm_promoted_bytes_total counter\n"));
+	g_assert_nonnull(strstr(text, "\nvmtier_vm_dram_bytes{vm=\"vm1\",tenant=\"a \\\"b\\\" \\\\c\\nd\","
+				"class=\"budget\"} 1073741824\n"));
+	g_assert_nonnull(strstr(text, "\nvmtier_vm_hot_coverage_ratio{vm=\"vm2\",tenant=\"t2\",class=\"\"} 0.96875\n"));
+	g_assert_nonnull(strstr(text, "\nvmtier_vm_move_errors_total{vm=\"vm1\",tenant=\"a \\\"b\\\" \\\\c\\nd\","
+				"class=\"budget\"} 40\n"));
+	g_assert_nonnull(strstr(text, "\nvmtier_vm_info{vm=\"vm2\",tenant=\"t2\",class=\"\",scanner=\"damon\"} 1\n"));
+	/* not judged: no slo_met sample for vm2, one for vm1 */
+	g_assert_nonnull(strstr(text, "\nvmtier_vm_slo_met{vm=\"vm1\","));
+	g_assert_null(strstr(text, "\nvmtier_vm_slo_met{vm=\"vm2\","));
+
+	g_assert_true(vmt_metrics_write(path, s, t, 2, &error));
+	g_assert_no_error(error);
+	g_assert_true(g_file_get_contents(path, &back, NULL, NULL));
+	g_assert_cmpstr(back, ==, text);
+	g_assert_true(vmt_metrics_write(path, s, t, 1, &error));	/* replaced whole */
+	g_clear_pointer(&back, g_free);
+	g_assert_true(g_file_get_contents(path, &back, NULL, NULL));
+	g_assert_null(strstr(back, "vm2"));
+	dir = g_dir_open(tmpdir, 0, NULL);
+	while ((name = g_dir_read_name(dir)))
+		files += g_str_has_prefix(name, "vmtier.prom");
+	g_assert_cmpuint(files, ==, 1);	/* no temporary file left behind */
+
+	s[1].vm = "vm1";
+	g_assert_false(vmt_metrics_write(path, s, t, 2, &error));
+	g_assert_nonnull(strstr(error->message, "VM 'vm1' given twice"));
+	g_clear_error(&error);
+	{
+		g_autofree char *nodir = tmp_path("nodir/vmtier.prom");
+		g_assert_false(vmt_metrics_write(nodir, s, t, 1, &error));
+		g_assert_nonnull(strstr(error->message, nodir));
+		g_clear_error(&error);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	int rc;
+
+	g_test_init(&argc, &argv, NULL);
+	tmpdir = test_tmpdir_new("vmtier-history-XXXXXX");
+	g_test_add_func("/history/round-trip", test_round_trip);
+	g_test_add_func("/history/query-replace-prune", test_query_and_replace);
+	g_test_add_func("/history/bad-samples", test_bad_samples);
+	g_test_add_func("/history/crash", test_crash);
+	g_test_add_func("/history/open-errors", test_open_errors);
+	g_test_add_func("/history/migrate-v0", test_migrate_v0);
+	g_test_add_func("/history/migrate-atomic", test_migrate_fails_atomically);
+	g_test_add_func("/history/newer-version", test_newer_version);
+	g_test_add_func("/slo/judge", test_slo_judge);
+	g_test_add_func("/slo/compliance", test_slo_compliance);
+	g_test_add_func("/class/load", test_class);
+	g_test_add_func("/metrics/format-write", test_metrics);
+	rc = g_test_run();
+	test_tmpdir_remove(tmpdir);
+	return rc;
+}

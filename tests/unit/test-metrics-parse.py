@@ -1,0 +1,166 @@
+#!/usr/bin/python3
+# test-metrics-parse.py HISTORY_GEN: the textfile-collector file vmtierd
+# writes (vmt_metrics_write, through history-gen), read by a strict
+# line-by-line check of the text format 0.0.4 and by the Prometheus client
+# library's own parser; every value must equal the history store's.
+# /usr/bin/python3 on purpose: python3-prometheus-client is Debian's.
+import os
+import re
+import sqlite3
+import subprocess
+import sys
+import tempfile
+
+try:
+    from prometheus_client.parser import text_string_to_metric_families
+except ImportError:
+    print("1..0 # SKIP python3-prometheus-client is not installed (scripts/vmtier-dev deps installs it)")
+    sys.exit(0)
+
+n = 0
+failed = 0
+
+
+def check(ok, what, detail=""):
+    global n, failed
+    n += 1
+    print(("ok %d - %s" if ok else "not ok %d - %s") % (n, what))
+    if not ok:
+        failed += 1
+        for line in str(detail).splitlines():
+            print("# " + line)
+
+
+NAME = r"[a-zA-Z_:][a-zA-Z0-9_:]*"
+LABEL = r'[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\[\\"n])*"'
+VALUE = r"(?:[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|NaN|[+-]Inf)"
+SAMPLE = re.compile(r"^(%s)(?:\{((?:%s)(?:,%s)*)?\})? (%s)(?: -?[0-9]+)?$" % (NAME, LABEL, LABEL, VALUE))
+HELP = re.compile(r"^# HELP (%s) (?:[^\\\n]|\\[\\n])*$" % NAME)
+TYPE = re.compile(r"^# TYPE (%s) (counter|gauge|histogram|summary|untyped)$" % NAME)
+UNITS = ("_bytes", "_ratio", "_seconds", "_total", "_info", "_met")
+
+
+def unescape(v):
+    return re.sub(r"\\(.)", lambda m: "\n" if m.group(1) == "n" else m.group(1), v)
+
+
+def strict(text):
+    """Families in order: {name: (type, [(labels, value)])}; raises on any violation."""
+    if not text.endswith("\n"):
+        raise ValueError("no final newline")
+    families, current, helped, seen = {}, None, set(), set()
+    for i, line in enumerate(text.split("\n")[:-1], 1):
+        if m := HELP.match(line):
+            if m.group(1) in helped:
+                raise ValueError("line %d: second HELP for %s" % (i, m.group(1)))
+            helped.add(m.group(1))
+        elif m := TYPE.match(line):
+            name = m.group(1)
+            if name in families:
+                raise ValueError("line %d: second TYPE for %s" % (i, name))
+            if name not in helped:
+                raise ValueError("line %d: TYPE before HELP for %s" % (i, name))
+            families[name] = (m.group(2), [])
+            current = name
+        elif m := SAMPLE.match(line):
+            name = m.group(1)
+            if name != current:
+                raise ValueError("line %d: %s outside its family (or before its TYPE)" % (i, name))
+            labels = dict((k, unescape(v)) for k, v in re.findall(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"', m.group(2) or ""))
+            key = (name, tuple(sorted(labels.items())))
+            if key in seen:
+                raise ValueError("line %d: duplicate series %s" % (i, line))
+            seen.add(key)
+            families[name][1].append((labels, float(m.group(3))))
+        else:
+            raise ValueError("line %d does not parse: %r" % (i, line))
+    return families
+
+
+def main():
+    gen = sys.argv[1]
+    with tempfile.TemporaryDirectory() as tmp:
+        db, prom = os.path.join(tmp, "history.db"), os.path.join(tmp, "vmtier.prom")
+        subprocess.run([gen, db, prom], check=True)
+        check(sorted(os.listdir(tmp)) == ["history.db", "vmtier.prom"], "no temporary file left beside the .prom file",
+              os.listdir(tmp))
+        with open(prom, encoding="utf-8") as f:
+            text = f.read()
+        con = sqlite3.connect(db)
+        con.row_factory = sqlite3.Row
+        last = {r["vm"]: r for r in con.execute(
+            "SELECT * FROM samples s WHERE ts = (SELECT max(ts) FROM samples WHERE vm = s.vm)")}
+        totals = {r["vm"]: r for r in con.execute("SELECT * FROM totals")}
+        con.close()
+
+    try:
+        fams = strict(text)
+        check(True, "every line follows the text format 0.0.4 (HELP, TYPE, grouped samples, escapes)")
+    except ValueError as e:
+        check(False, "every line follows the text format 0.0.4 (HELP, TYPE, grouped samples, escapes)", e)
+        fams = {}
+
+    try:
+        parsed = {f.name: f for f in text_string_to_metric_families(text)}
+        check(True, "prometheus_client's parser reads the file")
+    except Exception as e:  # noqa: BLE001 - any parser error is the failure
+        check(False, "prometheus_client's parser reads the file", e)
+        parsed = {}
+
+    bad = [k for k, (t, _) in fams.items()
+           if not k.startswith("vmtier_vm_") or not k.endswith(UNITS) or (t == "counter") != k.endswith("_total")]
+    check(fams and not bad, "names: vmtier_vm_ prefix, unit suffix, _total exactly on counters", bad)
+
+    want_fams = {"vmtier_vm_info", "vmtier_vm_quota_bytes", "vmtier_vm_dram_bytes", "vmtier_vm_slow_bytes",
+                 "vmtier_vm_hot_bytes", "vmtier_vm_hot_coverage_ratio", "vmtier_vm_dram_access_share_ratio",
+                 "vmtier_vm_promoted_bytes_total", "vmtier_vm_demoted_bytes_total", "vmtier_vm_migrations_total",
+                 "vmtier_vm_move_errors_total", "vmtier_vm_slo_met"}
+    check(want_fams <= set(fams), "the promised metric families are there", want_fams - set(fams))
+
+    # the client library names counters without _total; its samples keep it
+    lib = {}
+    for fam in parsed.values():
+        for s in fam.samples:
+            lib[(s.name, s.labels["vm"])] = (s.labels, s.value)
+
+    mismatches = []
+    for name, (_, samples) in fams.items():
+        for labels, value in samples:
+            vm = labels["vm"]
+            row, tot = last[vm], totals[vm]
+            if name.endswith("_total"):
+                col = name[len("vmtier_vm_"):-len("_total")].replace("scan_windows", "windows")
+                want = tot[col]
+            elif name == "vmtier_vm_info":
+                want = 1
+            elif name == "vmtier_vm_last_sample_timestamp_seconds":
+                want = row["ts"]
+            elif name.endswith("_ratio"):
+                want = row[name[len("vmtier_vm_"):-len("_ratio")]]
+            else:
+                want = row[name[len("vmtier_vm_"):]]
+            want_labels = {"vm": vm, "tenant": row["tenant"], "class": row["class"] or ""}
+            if name == "vmtier_vm_info":
+                want_labels["scanner"] = row["scanner"]
+            if value != want or labels != want_labels:
+                mismatches.append((name, labels, value, want_labels, want))
+            if lib.get((name, vm)) != (labels, value):
+                mismatches.append(("library read", name, lib.get((name, vm))))
+    check(fams and not mismatches, "every value and label equals the store's last interval and totals, "
+          "read alike by both parsers", "\n".join(map(repr, mismatches[:10])))
+
+    vms_met = {l["vm"] for l, _ in fams.get("vmtier_vm_slo_met", (None, []))[1]}
+    judged = {vm for vm, r in last.items() if r["slo_met"] >= 0}
+    check(vms_met == judged and "legacy" not in vms_met,
+          "vmtier_vm_slo_met only for VMs whose last interval was judged", (vms_met, judged))
+
+    odd = "=cmd|' /C calc'!A0,\"<b>odd</b>\" \\ new\nline"
+    tenants = {l["tenant"] for l, _ in fams.get("vmtier_vm_info", (None, []))[1]}
+    check(odd in tenants and ("vmtier_vm_info", "odd1") in lib and lib[("vmtier_vm_info", "odd1")][0]["tenant"] == odd,
+          "a tenant with quote, backslash and newline survives escaping", tenants)
+
+    print("1..%d" % n)
+    return 1 if failed else 0
+
+
+sys.exit(main())
