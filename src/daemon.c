@@ -6,7 +6,11 @@
 #include "ctl.h"
 #include "domains.h"
 #include "guest.h"
+#include "history.h"
+#include "metrics.h"
+#include "slo.h"
 #include "host-damon.h"
+#include "host-proc.h"
 #include "host-scan.h"
 #include "size.h"
 
@@ -40,7 +44,8 @@ struct VmtDaemon {
 	gboolean damon_dirty;		/* targets or interval changed */
 	gboolean window_running;
 	GCancellable *cancel;
-	guint window_source, discover_source, discover_idle;
+	guint window_source, discover_source, discover_idle, account_source;
+	VmtHistory *history;		/* NULL: could not open; see the log */
 	guint interval_ms;
 	gint64 started_us;
 };
@@ -60,8 +65,10 @@ static gboolean choose_scanner(VmtDaemon *d, GError **error)
 {
 	const char *want = d->cfg->scanner;
 
+	/* auto: DAMON whenever the kernel has vaddr monitoring, even when host
+	 * check calls it busy, so that the claim says why it is not used */
 	if (strcmp(want, "auto") == 0)
-		want = vmt_host_scanner(d->host);
+		want = d->host->damon_vaddr ? "damon-vaddr" : vmt_host_scanner(d->host);
 	if (strcmp(want, "damon-vaddr") == 0) {
 		g_autofree char *marker = g_build_filename(d->cfg->state_dir, "damon.owner", NULL);
 		g_autoptr(GError) local = NULL;
@@ -137,8 +144,16 @@ static void window_damon(Window *w, gboolean *ok)
 	}
 	if (w->guests->len == 0)
 		return;
-	for (guint i = 0; i < w->guests->len; i++)
-		freqs[i] = ((VmtGuest *)w->guests->pdata[i])->freq;
+	for (guint i = 0; i < w->guests->len; i++) {
+		VmtGuest *g = w->guests->pdata[i];
+
+		/* a dead target can stall DAMON's update: restart without it */
+		if (!vmt_host_proc_alive(g->pid)) {
+			w->damon_error = g_strdup_printf("%s: QEMU (pid %d) exited", g->name, g->pid);
+			return;
+		}
+		freqs[i] = g->freq;
+	}
 	if (!vmt_host_damon_collect(d->damon, freqs, &error))
 		goto fail;
 	for (guint i = 0; i < w->guests->len; i++)
@@ -206,24 +221,33 @@ static void window_done(GObject *src, GAsyncResult *res, gpointer data)
 	schedule_window(d, d->damon ? 10 : d->interval_ms);
 }
 
-static guint64 class_rate_mbs(VmtDaemon *d, const char *klass)
+static guint64 class_rate_mbs(VmtDaemon *d, const VmtGuest *g)
 {
-	g_autofree char *dir = *d->cfg->class_dir ? g_strdup(d->cfg->class_dir) :
-			       g_build_filename(g_getenv("VMTIER_TEMPLATE_DIR") ?: VMT_TEMPLATEDIR,
-						"classes", NULL);
-	g_autofree char *file = g_strdup_printf("%s/%s.conf", dir, klass);
-	g_autoptr(GKeyFile) kf = g_key_file_new();
-	guint64 v;
+	if (g->klass_def && g->klass_def->max_migrate_mbs)
+		return g->klass_def->max_migrate_mbs;
+	return d->cfg->vm_migrate_mbs;
+}
 
-	if (!*klass || !g_key_file_load_from_file(kf, file, G_KEY_FILE_NONE, NULL))
-		return d->cfg->vm_migrate_mbs;
-	v = g_key_file_get_uint64(kf, "class", "max_migrate_mbs", NULL);
-	return v ? v : d->cfg->vm_migrate_mbs;
+static void account_guest(VmtDaemon *d, VmtGuest *g, gint64 now, VmtHistorySample *s,
+			  VmtHistoryTotals *t)
+{
+	g_autoptr(GError) error = NULL;
+
+	vmt_guest_account(g, now, d->scanner, s, t);
+	if (d->history && (!vmt_history_add(d->history, s, &error) ||
+			   !vmt_history_save_totals(d->history, g->name, t, &error)))
+		g_warning("%s: history: %s", g->name, error->message);
 }
 
 static void drop_guest(VmtDaemon *d, VmtGuest *g, const char *why)
 {
 	g_message("%s: no longer tiered: %s", g->name, why);
+	if (g->engine && g->windows) {
+		VmtHistorySample s;
+		VmtHistoryTotals t;
+
+		account_guest(d, g, g_get_real_time() / G_USEC_PER_SEC, &s, &t);
+	}
 	if (g->engine)
 		d->damon_dirty = TRUE;
 	g_hash_table_remove(d->guests, g->name);
@@ -252,6 +276,13 @@ static gboolean on_window(gpointer data)
 
 		if (!g->engine)
 			continue;	/* still attaching */
+		if (!vmt_host_proc_alive(g->pid)) {
+			g_autofree char *why = g_strdup_printf("QEMU (pid %d) exited", g->pid);
+
+			g_ptr_array_add(gone, vmt_guest_ref(g));
+			vmt_guest_set_state(g, "stopping", why);
+			continue;
+		}
 		if (!vmt_guest_poll(g, &error)) {
 			g_ptr_array_add(gone, vmt_guest_ref(g));
 			vmt_guest_set_state(g, "stopping", error->message);
@@ -266,7 +297,7 @@ static gboolean on_window(gpointer data)
 		drop_guest(d, gone->pdata[i], ((VmtGuest *)gone->pdata[i])->last_error);
 	for (guint i = 0; i < w->guests->len; i++) {
 		VmtGuest *g = w->guests->pdata[i];
-		guint64 b = class_rate_mbs(d, g->klass) * (1ull << 20) * d->interval_ms / 1000;
+		guint64 b = class_rate_mbs(d, g) * (1ull << 20) * d->interval_ms / 1000;
 
 		if (global && moving)
 			b = MIN(b, global / moving * d->interval_ms / 1000);
@@ -311,6 +342,26 @@ static void try_attach(VmtDaemon *d, VmtGuest *g)
 	vmt_guest_set_state(g, "attaching", error->message);
 }
 
+/* Class (SLO, migration rate) and the totals an earlier run left. */
+static void guest_setup(VmtDaemon *d, VmtGuest *g)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree char *dir = *d->cfg->class_dir ? g_strdup(d->cfg->class_dir) : vmt_class_dir();
+	VmtHistoryTotals t = { 0 };
+
+	if (*g->klass && !(g->klass_def = vmt_class_load(dir, g->klass, &error)))
+		g_warning("%s: %s (no SLO judged, default migration rate)", g->name, error->message);
+	g_clear_error(&error);
+	if (d->history && !vmt_history_load_totals(d->history, g->name, &t, &error))
+		g_warning("%s: history: %s", g->name, error->message);
+	g->promoted_bytes = g->acc_promoted = t.promoted_bytes;
+	g->demoted_bytes = g->acc_demoted = t.demoted_bytes;
+	g->migrations = g->acc_migrations = t.migrations;
+	g->windows = t.windows;
+	g->errors.other = t.move_errors;	/* the kinds are not kept apart */
+	g->acc_ts = g_get_real_time() / G_USEC_PER_SEC;
+}
+
 static gboolean discover(VmtDaemon *d)
 {
 	g_autoptr(GError) error = NULL;
@@ -351,6 +402,7 @@ static gboolean discover(VmtDaemon *d)
 			g = vmt_guest_new(info, d->host);
 			g_hash_table_insert(d->guests, g->name, g);
 			g_message("%s: found (tenant %s, class %s)", g->name, g->tenant, g->klass);
+			guest_setup(d, g);
 		}
 		if (g->quota_bytes != info->dram_bytes)
 			vmt_guest_set_quota(g, info->dram_bytes);
@@ -358,11 +410,14 @@ static gboolean discover(VmtDaemon *d)
 			try_attach(d, g);
 	}
 	g_hash_table_iter_init(&it, d->guests);
-	while (g_hash_table_iter_next(&it, NULL, &v))
-		if (!g_hash_table_contains(seen, ((VmtGuest *)v)->name))
+	while (g_hash_table_iter_next(&it, NULL, &v)) {
+		VmtGuest *g = v;
+
+		if (!g_hash_table_contains(seen, g->name) || (g->engine && !vmt_host_proc_alive(g->pid)))
 			g_ptr_array_add(gone, vmt_guest_ref(v));
+	}
 	for (guint i = 0; i < gone->len; i++)
-		drop_guest(d, gone->pdata[i], "libvirt reports it stopped");
+		drop_guest(d, gone->pdata[i], "it stopped");
 	return TRUE;
 }
 
@@ -394,6 +449,37 @@ static void discover_soon(VmtDaemon *d)
 {
 	if (!d->discover_idle)
 		d->discover_idle = g_idle_add(on_discover_idle, d);
+}
+
+/* ---- accounting: history rows, running totals, metrics ---- */
+
+static gboolean on_account(gpointer data)
+{
+	VmtDaemon *d = data;
+	g_autoptr(GArray) samples = g_array_new(FALSE, TRUE, sizeof(VmtHistorySample));
+	g_autoptr(GArray) totals = g_array_new(FALSE, TRUE, sizeof(VmtHistoryTotals));
+	g_autoptr(GError) error = NULL;
+	gint64 now = g_get_real_time() / G_USEC_PER_SEC;
+	GHashTableIter it;
+	gpointer v;
+
+	g_hash_table_iter_init(&it, d->guests);
+	while (g_hash_table_iter_next(&it, NULL, &v)) {
+		VmtGuest *g = v;
+		VmtHistorySample s;
+		VmtHistoryTotals t;
+
+		if (!g->engine || g->windows == 0)
+			continue;	/* nothing measured yet */
+		account_guest(d, g, now, &s, &t);
+		g_array_append_val(samples, s);
+		g_array_append_val(totals, t);
+	}
+	if (*d->cfg->metrics_file &&
+	    !vmt_metrics_write(d->cfg->metrics_file, (VmtHistorySample *)samples->data,
+			       (VmtHistoryTotals *)totals->data, samples->len, &error))
+		g_warning("metrics: %s", error->message);
+	return G_SOURCE_CONTINUE;
 }
 
 /* ---- libvirt lifecycle events: a libvirt event loop on its own thread
@@ -639,9 +725,19 @@ gboolean vmt_daemon_start(VmtDaemon *d, GError **error)
 		g_thread_unref(g_thread_new("libvirt-events", libvirt_events_thread, NULL));
 		g_once_init_leave(&events_once, 1);
 	}
+	{
+		g_autoptr(GError) herr = NULL;
+		g_autofree char *dir = g_path_get_dirname(d->cfg->history_db);
+
+		g_mkdir_with_parents(dir, 0755);
+		d->history = vmt_history_open(d->cfg->history_db, &herr);
+		if (!d->history)
+			g_warning("history: %s; running without history", herr->message);
+	}
 	g_message("scanner: %s; control socket %s", d->scanner, d->cfg->socket_path);
 	discover(d);
 	d->discover_source = g_timeout_add_seconds(d->cfg->discover_interval_s, on_discover, d);
+	d->account_source = g_timeout_add_seconds(d->cfg->account_interval_s, on_account, d);
 	schedule_window(d, d->interval_ms);
 	return TRUE;
 }
@@ -676,11 +772,13 @@ void vmt_daemon_free(VmtDaemon *d)
 	g_clear_handle_id(&d->window_source, g_source_remove);
 	g_clear_handle_id(&d->discover_source, g_source_remove);
 	g_clear_handle_id(&d->discover_idle, g_source_remove);
+	g_clear_handle_id(&d->account_source, g_source_remove);
 	g_clear_pointer(&d->ctl, vmt_ctl_server_free);
 	g_clear_pointer(&d->damon, vmt_host_damon_release);
 	if (d->conn)
 		close_conn(d);
-	g_hash_table_unref(d->guests);
+	g_hash_table_unref(d->guests);	/* before history: dropping accounts */
+	g_clear_pointer(&d->history, vmt_history_close);
 	g_clear_object(&d->cancel);
 	vmt_host_free(d->host);
 	vmt_daemon_config_free(d->cfg);

@@ -3,6 +3,7 @@
 #include "guest.h"
 #include "nodeset.h"
 #include "qmp-memmap.h"
+#include "slo.h"
 
 #include <gio/gio.h>
 #include <string.h>
@@ -56,6 +57,7 @@ void vmt_guest_unref(VmtGuest *g)
 	if (!g || !g_atomic_int_dec_and_test(&g->ref))
 		return;
 	g_free(g->qmp_path);
+	g_clear_pointer(&g->klass_def, vmt_class_free);
 	g_clear_pointer(&g->engine, vmt_tier_engine_free);
 	g_clear_pointer(&g->ranges, g_array_unref);
 	g_free(g->freq);
@@ -317,4 +319,36 @@ json_object *vmt_guest_to_json(VmtGuest *g)
 			       g->last_error ? json_object_new_string(g->last_error) : NULL);
 	g_mutex_unlock(&g->lock);
 	return o;
+}
+
+void vmt_guest_account(VmtGuest *g, gint64 now, const char *scanner, VmtHistorySample *s,
+		       VmtHistoryTotals *t)
+{
+	g_mutex_lock(&g->lock);
+	*s = (VmtHistorySample){
+		.ts = now,
+		.interval_s = (guint)MAX(1, now - g->acc_ts),
+		.vm = g->name, .tenant = *g->tenant ? g->tenant : "default",
+		.klass = *g->klass ? g->klass : NULL, .scanner = scanner,
+		.quota_bytes = g->quota_bytes, .ram_bytes = g->ram_bytes,
+		.dram_bytes = g->stats.fast_bytes, .slow_bytes = g->stats.slow_bytes,
+		.hot_bytes = g->stats.hot_bytes,
+		.dram_access_share = CLAMP(g->stats.fast_access_share, 0.0, 1.0),
+		.hot_coverage = CLAMP(g->stats.hot_coverage, 0.0, 1.0),
+		.promoted_bytes = g->promoted_bytes - g->acc_promoted,
+		.demoted_bytes = g->demoted_bytes - g->acc_demoted,
+		.migrations = (guint)(g->migrations - g->acc_migrations),
+	};
+	*t = (VmtHistoryTotals){
+		.promoted_bytes = g->promoted_bytes, .demoted_bytes = g->demoted_bytes,
+		.migrations = g->migrations, .windows = g->windows,
+		.move_errors = g->errors.busy + g->errors.access + g->errors.nomem + g->errors.other,
+	};
+	g->acc_promoted = g->promoted_bytes;
+	g->acc_demoted = g->demoted_bytes;
+	g->acc_migrations = g->migrations;
+	g->acc_ts = now;
+	g_mutex_unlock(&g->lock);
+	s->slo_met = g->klass_def && g->klass_def->has_slo ?
+		     vmt_slo_judge(s->hot_bytes, s->hot_coverage, g->klass_def->slo_target) : -1;
 }

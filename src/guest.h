@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #pragma once
 
+#include "class.h"
 #include "domains.h"
+#include "history.h"
 #include "host.h"
 #include "host-move.h"
 #include "qmp-client.h"
@@ -32,9 +34,13 @@ typedef struct {
 	guint refresh_cursor;
 	gboolean placed;		/* full placement done once */
 	char *qmp_path;
+	VmtClass *klass_def;		/* NULL: class file missing */
 	/* accounting, totals since first seen (restored from history) */
 	guint64 promoted_bytes, demoted_bytes, migrations, windows;
 	VmtMoveResult errors;
+	/* the totals at the last history interval, for per-interval deltas */
+	guint64 acc_promoted, acc_demoted, acc_migrations;
+	gint64 acc_ts;
 	VmtTierStats stats;
 	guint64 absent_bytes;
 	guint scan_interval_ms;
@@ -63,3 +69,8 @@ void vmt_guest_window(VmtGuest *g, const guint16 *freq, guint64 budget_bytes);
 void vmt_guest_set_quota(VmtGuest *g, guint64 bytes);
 /* {"name", ..., see ctl.h and cmd-status.c}; takes the lock. */
 json_object *vmt_guest_to_json(VmtGuest *g);
+
+/* One accounting interval ending at NOW: the history row (S; names are
+ * borrowed from G) and running totals (T), and start the next interval. */
+void vmt_guest_account(VmtGuest *g, gint64 now, const char *scanner, VmtHistorySample *s,
+		       VmtHistoryTotals *t);

@@ -109,3 +109,13 @@ gboolean vmt_host_proc_resident(int pid, guint64 start, guint64 len, GArray *pag
 	}
 	return TRUE;
 }
+
+gboolean vmt_host_proc_alive(int pid)
+{
+	g_autofree char *path = g_strdup_printf("/proc/%d/stat", pid);
+	g_autofree char *stat = vmt_sysfs_read(path, NULL);
+	const char *p = stat ? strrchr(stat, ')') : NULL;
+
+	/* "pid (comm) S ...": comm may hold spaces and parentheses */
+	return p && p[1] == ' ' && p[2] && p[2] != 'Z' && p[2] != 'X';
+}

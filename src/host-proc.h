@@ -17,3 +17,7 @@ gboolean vmt_host_proc_check_range(int pid, guint64 start, guint64 len, const ch
  * grown as needed) and not present (*ABSENT), via move_pages(2), nodes=NULL. */
 gboolean vmt_host_proc_resident(int pid, guint64 start, guint64 len, GArray *pages,
 				guint64 *absent, GError **error);
+
+/* PID exists and is not a zombie (an exited QEMU that libvirt has not
+ * reaped yet has no memory left to scan or move). */
+gboolean vmt_host_proc_alive(int pid);

@@ -1,0 +1,82 @@
+# Sourced by the tiering tests inside the test host (topology 'tiered') as
+#   . tiering-lib.sh VMTIER VMTIERD GUEST_ELF PAGE_NODES
+# with $here set: vmtier guests under a private libvirtd, their hot sets'
+# placement as ground truth, vmtierd with a test configuration.
+. "$here/../tap.sh"
+. "$here/libvirtd-start.sh"
+vmtier=$(realpath "$1") vmtierd=$(realpath "$2") elf=$(realpath "$3") page_nodes=$(realpath "$4")
+export VMTIER_TEMPLATE_DIR=$here/../../xml-templates
+export VMTIER_SOCKET=/run/vmtier/vmtierd.sock
+[ "${VMTIER_TOPOLOGY:-}" = tiered ] || tap_bail "needs topology tiered"
+out=${VMTIER_OUT:-/tmp}
+mib=$((1024 * 1024))
+virsh() { command virsh -q -c qemu:///system "$@"; }
+now() { date +%s; }
+
+# start_guest NAME CLASS DRAM_MB PMEM_MB HOT_MB TIME [EXTRA_APPEND]: guest
+# RAM is cell 0 (GPA 0-DRAM) on node 0 and cell 1 on node 2; the guest
+# fills 20M..276M and hits HOT_MB at GPA 192M (in cell 1) at random
+start_guest() {
+	"$vmtier" define "$1" --class "$2" --tenant acme --dram "$3M" --pmem "$4M" --dram-nodes 0 \
+		--virt-type qemu --kernel "$elf" \
+		--append "base=20M mem=256M hot=$5M hot_off=192M time=$6 ${7:-}" >/dev/null || return 1
+	virsh dumpxml "$1" | sed "s|</qemu:commandline>|<qemu:arg value='-debugcon'/><qemu:arg value='file:$out/$1.log'/></qemu:commandline>|" >"/tmp/$1.xml"
+	virsh define "/tmp/$1.xml" >/dev/null && virsh start "$1" >/dev/null
+}
+declare -A pid hva0 hva1 dram_mb hot_mb
+# track NAME DRAM_MB HOT_MB: remember the guest's QEMU pid and RAM addresses
+track() {
+	local j
+	pid[$1]=$(cat "/run/libvirt/qemu/$1.pid") dram_mb[$1]=$2 hot_mb[$1]=$3
+	j=$("$vmtier" memmap "$1" --json) || return 1
+	hva0[$1]=$(python3 -c 'import json,sys; print([r["hva"] for r in json.loads(sys.argv[1])["ram"] if r["guest_node"] == 0][0])' "$j")
+	hva1[$1]=$(python3 -c 'import json,sys; print([r["hva"] for r in json.loads(sys.argv[1])["ram"] if r["guest_node"] == 1][0])' "$j")
+}
+count() { sed -n "s/.*node$2=\([0-9]*\).*/\1/p" <<<"$1" | grep . || echo 0; }
+hot_on() {	# NAME NODE: pages of the hot set on NODE
+	count "$("$page_nodes" "${pid[$1]}" $((hva1[$1] + (192 - ${dram_mb[$1]}) * mib)) $((hot_mb[$1] * mib)))" "$2"
+}
+dram_pages() {	# NAME: the guest's RAM pages on DRAM nodes 0-1
+	local a b n=$1
+	a=$("$page_nodes" "${pid[$n]}" "${hva0[$n]}" $((dram_mb[$n] * mib)))
+	b=$("$page_nodes" "${pid[$n]}" "${hva1[$n]}" $(((512 - dram_mb[$n]) * mib)))
+	echo $(($(count "$a" 0) + $(count "$a" 1) + $(count "$b" 0) + $(count "$b" 1)))
+}
+waitlog() { for _ in $(seq 600); do grep -q "$2" "$out/$1.log" 2>/dev/null && return 0; sleep 0.2; done; return 1; }
+# daemon_config [EXTRA_LINES]: /tmp/vmtierd.conf with 1 s windows
+daemon_config() {
+	cat >/tmp/vmtierd.conf <<CONF
+[daemon]
+socket=$VMTIER_SOCKET
+metrics_file=$out/vmtier.prom
+class_dir=$VMTIER_TEMPLATE_DIR/classes
+scan_interval_ms=1000
+min_interval_ms=1000
+max_interval_ms=1000
+discover_interval_s=1
+account_interval_s=2
+${1:-}
+CONF
+}
+start_daemon() {
+	"$vmtierd" --config /tmp/vmtierd.conf >>"$out/vmtierd.log" 2>&1 &
+	daemon=$!
+	for _ in $(seq 50); do "$vmtier" status >/dev/null 2>&1 && return 0; sleep 0.1; done
+	return 1
+}
+# converge NAME SECONDS: wait until 90% of NAME's hot set is on node 0;
+# sets reached (seconds) and maxd (most DRAM pages seen), checks every second
+converge() {
+	local t0 d h
+	t0=$(now) reached= maxd=0
+	while [ $(($(now) - t0)) -lt "$2" ]; do
+		sleep 1
+		d=$(dram_pages "$1"); [ "$d" -gt "$maxd" ] && maxd=$d
+		h=$(hot_on "$1" 0)
+		if [ "$h" -ge $((hot_mb[$1] * 256 * 9 / 10)) ]; then
+			reached=$(($(now) - t0))
+			return 0
+		fi
+	done
+	return 1
+}
