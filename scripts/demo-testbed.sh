@@ -1,51 +1,58 @@
 #!/bin/bash
-# demo-testbed.sh GUEST_ELF PAGE_NODES VMTIER: runs inside the tiered test
-# host.  Shows its memory tiers and what vmtier thinks of them, then defines a
-# budget VM with `vmtier define`, starts it under a private libvirtd with the
-# tests/guest workload, and shows where its memory is.
+# demo-testbed.sh GUEST_ELF PAGE_NODES VMTIER VMTIERD: runs inside the tiered
+# test host.  Shows its memory tiers, starts libvirtd and vmtierd, installs
+# the libvirt hook, defines a budget and a standard VM with `vmtier define`,
+# starts them with the tests/guest workload (hot sets on slow memory), shows
+# `vmtier status --watch` while vmtierd brings the hot sets into DRAM, and
+# ends with the tenant's SLA report (HTML left in $VMTIER_OUT).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
-. "$here/../tests/guest/lib.sh"
-. "$here/../tests/libvirt/libvirtd-start.sh"
-elf=$(realpath "$1") page_nodes=$(realpath "$2") vmtier=$(realpath "$3")
-export VMTIER_TEMPLATE_DIR=$here/../xml-templates
-mib=$((1024 * 1024))
-virsh() { command virsh -q -c qemu:///system "$@"; }
+tests=$here/../tests/libvirt
+elf=$1 page_nodes=$2 vmtier=$3 vmtierd=$4
+set -- "$vmtier" "$vmtierd" "$elf" "$page_nodes"
+here=$tests . "$tests/tiering-lib.sh" "$@"
+title() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
-echo "== vmtier $("$vmtier" --version) on the test host ($(uname -r))"
-echo
-echo "== vmtier host: NUMA nodes, memory tiers, DAX devices"
+title "vmtier $("$vmtier" --version) on the test host ($(uname -r))"
+title "vmtier host: NUMA nodes, memory tiers, DAX devices"
 "$vmtier" host
-echo
-echo "== vmtier host check"
+title "vmtier host check"
 "$vmtier" host check --json | python3 -c '
 import json, sys
 for f in json.load(sys.stdin):
-    print("  {severity:<8}{id}: {what}\n          fix: {fix}".format(**f))'
-echo
-echo "== a budget VM: 112 MiB of slow memory, its DRAM quota from the budget class"
+    print("  {severity:<8}{id}: {what}".format(**f))'
+
+echo 0 >/proc/sys/kernel/numa_balancing	# vmtierd does the tiering here
 libvirtd_start >/dev/null || { echo "libvirtd did not start"; exit 1; }
-"$vmtier" define budget-demo --class budget --pmem 112M --tenant acme --virt-type qemu --dram-nodes 0 \
-	--kernel "$elf" --append "base=20M mem=100M hot=16M hot_off=64M pattern=zipf time=0" || exit 1
-# the guest's debug console, for this demo only
-virsh dumpxml budget-demo | sed "s|</qemu:commandline>|<qemu:arg value='-debugcon'/><qemu:arg value='file:$VMTIER_OUT/guest.log'/></qemu:commandline>|" >/tmp/demo.xml
-virsh define /tmp/demo.xml >/dev/null
-virsh start budget-demo >/dev/null || exit 1
-for _ in $(seq 300); do grep -q '^t=3 ' "$VMTIER_OUT/guest.log" 2>/dev/null && break; sleep 0.2; done
-echo
-echo "== vmtier list"
+mkdir -p /var/lib/vmtier
+daemon_config "scanner=damon-vaddr
+history_db=/var/lib/vmtier/history.db
+account_interval_s=3"
+start_daemon || { echo "vmtierd did not start"; tail "$out/vmtierd.log"; exit 1; }
+title "vmtierd is running; the libvirt hook"
+if "$vmtier" hook install >/dev/null 2>&1; then
+	"$vmtier" hook status
+else
+	echo "  (vmtier hook is not available in this build)"
+fi
+
+title "two VMs of tenant acme, hot sets on slow memory (PMEM node 2)"
+start_guest budget-demo budget 64 448 32 0 || exit 1
+start_guest standard-demo standard 96 416 48 0 pattern=zipf || exit 1
+waitlog budget-demo '^t=1 ' && waitlog standard-demo '^t=1 '
 "$vmtier" list
-echo
-echo "== vmtier memmap budget-demo: guest node 0 on DRAM, node 1 on PMEM node 2"
-"$vmtier" memmap budget-demo
-hva1=$("$vmtier" memmap budget-demo --json | python3 -c 'import json,sys; print([r["hva"] for r in json.load(sys.stdin)["ram"] if r["guest_node"] == 1][0])')
-echo
-echo "== the guest's hot set, GPA 64-80 MiB: $("$page_nodes" "$(cat /run/libvirt/qemu/budget-demo.pid)" $((hva1 + 48 * mib)) $((16 * mib)))"
-echo
-echo "== the guest's own report (tail)"
-tail -4 "$VMTIER_OUT/guest.log" | sed 's/^/  /'
-virsh destroy budget-demo >/dev/null
-"$vmtier" undefine budget-demo >/dev/null
-echo
-echo "The hot set sits on slow memory because nothing moves it yet: vmtierd's job"
-echo "(not written yet) is to bring it into DRAM, within the VM's 16 MiB quota."
+
+title "vmtier status --watch: vmtierd brings the hot sets into DRAM (about 30 s)"
+if [ -n "${VMTIER_DEMO_TTY:-}" ]; then
+	script -qec "'$vmtier' status --watch --interval 2 --count 15" /dev/null
+else
+	"$vmtier" status --watch --interval 5 --count 6
+fi
+
+title "the tenant's SLA report"
+sleep 3	# one more accounting interval
+"$vmtier" report --db /var/lib/vmtier/history.db --tenant acme
+"$vmtier" report --db /var/lib/vmtier/history.db --tenant acme --format html -o "$out/report-acme.html"
+"$vmtier" hook uninstall >/dev/null 2>&1
+kill -TERM "$daemon"; wait "$daemon"
+for g in budget-demo standard-demo; do virsh destroy "$g" >/dev/null; "$vmtier" undefine "$g" >/dev/null; done

@@ -40,6 +40,7 @@ typedef struct {
 	GString *out;
 	gsize out_done;
 	json_tokener *tok;
+	gboolean eof;			/* the peer sent all it will */
 	gboolean closing;		/* disconnect once OUT is sent */
 } Client;
 
@@ -176,9 +177,10 @@ static void handle_line(Client *c, const char *line, gsize len)
 	queue_reply(c, with_ok(reply));
 }
 
-static void handle_input(Client *c)
+/* Handle buffered lines until one queues a reply; FALSE: none did. */
+static gboolean handle_input(Client *c)
 {
-	while (!c->closing) {
+	while (!c->closing && !c->out->len) {
 		guint8 *nl = c->in->len ? memchr(c->in->data, '\n', c->in->len) : NULL;
 		gsize len = nl ? (gsize)(nl - c->in->data) : c->in->len;
 
@@ -186,13 +188,14 @@ static void handle_input(Client *c)
 			g_autofree char *msg = g_strdup_printf("request line longer than %u bytes", MAX_LINE);
 			queue_error(c, msg);
 			c->closing = TRUE;
-			return;
+			break;
 		}
 		if (!nl)
-			return;
+			break;
 		handle_line(c, (const char *)c->in->data, len);
 		g_byte_array_remove_range(c->in, 0, (guint)len + 1);
 	}
+	return c->out->len > 0;
 }
 
 static gboolean on_client_io(GSocket *sock, GIOCondition cond, gpointer data);
@@ -211,29 +214,32 @@ static void client_watch(Client *c, GIOCondition cond)
 	g_source_attach(c->src, c->s->ctx);
 }
 
-/* Send what is queued, then wait for the next thing to do.  FALSE: C is
- * gone.  While a reply waits for the peer to read, no input is taken: a
- * client that never reads cannot make the server queue without bound. */
+/* Answer buffered requests one at a time, each reply sent before the next
+ * request is handled, then wait for the next thing to do.  FALSE: C is gone.
+ * A client that sends and never reads so holds one reply queued here, not
+ * one per request. */
 static gboolean client_step(Client *c)
 {
-	while (c->out_done < c->out->len) {
-		g_autoptr(GError) error = NULL;
-		gssize n = g_socket_send(c->sock, c->out->str + c->out_done,
-					 c->out->len - c->out_done, NULL, &error);
+	do {
+		while (c->out_done < c->out->len) {
+			g_autoptr(GError) error = NULL;
+			gssize n = g_socket_send(c->sock, c->out->str + c->out_done,
+						 c->out->len - c->out_done, NULL, &error);
 
-		if (n < 0 && g_error_matches(error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK)) {
-			client_watch(c, G_IO_OUT);
-			return TRUE;
+			if (n < 0 && g_error_matches(error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK)) {
+				client_watch(c, G_IO_OUT);
+				return TRUE;
+			}
+			if (n < 0) {
+				client_free(c);
+				return FALSE;
+			}
+			c->out_done += (gsize)n;
 		}
-		if (n < 0) {
-			client_free(c);
-			return FALSE;
-		}
-		c->out_done += (gsize)n;
-	}
-	g_string_truncate(c->out, 0);
-	c->out_done = 0;
-	if (c->closing) {
+		g_string_truncate(c->out, 0);
+		c->out_done = 0;
+	} while (!c->closing && handle_input(c));
+	if (c->closing || c->eof) {
 		client_free(c);
 		return FALSE;
 	}
@@ -257,11 +263,9 @@ static gboolean on_client_io(GSocket *sock, GIOCondition cond, gpointer data)
 			return G_SOURCE_REMOVE;
 		}
 		g_byte_array_append(c->in, buf, (guint)n);
-		if (n == 0 && c->in->len)	/* a last request without its newline */
+		c->eof = n == 0;
+		if (c->eof && c->in->len)	/* a last request without its newline */
 			g_byte_array_append(c->in, (const guint8 *)"\n", 1);
-		handle_input(c);
-		if (n == 0)
-			c->closing = TRUE;
 	}
 	return client_step(c) ? G_SOURCE_CONTINUE : G_SOURCE_REMOVE;
 }

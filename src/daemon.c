@@ -439,12 +439,6 @@ static gboolean on_discover_idle(gpointer data)
 	return G_SOURCE_REMOVE;
 }
 
-static gboolean on_discover_idle_once(gpointer data)
-{
-	discover_soon(data);
-	return G_SOURCE_REMOVE;
-}
-
 static void discover_soon(VmtDaemon *d)
 {
 	if (!d->discover_idle)
@@ -482,22 +476,17 @@ static gboolean on_account(gpointer data)
 	return G_SOURCE_CONTINUE;
 }
 
-/* ---- libvirt lifecycle events: a libvirt event loop on its own thread
- * hands each event to the main loop as a rediscovery ---- */
-
-static gpointer libvirt_events_thread(gpointer data)
-{
-	for (;;)
-		if (virEventRunDefaultImpl() < 0)
-			g_usleep(100000);
-	return NULL;
-}
+/* ---- libvirt lifecycle events.  libvirt's default event implementation
+ * is GLib's default main context, which our loop already runs: its
+ * callbacks arrive on the main thread (a thread of its own running
+ * virEventRunDefaultImpl would iterate our context too, and dispatch our
+ * sources there). ---- */
 
 static int on_lifecycle(virConnectPtr conn, virDomainPtr dom, int event, int detail, void *data)
 {
 	VmtDaemon *d = data;
 
-	g_main_context_invoke(NULL, on_discover_idle_once, d);
+	discover_soon(d);
 	return 0;
 }
 
@@ -722,7 +711,6 @@ gboolean vmt_daemon_start(VmtDaemon *d, GError **error)
 		return FALSE;
 	if (g_once_init_enter(&events_once)) {
 		virEventRegisterDefaultImpl();
-		g_thread_unref(g_thread_new("libvirt-events", libvirt_events_thread, NULL));
 		g_once_init_leave(&events_once, 1);
 	}
 	{

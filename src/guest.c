@@ -249,6 +249,7 @@ void vmt_guest_window(VmtGuest *g, const guint16 *freq, guint64 budget_bytes)
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GArray) moves = NULL;
 	guint64 absent = 0, quota;
+	guint max_moves = 0;
 	VmtTierStats st;
 
 	g_mutex_lock(&g->lock);
@@ -266,14 +267,17 @@ void vmt_guest_window(VmtGuest *g, const guint16 *freq, guint64 budget_bytes)
 	}
 	vmt_tier_engine_stats(g->engine, &st);
 	for (guint i = 0; i < vmt_tier_engine_n_chunks(g->engine); i++) {
+		const VmtChunk *c = vmt_tier_engine_chunk(g->engine, i);
 		guint64 s, len;
 
 		vmt_ranges_chunk(g->ranges, i, &s, &len);
-		absent += len - (guint64)vmt_tier_engine_chunk(g->engine, i)->resident_pages * 4096;
+		absent += len - (guint64)c->resident_pages * 4096;
+		max_moves = MAX(max_moves, c->moves);
 	}
 	g_mutex_lock(&g->lock);
 	g->stats = st;
 	g->absent_bytes = absent;
+	g->max_chunk_moves = max_moves;
 	if (freq)
 		g->windows++;
 	g_mutex_unlock(&g->lock);
@@ -310,6 +314,8 @@ json_object *vmt_guest_to_json(VmtGuest *g)
 	json_object_object_add(o, "promoted_bytes", json_object_new_uint64(g->promoted_bytes));
 	json_object_object_add(o, "demoted_bytes", json_object_new_uint64(g->demoted_bytes));
 	json_object_object_add(o, "migrations", json_object_new_uint64(g->migrations));
+	/* the most any one chunk moved: the ping-pong record */
+	json_object_object_add(o, "max_chunk_moves", json_object_new_int((int)g->max_chunk_moves));
 	json_object_object_add(e, "busy", json_object_new_uint64(g->errors.busy));
 	json_object_object_add(e, "access", json_object_new_uint64(g->errors.access));
 	json_object_object_add(e, "nomem", json_object_new_uint64(g->errors.nomem));

@@ -43,6 +43,7 @@ typedef struct {
 	gint64 acc_ts;
 	VmtTierStats stats;
 	guint64 absent_bytes;
+	guint max_chunk_moves;
 	guint scan_interval_ms;
 	const char *scanner;
 } VmtGuest;

@@ -104,36 +104,77 @@ static void line(GString *out, const Scale *s, const GArray *pts, Field field, g
 		close_run(out, run, x, y);
 }
 
-static void axes(GString *out, const Scale *s, const char *title, double ticks[], char *labels[], guint n)
+/* Vertical grid lines at a round time step (at most about six of them),
+ * labelled HH:MM, or with the date at midnight or when the step is days.
+ * The two ends carry full timestamps, so labels too near them are left out
+ * rather than drawn over them. */
+static void time_ticks(GString *out, const Scale *s)
+{
+	static const gint64 steps[] = { 60, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400 };
+	gint64 span = s->x1 - s->x0, step = 0;
+
+	for (guint i = 0; i < G_N_ELEMENTS(steps) && !step; i++)
+		if (span / steps[i] <= 6)
+			step = steps[i];
+	if (!step)
+		step = (span / 6 / 86400 + 1) * 86400;
+	for (gint64 t = (s->x0 / step + 1) * step; t < s->x1; t += step) {
+		g_autoptr(GDateTime) dt = g_date_time_new_from_unix_utc(t);
+		g_autofree char *label = dt ? g_date_time_format(dt, step < 86400 && t % 86400 ? "%H:%M" : "%m-%d")
+					    : NULL;
+		double x = px(s, t);
+
+		g_string_append_printf(out, "<line class=\"grid\" x1=\"%.1f\" x2=\"%.1f\" y1=\"%d\" y2=\"%d\"/>\n",
+				       x, x, TOP, H - BOTTOM);
+		if (label && x - LEFT > 125 && W - RIGHT - x > 125)
+			g_string_append_printf(out, "<text class=\"time mid\" x=\"%.1f\" y=\"%d\">%s</text>\n",
+					       x, H - 8, label);
+	}
+}
+
+static void axes(GString *out, const Scale *s, const char *title, const char *ytitle, double ticks[],
+		 char *labels[], guint n)
 {
 	g_autofree char *from = vmt_report_format_time(s->x0), *to = vmt_report_format_time(s->x1);
 
-	g_string_append_printf(out, "<svg class=\"chart\" viewBox=\"0 0 %d %d\" width=\"%d\" height=\"%d\" "
-			       "role=\"img\" aria-label=\"%s\">\n<title>%s</title>\n", W, H, W, H, title, title);
+	g_string_append_printf(out, "<figcaption>%s</figcaption>\n<svg class=\"chart\" viewBox=\"0 0 %d %d\" "
+			       "width=\"%d\" height=\"%d\" role=\"img\" aria-label=\"%s\">\n<title>%s</title>\n",
+			       title, W, H, W, H, title, title);
+	time_ticks(out, s);
 	for (guint i = 0; i < n; i++)
 		g_string_append_printf(out, "<line class=\"grid\" x1=\"%d\" x2=\"%d\" y1=\"%.1f\" y2=\"%.1f\"/>"
 				       "<text class=\"tick\" x=\"%d\" y=\"%.1f\">%s</text>\n", LEFT, W - RIGHT,
 				       py(s, ticks[i]), py(s, ticks[i]), LEFT - 4, py(s, ticks[i]) + 4, labels[i]);
+	g_string_append_printf(out, "<text class=\"axis\" transform=\"rotate(-90)\" x=\"%d\" y=\"12\">%s</text>\n",
+			       -(TOP + H - BOTTOM) / 2, ytitle);
 	g_string_append_printf(out, "<text class=\"time\" x=\"%d\" y=\"%d\">%s</text>"
 			       "<text class=\"time end\" x=\"%d\" y=\"%d\">%s</text>\n",
 			       LEFT, H - 8, from, W - RIGHT, H - 8, to);
 }
 
-static void legend(GString *out, const char *const items[][2], guint n)
+/* The next legend entry, at slot *SLOT: a sample of the series' line (or
+ * its mark, for a MARK) in its own style, then its name in dark text. */
+static void legend(GString *out, guint *slot, const char *cls, const char *label, gboolean mark)
 {
-	for (guint i = 0; i < n; i++)
-		g_string_append_printf(out, "<text class=\"legend %s\" x=\"%u\" y=\"14\">%s</text>\n",
-				       items[i][0], LEFT + 130 * i, items[i][1]);
+	guint x = LEFT + 145 * (*slot)++;
+
+	if (mark)
+		g_string_append_printf(out, "<circle class=\"key %s\" cx=\"%u\" cy=\"10\" r=\"3.5\"/>", cls, x + 8);
+	else
+		g_string_append_printf(out, "<line class=\"key %s\" x1=\"%u\" x2=\"%u\" y1=\"10\" y2=\"10\"/>",
+				       cls, x, x + 16);
+	g_string_append_printf(out, "<text class=\"legend %s\" x=\"%u\" y=\"14\">%s</text>\n", cls, x + 20, label);
 }
 
 static void residency_chart(GString *out, const Scale *time, const VmtReportVm *v)
 {
 	static const char *const items[][2] = {
-		{ "dram", "DRAM" }, { "slow", "slow tier" }, { "hot", "hot set" }, { "quota", "DRAM quota" },
+		{ "dram", "in DRAM" }, { "slow", "on the slow tier" }, { "hot", "hot set" }, { "quota", "DRAM quota" },
 	};
 	Scale s = *time;
 	double ticks[5], step = 1 << 20;
 	char *labels[5];
+	guint slot = 0;
 
 	s.ymax = 1;
 	for (guint i = 0; i < v->points->len; i++) {
@@ -148,30 +189,28 @@ static void residency_chart(GString *out, const Scale *time, const VmtReportVm *
 		ticks[i] = step * i;
 		labels[i] = vmt_size_format((guint64)ticks[i]);
 	}
-	axes(out, &s, "DRAM and slow-tier residency over time", ticks, labels, 5);
+	axes(out, &s, "Guest memory in DRAM and on the slow tier", "memory", ticks, labels, 5);
 	for (guint i = 0; i < 5; i++)
 		g_free(labels[i]);
 	line(out, &s, v->points, f_quota, FALSE, "quota");
 	line(out, &s, v->points, f_slow, FALSE, "slow");
 	line(out, &s, v->points, f_hot, FALSE, "hot");
 	line(out, &s, v->points, f_dram, FALSE, "dram");
-	legend(out, items, G_N_ELEMENTS(items));
+	for (guint i = 0; i < G_N_ELEMENTS(items); i++)
+		legend(out, &slot, items[i][0], items[i][1], FALSE);
 	g_string_append(out, "</svg>\n");
 }
 
 static void coverage_chart(GString *out, const Scale *time, const VmtReportVm *v)
 {
-	static const char *const items[][2] = {
-		{ "coverage", "hot memory in DRAM" }, { "share", "DRAM access share" },
-		{ "slo", "SLO target" }, { "missed", "SLO missed" },
-	};
 	double ticks[] = { 0, 0.25, 0.5, 0.75, 1 };
 	char *labels[] = { "0%", "25%", "50%", "75%", "100%" };
 	Scale s = *time;
-	guint step = (v->points->len + MAX_PLOT - 1) / MAX_PLOT;
+	guint step = (v->points->len + MAX_PLOT - 1) / MAX_PLOT, slot = 0;
+	gboolean any_missed = FALSE;
 
 	s.ymax = 1.02;
-	axes(out, &s, "Hot memory served from DRAM over time, against the SLO", ticks, labels, 5);
+	axes(out, &s, "Hot memory served from DRAM, against the SLO", "share", ticks, labels, 5);
 	if (v->has_slo)
 		g_string_append_printf(out, "<line class=\"slo\" x1=\"%d\" x2=\"%d\" y1=\"%.1f\" y2=\"%.1f\"/>\n",
 				       LEFT, W - RIGHT, py(&s, v->slo_target), py(&s, v->slo_target));
@@ -184,12 +223,19 @@ static void coverage_chart(GString *out, const Scale *time, const VmtReportVm *v
 
 		for (guint k = i; k < j; k++)
 			missed |= g_array_index(v->points, VmtReportPoint, k).slo_met == 0;
+		any_missed |= missed;
 		if (missed)
-			g_string_append_printf(out, "<circle class=\"missed\" cx=\"%.1f\" cy=\"%.1f\" r=\"2.5\"/>\n",
+			g_string_append_printf(out, "<circle class=\"missed\" cx=\"%.1f\" cy=\"%.1f\" r=\"3.5\"/>\n",
 					       px(&s, g_array_index(v->points, VmtReportPoint, j - 1).ts),
 					       py(&s, bucket(v->points, i, j, f_coverage, TRUE)));
 	}
-	legend(out, items, G_N_ELEMENTS(items));
+	/* the legend names only what this chart draws */
+	legend(out, &slot, "coverage", "hot memory in DRAM", FALSE);
+	legend(out, &slot, "share", "DRAM access share", FALSE);
+	if (v->has_slo)
+		legend(out, &slot, "slo", "SLO target", FALSE);
+	if (any_missed)
+		legend(out, &slot, "missed", "SLO missed", TRUE);
 	g_string_append(out, "</svg>\n");
 }
 
@@ -264,16 +310,17 @@ static const char style[] =
 	"body{font-family:sans-serif;margin:2em;color:#222}"
 	"table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:2px 6px;"
 	"text-align:right}td:first-child{text-align:left}caption{text-align:left;font-weight:bold}"
-	".ok{color:#176f2c}.bad{color:#b00020;font-weight:bold}figure{margin:0.5em 0}"
-	"polyline{fill:none;stroke-width:1.5;stroke-linecap:round}.grid{stroke:#e4e4e4}"
-	".tick{font-size:10px;text-anchor:end;fill:#555}.time{font-size:10px;fill:#555}"
-	".time.end{text-anchor:end}.legend{font-size:11px}"
-	"polyline.dram,polyline.coverage{stroke:#1f5fbf}.legend.dram,.legend.coverage{fill:#1f5fbf}"
-	"polyline.slow{stroke:#e08a00}.legend.slow{fill:#e08a00}"
-	"polyline.hot{stroke:#2a9d3a}.legend.hot{fill:#2a9d3a}"
-	"polyline.quota{stroke:#777;stroke-dasharray:6 3}.legend.quota{fill:#777}"
-	"polyline.share{stroke:#8e44ad}.legend.share{fill:#8e44ad}"
-	"line.slo{stroke:#b00020;stroke-dasharray:6 3}.legend.slo,.legend.missed,circle.missed{fill:#b00020}";
+	"td{white-space:nowrap}"
+	".ok{color:#176f2c}.bad{color:#b00020;font-weight:bold}figure{margin:0.5em 0 1em}"
+	"figcaption{font-size:13px;font-weight:bold;color:#333}"
+	"polyline,line.key{fill:none;stroke-width:1.5;stroke-linecap:round}line.key{stroke-width:2}"
+	".grid{stroke:#e4e4e4}.tick,.axis{font-size:10px;text-anchor:end;fill:#555}.axis{text-anchor:middle}"
+	".time{font-size:10px;fill:#555}.time.mid{text-anchor:middle}.time.end{text-anchor:end}"
+	".legend{font-size:11px;fill:#333}"
+	"line.dram,line.coverage,polyline.dram,polyline.coverage{stroke:#1f5fbf}"
+	"line.slow,polyline.slow{stroke:#e08a00}line.hot,polyline.hot{stroke:#2a9d3a}"
+	"line.quota,polyline.quota{stroke:#777;stroke-dasharray:6 3}line.share,polyline.share{stroke:#8e44ad}"
+	"line.slo{stroke:#b00020;stroke-width:1.5;stroke-dasharray:6 3}circle.missed{fill:#b00020;stroke:#fff}";
 
 char *vmt_report_to_html(const VmtReport *r)
 {

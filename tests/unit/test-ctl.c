@@ -231,6 +231,47 @@ static void test_several_requests(Fixture *f, gconstpointer data)
 		g_assert_cmpint(atoi(get_str(echo, "n")), ==, i);
 		json_object_put(r);
 	}
+	/* a last one without its newline, then end of input: answered, then hung up */
+	raw_send(fd, "{\"cmd\":\"echo\",\"n\":4}");
+	g_assert_cmpint(shutdown(fd, SHUT_WR), ==, 0);
+	r = raw_reply(fd);
+	g_assert_nonnull(r);
+	g_assert_true(reply_ok(r));
+	json_object_put(r);
+	g_assert_null(raw_reply(fd));
+	close(fd);
+}
+
+#define FLOOD 2000
+
+static gpointer flood(gpointer data)
+{
+	GString *all = g_string_new(NULL);
+
+	for (int i = 0; i < FLOOD; i++)
+		g_string_append_printf(all, "{\"cmd\":\"echo\",\"n\":%d}\n", i);
+	raw_send(GPOINTER_TO_INT(data), all->str);
+	g_string_free(all, TRUE);
+	return NULL;
+}
+
+/* Far more requests than the socket buffers hold replies for, sent before
+ * any reply is read: every one is answered, in order. */
+static void test_pipelined(Fixture *f, gconstpointer data)
+{
+	int fd = raw_connect(f->path);
+	GThread *sender = g_thread_new("flood", flood, GINT_TO_POINTER(fd));
+
+	g_usleep(200000);	/* let the sender fill both directions */
+	for (int i = 0; i < FLOOD; i++) {
+		json_object *r = raw_reply(fd), *echo;
+
+		g_assert_nonnull(r);
+		g_assert_true(json_object_object_get_ex(r, "echo", &echo));
+		g_assert_cmpint(atoi(get_str(echo, "n")), ==, i);
+		json_object_put(r);
+	}
+	g_thread_join(sender);
 	close(fd);
 }
 
@@ -487,6 +528,7 @@ int main(int argc, char **argv)
 #define ADD(name, fn, server) g_test_add("/ctl/" name, Fixture, server, setup, fn, teardown)
 	ADD("request-reply", test_request_reply, NULL);
 	ADD("several-requests", test_several_requests, NULL);
+	ADD("pipelined", test_pipelined, NULL);
 	ADD("malformed", test_malformed, NULL);
 	ADD("line-limit", test_line_limit, NULL);
 	ADD("line-limit-client", test_line_limit_client, NULL);

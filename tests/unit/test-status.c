@@ -38,6 +38,7 @@ typedef struct {
 	VmtCtlServer *server;
 	json_object *reply;	/* status_reply, parsed */
 	guint status_requests;
+	guint fail_request;	/* this status request (1, 2, ...) fails */
 	json_object *last_set;
 } Fixture;
 
@@ -72,7 +73,10 @@ static json_object *handler(json_object *req, const VmtCtlPeer *peer, gpointer u
 		return reply;
 	}
 	g_assert_cmpstr(cmd, ==, "status");
-	f->status_requests++;
+	if (++f->status_requests == f->fail_request) {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_BUSY, "restarting");
+		return NULL;
+	}
 	reply = json_tokener_parse(status_reply);
 	json_object_object_del(reply, "ok");	/* the server adds it */
 	if (name) {
@@ -335,6 +339,31 @@ static void test_watch_pipe(Fixture *f, gconstpointer data)
 	}
 }
 
+/* A failure after the first refresh is shown and the watch goes on; the
+ * exit status is the last refresh's. */
+static void test_watch_error(Fixture *f, gconstpointer data)
+{
+	const char *args[] = { "status", "--watch", "--count", "3", "--interval", "0.05",
+			       "--socket", f->path, NULL };
+
+	for (guint fail = 1; fail <= 3; fail++) {
+		g_autofree char *out = NULL, *err = NULL;
+		g_auto(GStrv) blocks = NULL;
+		int status;
+
+		f->status_requests = 0;
+		f->fail_request = fail;
+		status = run(args, &out, &err);
+		g_test_message("request %u fails: exit %d", fail, status);
+		g_assert_cmpstr(err, ==, "vmtier status: restarting\n");
+		g_assert_cmpint(status, ==, fail == 2 ? 0 : 1);
+		/* the first failing stops the watch at once */
+		g_assert_cmpuint(f->status_requests, ==, fail == 1 ? 1 : 3);
+		blocks = g_strsplit(out, "\n\n", -1);
+		g_assert_cmpuint(fail == 1 ? strlen(out) : g_strv_length(blocks), ==, fail == 1 ? 0 : 2);
+	}
+}
+
 static void test_watch_tty(Fixture *f, gconstpointer data)
 {
 	g_autofree char *out = NULL, *err = NULL;
@@ -438,6 +467,7 @@ int main(int argc, char **argv)
 	ADD("unknown-vm", test_unknown_vm);
 	ADD("no-daemon", test_no_daemon);
 	ADD("watch-pipe", test_watch_pipe);
+	ADD("watch-error", test_watch_error);
 	ADD("watch-tty", test_watch_tty);
 	ADD("set", test_set);
 	ADD("set-errors", test_set_errors);
