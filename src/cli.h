@@ -29,6 +29,7 @@ int vmt_cmd_list(int argc, char **argv);
 int vmt_cmd_report(int argc, char **argv);
 int vmt_cmd_status(int argc, char **argv);
 int vmt_cmd_set(int argc, char **argv);
+int vmt_cmd_hook(int argc, char **argv);
 
 /* Parse a command's options; on error print "vmtier CMD: MSG" and return
  * FALSE.  Owns nothing of the caller's. */

@@ -120,6 +120,8 @@ gboolean vmt_guest_attach(VmtGuest *g, const char *qmp_path, const VmtTierParams
 	g->engine = vmt_tier_engine_new(vmt_ranges_n_chunks(ranges), params);
 	vmt_tier_engine_set_quota(g->engine, g->quota_bytes);
 	g->freq = g_new0(guint16, MAX(1u, vmt_ranges_n_chunks(ranges)));
+	g->state_bytes = vmt_tier_engine_state_bytes(g->engine) +
+			 vmt_ranges_n_chunks(ranges) * sizeof(guint16) + sizeof(*g);
 	g->ranges = g_steal_pointer(&ranges);
 	g->qmp_path = g_strdup(qmp_path);
 	g_mutex_lock(&g->lock);
@@ -315,6 +317,8 @@ json_object *vmt_guest_to_json(VmtGuest *g)
 	json_object_object_add(o, "demoted_bytes", json_object_new_uint64(g->demoted_bytes));
 	json_object_object_add(o, "migrations", json_object_new_uint64(g->migrations));
 	/* the most any one chunk moved: the ping-pong record */
+	/* vmtierd's memory for this guest: engine, one window's sample, itself */
+	json_object_object_add(o, "state_bytes", json_object_new_uint64(g->state_bytes));
 	json_object_object_add(o, "max_chunk_moves", json_object_new_int((int)g->max_chunk_moves));
 	json_object_object_add(e, "busy", json_object_new_uint64(g->errors.busy));
 	json_object_object_add(e, "access", json_object_new_uint64(g->errors.access));

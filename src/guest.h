@@ -44,6 +44,7 @@ typedef struct {
 	VmtTierStats stats;
 	guint64 absent_bytes;
 	guint max_chunk_moves;
+	guint64 state_bytes;
 	guint scan_interval_ms;
 	const char *scanner;
 } VmtGuest;

@@ -18,6 +18,7 @@ static const VmtCommand commands[] = {
 	{ "status", vmt_cmd_status, "Show what vmtierd is doing: per-guest tiers, hot set, moves" },
 	{ "set", vmt_cmd_set, "Change a running guest's DRAM quota in vmtierd" },
 	{ "report", vmt_cmd_report, "SLA report per tenant from vmtierd's history" },
+	{ "hook", vmt_cmd_hook, "Install or remove the libvirt hook (admission, start/stop to vmtierd)" },
 	{ "memmap", vmt_cmd_memmap, "Show a running guest's RAM map and page placement" },
 	{ "version", vmt_cmd_version, "Print vmtier's version" },
 	{ "help", cmd_help, "Show this help, or a command's help" },

@@ -48,20 +48,22 @@ logged() {
 tracked() { for _ in $(seq 10); do "$vmtier" status "$1" >/dev/null 2>&1 && return 0; sleep 0.1; done; return 1; }
 untracked() { for _ in $(seq 10); do "$vmtier" status "$1" >/dev/null 2>&1 || return 0; sleep 0.1; done; return 1; }
 # A and B: 400 MiB DRAM quotas on node 0 (about 969 MiB): each fits with the
-# 256 MiB reserve, both together do not (B is defined with --dram-reserve 0)
+# 256 MiB reserve, both together do not (B is defined with --dram-reserve 2M)
 def() {
 	"$vmtier" define "$@" --pmem 64M --dram-nodes 0 --virt-type qemu --kernel "$elf" \
 		--append "base=20M mem=16M hot=4M hot_off=24M time=0" >/dev/null
 }
 tap_check "define A (400 MiB DRAM quota)" def A --dram 400M
-tap_check "define B (400 MiB DRAM quota, --dram-reserve 0)" def B --dram 400M --dram-reserve 0
+tap_check "define B (400 MiB DRAM quota, --dram-reserve 2M)" def B --dram 400M --dram-reserve 2M
 
 out1=$("$vmtier" hook install 2>&1); rc=$?
 tap_diag "$out1"
 tap_check "vmtier hook install links qemu.d/50-vmtier to vmtier-hook" \
 	test $rc -eq 0 -a "$(readlink /etc/libvirt/hooks/qemu.d/50-vmtier)" = "$hook"
-tap_check "vmtier hook status: installed" "$vmtier" hook status
 tap_check "vmtierd starts" start_daemon
+st=$("$vmtier" hook status); rc=$?
+tap_diag "$st"
+tap_check "vmtier hook status: installed, vmtierd answers" test $rc -eq 0 -a -n "$(grep -x "vmtierd: $VMTIER_SOCKET: answers" <<<"$st")"
 
 # libvirt 9.0 looked for hooks when it started, when there were none
 virsh start A >/dev/null

@@ -119,11 +119,15 @@ for _ in $(seq 20); do "$vmtier" status tb >/dev/null 2>&1 || break; sleep 0.1; 
 tap_check "vmtierd dropped tb within 2 s of its stop" bash -c "! '$vmtier' status tb >/dev/null 2>&1"
 r=$("$vmtier" report --db "$db" --tenant acme --format json); rc=$?
 cp "$db" "$out/" 2>/dev/null
-tap_check "vmtier report (tenant acme) reads the history the daemon wrote" python3 -c '
+tap_check "vmtier report (tenant acme): both VMs' intervals and migrations, as the daemon recorded them" python3 -c '
 import json, sys
-r = json.loads(sys.argv[1])
-text = json.dumps(r)
-assert "\"tb\"" in text and "\"ts\"" in text, text[:400]' "$r"
+vms = {v["vm"]: v for t in json.loads(sys.argv[1])["tenants"] if t["tenant"] == "acme" for v in t["vms"]}
+assert set(vms) == {"tb", "ts"}, vms.keys()
+tb, ts = vms["tb"], vms["ts"]
+assert tb["class"] == "budget" and ts["class"] == "standard", (tb["class"], ts["class"])
+assert tb["intervals"] >= 10 and tb["intervals_met"] >= 1, tb
+assert tb["promoted_bytes"] >= 28 << 20 and ts["promoted_bytes"] >= 42 << 20, (tb["promoted_bytes"], ts["promoted_bytes"])
+assert tb["scanner"] == "damon-vaddr", tb["scanner"]' "$r"
 tap_check "vmtierd is still running" kill -0 "$daemon"
 kill -TERM "$daemon"; wait "$daemon"; rc=$?
 tap_check "vmtierd stops cleanly on SIGTERM" test $rc -eq 0

@@ -1,0 +1,405 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* vmtier-hook: libvirt's qemu hook, linked into /etc/libvirt/hooks/qemu.d/
+ * by `vmtier hook install`.  libvirt runs it as
+ *
+ *   HOOK DOMAIN OPERATION SUB-OPERATION EXTRA   (the domain XML on stdin)
+ *
+ * and waits for it while it holds the domain, so the hook never calls libvirt
+ * (that would deadlock) and waits for vmtierd at most HOOK_TIMEOUT_MS:
+ *
+ *   prepare begin             admission: a vmtier guest that no longer fits
+ *                             is refused (exit 1; the reason, one line on
+ *                             stderr, is in libvirt's error)
+ *   started begin             tell vmtierd, which then tiers the guest at once
+ *   stopped end, release end  tell vmtierd, which closes the guest's accounting
+ *   anything else             exit 0 (reconnect too: refusing would kill a
+ *                             running guest)
+ *
+ * Only domains with vmtier's <metadata> (VMT_XMLNS) are acted on.  XML that
+ * does not parse blocks nothing unless it names vmtier's namespace.  vmtierd's
+ * configuration (VMTIER_CONFIG, else its default path: libvirt passes hooks
+ * no environment of ours) gives the socket and the DRAM reserve. */
+#define G_LOG_DOMAIN "vmtier-hook"
+#include <gio/gio.h>
+
+#include "config.h"
+#include "ctl.h"
+#include "daemon-config.h"
+#include "domain-xml.h"
+#include "nodeset.h"
+#include "size.h"
+#include "tier-plan.h"
+
+#include <errno.h>
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+#include <locale.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#define HOOK_TIMEOUT_MS 2000		/* all the hook waits for vmtierd */
+#define MAX_XML (16u << 20)
+
+typedef struct {
+	char *socket;
+	guint64 reserve;
+} HookConfig;
+
+static void hook_config_clear(HookConfig *c)
+{
+	g_free(c->socket);
+}
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(HookConfig, hook_config_clear)
+
+/* Everything goes to the journal when there is one; what libvirt should
+ * show (refusals, a daemon that did not answer) also goes to stderr, which
+ * libvirt puts into its error message or its log.  Details (info) stay out
+ * of stderr so a refusal is the one line libvirt shows. */
+static GLogWriterOutput writer(GLogLevelFlags level, const GLogField *fields, gsize n_fields,
+			       gpointer data)
+{
+	if (level & G_LOG_LEVEL_DEBUG)
+		return G_LOG_WRITER_HANDLED;
+	g_log_writer_journald(level, fields, n_fields, data);
+	if (level & G_LOG_LEVEL_INFO)
+		return G_LOG_WRITER_HANDLED;
+	for (gsize i = 0; i < n_fields; i++)
+		if (g_strcmp0(fields[i].key, "MESSAGE") == 0)
+			fprintf(stderr, "vmtier: %s\n", (const char *)fields[i].value);
+	fflush(stderr);
+	return G_LOG_WRITER_HANDLED;
+}
+
+static void config_load(HookConfig *c)
+{
+	const char *env = g_getenv("VMTIER_CONFIG");
+	const char *path = env && *env ? env : vmt_daemon_config_default_path();
+	g_autoptr(GError) error = NULL;
+	g_autoptr(VmtDaemonConfig) cfg = vmt_daemon_config_load(path, FALSE, &error);
+
+	if (!cfg) {
+		g_info("%s; using vmtierd's defaults", error->message);
+		c->socket = g_strdup(vmt_ctl_default_path());
+		c->reserve = 256ull << 20;	/* vmtierd's and vmtier define's default */
+		return;
+	}
+	c->socket = g_strdup(cfg->socket_path);
+	c->reserve = cfg->dram_reserve_bytes;
+}
+
+static GByteArray *read_stdin(GError **error)
+{
+	g_autoptr(GByteArray) in = g_byte_array_new();
+	guint8 buf[65536];
+
+	for (;;) {
+		gssize n = read(STDIN_FILENO, buf, sizeof buf);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errno),
+				    "cannot read the domain XML on stdin: %s", g_strerror(errno));
+			return NULL;
+		}
+		if (n == 0)
+			return g_steal_pointer(&in);
+		if (in->len + (gsize)n > MAX_XML) {
+			g_set_error(error, G_IO_ERROR, G_IO_ERROR_MESSAGE_TOO_LARGE,
+				    "the domain XML on stdin is larger than %u bytes", MAX_XML);
+			return NULL;
+		}
+		g_byte_array_append(in, buf, (guint)n);
+	}
+}
+
+/* vmtier's <plan> in the domain's <metadata>, or NULL: not ours. */
+static xmlNodePtr find_plan(xmlDocPtr doc)
+{
+	xmlNodePtr root = xmlDocGetRootElement(doc);
+
+	for (xmlNodePtr md = root ? root->children : NULL; md; md = md->next) {
+		if (md->type != XML_ELEMENT_NODE || strcmp((const char *)md->name, "metadata") != 0)
+			continue;
+		for (xmlNodePtr p = md->children; p; p = p->next)
+			if (p->type == XML_ELEMENT_NODE && p->ns &&
+			    strcmp((const char *)p->ns->href, VMT_XMLNS) == 0)
+				return p;
+	}
+	return NULL;
+}
+
+static char *field(xmlNodePtr plan, const char *name)
+{
+	for (xmlNodePtr n = plan->children; n; n = n->next)
+		if (n->type == XML_ELEMENT_NODE && strcmp((const char *)n->name, name) == 0) {
+			xmlChar *t = xmlNodeGetContent(n);
+			char *s = g_strstrip(g_strdup((const char *)t));
+
+			xmlFree(t);
+			return s;
+		}
+	return g_strdup("");
+}
+
+static gboolean field_u64(xmlNodePtr plan, const char *name, guint64 min, guint64 *out,
+			  GError **error)
+{
+	g_autofree char *text = field(plan, name);
+
+	if (g_ascii_string_to_unsigned(text, 10, min, G_MAXUINT64, out, NULL))
+		return TRUE;
+	g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+		    "bad <%s> '%s' in vmtier's metadata", name, text);
+	return FALSE;
+}
+
+static gboolean field_nodes(xmlNodePtr plan, const char *name, GArray *into, GError **error)
+{
+	g_autofree char *text = field(plan, name);
+	g_autoptr(GArray) ids = vmt_nodeset_parse(text, NULL);
+
+	if (!ids || !ids->len) {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+			    "bad <%s> '%s' in vmtier's metadata", name, text);
+		return FALSE;
+	}
+	g_array_append_vals(into, ids->data, ids->len);
+	return TRUE;
+}
+
+/* The plan `vmtier define` recorded in the domain's metadata. */
+static VmtTierPlan *plan_from_xml(const char *name, xmlNodePtr plan, GError **error)
+{
+	g_autoptr(VmtTierPlan) p = vmt_tier_plan_new();
+
+	p->name = g_strdup(name);
+	g_free(p->backend);
+	p->backend = field(plan, "backend");
+	if (!field_u64(plan, "dram_bytes", 1, &p->dram_bytes, error) ||
+	    !field_u64(plan, "pmem_bytes", 0, &p->pmem_bytes, error) ||
+	    !field_nodes(plan, "dram_nodes", p->dram_nodes, error))
+		return NULL;
+	if (strcmp(p->backend, "devdax") == 0) {
+		p->devdax = field(plan, "devdax");
+		if (!*p->devdax) {
+			g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+				    "vmtier's metadata has backend devdax but no <devdax>");
+			return NULL;
+		}
+	} else if (strcmp(p->backend, "kmem") == 0) {
+		if (!field_nodes(plan, "pmem_nodes", p->pmem_nodes, error))
+			return NULL;
+	} else {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+			    "bad <backend> '%s' in vmtier's metadata (kmem or devdax)", p->backend);
+		return NULL;
+	}
+	return g_steal_pointer(&p);
+}
+
+/* The system-ram DAX device whose memory node ID is, for the fix. */
+static const char *node_dax(const VmtHost *host, int id)
+{
+	for (guint i = 0; i < host->dax->len; i++) {
+		const VmtDaxDev *d = g_ptr_array_index(host->dax, i);
+
+		if (d->target_node == id && strcmp(d->mode, "system-ram") == 0)
+			return d->name;
+	}
+	return NULL;
+}
+
+static gboolean check_slow_node(const VmtHost *host, int id, GError **error)
+{
+	const VmtNode *n = vmt_host_node(host, id);
+	guint64 movable;
+
+	if (!n || !vmt_node_is_slow(n) || !n->total_bytes) {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+			    "slow node %d is offline or has no memory online (see 'vmtier host check')", id);
+		return FALSE;
+	}
+	movable = n->zone_bytes[VMT_ZONE_MOVABLE];
+	if (movable && movable == vmt_node_online_bytes(n)) {
+		/* host check's slow-node-movable: kernel allocations follow the
+		 * guest's binding but cannot use ZONE_MOVABLE: OOM with memory free */
+		g_autofree char *size = vmt_size_format(movable);
+		const char *dax = node_dax(host, id);
+		g_autofree char *fix = dax ? g_strdup_printf("vmtier host online %s --zone normal", dax)
+					   : g_strdup("online its blocks with online_kernel");
+
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED,
+			    "slow node %d has its %s only in ZONE_MOVABLE, where the guest can be "
+			    "OOM-killed with memory free (host check: slow-node-movable; fix: %s)",
+			    id, size, fix);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+/* The nodes or device the plan binds the guest to are there and usable. */
+static gboolean check_nodes(const VmtTierPlan *p, const VmtHost *host, GError **error)
+{
+	for (guint i = 0; i < p->dram_nodes->len; i++) {
+		int id = g_array_index(p->dram_nodes, int, i);
+		const VmtNode *n = vmt_host_node(host, id);
+
+		if (!n || vmt_node_is_slow(n) || !n->total_bytes) {
+			g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+				    "DRAM node %d is not an online DRAM node on this host", id);
+			return FALSE;
+		}
+	}
+	if (p->devdax) {
+		const VmtDaxDev *d = vmt_host_dax(host, p->devdax);
+
+		if (!d || strcmp(d->mode, "devdax") != 0) {
+			g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+				    "/dev/%s %s%s%s", p->devdax, d ? "is in " : "does not exist",
+				    d ? d->mode : "", d ? " mode, not devdax" : "");
+			return FALSE;
+		}
+		return TRUE;
+	}
+	for (guint i = 0; i < p->pmem_nodes->len; i++)
+		if (!check_slow_node(host, g_array_index(p->pmem_nodes, int, i), error))
+			return FALSE;
+	return TRUE;
+}
+
+/* DRAM quotas of the guests vmtierd runs, other than NAME. */
+static gboolean daemon_committed(const HookConfig *c, const char *name, guint64 *sum,
+				 GError **error)
+{
+	json_object *req = json_object_new_object(), *reply, *vms;
+
+	json_object_object_add(req, "cmd", json_object_new_string("status"));
+	reply = vmt_ctl_request(c->socket, req, HOOK_TIMEOUT_MS, error);
+	if (!reply)
+		return FALSE;
+	*sum = 0;
+	if (!json_object_object_get_ex(reply, "vms", &vms) || !json_object_is_type(vms, json_type_array)) {
+		json_object_put(reply);
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+			    "vmtierd's status reply has no \"vms\" list");
+		return FALSE;
+	}
+	for (gsize i = 0; i < json_object_array_length(vms); i++) {
+		json_object *vm = json_object_array_get_idx(vms, i), *n, *q;
+		guint64 quota;
+
+		if (!json_object_object_get_ex(vm, "quota_bytes", &q) ||
+		    (json_object_object_get_ex(vm, "name", &n) &&
+		     g_strcmp0(json_object_get_string(n), name) == 0))
+			continue;
+		quota = json_object_get_uint64(q);
+		*sum = quota > G_MAXUINT64 - *sum ? G_MAXUINT64 : *sum + quota;
+	}
+	json_object_put(reply);
+	return TRUE;
+}
+
+static int prepare(const char *name, xmlNodePtr plan_el, const HookConfig *c)
+{
+	g_autoptr(GError) error = NULL, derr = NULL;
+	g_autoptr(VmtTierPlan) p = plan_from_xml(name, plan_el, &error);
+	g_autoptr(VmtHost) host = p ? vmt_host_load(&error) : NULL;
+	guint64 committed = 0;
+	gboolean alone = FALSE;
+
+	if (host && check_nodes(p, host, &error)) {
+		if (!daemon_committed(c, name, &committed, &derr)) {
+			g_info("%s: %s; checking %s alone against the host", name, derr->message, name);
+			alone = TRUE;
+			committed = 0;
+		}
+		/* the slow tier is allocated on demand: only this guest's part
+		 * is checked against it, as for a VM alone */
+		if (vmt_tier_plan_admit(p, host, committed, 0, c->reserve, &error)) {
+			g_info("%s: admitted", name);
+			return 0;
+		}
+	}
+	g_warning("%s: refused: %s%s", name, error->message,
+		  alone ? " (vmtierd not reachable: checked alone)" : "");
+	return 1;
+}
+
+static void notify(const char *name, const char *event, const HookConfig *c)
+{
+	g_autoptr(GError) error = NULL;
+	json_object *req = json_object_new_object(), *reply;
+
+	json_object_object_add(req, "cmd", json_object_new_string("notify"));
+	json_object_object_add(req, "event", json_object_new_string(event));
+	json_object_object_add(req, "name", json_object_new_string(name));
+	reply = vmt_ctl_request(c->socket, req, HOOK_TIMEOUT_MS, &error);
+	if (reply)
+		g_info("%s: told vmtierd: %s", name, event);
+	else
+		g_message("%s: vmtierd is not reachable (%s); it learns that %s %s on its next sweep",
+			  name, error->message, name, event);
+	json_object_put(reply);
+}
+
+int main(int argc, char **argv)
+{
+	g_auto(HookConfig) c = { 0 };
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GByteArray) xml = NULL;
+	const char *name, *op;
+	gboolean is_prepare, is_started, is_stopped;
+	xmlDocPtr doc;
+	xmlNodePtr plan;
+	int rc = 0;
+
+	setlocale(LC_ALL, "");
+	g_set_prgname("vmtier-hook");
+	g_log_set_writer_func(writer, NULL, NULL);
+	if (argc < 4) {
+		fprintf(stderr, "usage: vmtier-hook DOMAIN OPERATION SUB-OPERATION [EXTRA] "
+				"(run by libvirt, with the domain XML on stdin)\n");
+		return 64;
+	}
+	name = argv[1], op = argv[2];
+	is_prepare = strcmp(op, "prepare") == 0 && strcmp(argv[3], "begin") == 0;
+	is_started = strcmp(op, "started") == 0 && strcmp(argv[3], "begin") == 0;
+	is_stopped = (strcmp(op, "stopped") == 0 || strcmp(op, "release") == 0) &&
+		     strcmp(argv[3], "end") == 0;
+	if (!is_prepare && !is_started && !is_stopped)
+		return 0;
+	xml = read_stdin(&error);
+	if (!xml) {
+		g_warning("%s: %s%s", name, error->message, is_prepare ? "; refused" : "");
+		return is_prepare;
+	}
+	g_byte_array_append(xml, (const guint8 *)"", 1);
+	doc = xmlReadMemory((const char *)xml->data, (int)xml->len - 1, NULL, NULL,
+			    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+	plan = doc ? find_plan(doc) : NULL;
+	if (!doc && strstr((const char *)xml->data, VMT_XMLNS)) {
+		/* ours, judging by the text: admission cannot tell what it asks for */
+		const xmlError *e = xmlGetLastError();
+		g_autofree char *why = g_strstrip(g_strdup(e && e->message ? e->message : "unknown error"));
+
+		if (is_prepare) {
+			g_warning("%s: refused: its domain XML names vmtier's namespace but does not "
+				  "parse (%s)", name, why);
+			return 1;
+		}
+	} else if (!plan) {
+		if (doc)
+			xmlFreeDoc(doc);
+		return 0;	/* not a vmtier guest */
+	}
+	config_load(&c);
+	if (is_prepare)
+		rc = prepare(name, plan, &c);
+	else
+		notify(name, is_started ? "started" : "stopped", &c);
+	if (doc)
+		xmlFreeDoc(doc);
+	return rc;
+}

@@ -1,0 +1,463 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* The libvirt hook ($VMTIER_HOOK) as libvirt runs it: argv, the domain XML
+ * on stdin (made by the real `vmtier define --print-xml` on the captured
+ * host trees), exit status and stderr; vmtierd played by a control server on
+ * this test's main loop, or by a socket that never answers.  And `vmtier
+ * hook install|uninstall|status` on a scratch directory. */
+#include "config.h"
+#include "ctl.h"
+#include "host.h"
+#include "size.h"
+#include "sysfs.h"
+#include "tmpdir.h"
+
+#include <glib/gstdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#define MIB (1ull << 20)
+
+static const char *hook_bin, *vmtier_bin, *fixtures, *templates;
+
+typedef struct {
+	char *dir, *socket, *config;
+	VmtCtlServer *server;
+	guint64 others;			/* the quota of the other guest vmtierd runs */
+	json_object *requests;		/* what the hook sent */
+} Fixture;
+
+static json_object *handler(json_object *req, const VmtCtlPeer *peer, gpointer user, GError **error)
+{
+	Fixture *f = user;
+	json_object *reply = json_object_new_object(), *vms, *vm;
+
+	json_object_array_add(f->requests, json_object_get(req));
+	if (strcmp(json_object_get_string(json_object_object_get(req, "cmd")), "status") != 0)
+		return reply;
+	vms = json_object_new_array();
+	vm = json_object_new_object();
+	json_object_object_add(vm, "name", json_object_new_string("other"));
+	json_object_object_add(vm, "quota_bytes", json_object_new_uint64(f->others));
+	json_object_array_add(vms, vm);
+	/* the guest being started, if vmtierd still has it, does not count twice */
+	vm = json_object_new_object();
+	json_object_object_add(vm, "name", json_object_new_string("t1"));
+	json_object_object_add(vm, "quota_bytes", json_object_new_uint64(64ull << 30));
+	json_object_array_add(vms, vm);
+	json_object_object_add(reply, "vms", vms);
+	return reply;
+}
+
+static void write_config(Fixture *f, const char *reserve)
+{
+	g_autofree char *text = g_strdup_printf("[daemon]\nsocket=%s\n%s%s\n", f->socket,
+						reserve ? "dram_reserve=" : "", reserve ? reserve : "");
+
+	g_assert_true(g_file_set_contents(f->config, text, -1, NULL));
+}
+
+static void setup(Fixture *f, gconstpointer data)
+{
+	f->dir = test_tmpdir_new("vmtier-hook-XXXXXX");
+	f->socket = g_build_filename(f->dir, "vmtierd.sock", NULL);
+	f->config = g_build_filename(f->dir, "vmtierd.conf", NULL);
+	f->requests = json_object_new_array();
+	write_config(f, NULL);
+}
+
+static void start_daemon(Fixture *f)
+{
+	g_autoptr(GError) error = NULL;
+
+	f->server = vmt_ctl_server_new(f->socket, (gid_t)-1, handler, f, &error);
+	g_assert_no_error(error);
+}
+
+static void teardown(Fixture *f, gconstpointer data)
+{
+	g_clear_pointer(&f->server, vmt_ctl_server_free);
+	test_tmpdir_remove(f->dir);
+	json_object_put(f->requests);
+	g_free(f->socket);
+	g_free(f->config);
+}
+
+typedef struct {
+	char *out, *err;
+	gboolean done;
+} Result;
+
+static void on_done(GObject *src, GAsyncResult *res, gpointer data)
+{
+	Result *r = data;
+
+	g_assert_true(g_subprocess_communicate_utf8_finish(G_SUBPROCESS(src), res, &r->out, &r->err, NULL));
+	r->done = TRUE;
+}
+
+/* Run ARGV (NULL-ended) with INPUT on stdin and the host layer on FIXTURE,
+ * serving the fake vmtierd meanwhile; ERR gets stderr, MS how long it took. */
+static int run(Fixture *f, const char *fixture, const char *const *argv, const char *input,
+	       char **err, gint64 *ms)
+{
+	g_autoptr(GSubprocessLauncher) l = g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDIN_PIPE |
+		G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
+	g_autofree char *root = g_build_filename(fixtures, fixture, NULL);
+	g_autoptr(GSubprocess) p = NULL;
+	g_autoptr(GError) error = NULL;
+	Result r = { 0 };
+	gint64 start = g_get_monotonic_time();
+
+	g_subprocess_launcher_setenv(l, "VMTIER_HOST_ROOT", root, TRUE);
+	g_subprocess_launcher_setenv(l, "VMTIER_TEMPLATE_DIR", templates, TRUE);
+	g_subprocess_launcher_setenv(l, "VMTIER_CONFIG", f ? f->config : "/nonexistent", TRUE);
+	g_subprocess_launcher_unsetenv(l, "VMTIER_SOCKET");
+	g_subprocess_launcher_setenv(l, "LC_ALL", "C", TRUE);
+	p = g_subprocess_launcher_spawnv(l, argv, &error);
+	g_assert_no_error(error);
+	g_subprocess_communicate_utf8_async(p, input ? input : "", NULL, on_done, &r);
+	while (!r.done)
+		g_main_context_iteration(NULL, TRUE);
+	g_subprocess_wait(p, NULL, NULL);
+	if (ms)
+		*ms = (g_get_monotonic_time() - start) / 1000;
+	if (err)
+		*err = g_steal_pointer(&r.err);
+	g_free(r.out);
+	g_free(r.err);
+	g_assert_true(g_subprocess_get_if_exited(p));
+	return g_subprocess_get_exit_status(p);
+}
+
+/* The hook as libvirt calls it: NAME OP SUBOP - with XML on stdin. */
+static int hook(Fixture *f, const char *fixture, const char *name, const char *op, const char *subop,
+		const char *xml, char **err, gint64 *ms)
+{
+	const char *argv[] = { hook_bin, name, op, subop, "-", NULL };
+
+	return run(f, fixture, argv, xml, err, ms);
+}
+
+/* `vmtier define NAME ARGS... --print-xml` on FIXTURE. */
+static char *define_xml(const char *fixture, const char *name, const char *args)
+{
+	g_autofree char *cmd = g_strdup_printf("%s define %s %s --print-xml", vmtier_bin, name, args);
+	g_auto(GStrv) argv = NULL;
+	g_autoptr(GSubprocessLauncher) l = g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDOUT_PIPE);
+	g_autofree char *root = g_build_filename(fixtures, fixture, NULL);
+	g_autoptr(GSubprocess) p = NULL;
+	char *out = NULL;
+
+	g_assert_true(g_shell_parse_argv(cmd, NULL, &argv, NULL));
+	g_subprocess_launcher_setenv(l, "VMTIER_HOST_ROOT", root, TRUE);
+	g_subprocess_launcher_setenv(l, "VMTIER_TEMPLATE_DIR", templates, TRUE);
+	p = g_subprocess_launcher_spawnv(l, (const char *const *)argv, NULL);
+	g_assert_nonnull(p);
+	g_assert_true(g_subprocess_communicate_utf8(p, NULL, NULL, &out, NULL, NULL));
+	g_assert_true(g_subprocess_get_successful(p));
+	g_assert_nonnull(strstr(out, "http://vmtier.dev/xmlns/plan/1"));
+	return out;
+}
+
+static guint64 dram_node_bytes(const char *fixture, int id)
+{
+	g_autofree char *root = g_build_filename(fixtures, fixture, NULL);
+	g_autoptr(VmtHost) host = NULL;
+
+	vmt_sysfs_set_root(root);
+	host = vmt_host_load(NULL);
+	g_assert_nonnull(host);
+	return vmt_host_node(host, id)->total_bytes;
+}
+
+static const char plain_xml[] =
+	"<domain type='qemu'><name>plain</name><memory unit='MiB'>32</memory>"
+	"<metadata><app xmlns='http://example.org/app'/></metadata></domain>";
+
+static void test_not_ours(Fixture *f, gconstpointer data)
+{
+	const char *ops[][2] = { { "prepare", "begin" }, { "started", "begin" }, { "release", "end" } };
+
+	start_daemon(f);
+	for (guint i = 0; i < G_N_ELEMENTS(ops); i++) {
+		g_autofree char *err = NULL;
+
+		/* on a host where a vmtier guest would be refused */
+		g_assert_cmpint(hook(f, "movable", "plain", ops[i][0], ops[i][1], plain_xml, &err, NULL), ==, 0);
+		g_assert_cmpstr(err, ==, "");
+	}
+	g_assert_cmpint(json_object_array_length(f->requests), ==, 0);
+}
+
+/* XML that does not parse blocks no guest, unless it names our namespace. */
+static void test_garbage(Fixture *f, gconstpointer data)
+{
+	g_autofree char *e1 = NULL, *e2 = NULL, *e3 = NULL;
+
+	g_assert_cmpint(hook(f, "tiered", "x", "prepare", "begin", "<domain><name>x</na", &e1, NULL), ==, 0);
+	g_assert_cmpstr(e1, ==, "");
+	g_assert_cmpint(hook(f, "tiered", "x", "prepare", "begin", "", &e2, NULL), ==, 0);
+	g_assert_cmpstr(e2, ==, "");
+	g_assert_cmpint(hook(f, "tiered", "x", "prepare", "begin",
+			     "<domain><metadata><vmtier:plan xmlns:vmtier='http://vmtier.dev/xmlns/plan/1'>",
+			     &e3, NULL), ==, 1);
+	g_assert_true(g_str_has_prefix(e3, "vmtier: x: refused: its domain XML names vmtier's namespace "
+				       "but does not parse ("));
+}
+
+static void test_reconnect(Fixture *f, gconstpointer data)
+{
+	g_autofree char *xml = define_xml("tiered", "t1", "--dram 64M --pmem 128M --dram-nodes 0");
+	g_autofree char *err = NULL;
+
+	start_daemon(f);
+	/* a running guest on a host it would not be admitted to now */
+	g_assert_cmpint(hook(f, "movable", "t1", "reconnect", "begin", xml, &err, NULL), ==, 0);
+	g_assert_cmpstr(err, ==, "");
+	g_assert_cmpint(json_object_array_length(f->requests), ==, 0);
+}
+
+static void test_fits_alone(Fixture *f, gconstpointer data)
+{
+	g_autofree char *xml = define_xml("tiered", "t1", "--dram 64M --pmem 128M --dram-nodes 0");
+	g_autofree char *err = NULL;
+
+	g_assert_cmpint(hook(f, "tiered", "t1", "prepare", "begin", xml, &err, NULL), ==, 0);
+	g_assert_cmpstr(err, ==, "");
+}
+
+static void test_movable(Fixture *f, gconstpointer data)
+{
+	g_autofree char *xml = define_xml("movable", "t1", "--dram 64M --pmem 128M --dram-nodes 0");
+	g_autofree char *err = NULL;
+
+	g_assert_cmpint(hook(f, "movable", "t1", "prepare", "begin", xml, &err, NULL), ==, 1);
+	g_assert_cmpstr(err, ==, "vmtier: t1: refused: slow node 2 has its 896 MiB only in ZONE_MOVABLE, "
+			"where the guest can be OOM-killed with memory free (host check: "
+			"slow-node-movable; fix: vmtier host online dax0.0 --zone normal)\n");
+}
+
+static void test_offline(Fixture *f, gconstpointer data)
+{
+	g_autofree char *xml = define_xml("tiered", "t1", "--dram 64M --pmem 128M --dram-nodes 0");
+	g_autofree char *err = NULL;
+
+	g_assert_cmpint(hook(f, "offline", "t1", "prepare", "begin", xml, &err, NULL), ==, 1);
+	g_assert_cmpstr(err, ==, "vmtier: t1: refused: slow node 2 is offline or has no memory "
+			"online (see 'vmtier host check')\n");
+}
+
+static void test_devdax(Fixture *f, gconstpointer data)
+{
+	g_autofree char *xml = define_xml("devdax", "d1", "--dram 64M --pmem 128M --dram-nodes 0 "
+					  "--pmem-backend devdax:/dev/dax0.0");
+	g_autofree char *e1 = NULL, *e2 = NULL;
+
+	g_assert_cmpint(hook(f, "devdax", "d1", "prepare", "begin", xml, &e1, NULL), ==, 0);
+	g_assert_cmpstr(e1, ==, "");
+	/* the same guest once dax0.0 became a kmem node */
+	g_assert_cmpint(hook(f, "tiered", "d1", "prepare", "begin", xml, &e2, NULL), ==, 1);
+	g_assert_cmpstr(e2, ==, "vmtier: d1: refused: /dev/dax0.0 is in system-ram mode, not devdax\n");
+}
+
+/* Without vmtierd: the guest alone against node 0 and the default reserve. */
+static void test_too_big_alone(Fixture *f, gconstpointer data)
+{
+	g_autofree char *xml = define_xml("tiered", "big", "--dram 2G --pmem 128M --dram-nodes 0");
+	g_autofree char *err = NULL, *cap = vmt_size_format(dram_node_bytes("tiered", 0)), *want = NULL;
+
+	want = g_strdup_printf("vmtier: big: refused: DRAM quota does not fit: 0 B already promised + "
+			       "2 GiB asked + 256 MiB reserve > %s on node(s) 0 (vmtierd not "
+			       "reachable: checked alone)\n", cap);
+	g_assert_cmpint(hook(f, "tiered", "big", "prepare", "begin", xml, &err, NULL), ==, 1);
+	g_assert_cmpstr(err, ==, want);
+}
+
+/* With vmtierd: its running guests' quotas count; the edge is exact and the
+ * reserve is vmtierd's dram_reserve. */
+static void test_quota_with_daemon(Fixture *f, gconstpointer data)
+{
+	g_autofree char *xml = define_xml("tiered", "t1", "--dram 256M --pmem 128M --dram-nodes 0");
+	g_autofree char *e1 = NULL, *e2 = NULL, *want = NULL, *o = NULL, *cap = NULL;
+	guint64 node0 = dram_node_bytes("tiered", 0);
+
+	write_config(f, "128M");
+	start_daemon(f);
+	f->others = node0 - 256 * MIB - 128 * MIB;
+	g_assert_cmpint(hook(f, "tiered", "t1", "prepare", "begin", xml, &e1, NULL), ==, 0);
+	g_assert_cmpstr(e1, ==, "");
+	g_assert_cmpstr(json_object_to_json_string(json_object_array_get_idx(f->requests, 0)), ==,
+			"{ \"cmd\": \"status\" }");
+	f->others += 1;
+	o = vmt_size_format(f->others);
+	cap = vmt_size_format(node0);
+	want = g_strdup_printf("vmtier: t1: refused: DRAM quota does not fit: %s already promised + "
+			       "256 MiB asked + 128 MiB reserve > %s on node(s) 0\n", o, cap);
+	g_assert_cmpint(hook(f, "tiered", "t1", "prepare", "begin", xml, &e2, NULL), ==, 1);
+	g_assert_cmpstr(e2, ==, want);
+}
+
+static void test_notify(Fixture *f, gconstpointer data)
+{
+	g_autofree char *xml = define_xml("tiered", "t1", "--dram 64M --pmem 128M --dram-nodes 0");
+	const char *ops[][3] = { { "started", "begin", "started" }, { "stopped", "end", "stopped" },
+				 { "release", "end", "stopped" } };
+
+	start_daemon(f);
+	for (guint i = 0; i < G_N_ELEMENTS(ops); i++) {
+		g_autofree char *err = NULL, *want = NULL;
+
+		g_assert_cmpint(hook(f, "tiered", "t1", ops[i][0], ops[i][1], xml, &err, NULL), ==, 0);
+		g_assert_cmpstr(err, ==, "");
+		want = g_strdup_printf("{ \"cmd\": \"notify\", \"event\": \"%s\", \"name\": \"t1\" }", ops[i][2]);
+		g_assert_cmpuint(json_object_array_length(f->requests), ==, i + 1);
+		g_assert_cmpstr(json_object_to_json_string(json_object_array_get_idx(f->requests, i)), ==, want);
+	}
+	/* the other sub-operations of the same operations do nothing */
+	g_assert_cmpint(hook(f, "tiered", "t1", "stopped", "begin", xml, NULL, NULL), ==, 0);
+	g_assert_cmpint(hook(f, "tiered", "t1", "start", "begin", xml, NULL, NULL), ==, 0);
+	g_assert_cmpuint(json_object_array_length(f->requests), ==, 3);
+}
+
+static void test_daemon_down(Fixture *f, gconstpointer data)
+{
+	g_autofree char *xml = define_xml("tiered", "t1", "--dram 64M --pmem 128M --dram-nodes 0");
+	g_autofree char *err = NULL, *want = NULL;
+
+	want = g_strdup_printf("vmtier: t1: vmtierd is not reachable (cannot reach vmtierd at %s: No such "
+			       "file or directory); it learns that t1 started on its next sweep\n", f->socket);
+	g_assert_cmpint(hook(f, "tiered", "t1", "started", "begin", xml, &err, NULL), ==, 0);
+	g_assert_cmpstr(err, ==, want);
+}
+
+/* A daemon that accepts and never answers holds the hook 2 s, no more. */
+static void test_daemon_hangs(Fixture *f, gconstpointer data)
+{
+	g_autofree char *xml = define_xml("tiered", "t1", "--dram 64M --pmem 128M --dram-nodes 0");
+	const char *ops[][2] = { { "started", "begin" }, { "prepare", "begin" } };
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+
+	g_strlcpy(sa.sun_path, f->socket, sizeof sa.sun_path);
+	g_assert_cmpint(bind(fd, (struct sockaddr *)&sa, sizeof sa), ==, 0);
+	g_assert_cmpint(listen(fd, 8), ==, 0);
+	for (guint i = 0; i < G_N_ELEMENTS(ops); i++) {
+		g_autofree char *err = NULL;
+		gint64 ms;
+
+		g_assert_cmpint(hook(f, "tiered", "t1", ops[i][0], ops[i][1], xml, &err, &ms), ==, 0);
+		g_test_message("%s %s took %" G_GINT64_FORMAT " ms", ops[i][0], ops[i][1], ms);
+		g_assert_cmpint(ms, >=, 1900);
+		g_assert_cmpint(ms, <, 2500);
+		if (i == 0)
+			g_assert_nonnull(strstr(err, "did not answer within 2000 ms"));
+		else
+			g_assert_cmpstr(err, ==, "");	/* admitted alone */
+	}
+	close(fd);
+	g_unlink(f->socket);
+}
+
+/* ---- vmtier hook install | uninstall | status ---- */
+
+static int vmtier(Fixture *f, const char *args, char **out)
+{
+	g_autofree char *cmd = g_strdup_printf("%s hook %s", vmtier_bin, args);
+	g_auto(GStrv) argv = NULL;
+	g_autoptr(GSubprocessLauncher) l = g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+		G_SUBPROCESS_FLAGS_STDERR_MERGE);
+	g_autoptr(GSubprocess) p = NULL;
+
+	g_assert_true(g_shell_parse_argv(cmd, NULL, &argv, NULL));
+	g_subprocess_launcher_setenv(l, "VMTIER_CONFIG", f->config, TRUE);
+	p = g_subprocess_launcher_spawnv(l, (const char *const *)argv, NULL);
+	g_assert_nonnull(p);
+	g_assert_true(g_subprocess_communicate_utf8(p, NULL, NULL, out, NULL, NULL));
+	return g_subprocess_get_exit_status(p);
+}
+
+static void test_install(Fixture *f, gconstpointer data)
+{
+	g_autofree char *link = g_build_filename(f->dir, "50-vmtier", NULL);
+	g_autofree char *o1 = NULL, *o2 = NULL, *o3 = NULL, *o4 = NULL, *o5 = NULL, *o6 = NULL;
+	g_autofree char *args = g_strdup_printf("install --dir %s", f->dir);
+	g_autofree char *un = g_strdup_printf("uninstall --dir %s", f->dir);
+	g_autofree char *st = g_strdup_printf("status --dir %s", f->dir);
+	g_autofree char *target = NULL, *real_hook = realpath(hook_bin, NULL), *err = NULL;
+
+	g_assert_cmpint(vmtier(f, args, &o1), ==, 0);
+	target = g_file_read_link(link, NULL);
+	g_assert_cmpstr(target, ==, real_hook);
+	g_assert_true(g_str_has_prefix(o1, "installed "));
+	g_assert_nonnull(strstr(o1, "systemctl reload libvirtd"));
+	g_assert_cmpint(vmtier(f, args, &o2), ==, 0);
+	g_assert_true(g_str_has_prefix(o2, "already installed: "));
+	g_assert_cmpint(vmtier(f, st, &o3), ==, 0);
+	g_assert_true(g_str_has_prefix(o3, "hook: "));
+	g_assert_nonnull(strstr(o3, ": installed -> "));
+	/* libvirt runs the link */
+	{
+		const char *argv[] = { link, "plain", "prepare", "begin", "-", NULL };
+		g_assert_cmpint(run(f, "tiered", argv, plain_xml, &err, NULL), ==, 0);
+	}
+	g_assert_cmpint(vmtier(f, un, &o4), ==, 0);
+	g_assert_false(g_file_test(link, G_FILE_TEST_EXISTS));
+	g_assert_cmpint(vmtier(f, st, &o5), ==, 1);
+	g_assert_nonnull(strstr(o5, ": not installed\n"));
+	g_assert_cmpint(vmtier(f, un, &o6), ==, 0);
+	g_assert_true(g_str_has_prefix(o6, "not installed: "));
+}
+
+static void test_foreign(Fixture *f, gconstpointer data)
+{
+	g_autofree char *file = g_build_filename(f->dir, "50-vmtier", NULL), *text = NULL;
+	g_autofree char *o1 = NULL, *o2 = NULL, *o3 = NULL, *o4 = NULL, *want = NULL;
+	g_autofree char *args = g_strdup_printf("install --dir %s", f->dir);
+	g_autofree char *un = g_strdup_printf("uninstall --dir %s", f->dir);
+	g_autofree char *force = g_strdup_printf("install --force --dir %s", f->dir);
+
+	g_assert_true(g_file_set_contents(file, "#!/bin/sh\nexit 0\n", -1, NULL));
+	g_assert_cmpint(vmtier(f, args, &o1), ==, 1);
+	want = g_strdup_printf("vmtier hook install: %s exists and is not vmtier's hook (a link to "
+			       "vmtier-hook): give --force to replace it\n", file);
+	g_assert_cmpstr(o1, ==, want);
+	g_assert_cmpint(vmtier(f, un, &o2), ==, 1);
+	g_assert_nonnull(strstr(o2, "is not vmtier's hook (a link to vmtier-hook): left alone"));
+	g_assert_true(g_file_get_contents(file, &text, NULL, NULL));
+	g_assert_cmpstr(text, ==, "#!/bin/sh\nexit 0\n");
+	g_assert_cmpint(vmtier(f, force, &o3), ==, 0);
+	g_assert_true(g_file_test(file, G_FILE_TEST_IS_SYMLINK));
+	g_assert_cmpint(vmtier(f, un, &o4), ==, 0);
+	g_assert_false(g_file_test(file, G_FILE_TEST_EXISTS));
+}
+
+int main(int argc, char **argv)
+{
+	g_test_init(&argc, &argv, NULL);
+	hook_bin = g_getenv("VMTIER_HOOK");
+	vmtier_bin = g_getenv("VMTIER");
+	fixtures = g_getenv("VMTIER_FIXTURES");
+	templates = g_getenv("VMTIER_TEMPLATE_DIR");
+	g_assert_nonnull(hook_bin);
+	g_assert_nonnull(vmtier_bin);
+	g_assert_nonnull(fixtures);
+	g_assert_nonnull(templates);
+#define T(path, fn) g_test_add(path, Fixture, NULL, setup, fn, teardown)
+	T("/hook/not-ours", test_not_ours);
+	T("/hook/garbage-xml", test_garbage);
+	T("/hook/reconnect", test_reconnect);
+	T("/hook/prepare/fits-alone", test_fits_alone);
+	T("/hook/prepare/movable", test_movable);
+	T("/hook/prepare/offline", test_offline);
+	T("/hook/prepare/devdax", test_devdax);
+	T("/hook/prepare/too-big-alone", test_too_big_alone);
+	T("/hook/prepare/quota-with-daemon", test_quota_with_daemon);
+	T("/hook/notify", test_notify);
+	T("/hook/daemon-down", test_daemon_down);
+	T("/hook/daemon-hangs", test_daemon_hangs);
+	T("/hook/install", test_install);
+	T("/hook/install-foreign", test_foreign);
+	return g_test_run();
+}
