@@ -143,7 +143,7 @@ int vmt_cmd_define(int argc, char **argv)
 	opts.kernel = kernel;
 	opts.append = append;
 	opts.disk = disk;
-	opts.qmp_dir = VMT_RUNSTATEDIR;
+	opts.qmp_dir = VMT_QMPDIR;
 	xml = vmt_domain_xml_build(plan, &opts, template_dir(), &error);
 	if (!xml)
 		return fail("define", error);

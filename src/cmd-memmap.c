@@ -152,7 +152,7 @@ int vmt_cmd_memmap(int argc, char **argv)
 
 	g_option_context_add_main_entries(ctx, entries, NULL);
 	g_option_context_set_description(ctx,
-		"NAME is a vmtier-managed libvirt domain: its QMP socket is " VMT_RUNSTATEDIR "/NAME.qmp\n"
+		"NAME is a vmtier-managed libvirt domain: its QMP socket is " VMT_QMPDIR "/NAME.qmp\n"
 		"and its pid is read from /run/libvirt/qemu/NAME.pid.\n");
 	if (!vmt_cli_parse(ctx, "memmap", &argc, &argv))
 		return VMT_EXIT_USAGE;
@@ -162,7 +162,7 @@ int vmt_cmd_memmap(int argc, char **argv)
 			fprintf(stderr, "vmtier memmap: bad domain name '%s'\n", argv[1]);
 			return VMT_EXIT_USAGE;
 		}
-		qmp = g_strdup_printf("%s/%s.qmp", VMT_RUNSTATEDIR, argv[1]);
+		qmp = g_strdup_printf("%s/%s.qmp", VMT_QMPDIR, argv[1]);
 		pidfile = g_strdup_printf("/run/libvirt/qemu/%s.pid", argv[1]);
 		if (!g_file_get_contents(pidfile, &pidfile_text, NULL, NULL) ||
 		    (pid = atoi(pidfile_text)) <= 0) {

@@ -55,7 +55,7 @@ static void set_defaults(VmtDaemonConfig *c)
 {
 	c->socket_path = g_strdup(vmt_ctl_default_path());
 	c->socket_group = g_strdup("");
-	c->qmp_dir = g_strdup(VMT_RUNSTATEDIR);
+	c->qmp_dir = g_strdup(VMT_QMPDIR);
 	c->state_dir = g_strdup(VMT_RUNSTATEDIR);
 	c->history_db = g_strdup(VMT_LOCALSTATEDIR "/lib/vmtier/history.db");
 	c->metrics_file = g_strdup("");

@@ -160,6 +160,7 @@ gboolean vmt_guest_poll(VmtGuest *g, GError **error)
 	if (json_object_object_get_ex(mig, "status", &v))
 		mstatus = json_object_get_string(v);
 	running = strcmp(status, "running") == 0;
+	g->running = running;
 	/* a migrating guest's pages are being copied: leave them alone */
 	g->may_move = running && g->movable &&
 		      (strcmp(mstatus, "none") == 0 || strcmp(mstatus, "completed") == 0 ||
@@ -260,7 +261,8 @@ void vmt_guest_window(VmtGuest *g, const guint16 *freq, guint64 budget_bytes)
 	vmt_tier_engine_set_quota(g->engine, quota);
 	if (!refresh(g, &error))
 		goto fail;
-	if (freq)
+	/* a paused guest touches nothing: its silence says nothing about heat */
+	if (freq && g->running)
 		vmt_tier_engine_observe(g->engine, freq);
 	if (freq && g->may_move) {
 		moves = vmt_tier_engine_plan(g->engine, budget_bytes);

@@ -24,6 +24,7 @@ typedef struct {
 	int fast_node, slow_node;	/* where promotions / demotions go */
 	gboolean movable;		/* FALSE: devdax or pinned; report only */
 	gboolean may_move;		/* running and not migrating */
+	gboolean running;		/* QEMU's run state is "running" */
 	guint64 quota_bytes, ram_bytes;
 	guint64 max_migrate_bps;
 	GArray *ranges;			/* VmtRange */

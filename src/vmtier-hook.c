@@ -36,19 +36,21 @@
 #include <locale.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define HOOK_TIMEOUT_MS 2000		/* all the hook waits for vmtierd */
 #define MAX_XML (16u << 20)
 
 typedef struct {
-	char *socket;
+	char *socket, *qmp_dir;
 	guint64 reserve;
 } HookConfig;
 
 static void hook_config_clear(HookConfig *c)
 {
 	g_free(c->socket);
+	g_free(c->qmp_dir);
 }
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(HookConfig, hook_config_clear)
 
@@ -81,10 +83,12 @@ static void config_load(HookConfig *c)
 	if (!cfg) {
 		g_info("%s; using vmtierd's defaults", error->message);
 		c->socket = g_strdup(vmt_ctl_default_path());
+		c->qmp_dir = g_strdup(VMT_QMPDIR);
 		c->reserve = 256ull << 20;	/* vmtierd's and vmtier define's default */
 		return;
 	}
 	c->socket = g_strdup(cfg->socket_path);
+	c->qmp_dir = g_strdup(cfg->qmp_dir);
 	c->reserve = cfg->dram_reserve_bytes;
 }
 
@@ -301,6 +305,41 @@ static gboolean daemon_committed(const HookConfig *c, const char *name, guint64 
 	return TRUE;
 }
 
+/* QEMU creates NAME.qmp in the QMP directory itself, as libvirt's QEMU
+ * user: that user owns the directory, mode 0750, so only it (and root) can
+ * put sockets there.  libvirt's QEMU state directory is owned by that user
+ * (user/group in qemu.conf), so it says who. */
+static gboolean prepare_qmp_dir(const char *dir, GError **error)
+{
+	struct stat st, qemu;
+
+	if (g_mkdir_with_parents(dir, 0750) < 0 || stat(dir, &st) < 0) {
+		int e = errno;
+
+		g_set_error(error, G_IO_ERROR, g_io_error_from_errno(e), "cannot create %s: %s", dir,
+			    g_strerror(e));
+		return FALSE;
+	}
+	if (stat("/var/lib/libvirt/qemu", &qemu) < 0)
+		return TRUE;	/* no libvirt QEMU state here: nothing to hand over */
+	if ((st.st_uid != qemu.st_uid || st.st_gid != qemu.st_gid) &&
+	    chown(dir, qemu.st_uid, qemu.st_gid) < 0) {
+		int e = errno;
+
+		g_set_error(error, G_IO_ERROR, g_io_error_from_errno(e),
+			    "cannot give %s to QEMU's user (uid %u): %s", dir, (unsigned)qemu.st_uid,
+			    g_strerror(e));
+		return FALSE;
+	}
+	if (chmod(dir, 0750) < 0) {
+		int e = errno;
+
+		g_set_error(error, G_IO_ERROR, g_io_error_from_errno(e), "chmod %s: %s", dir, g_strerror(e));
+		return FALSE;
+	}
+	return TRUE;
+}
+
 static int prepare(const char *name, xmlNodePtr plan_el, const HookConfig *c)
 {
 	g_autoptr(GError) error = NULL, derr = NULL;
@@ -317,7 +356,8 @@ static int prepare(const char *name, xmlNodePtr plan_el, const HookConfig *c)
 		}
 		/* the slow tier is allocated on demand: only this guest's part
 		 * is checked against it, as for a VM alone */
-		if (vmt_tier_plan_admit(p, host, committed, 0, c->reserve, &error)) {
+		if (vmt_tier_plan_admit(p, host, committed, 0, c->reserve, &error) &&
+		    prepare_qmp_dir(c->qmp_dir, &error)) {
 			g_info("%s: admitted", name);
 			return 0;
 		}

@@ -9,7 +9,7 @@ libvirtd_start() {
 		echo 'libvirt-qemu:x:64055:64055:libvirt qemu:/var/lib/libvirt:/usr/sbin/nologin' >>/etc/passwd
 	getent group libvirt-qemu >/dev/null || echo 'libvirt-qemu:x:64055:' >>/etc/group
 	getent group kvm >/dev/null || echo 'kvm:x:64056:' >>/etc/group
-	mkdir -p /etc/libvirt /run/vmtier /var/lib/libvirt/qemu /var/cache/libvirt /var/log/libvirt
+	mkdir -p /etc/libvirt /run/vmtier/qmp /var/lib/libvirt/qemu /var/cache/libvirt /var/log/libvirt
 	cat >/etc/libvirt/qemu.conf <<'CONF'
 user = "root"
 group = "root"

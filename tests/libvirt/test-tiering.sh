@@ -58,7 +58,9 @@ v = json.loads(sys.argv[1])["vms"][0]
 assert v["state"] == "tiering" and v["scanner"] == "damon-vaddr", v
 assert v["promoted_bytes"] >= 28 << 20 and v["demoted_bytes"] > 0, v
 assert v["quota_bytes"] == 64 << 20 and v["dram_bytes"] <= 68 << 20, v
-assert v["hot_coverage"] >= 0.9, v' "$s"
+assert v["hot_coverage"] >= 0.9, v
+# vmtierd memory for the guest, per GiB of its RAM
+assert v["state_bytes"] * (1 << 30) // v["ram_bytes"] <= 16 << 10, v["state_bytes"]' "$s"
 
 tap_check "the Prometheus textfile has both guests' quotas and parses" /usr/bin/python3 -c '
 import sys
@@ -66,6 +68,14 @@ from prometheus_client.parser import text_string_to_metric_families
 q = {s.labels["vm"]: s.value for f in text_string_to_metric_families(open(sys.argv[1]).read())
      for s in f.samples if s.name == "vmtier_vm_quota_bytes"}
 assert q == {"tb": 64 << 20, "ts": 96 << 20}, q' "$out/vmtier.prom"
+
+# a paused guest's pages are left alone
+moved() { python3 -c 'import json,sys; v=json.loads(sys.argv[1])["vms"][0]; print(v["state"], v["promoted_bytes"] + v["demoted_bytes"])' "$("$vmtier" status ts --json)"; }
+virsh suspend ts >/dev/null
+sleep 2; m0=$(moved); sleep 3; m1=$(moved)
+virsh resume ts >/dev/null
+tap_check "ts suspended: vmtierd shows it paused and moves none of its pages ($m0 / $m1)" \
+	test "${m0%% *}" = paused -a "$m0" = "$m1"
 
 # a lower quota, live: tb's DRAM falls to it (budget class: 64 MiB/s)
 out_set=$("$vmtier" set tb --dram 32M 2>&1); rc=$?

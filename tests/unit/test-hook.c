@@ -4,6 +4,7 @@
  * host trees), exit status and stderr; vmtierd played by a control server on
  * this test's main loop, or by a socket that never answers.  And `vmtier
  * hook install|uninstall|status` on a scratch directory. */
+#include <sys/stat.h>
 #include "config.h"
 #include "ctl.h"
 #include "host.h"
@@ -52,10 +53,28 @@ static json_object *handler(json_object *req, const VmtCtlPeer *peer, gpointer u
 
 static void write_config(Fixture *f, const char *reserve)
 {
-	g_autofree char *text = g_strdup_printf("[daemon]\nsocket=%s\n%s%s\n", f->socket,
-						reserve ? "dram_reserve=" : "", reserve ? reserve : "");
+	g_autofree char *text = g_strdup_printf("[daemon]\nsocket=%s\nqmp_dir=%s/qmp\n%s%s\n",
+						f->socket, f->dir, reserve ? "dram_reserve=" : "",
+						reserve ? reserve : "");
 
 	g_assert_true(g_file_set_contents(f->config, text, -1, NULL));
+}
+
+/* No daemon: a socket nobody listens on; QMP directory in a temporary one
+ * (an admitted guest gets it created) rather than this machine's /run. */
+static const char *no_daemon_config(void)
+{
+	static char *path;
+
+	if (!path) {
+		g_autofree char *dir = test_tmpdir_new("vmtier-hook-XXXXXX");
+		g_autofree char *text = g_strdup_printf("[daemon]\nsocket=%s/none.sock\nqmp_dir=%s/qmp\n",
+							dir, dir);
+
+		path = g_build_filename(dir, "vmtierd.conf", NULL);
+		g_assert_true(g_file_set_contents(path, text, -1, NULL));
+	}
+	return path;
 }
 
 static void setup(Fixture *f, gconstpointer data)
@@ -112,7 +131,7 @@ static int run(Fixture *f, const char *fixture, const char *const *argv, const c
 
 	g_subprocess_launcher_setenv(l, "VMTIER_HOST_ROOT", root, TRUE);
 	g_subprocess_launcher_setenv(l, "VMTIER_TEMPLATE_DIR", templates, TRUE);
-	g_subprocess_launcher_setenv(l, "VMTIER_CONFIG", f ? f->config : "/nonexistent", TRUE);
+	g_subprocess_launcher_setenv(l, "VMTIER_CONFIG", f ? f->config : no_daemon_config(), TRUE);
 	g_subprocess_launcher_unsetenv(l, "VMTIER_SOCKET");
 	g_subprocess_launcher_setenv(l, "LC_ALL", "C", TRUE);
 	p = g_subprocess_launcher_spawnv(l, argv, &error);
@@ -283,11 +302,18 @@ static void test_quota_with_daemon(Fixture *f, gconstpointer data)
 	g_autofree char *e1 = NULL, *e2 = NULL, *want = NULL, *o = NULL, *cap = NULL;
 	guint64 node0 = dram_node_bytes("tiered", 0);
 
+	g_autofree char *qmp = g_build_filename(f->dir, "qmp", NULL);
+	struct stat st;
+
 	write_config(f, "128M");
 	start_daemon(f);
 	f->others = node0 - 256 * MIB - 128 * MIB;
 	g_assert_cmpint(hook(f, "tiered", "t1", "prepare", "begin", xml, &e1, NULL), ==, 0);
 	g_assert_cmpstr(e1, ==, "");
+	/* admitted: the directory for QEMU's QMP socket is there, not world-open */
+	g_assert_cmpint(stat(qmp, &st), ==, 0);
+	g_assert_true(S_ISDIR(st.st_mode));
+	g_assert_cmpint(st.st_mode & 07777, ==, 0750);
 	g_assert_cmpstr(json_object_to_json_string(json_object_array_get_idx(f->requests, 0)), ==,
 			"{ \"cmd\": \"status\" }");
 	f->others += 1;
