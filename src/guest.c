@@ -127,6 +127,7 @@ gboolean vmt_guest_attach(VmtGuest *g, const char *qmp_path, const VmtTierParams
 	g_mutex_lock(&g->lock);
 	g->pid = pid;
 	g->ram_bytes = total;
+	g_clear_pointer(&g->last_error, g_free);	/* why it could not attach before */
 	g_mutex_unlock(&g->lock);
 	vmt_guest_set_state(g, g->movable ? "tiering" : "report-only", NULL);
 	return TRUE;
