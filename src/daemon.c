@@ -178,9 +178,11 @@ static void window_thread(GTask *task, gpointer src, gpointer data, GCancellable
 
 			if (!w->d->collect(g->pid, g->ranges, g->freq, &ok[i], &error))
 				vmt_guest_set_state(g, "error", error->message);
-			/* the first sample since attach covers the guest's whole life */
-			if (g->windows == 0 && !g->placed)
+			/* the first sample since attach covers the time since the
+			 * bits were last reset (the guest's whole life, maybe) */
+			if (!g->armed)
 				ok[i] = FALSE;
+			g->armed = TRUE;
 		}
 		vmt_guest_window(g, ok[i] ? g->freq : NULL, g_array_index(w->budgets, guint64, i));
 	}

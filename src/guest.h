@@ -34,6 +34,7 @@ typedef struct {
 	guint n_nodes;
 	guint refresh_cursor;
 	gboolean placed;		/* full placement done once */
+	gboolean armed;			/* a bitmap scanner has reset the bits once */
 	char *qmp_path;
 	VmtClass *klass_def;		/* NULL: class file missing */
 	/* accounting, totals since first seen (restored from history) */
