@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* vmtierd's main-loop work; see daemon.h. */
 #define G_LOG_DOMAIN "vmtierd"
-#include "daemon.h"
+#include "daemon-private.h"
 #include "config.h"
 #include "ctl.h"
 #include "domains.h"
@@ -17,38 +17,15 @@
 #include <grp.h>
 #include <string.h>
 
-typedef gboolean (*BitmapCollect)(int pid, const GArray *ranges, guint16 *freq, gboolean *valid,
-				  GError **error);
-
 static const struct {
 	const char *name;
-	BitmapCollect fn;
+	VmtBitmapCollect fn;
 } bitmap_scanners[] = {
 	{ "idle-pages", vmt_host_idlepages_collect },
 	{ "page-idle", vmt_host_pageidle_collect },
 	{ "soft-dirty", vmt_host_softdirty_collect },
 };
 
-struct VmtDaemon {
-	VmtDaemonConfig *cfg;
-	VmtHost *host;
-	virConnectPtr conn;
-	gboolean conn_lost_logged;
-	int events_id;			/* lifecycle callback on conn, -1: none */
-	GHashTable *guests;		/* name -> VmtGuest* */
-	VmtCtlServer *ctl;
-	VmtDamon *damon;
-	const char *scanner;		/* in use */
-	BitmapCollect collect;		/* NULL for DAMON */
-	char *scanner_note;		/* why not the preferred one */
-	gboolean damon_dirty;		/* targets or interval changed */
-	gboolean window_running;
-	GCancellable *cancel;
-	guint window_source, discover_source, discover_idle, account_source;
-	VmtHistory *history;		/* NULL: could not open; see the log */
-	guint interval_ms;
-	gint64 started_us;
-};
 
 /* ---- scanner choice ---- */
 
@@ -430,7 +407,6 @@ static gboolean on_discover(gpointer data)
 }
 
 static void register_events(VmtDaemon *d);
-static void discover_soon(VmtDaemon *d);
 
 static gboolean on_discover_idle(gpointer data)
 {
@@ -441,7 +417,7 @@ static gboolean on_discover_idle(gpointer data)
 	return G_SOURCE_REMOVE;
 }
 
-static void discover_soon(VmtDaemon *d)
+void vmt_daemon_discover_soon(VmtDaemon *d)
 {
 	if (!d->discover_idle)
 		d->discover_idle = g_idle_add(on_discover_idle, d);
@@ -488,7 +464,7 @@ static int on_lifecycle(virConnectPtr conn, virDomainPtr dom, int event, int det
 {
 	VmtDaemon *d = data;
 
-	discover_soon(d);
+	vmt_daemon_discover_soon(d);
 	return 0;
 }
 
@@ -508,159 +484,6 @@ static void close_conn(VmtDaemon *d)
 	d->events_id = -1;
 	virConnectClose(d->conn);
 	d->conn = NULL;
-}
-
-/* ---- control socket ---- */
-
-static VmtGuest *lookup(VmtDaemon *d, json_object *req, GError **error)
-{
-	json_object *v;
-	const char *name;
-	VmtGuest *g;
-
-	if (!json_object_object_get_ex(req, "name", &v) || !json_object_is_type(v, json_type_string)) {
-		g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "request lacks a \"name\"");
-		return NULL;
-	}
-	name = json_object_get_string(v);
-	g = g_hash_table_lookup(d->guests, name);
-	if (!g)
-		g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
-			    "no running vmtier guest named '%s'", name);
-	return g;
-}
-
-static json_object *do_status(VmtDaemon *d, json_object *req, GError **error)
-{
-	json_object *reply = json_object_new_object(), *daemon = json_object_new_object();
-	json_object *vms = json_object_new_array();
-	g_autoptr(GList) names = g_hash_table_get_keys(d->guests);
-
-	json_object_object_add(daemon, "version", json_object_new_string(VMT_VERSION));
-	json_object_object_add(daemon, "uptime_s",
-			       json_object_new_int64((g_get_monotonic_time() - d->started_us) / G_USEC_PER_SEC));
-	json_object_object_add(daemon, "scanner", json_object_new_string(d->scanner));
-	json_object_object_add(daemon, "scanner_note",
-			       d->scanner_note ? json_object_new_string(d->scanner_note) : NULL);
-	json_object_object_add(daemon, "config",
-			       d->cfg->path ? json_object_new_string(d->cfg->path) : NULL);
-	json_object_object_add(daemon, "libvirt_connected", json_object_new_boolean(d->conn != NULL));
-	json_object_object_add(reply, "daemon", daemon);
-	json_object_object_add(reply, "vms", vms);
-	if (json_object_object_get_ex(req, "name", NULL)) {
-		VmtGuest *g = lookup(d, req, error);
-
-		if (!g) {
-			json_object_put(reply);
-			return NULL;
-		}
-		json_object_array_add(vms, vmt_guest_to_json(g));
-		return reply;
-	}
-	names = g_list_sort(names, (GCompareFunc)strcmp);
-	for (GList *l = names; l; l = l->next)
-		json_object_array_add(vms, vmt_guest_to_json(g_hash_table_lookup(d->guests, l->data)));
-	return reply;
-}
-
-static guint64 dram_capacity(VmtDaemon *d)
-{
-	guint64 sum = 0;
-
-	for (guint i = 0; i < d->host->nodes->len; i++) {
-		const VmtNode *n = d->host->nodes->pdata[i];
-
-		if (n && !vmt_node_is_slow(n))
-			sum += n->total_bytes;
-	}
-	return sum;
-}
-
-static json_object *do_set(VmtDaemon *d, json_object *req, GError **error)
-{
-	VmtGuest *g = lookup(d, req, error);
-	g_autoptr(GPtrArray) doms = NULL;
-	g_autofree char *want = NULL, *old = NULL, *cap = NULL;
-	json_object *v, *reply;
-	guint64 bytes, others = 0, capacity;
-
-	if (!g)
-		return NULL;
-	if (!json_object_object_get_ex(req, "dram_bytes", &v) || !json_object_is_type(v, json_type_int) ||
-	    json_object_get_int64(v) < 0) {
-		g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-			    "request lacks a non-negative \"dram_bytes\"");
-		return NULL;
-	}
-	bytes = json_object_get_uint64(v);
-	want = vmt_size_format(bytes);
-	if (bytes % VMT_CHUNK_SIZE || bytes > g->ram_bytes) {
-		g_autofree char *ram = vmt_size_format(g->ram_bytes);
-
-		g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-			    "%s: DRAM quota %s must be a multiple of 2 MiB and at most the guest's RAM (%s)",
-			    g->name, want, ram);
-		return NULL;
-	}
-	if (!d->conn || !(doms = vmt_domains_list(d->conn, error))) {
-		if (error && !*error)
-			g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_CONNECTED,
-				    "libvirt is not reachable; the quota cannot be recorded");
-		return NULL;
-	}
-	for (guint i = 0; i < doms->len; i++) {
-		const VmtDomainInfo *info = doms->pdata[i];
-
-		if (strcmp(info->name, g->name) != 0)
-			others += info->dram_bytes;
-	}
-	capacity = dram_capacity(d);
-	capacity = capacity > d->cfg->dram_reserve_bytes ? capacity - d->cfg->dram_reserve_bytes : 0;
-	if (bytes > g->quota_bytes && others + bytes > capacity) {
-		g_autofree char *o = vmt_size_format(others);
-
-		cap = vmt_size_format(capacity);
-		g_set_error(error, G_IO_ERROR, G_IO_ERROR_NO_SPACE,
-			    "%s: DRAM quota %s does not fit: other guests hold %s of the %s DRAM "
-			    "that can be promised", g->name, want, o, cap);
-		return NULL;
-	}
-	/* the domain's metadata is the quota's home; a restart reads it back */
-	if (!vmt_domains_set_dram(d->conn, g->name, bytes, error))
-		return NULL;
-	old = vmt_size_format(g->quota_bytes);
-	vmt_guest_set_quota(g, bytes);
-	g_message("%s: DRAM quota %s -> %s", g->name, old, want);
-	reply = json_object_new_object();
-	{
-		g_autofree char *msg = g_strdup_printf("%s: DRAM quota %s -> %s", g->name, old, want);
-
-		json_object_object_add(reply, "message", json_object_new_string(msg));
-	}
-	return reply;
-}
-
-static json_object *on_request(json_object *req, const VmtCtlPeer *peer, gpointer user,
-			       GError **error)
-{
-	VmtDaemon *d = user;
-	json_object *v;
-	const char *cmd = json_object_object_get_ex(req, "cmd", &v) ? json_object_get_string(v) : "";
-
-	if (strcmp(cmd, "status") == 0)
-		return do_status(d, req, error);
-	if (strcmp(cmd, "set") == 0)
-		return do_set(d, req, error);
-	if (strcmp(cmd, "notify") == 0) {
-		const char *ev = json_object_object_get_ex(req, "event", &v) ? json_object_get_string(v) : "?";
-		const char *name = json_object_object_get_ex(req, "name", &v) ? json_object_get_string(v) : "?";
-
-		g_message("hook: %s %s (from pid %d)", name, ev, (int)peer->pid);
-		discover_soon(d);
-		return json_object_new_object();
-	}
-	g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "unknown command '%s'", cmd);
-	return NULL;
 }
 
 /* ---- life ---- */
@@ -708,7 +531,7 @@ gboolean vmt_daemon_start(VmtDaemon *d, GError **error)
 	if (!socket_group(d->cfg->socket_group, &gid, error))
 		return FALSE;
 	g_mkdir_with_parents(d->cfg->state_dir, 0755);
-	d->ctl = vmt_ctl_server_new(d->cfg->socket_path, gid, on_request, d, error);
+	d->ctl = vmt_ctl_server_new(d->cfg->socket_path, gid, vmt_daemon_ctl_request, d, error);
 	if (!d->ctl)
 		return FALSE;
 	if (g_once_init_enter(&events_once)) {

@@ -408,9 +408,11 @@ int main(int argc, char **argv)
 	is_started = strcmp(op, "started") == 0 && strcmp(argv[3], "begin") == 0;
 	is_stopped = (strcmp(op, "stopped") == 0 || strcmp(op, "release") == 0) &&
 		     strcmp(argv[3], "end") == 0;
+	xml = read_stdin(&error);
+	/* other operations: nothing to do, but the XML is still read, so that
+	 * whoever writes it never meets a closed pipe */
 	if (!is_prepare && !is_started && !is_stopped)
 		return 0;
-	xml = read_stdin(&error);
 	if (!xml) {
 		g_warning("%s: %s%s", name, error->message, is_prepare ? "; refused" : "");
 		return is_prepare;

@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+/* vmtierd's internals shared by daemon.c (life, discovery, windows,
+ * accounting) and daemon-ctl.c (control-socket requests). */
+#include "daemon.h"
+#include "ctl.h"
+#include "history.h"
+#include "host.h"
+#include "host-damon.h"
+
+#include <libvirt/libvirt.h>
+
+typedef gboolean (*VmtBitmapCollect)(int pid, const GArray *ranges, guint16 *freq, gboolean *valid,
+				     GError **error);
+
+struct VmtDaemon {
+	VmtDaemonConfig *cfg;
+	VmtHost *host;
+	virConnectPtr conn;
+	gboolean conn_lost_logged;
+	int events_id;			/* lifecycle callback on conn, -1: none */
+	GHashTable *guests;		/* name -> VmtGuest* */
+	VmtCtlServer *ctl;
+	VmtDamon *damon;
+	const char *scanner;		/* in use */
+	VmtBitmapCollect collect;		/* NULL for DAMON */
+	char *scanner_note;		/* why not the preferred one */
+	gboolean damon_dirty;		/* targets or interval changed */
+	gboolean window_running;
+	GCancellable *cancel;
+	guint window_source, discover_source, discover_idle, account_source;
+	VmtHistory *history;		/* NULL: could not open; see the log */
+	guint interval_ms;
+	gint64 started_us;
+};
+
+/* Look for started and stopped guests soon, on the main loop. */
+void vmt_daemon_discover_soon(VmtDaemon *d);
+/* The control socket's handler (ctl.h); USER is the daemon. */
+json_object *vmt_daemon_ctl_request(json_object *req, const VmtCtlPeer *peer, gpointer user,
+				    GError **error);
