@@ -159,6 +159,19 @@ VmtDaemonConfig *vmt_daemon_config_load(const char *path, gboolean must_exist, G
 			    c->min_interval_ms, c->max_interval_ms);
 		return NULL;
 	}
+	if (c->scan_interval_ms < c->min_interval_ms || c->scan_interval_ms > c->max_interval_ms ||
+	    (guint64)c->sample_us > (guint64)c->min_interval_ms * 1000) {
+		g_set_error(error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
+			    "%s: scan_interval_ms %u must lie in min..max_interval_ms (%u..%u), and "
+			    "sample_us %u must not exceed min_interval_ms", path, c->scan_interval_ms,
+			    c->min_interval_ms, c->max_interval_ms, c->sample_us);
+		return NULL;
+	}
+	if (!*c->qmp_dir || !*c->state_dir || !*c->socket_path) {
+		g_set_error(error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
+			    "%s: socket, qmp_dir and state_dir must not be empty", path);
+		return NULL;
+	}
 	return g_steal_pointer(&c);
 }
 

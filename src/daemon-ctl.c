@@ -5,7 +5,9 @@
 #include "config.h"
 #include "domains.h"
 #include "guest.h"
+#include "nodeset.h"
 #include "size.h"
+#include "tier-plan.h"
 
 #include <string.h>
 
@@ -60,26 +62,14 @@ static json_object *do_status(VmtDaemon *d, json_object *req, GError **error)
 	return reply;
 }
 
-static guint64 dram_capacity(VmtDaemon *d)
-{
-	guint64 sum = 0;
-
-	for (guint i = 0; i < d->host->nodes->len; i++) {
-		const VmtNode *n = d->host->nodes->pdata[i];
-
-		if (n && !vmt_node_is_slow(n))
-			sum += n->total_bytes;
-	}
-	return sum;
-}
-
 static json_object *do_set(VmtDaemon *d, json_object *req, GError **error)
 {
 	VmtGuest *g = lookup(d, req, error);
 	g_autoptr(GPtrArray) doms = NULL;
-	g_autofree char *want = NULL, *old = NULL, *cap = NULL;
+	g_autoptr(GArray) dram_nodes = NULL;
+	g_autofree char *want = NULL, *old = NULL;
 	json_object *v, *reply;
-	guint64 bytes, others = 0, capacity;
+	guint64 bytes, others = 0;
 
 	if (!g)
 		return NULL;
@@ -105,22 +95,34 @@ static json_object *do_set(VmtDaemon *d, json_object *req, GError **error)
 				    "libvirt is not reachable; the quota cannot be recorded");
 		return NULL;
 	}
-	for (guint i = 0; i < doms->len; i++) {
-		const VmtDomainInfo *info = doms->pdata[i];
+	/* the same rule as vmtier define and the hook: every other defined
+	 * guest's quota, plus this one and the reserve, on this one's DRAM nodes */
+	{
+		g_autoptr(VmtTierPlan) p = vmt_tier_plan_new();
 
-		if (strcmp(info->name, g->name) != 0)
-			others += info->dram_bytes;
-	}
-	capacity = dram_capacity(d);
-	capacity = capacity > d->cfg->dram_reserve_bytes ? capacity - d->cfg->dram_reserve_bytes : 0;
-	if (bytes > g->quota_bytes && others + bytes > capacity) {
-		g_autofree char *o = vmt_size_format(others);
+		for (guint i = 0; i < doms->len; i++) {
+			const VmtDomainInfo *info = doms->pdata[i];
 
-		cap = vmt_size_format(capacity);
-		g_set_error(error, G_IO_ERROR, G_IO_ERROR_NO_SPACE,
-			    "%s: DRAM quota %s does not fit: other guests hold %s of the %s DRAM "
-			    "that can be promised", g->name, want, o, cap);
-		return NULL;
+			if (strcmp(info->name, g->name) != 0)
+				others = others > G_MAXUINT64 - info->dram_bytes ? G_MAXUINT64 :
+					 others + info->dram_bytes;
+			else if (!(dram_nodes = vmt_nodeset_parse(info->dram_nodes, error)))
+				return NULL;
+		}
+		if (!dram_nodes) {
+			g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "libvirt no longer has '%s'",
+				    g->name);
+			return NULL;
+		}
+		g_array_append_vals(p->dram_nodes, dram_nodes->data, dram_nodes->len);
+		p->dram_bytes = bytes;
+		g_free(p->backend);
+		p->backend = g_strdup("none");	/* the slow part does not change */
+		if (bytes > g->quota_bytes &&
+		    !vmt_tier_plan_admit(p, d->host, others, 0, d->cfg->dram_reserve_bytes, error)) {
+			g_prefix_error(error, "%s: ", g->name);
+			return NULL;
+		}
 	}
 	/* the domain's metadata is the quota's home; a restart reads it back */
 	if (!vmt_domains_set_dram(d->conn, g->name, bytes, error))

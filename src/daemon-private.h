@@ -31,7 +31,10 @@ struct VmtDaemon {
 	GCancellable *cancel;
 	guint window_source, discover_source, discover_idle, account_source;
 	VmtHistory *history;		/* NULL: could not open; see the log */
-	guint interval_ms;
+	guint interval_ms;		/* the window now (DAMON's aggregation) */
+	guint want_interval_ms;		/* what the engines ask for */
+	int lock_fd;			/* flock'd: one vmtierd per state_dir */
+	char *damon_set;		/* "name:pid:chunks " of DAMON's targets */
 	gint64 started_us;
 };
 

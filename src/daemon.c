@@ -14,8 +14,13 @@
 #include "host-scan.h"
 #include "size.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 static const struct {
 	const char *name;
@@ -68,11 +73,13 @@ static gboolean choose_scanner(VmtDaemon *d, GError **error)
 		}
 	if (strcmp(want, "none") == 0) {
 		/* still worth running: residency, status and history */
+		g_autofree char *why = g_steal_pointer(&d->scanner_note);
+
 		d->scanner = "none";
-		g_free(d->scanner_note);
-		d->scanner_note = g_strdup("no page-access interface (DAMON vaddr, idle_pages, page_idle "
-					   "or soft-dirty): guests are reported, not tiered; see "
-					   "`vmtier host check`");
+		d->scanner_note = g_strdup_printf("%s%sno other page-access interface (idle_pages, "
+						  "page_idle or soft-dirty): guests are reported, "
+						  "not tiered; see `vmtier host check`",
+						  why ? why : "", why ? "; " : "");
 		g_warning("%s", d->scanner_note);
 		return TRUE;
 	}
@@ -88,7 +95,9 @@ typedef struct {
 	GPtrArray *guests;		/* VmtGuest*, refs */
 	GArray *budgets;		/* guint64 per guest */
 	gboolean restart_damon;
+	gboolean collected;		/* DAMON's collect waited out its interval */
 	guint interval_ms;
+	VmtTierParams params;		/* as configured now (SIGHUP) */
 	char *damon_error;
 } Window;
 
@@ -105,6 +114,7 @@ static void window_damon(Window *w, gboolean *ok)
 	VmtDaemon *d = w->d;
 	g_autoptr(GError) error = NULL;
 	g_autofree guint16 **freqs = g_new0(guint16 *, MAX(1u, w->guests->len));
+	g_autofree guint *n_chunks = g_new0(guint, MAX(1u, w->guests->len));
 
 	if (w->restart_damon) {
 		g_autofree VmtDamonTarget *t = g_new0(VmtDamonTarget, MAX(1u, w->guests->len));
@@ -130,9 +140,11 @@ static void window_damon(Window *w, gboolean *ok)
 			return;
 		}
 		freqs[i] = g->freq;
+		n_chunks[i] = vmt_tier_engine_n_chunks(g->engine);
 	}
-	if (!vmt_host_damon_collect(d->damon, freqs, &error))
+	if (!vmt_host_damon_collect(d->damon, freqs, n_chunks, w->guests->len, &error))
 		goto fail;
+	w->collected = TRUE;
 	for (guint i = 0; i < w->guests->len; i++)
 		ok[i] = TRUE;
 	return;
@@ -153,14 +165,17 @@ static void window_thread(GTask *task, gpointer src, gpointer data, GCancellable
 		if (!w->d->damon && w->d->collect) {
 			g_autoptr(GError) error = NULL;
 
-			if (!w->d->collect(g->pid, g->ranges, g->freq, &ok[i], &error))
+			if (!w->d->collect(g->pid, g->ranges, g->freq, &ok[i], &error)) {
 				vmt_guest_set_state(g, "error", error->message);
-			/* the first sample since attach covers the time since the
-			 * bits were last reset (the guest's whole life, maybe) */
-			if (!g->armed)
 				ok[i] = FALSE;
-			g->armed = TRUE;
+			} else if (!g->armed) {
+				/* the first sample since attach covers the time since
+				 * the bits were last reset (the guest's whole life) */
+				ok[i] = FALSE;
+				g->armed = TRUE;
+			}
 		}
+		vmt_tier_engine_set_params(g->engine, &w->params);
 		vmt_guest_window(g, ok[i] ? g->freq : NULL, g_array_index(w->budgets, guint64, i));
 	}
 	g_task_return_boolean(task, TRUE);
@@ -184,20 +199,22 @@ static void window_done(GObject *src, GAsyncResult *res, gpointer data)
 	for (guint i = 0; i < w->guests->len; i++) {
 		VmtGuest *g = w->guests->pdata[i];
 
-		next = MIN(next, vmt_tier_engine_next_interval(g->engine, d->interval_ms,
+		next = MIN(next, vmt_tier_engine_next_interval(g->engine, d->want_interval_ms,
 								d->cfg->min_interval_ms,
 								d->cfg->max_interval_ms));
 	}
 	if (w->guests->len == 0)
 		next = d->cfg->scan_interval_ms;
-	/* DAMON's aggregation interval is the window: change it only when the
-	 * change is worth a restart of the kdamond */
+	d->want_interval_ms = next;
+	/* DAMON's aggregation interval is the window: follow the wanted one
+	 * only when it drifted far enough to be worth a kdamond restart */
 	if (d->damon && (next * 4 < d->interval_ms * 3 || next * 4 > d->interval_ms * 5))
 		d->damon_dirty = TRUE;
 	if (!d->damon || d->damon_dirty)
 		d->interval_ms = next;
-	/* DAMON's collect already waits one aggregation interval */
-	schedule_window(d, d->damon ? 10 : d->interval_ms);
+	/* a DAMON collect that worked already waited one aggregation interval;
+	 * anything else (no guests, a failed start) waits here instead */
+	schedule_window(d, d->damon && w->collected ? 10 : d->interval_ms);
 }
 
 static guint64 class_rate_mbs(VmtDaemon *d, const VmtGuest *g)
@@ -221,7 +238,7 @@ static void account_guest(VmtDaemon *d, VmtGuest *g, gint64 now, VmtHistorySampl
 static void drop_guest(VmtDaemon *d, VmtGuest *g, const char *why)
 {
 	g_message("%s: no longer tiered: %s", g->name, why);
-	if (g->engine && g->windows) {
+	if (vmt_guest_measured(g)) {
 		VmtHistorySample s;
 		VmtHistoryTotals t;
 
@@ -230,6 +247,11 @@ static void drop_guest(VmtDaemon *d, VmtGuest *g, const char *why)
 	if (g->engine)
 		d->damon_dirty = TRUE;
 	g_hash_table_remove(d->guests, g->name);
+}
+
+static gint by_name(gconstpointer a, gconstpointer b)
+{
+	return strcmp((*(VmtGuest *const *)a)->name, (*(VmtGuest *const *)b)->name);
 }
 
 static gboolean on_window(gpointer data)
@@ -262,7 +284,13 @@ static gboolean on_window(gpointer data)
 			vmt_guest_set_state(g, "stopping", why);
 			continue;
 		}
-		if (!vmt_guest_poll(g, &error)) {
+		if (!vmt_guest_poll(g, &error) && vmt_host_proc_alive(g->pid) &&
+		    g_error_matches(error, VMT_QMP_ERROR, VMT_QMP_ERROR_TIMEOUT)) {
+			/* its monitor is busy (another QMP client): not this window */
+			g_debug("%s: QMP busy, skipping a window: %s", g->name, error->message);
+			continue;
+		}
+		if (error) {
 			g_ptr_array_add(gone, vmt_guest_ref(g));
 			vmt_guest_set_state(g, "stopping", error->message);
 			continue;
@@ -282,8 +310,27 @@ static gboolean on_window(gpointer data)
 			b = MIN(b, global / moving * d->interval_ms / 1000);
 		g_array_append_val(w->budgets, b);
 	}
+	/* DAMON's targets are the guests of its last start, in name order:
+	 * any other set or order needs a restart */
+	g_ptr_array_sort(w->guests, by_name);
+	if (d->damon) {
+		g_autoptr(GString) set = g_string_new(NULL);
+
+		for (guint i = 0; i < w->guests->len; i++) {
+			VmtGuest *g = w->guests->pdata[i];
+
+			g_string_append_printf(set, "%s:%d:%u ", g->name, g->pid,
+					       vmt_tier_engine_n_chunks(g->engine));
+		}
+		if (g_strcmp0(set->str, d->damon_set) != 0) {
+			d->damon_dirty = TRUE;
+			g_free(d->damon_set);
+			d->damon_set = g_string_free(g_steal_pointer(&set), FALSE);
+		}
+	}
 	w->restart_damon = d->damon && d->damon_dirty;
 	d->damon_dirty = FALSE;
+	w->params = d->cfg->params;
 	w->interval_ms = d->interval_ms;
 	d->window_running = TRUE;
 	task = g_task_new(NULL, d->cancel, window_done, d);
@@ -303,12 +350,43 @@ static void schedule_window(VmtDaemon *d, guint ms)
 static void register_events(VmtDaemon *d);
 static void close_conn(VmtDaemon *d);
 
+/* The process behind NAME.qmp must be the QEMU libvirt started for NAME
+ * (the QMP directory belongs to QEMU's user, so another guest's QEMU could
+ * bind the name) and no other guest's. */
+static gboolean check_pid(VmtDaemon *d, VmtGuest *g, GError **error)
+{
+	g_autofree char *file = g_strdup_printf("/run/libvirt/qemu/%s.pid", g->name);
+	g_autofree char *text = NULL;
+	GHashTableIter it;
+	gpointer v;
+
+	if (g_file_get_contents(file, &text, NULL, NULL) && atoi(text) != g->pid) {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED,
+			    "the QMP socket belongs to pid %d, but libvirt's QEMU for %s is pid %d",
+			    g->pid, g->name, atoi(text));
+		return FALSE;
+	}
+	g_hash_table_iter_init(&it, d->guests);
+	while (g_hash_table_iter_next(&it, NULL, &v)) {
+		VmtGuest *o = v;
+
+		if (o != g && o->engine && o->pid == g->pid) {
+			g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED,
+				    "pid %d is already %s's QEMU", g->pid, o->name);
+			return FALSE;
+		}
+	}
+	return TRUE;
+}
+
 static void try_attach(VmtDaemon *d, VmtGuest *g)
 {
 	g_autoptr(GError) error = NULL;
 	g_autofree char *sock = g_strdup_printf("%s/%s.qmp", d->cfg->qmp_dir, g->name);
 
-	if (vmt_guest_attach(g, sock, &d->cfg->params, &error)) {
+	if (vmt_guest_attach(g, sock, &d->cfg->params, &error) && !check_pid(d, g, &error))
+		vmt_guest_detach(g);
+	if (!error) {
 		g_message("%s: attached to QEMU pid %d, %" G_GUINT64_FORMAT " MiB of RAM in %u chunks, "
 			  "DRAM quota %" G_GUINT64_FORMAT " MiB%s", g->name, g->pid, g->ram_bytes >> 20,
 			  vmt_tier_engine_n_chunks(g->engine), g->quota_bytes >> 20,
@@ -441,8 +519,8 @@ static gboolean on_account(gpointer data)
 		VmtHistorySample s;
 		VmtHistoryTotals t;
 
-		if (!g->engine || g->windows == 0)
-			continue;	/* nothing measured yet */
+		if (!vmt_guest_measured(g))
+			continue;	/* nothing measured since attach */
 		account_guest(d, g, now, &s, &t);
 		g_array_append_val(samples, s);
 		g_array_append_val(totals, t);
@@ -488,6 +566,25 @@ static void close_conn(VmtDaemon *d)
 
 /* ---- life ---- */
 
+static gboolean take_lock(VmtDaemon *d, GError **error)
+{
+	g_autofree char *path = g_build_filename(d->cfg->state_dir, "vmtierd.lock", NULL);
+
+	if (g_mkdir_with_parents(d->cfg->state_dir, 0755) < 0 ||
+	    (d->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0) {
+		int e = errno;
+
+		g_set_error(error, G_IO_ERROR, g_io_error_from_errno(e), "%s: %s", path, g_strerror(e));
+		return FALSE;
+	}
+	if (flock(d->lock_fd, LOCK_EX | LOCK_NB) < 0) {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_BUSY,
+			    "another vmtierd is running (it holds %s)", path);
+		return FALSE;
+	}
+	return TRUE;
+}
+
 VmtDaemon *vmt_daemon_new(VmtDaemonConfig *cfg, GError **error)
 {
 	VmtDaemon *d = g_new0(VmtDaemon, 1);
@@ -498,9 +595,11 @@ VmtDaemon *vmt_daemon_new(VmtDaemonConfig *cfg, GError **error)
 	d->cancel = g_cancellable_new();
 	d->events_id = -1;
 	d->started_us = g_get_monotonic_time();
-	d->interval_ms = cfg->scan_interval_ms;
+	d->interval_ms = d->want_interval_ms = cfg->scan_interval_ms;
+	d->lock_fd = -1;
 	d->host = vmt_host_load(error);
-	if (!d->host || !choose_scanner(d, error)) {
+	/* one vmtierd at a time: a second one would take DAMON from the first */
+	if (!d->host || !take_lock(d, error) || !choose_scanner(d, error)) {
 		vmt_daemon_free(d);
 		return NULL;
 	}
@@ -569,6 +668,10 @@ gboolean vmt_daemon_reload(VmtDaemon *d, GError **error)
 	d->cfg->min_interval_ms = n->min_interval_ms;
 	d->cfg->max_interval_ms = n->max_interval_ms;
 	d->cfg->dram_reserve_bytes = n->dram_reserve_bytes;
+	if (d->cfg->account_interval_s != n->account_interval_s && d->account_source) {
+		g_source_remove(d->account_source);
+		d->account_source = g_timeout_add_seconds(n->account_interval_s, on_account, d);
+	}
 	d->cfg->account_interval_s = n->account_interval_s;
 	vmt_daemon_config_free(n);
 	return TRUE;
@@ -590,11 +693,17 @@ void vmt_daemon_free(VmtDaemon *d)
 	g_clear_pointer(&d->damon, vmt_host_damon_release);
 	if (d->conn)
 		close_conn(d);
-	g_hash_table_unref(d->guests);	/* before history: dropping accounts */
+	/* the interval under way goes into the history too */
+	if (d->history)
+		on_account(d);
+	g_hash_table_unref(d->guests);
 	g_clear_pointer(&d->history, vmt_history_close);
 	g_clear_object(&d->cancel);
 	vmt_host_free(d->host);
 	vmt_daemon_config_free(d->cfg);
 	g_free(d->scanner_note);
+	g_free(d->damon_set);
+	if (d->lock_fd >= 0)
+		close(d->lock_fd);
 	g_free(d);
 }

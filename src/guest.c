@@ -35,12 +35,18 @@ VmtGuest *vmt_guest_new(const VmtDomainInfo *info, const VmtHost *host)
 	 * memory: neither can move, so such guests are reported, not tiered */
 	g->movable = strcmp(info->backend, "devdax") != 0 && !info->pinned &&
 		     g->fast_node >= 0 && g->slow_node >= 0;
-	g->n_nodes = host->nodes->len;
+	/* by node id: online ids need not be contiguous */
+	for (guint i = 0; i < host->nodes->len; i++) {
+		const VmtNode *n = host->nodes->pdata[i];
+
+		if (n && n->id >= 0)
+			g->n_nodes = MAX(g->n_nodes, (guint)n->id + 1);
+	}
 	g->fast_nodes = g_new0(gboolean, MAX(1u, g->n_nodes));
 	for (guint i = 0; i < host->nodes->len; i++) {
 		const VmtNode *n = host->nodes->pdata[i];
 
-		if (n && n->id >= 0 && (guint)n->id < g->n_nodes)
+		if (n && n->id >= 0)
 			g->fast_nodes[n->id] = !vmt_node_is_slow(n);
 	}
 	return g;
@@ -283,8 +289,10 @@ void vmt_guest_window(VmtGuest *g, const guint16 *freq, guint64 budget_bytes)
 	g->stats = st;
 	g->absent_bytes = absent;
 	g->max_chunk_moves = max_moves;
-	if (freq)
+	if (freq) {
 		g->windows++;
+		g->windows_attached++;
+	}
 	g_mutex_unlock(&g->lock);
 	return;
 fail:
@@ -364,4 +372,28 @@ void vmt_guest_account(VmtGuest *g, gint64 now, const char *scanner, VmtHistoryS
 	g_mutex_unlock(&g->lock);
 	s->slo_met = g->klass_def && g->klass_def->has_slo ?
 		     vmt_slo_judge(s->hot_bytes, s->hot_coverage, g->klass_def->slo_target) : -1;
+}
+
+gboolean vmt_guest_measured(VmtGuest *g)
+{
+	gboolean yes;
+
+	g_mutex_lock(&g->lock);
+	yes = g->engine && g->windows_attached > 0;
+	g_mutex_unlock(&g->lock);
+	return yes;
+}
+
+void vmt_guest_detach(VmtGuest *g)
+{
+	g_clear_pointer(&g->engine, vmt_tier_engine_free);
+	g_clear_pointer(&g->ranges, g_array_unref);
+	g_clear_pointer(&g->freq, g_free);
+	g_clear_pointer(&g->qmp_path, g_free);
+	g->placed = g->armed = FALSE;
+	g->refresh_cursor = 0;
+	g_mutex_lock(&g->lock);
+	g->pid = -1;
+	g->windows_attached = 0;
+	g_mutex_unlock(&g->lock);
 }

@@ -39,6 +39,7 @@ typedef struct {
 	VmtClass *klass_def;		/* NULL: class file missing */
 	/* accounting, totals since first seen (restored from history) */
 	guint64 promoted_bytes, demoted_bytes, migrations, windows;
+	guint64 windows_attached;	/* windows measured since this attach */
 	VmtMoveResult errors;
 	/* the totals at the last history interval, for per-interval deltas */
 	guint64 acc_promoted, acc_demoted, acc_migrations;
@@ -78,3 +79,9 @@ json_object *vmt_guest_to_json(VmtGuest *g);
  * borrowed from G) and running totals (T), and start the next interval. */
 void vmt_guest_account(VmtGuest *g, gint64 now, const char *scanner, VmtHistorySample *s,
 		       VmtHistoryTotals *t);
+
+/* At least one window measured since attach (not counting restored totals). */
+gboolean vmt_guest_measured(VmtGuest *g);
+
+/* Undo an attach (main thread, no window running with G). */
+void vmt_guest_detach(VmtGuest *g);

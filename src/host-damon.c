@@ -6,6 +6,7 @@
 #include <gio/gio.h>
 #include <glib/gstdio.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define ADMIN "/sys/kernel/mm/damon/admin"
@@ -53,6 +54,21 @@ static char *state(void)
 	return vmt_sysfs_read(KD "/state", NULL);
 }
 
+/* kdamond 0's thread, when it runs */
+static int running_pid(void)
+{
+	int pid = -1;
+
+	return vmt_sysfs_read_int(KD "/pid", &pid, NULL) ? pid : -1;
+}
+
+static int marker_pid(const char *mark)
+{
+	const char *p = mark ? strstr(mark, "kdamond ") : NULL;
+
+	return p ? atoi(p + 8) : -1;
+}
+
 gboolean vmt_host_damon_running(VmtDamon *d)
 {
 	g_autofree char *s = state();
@@ -97,18 +113,25 @@ VmtDamon *vmt_host_damon_claim(const char *marker_path, GError **error)
 			    "DAMON has %" G_GUINT64_FORMAT " kdamonds; vmtier only ever makes one", n);
 		return NULL;
 	}
-	/* ours from an earlier run (or none): start from a clean kdamond */
-	if (n == 1 && !turn_off(error))
+	/* the marker names the kdamond thread we started: a running kdamond
+	 * with another pid was started by someone else after we went away */
+	if (n == 1 && running_pid() > 0 && running_pid() != marker_pid(mark)) {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_BUSY,
+			    "DAMON is in use by someone else (kdamond pid %d, not the one vmtierd "
+			    "started); vmtier leaves it alone", running_pid());
 		return NULL;
-	if (!wr(ADMIN "/kdamonds/nr_kdamonds", "0", error) ||
+	}
+	/* the marker first: a crash from here on leaves a kdamond we know */
+	if (!g_file_set_contents(marker_path, "vmtierd\n", -1, &local)) {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "%s", local->message);
+		return NULL;
+	}
+	/* ours from an earlier run (or none): start from a clean kdamond */
+	if ((n == 1 && !turn_off(error)) ||
+	    !wr(ADMIN "/kdamonds/nr_kdamonds", "0", error) ||
 	    !wr(ADMIN "/kdamonds/nr_kdamonds", "1", error) ||
 	    !wr(KD "/contexts/nr_contexts", "1", error))
 		return NULL;
-	if (!g_file_set_contents(marker_path, "vmtierd\n", -1, &local)) {
-		g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "%s", local->message);
-		wr(ADMIN "/kdamonds/nr_kdamonds", "0", NULL);
-		return NULL;
-	}
 	if (!wr(CTX "/operations", "fvaddr", error)) {
 		g_prefix_error(error, "DAMON lacks fixed-range vaddr monitoring: ");
 		wr(ADMIN "/kdamonds/nr_kdamonds", "0", NULL);
@@ -126,9 +149,10 @@ void vmt_host_damon_release(VmtDamon *d)
 {
 	if (!d)
 		return;
-	turn_off(NULL);
-	wr(ADMIN "/kdamonds/nr_kdamonds", "0", NULL);
-	g_unlink(d->marker);
+	/* keep the marker unless the kdamond is really gone: a kdamond we
+	 * leave behind must stay recognisably ours */
+	if (turn_off(NULL) && wr(ADMIN "/kdamonds/nr_kdamonds", "0", NULL))
+		g_unlink(d->marker);
 	g_free(d->marker);
 	g_array_unref(d->targets);
 	g_free(d);
@@ -218,7 +242,7 @@ static gboolean write_scheme(guint i, GError **error)
 gboolean vmt_host_damon_start(VmtDamon *d, const VmtDamonTarget *targets, guint n,
 			      guint sample_us, guint aggr_us, GError **error)
 {
-	guint regions = 0;
+	guint regions = 0, region_chunks = 1;
 
 	if (!turn_off(error))
 		return FALSE;
@@ -230,9 +254,17 @@ gboolean vmt_host_damon_start(VmtDamon *d, const VmtDamonTarget *targets, guint 
 
 		t.ranges = g_array_copy((GArray *)targets[i].ranges);
 		t.n_chunks = vmt_ranges_n_chunks(t.ranges);
-		t.region_chunks = MAX(1u, (t.n_chunks + VMT_DAMON_MAX_REGIONS - 1) / VMT_DAMON_MAX_REGIONS);
-		regions += target_regions(&t, NULL);
+		region_chunks = MAX(region_chunks, (t.n_chunks + VMT_DAMON_MAX_REGIONS - 1) /
+							   VMT_DAMON_MAX_REGIONS);
 		g_array_append_val(d->targets, t);
+	}
+	/* one region size for all: DAMON merges regions below total/min_nr_regions,
+	 * so a smaller guest's finer regions would not stay as given */
+	for (guint i = 0; i < n; i++) {
+		Target *t = &g_array_index(d->targets, Target, i);
+
+		t->region_chunks = region_chunks;
+		regions += target_regions(t, NULL);
 	}
 	d->max_accesses = MAX(1u, aggr_us / MAX(1u, sample_us));
 	if (!wrf(CTX "/targets/nr_targets", error, "%u", n) ||
@@ -251,6 +283,11 @@ gboolean vmt_host_damon_start(VmtDamon *d, const VmtDamonTarget *targets, guint 
 		g_prefix_error(error, "starting DAMON: ");
 		return FALSE;
 	}
+	{
+		g_autofree char *mark = g_strdup_printf("vmtierd\nkdamond %d\n", running_pid());
+
+		g_file_set_contents(d->marker, mark, -1, NULL);
+	}
 	return TRUE;
 }
 
@@ -268,8 +305,19 @@ static gboolean read_region(const char *dir, guint64 *start, guint64 *end, guint
 	return TRUE;
 }
 
-gboolean vmt_host_damon_collect(VmtDamon *d, guint16 *const *freqs, GError **error)
+gboolean vmt_host_damon_collect(VmtDamon *d, guint16 *const *freqs, const guint *n_chunks, guint n,
+				GError **error)
 {
+	/* the caller's guests must be the targets DAMON was started with */
+	gboolean same = n == d->targets->len;
+
+	for (guint i = 0; same && i < n; i++)
+		same = n_chunks[i] == g_array_index(d->targets, Target, i).n_chunks;
+	if (!same) {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+			    "DAMON was started for other guests than these %u", n);
+		return FALSE;
+	}
 	if (!wr(KD "/state", "update_schemes_tried_regions", error)) {
 		g_prefix_error(error, "DAMON (kdamond %s): ", vmt_host_damon_running(d) ? "on" : "stopped");
 		return FALSE;

@@ -38,7 +38,9 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(VmtDamon, vmt_host_damon_release)
 gboolean vmt_host_damon_start(VmtDamon *d, const VmtDamonTarget *targets, guint n,
 			      guint sample_us, guint aggr_us, GError **error);
 /* Blocks for up to about one aggregation interval (run it off the main
- * loop).  FREQS[i] gets target I's per-chunk frequency (access.h) over the
- * last aggregation interval. */
-gboolean vmt_host_damon_collect(VmtDamon *d, guint16 *const *freqs, GError **error);
+ * loop).  FREQS[i] (N_CHUNKS[i] entries) gets target I's per-chunk
+ * frequency (access.h) over the last aggregation interval.  The N guests
+ * must be the targets of the last start, in order, or it fails. */
+gboolean vmt_host_damon_collect(VmtDamon *d, guint16 *const *freqs, const guint *n_chunks, guint n,
+				GError **error);
 gboolean vmt_host_damon_running(VmtDamon *d);

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <gio/gio.h>
 #include <numaif.h>
+#include <limits.h>
 #include <stdint.h>
 
 #define PAGE 4096u
@@ -53,18 +54,18 @@ gboolean vmt_host_move_placement(int pid, guint64 start, guint64 len, const gboo
 	return TRUE;
 }
 
-static void tally(VmtMoveResult *res, int st, int node)
+#define NOT_TRIED INT_MIN		/* status the kernel did not fill in */
+
+/* Where a page that did not end up on NODE stands: its move status, or
+ * busy when the kernel stopped before trying it (a positive return) */
+static void tally_failed(VmtMoveResult *res, int st)
 {
 	switch (st) {
-	case -EBUSY: res->busy++; break;
+	case NOT_TRIED: case -EBUSY: res->busy++; break;
 	case -EACCES: case -EPERM: res->access++; break;
 	case -ENOMEM: res->nomem++; break;
 	case -EFAULT: case -ENOENT: res->absent++; break;
-	default:
-		if (st == node)
-			res->moved_pages++;
-		else
-			res->other++;
+	default: res->other++;
 	}
 }
 
@@ -72,48 +73,59 @@ gboolean vmt_host_move_range(int pid, guint64 start, guint64 len, int node, VmtM
 			     GError **error)
 {
 	g_autofree void **addrs = g_new(void *, BATCH);
-	g_autofree void **busy = g_new(void *, BATCH);
 	g_autofree int *nodes = g_new(int, BATCH);
 	g_autofree int *status = g_new(int, BATCH);
-	g_autofree int *before = g_new(int, BATCH);
+	g_autofree int *now = g_new(int, BATCH);
 	guint64 pages = len / PAGE;
 
 	for (guint64 done = 0; done < pages;) {
-		unsigned long k = (unsigned long)MIN((guint64)BATCH, pages - done), m = 0, nb = 0;
+		unsigned long k = (unsigned long)MIN((guint64)BATCH, pages - done), m = 0;
 		guint64 moved_before = res->moved_pages;
+		long r;
 
 		for (unsigned long i = 0; i < k; i++)
 			addrs[i] = (void *)(uintptr_t)(start + (done + i) * PAGE);
 		done += k;
 		/* skip what is absent or already there, so the counts are honest */
-		if (!call_move_pages(pid, k, addrs, NULL, before, error))
+		if (!call_move_pages(pid, k, addrs, NULL, now, error))
 			return FALSE;
 		for (unsigned long i = 0; i < k; i++) {
-			if (before[i] == node)
+			if (now[i] == node)
 				res->already++;
-			else if (before[i] < 0)
+			else if (now[i] < 0)
 				res->absent++;
 			else
 				addrs[m++] = addrs[i];
 		}
 		if (m == 0)
 			continue;
-		for (unsigned long i = 0; i < m; i++)
+		for (unsigned long i = 0; i < m; i++) {
 			nodes[i] = node;
-		if (!call_move_pages(pid, m, addrs, nodes, status, error))
+			status[i] = NOT_TRIED;
+		}
+		r = move_pages(pid, m, addrs, nodes, status, MPOL_MF_MOVE);
+		if (r < 0 && errno == ENOMEM) {
+			/* the destination is full: nothing of this batch moved */
+			for (unsigned long i = 0; i < m; i++)
+				status[i] = -ENOMEM;
+		} else if (r < 0) {
+			int e = errno;
+
+			g_set_error(error, G_IO_ERROR,
+				    e == ESRCH ? G_IO_ERROR_NOT_FOUND : g_io_error_from_errno(e),
+				    "move_pages(pid %d): %s", pid, g_strerror(e));
+			return FALSE;
+		}
+		/* judge every page by where it is now: THP tails report -EBUSY
+		 * while their head moves them, and after a partial failure
+		 * (r > 0) the kernel leaves later statuses unwritten */
+		if (!call_move_pages(pid, m, addrs, NULL, now, error))
 			return FALSE;
 		for (unsigned long i = 0; i < m; i++) {
-			if (status[i] == -EBUSY)
-				busy[nb++] = addrs[i];
+			if (now[i] == node)
+				res->moved_pages++;
 			else
-				tally(res, status[i], node);
-		}
-		/* THP tails and pages busy for a moment: judge by where they are now */
-		if (nb && call_move_pages(pid, nb, busy, NULL, status, error)) {
-			for (unsigned long i = 0; i < nb; i++)
-				tally(res, status[i] == node ? node : -EBUSY, node);
-		} else if (nb) {
-			return FALSE;
+				tally_failed(res, status[i] == node ? NOT_TRIED : status[i]);
 		}
 		if (res->moved_pages > moved_before)
 			res->calls++;

@@ -22,10 +22,10 @@ typedef struct {
 gboolean vmt_host_move_placement(int pid, guint64 start, guint64 len, const gboolean *fast_nodes,
 				 guint n_nodes, guint *fast, guint *resident, GError **error);
 
-/* Move the present pages of [START, START+LEN) of PID to NODE, in batches.
- * A 2 MiB THP moves whole (its tail pages report -EBUSY while the head
- * migrates; those are counted by where they end up, not as failures).
- * Adds to RES.  Fails only if the process is gone or move_pages itself
- * fails (not for per-page errors). */
+/* Move the present pages of [START, START+LEN) of PID to NODE, in batches,
+ * and count every page by where it is afterwards (a THP moves whole: its
+ * tail pages report -EBUSY while the head migrates them).  A full
+ * destination counts as nomem.  Adds to RES.  Fails only if the process is
+ * gone or move_pages itself fails otherwise. */
 gboolean vmt_host_move_range(int pid, guint64 start, guint64 len, int node, VmtMoveResult *res,
 			     GError **error);

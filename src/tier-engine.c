@@ -38,10 +38,8 @@ void vmt_tier_params_init(VmtTierParams *p)
 	};
 }
 
-VmtTierEngine *vmt_tier_engine_new(guint n_chunks, const VmtTierParams *params)
+void vmt_tier_engine_set_params(VmtTierEngine *e, const VmtTierParams *params)
 {
-	VmtTierEngine *e = g_new0(VmtTierEngine, 1);
-
 	if (params)
 		e->p = *params;
 	else
@@ -52,6 +50,13 @@ VmtTierEngine *vmt_tier_engine_new(guint n_chunks, const VmtTierParams *params)
 	e->p.demote_windows = MIN(e->p.demote_windows, G_MAXUINT8);
 	e->p.min_residency = MIN(e->p.min_residency, G_MAXUINT8);
 	e->p.decay_pct = MIN(e->p.decay_pct, 100);
+}
+
+VmtTierEngine *vmt_tier_engine_new(guint n_chunks, const VmtTierParams *params)
+{
+	VmtTierEngine *e = g_new0(VmtTierEngine, 1);
+
+	vmt_tier_engine_set_params(e, params);
 	e->n = n_chunks;
 	e->chunks = g_new0(VmtChunk, n_chunks);
 	/* never moved: no residency to wait out */

@@ -71,6 +71,8 @@ void vmt_tier_engine_free(VmtTierEngine *e);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VmtTierEngine, vmt_tier_engine_free)
 
 void vmt_tier_engine_set_quota(VmtTierEngine *e, guint64 quota_bytes);
+/* New parameters (a reloaded configuration) from the next window on. */
+void vmt_tier_engine_set_params(VmtTierEngine *e, const VmtTierParams *params);
 guint64 vmt_tier_engine_quota(const VmtTierEngine *e);
 guint vmt_tier_engine_n_chunks(const VmtTierEngine *e);
 const VmtChunk *vmt_tier_engine_chunk(const VmtTierEngine *e, guint i);
