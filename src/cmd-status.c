@@ -21,7 +21,7 @@ static const struct {
 } columns[] = {
 	{ "NAME" }, { "TENANT" }, { "CLASS" }, { "STATE" },
 	{ "QUOTA", TRUE }, { "DRAM", TRUE }, { "SLOW", TRUE }, { "HOT", TRUE },
-	{ "COVERAGE", TRUE }, { "DRAM-SHARE", TRUE }, { "MOVED", TRUE }, { "SCANNER" },
+	{ "COVERAGE", TRUE }, { "DRAM-SHARE", TRUE }, { "MOVED", TRUE }, { "SCANNER/MOVER" },
 };
 #define N_COLS G_N_ELEMENTS(columns)
 
@@ -49,6 +49,17 @@ static char *printable(const char *s)
 			g_string_append_unichar(out, ch);
 	}
 	return g_string_free(out, FALSE);
+}
+
+static char *text_cell(json_object *vm, const char *key);
+
+/* "soft-dirty/damos": who sees accesses, who moves pages */
+static char *mover_cell(json_object *vm)
+{
+	g_autofree char *scanner = text_cell(vm, "scanner");
+	g_autofree char *mover = text_cell(vm, "mover");
+
+	return g_strdup_printf("%s/%s", scanner, mover);
 }
 
 static char *text_cell(json_object *vm, const char *key)
@@ -148,7 +159,7 @@ static void append_vms(GString *out, json_object *reply, gboolean bars)
 		g_ptr_array_add(cells, share_cell(vm, "hot_coverage", bars));
 		g_ptr_array_add(cells, share_cell(vm, "dram_access_share", FALSE));
 		g_ptr_array_add(cells, moved_cell(vm));
-		g_ptr_array_add(cells, text_cell(vm, "scanner"));
+		g_ptr_array_add(cells, mover_cell(vm));
 	}
 	append_table(out, cells);
 	for (gsize i = 0; i < n; i++) {

@@ -29,6 +29,7 @@ static const Key keys[] = {
 	S("daemon", "libvirt_uri", libvirt_uri),
 	S("daemon", "class_dir", class_dir),
 	S("daemon", "scanner", scanner),
+	S("daemon", "offload", offload),
 	U("daemon", "scan_interval_ms", scan_interval_ms, 50, 600000),
 	U("daemon", "min_interval_ms", min_interval_ms, 50, 600000),
 	U("daemon", "max_interval_ms", max_interval_ms, 50, 600000),
@@ -62,6 +63,7 @@ static void set_defaults(VmtDaemonConfig *c)
 	c->libvirt_uri = g_strdup("qemu:///system");
 	c->class_dir = g_strdup("");
 	c->scanner = g_strdup("auto");
+	c->offload = g_strdup("none");
 	c->scan_interval_ms = 1000;
 	c->min_interval_ms = 200;
 	c->max_interval_ms = 10000;
@@ -125,6 +127,7 @@ VmtDaemonConfig *vmt_daemon_config_load(const char *path, gboolean must_exist, G
 	g_auto(GStrv) groups = NULL;
 	static const char *const scanners[] = { "auto", "damon-vaddr", "soft-dirty", "page-idle",
 						 "idle-pages", NULL };
+	static const char *const offloads[] = { "none", "damos", NULL };
 
 	set_defaults(c);
 	if (!g_key_file_load_from_file(kf, path, G_KEY_FILE_NONE, &local)) {
@@ -151,6 +154,18 @@ VmtDaemonConfig *vmt_daemon_config_load(const char *path, gboolean must_exist, G
 	if (!g_strv_contains(scanners, c->scanner)) {
 		g_set_error(error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
 			    "%s: [daemon] scanner: unknown scanner '%s'", path, c->scanner);
+		return NULL;
+	}
+	if (!g_strv_contains(offloads, c->offload)) {
+		g_set_error(error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
+			    "%s: [daemon] offload: unknown mode '%s' (none or damos)", path, c->offload);
+		return NULL;
+	}
+	/* DAMON serves one of them: the kernel's moves, or vmtierd's scans */
+	if (strcmp(c->offload, "damos") == 0 && strcmp(c->scanner, "damon-vaddr") == 0) {
+		g_set_error(error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
+			    "%s: [daemon] scanner damon-vaddr cannot go with offload damos (DAMON "
+			    "runs the kernel's moves then): use auto or a bitmap scanner", path);
 		return NULL;
 	}
 	if (c->min_interval_ms > c->max_interval_ms) {
@@ -189,5 +204,6 @@ void vmt_daemon_config_free(VmtDaemonConfig *c)
 	g_free(c->libvirt_uri);
 	g_free(c->class_dir);
 	g_free(c->scanner);
+	g_free(c->offload);
 	g_free(c);
 }

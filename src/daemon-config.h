@@ -13,6 +13,7 @@ typedef struct {
 	char *socket_path, *socket_group, *qmp_dir, *history_db, *metrics_file;
 	char *libvirt_uri, *class_dir, *state_dir;
 	char *scanner;			/* auto, damon-vaddr, soft-dirty, page-idle, idle-pages */
+	char *offload;			/* none, damos (host-damos.h) */
 	guint scan_interval_ms, min_interval_ms, max_interval_ms, sample_us;
 	guint max_migrate_mbs;		/* all guests together; 0: no limit */
 	guint vm_migrate_mbs;		/* per guest when its class sets none */

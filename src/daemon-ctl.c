@@ -41,6 +41,9 @@ static json_object *do_status(VmtDaemon *d, json_object *req, GError **error)
 	json_object_object_add(daemon, "scanner", json_object_new_string(d->scanner));
 	json_object_object_add(daemon, "scanner_note",
 			       d->scanner_note ? json_object_new_string(d->scanner_note) : NULL);
+	json_object_object_add(daemon, "offload", json_object_new_string(d->damos ? "damos" : "none"));
+	json_object_object_add(daemon, "offload_note",
+			       d->offload_note ? json_object_new_string(d->offload_note) : NULL);
 	json_object_object_add(daemon, "config",
 			       d->cfg->path ? json_object_new_string(d->cfg->path) : NULL);
 	json_object_object_add(daemon, "libvirt_connected", json_object_new_boolean(d->conn != NULL));

@@ -22,7 +22,10 @@ struct VmtDaemon {
 	int events_id;			/* lifecycle callback on conn, -1: none */
 	GHashTable *guests;		/* name -> VmtGuest* */
 	VmtCtlServer *ctl;
-	VmtDamon *damon;
+	VmtDamon *damon;		/* scanning (fvaddr) */
+	VmtDamon *damos;		/* offload=damos (paddr, host-damos.h) */
+	char *offload_note;		/* why offload=damos is not in use */
+	guint damos_n;			/* guests in DAMOS's schemes now */
 	const char *scanner;		/* in use */
 	VmtBitmapCollect collect;		/* NULL for DAMON */
 	char *scanner_note;		/* why not the preferred one */
@@ -34,7 +37,8 @@ struct VmtDaemon {
 	guint interval_ms;		/* the window now (DAMON's aggregation) */
 	guint want_interval_ms;		/* what the engines ask for */
 	int lock_fd;			/* flock'd: one vmtierd per state_dir */
-	char *damon_set;		/* "name:pid:chunks " of DAMON's targets */
+	char *damon_set;		/* "name:pid:chunks " of DAMON's targets, or
+					 * "name:pid:memcg " of DAMOS's guests */
 	gint64 started_us;
 };
 

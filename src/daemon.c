@@ -10,6 +10,7 @@
 #include "metrics.h"
 #include "slo.h"
 #include "host-damon.h"
+#include "host-damos.h"
 #include "host-proc.h"
 #include "host-scan.h"
 #include "size.h"
@@ -43,9 +44,37 @@ static const char *fallback_scanner(const VmtHost *h)
 	return h->soft_dirty ? "soft-dirty" : "none";
 }
 
+/* offload=damos: the kernel moves pages through a paddr kdamond of ours.
+ * DAMON is then taken, so vmtierd scans with a bitmap scanner. */
+static void choose_offload(VmtDaemon *d)
+{
+	g_autoptr(GError) local = NULL;
+
+	if (strcmp(d->cfg->offload, "damos") != 0)
+		return;
+	if (!d->host->damos_migrate) {
+		g_set_error(&local, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
+			    "this kernel has no DAMOS migrate_hot/migrate_cold on physical memory "
+			    "(Linux 6.11+, CONFIG_DAMON_PADDR, CONFIG_DAMON_SYSFS)");
+	} else {
+		g_autofree char *marker = g_build_filename(d->cfg->state_dir, "damon.owner", NULL);
+
+		d->damos = vmt_host_damon_claim(marker, "paddr", &local);
+	}
+	if (!d->damos) {
+		d->offload_note = g_strdup_printf("offload damos not used: %s; vmtierd moves pages "
+						  "itself", local->message);
+		g_warning("%s", d->offload_note);
+	}
+}
+
 static gboolean choose_scanner(VmtDaemon *d, GError **error)
 {
 	const char *want = d->cfg->scanner;
+
+	choose_offload(d);
+	if (d->damos && strcmp(want, "auto") == 0)
+		want = fallback_scanner(d->host);
 
 	/* auto: DAMON whenever the kernel has vaddr monitoring, even when host
 	 * check calls it busy, so that the claim says why it is not used */
@@ -55,7 +84,7 @@ static gboolean choose_scanner(VmtDaemon *d, GError **error)
 		g_autofree char *marker = g_build_filename(d->cfg->state_dir, "damon.owner", NULL);
 		g_autoptr(GError) local = NULL;
 
-		d->damon = vmt_host_damon_claim(marker, &local);
+		d->damon = vmt_host_damon_claim(marker, "fvaddr", &local);
 		if (d->damon) {
 			d->scanner = "damon-vaddr";
 			return TRUE;
@@ -99,6 +128,7 @@ typedef struct {
 	guint interval_ms;
 	VmtTierParams params;		/* as configured now (SIGHUP) */
 	char *damon_error;
+	guint damos_n;			/* offloaded guests, as DAMOS was started */
 } Window;
 
 static void window_free(Window *w)
@@ -152,6 +182,103 @@ fail:
 	w->damon_error = g_strdup(error->message);
 }
 
+/* ---- offload=damos: the kernel moves, vmtierd steers ---- */
+
+/* DAMOS's aggregation interval: short, as steering and reading its stats
+ * each wait for one; quotas still count per window (reset_ms) */
+#define DAMOS_AGGR_US 100000u
+
+static void damos_start(Window *w)
+{
+	VmtDaemon *d = w->d;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GArray) guests = g_array_new(FALSE, TRUE, sizeof(VmtDamosGuest));
+	g_autoptr(GArray) dram = g_array_new(FALSE, FALSE, sizeof(int));
+	g_autoptr(GArray) slow = g_array_new(FALSE, FALSE, sizeof(int));
+	guint aggr_ms = DAMOS_AGGR_US / 1000;
+	/* idle for demote_windows windows, as vmtierd's own policy */
+	guint cold = MAX(1u, w->params.demote_windows * w->interval_ms / aggr_ms);
+
+	for (guint i = 0; i < w->guests->len; i++) {
+		VmtGuest *g = w->guests->pdata[i];
+		VmtDamosGuest dg = { g->memcg, g->fast_node, g->slow_node };
+		gboolean seen = FALSE;
+
+		if (!g->memcg)
+			continue;
+		g_array_append_val(guests, dg);
+		for (guint n = 0; n < g->n_nodes; n++) {
+			int id = (int)n;
+
+			seen = FALSE;
+			for (guint k = 0; k < dram->len; k++)
+				seen |= g_array_index(dram, int, k) == id;
+			if (g->fast_nodes[n] && !seen)
+				g_array_append_val(dram, id);
+		}
+		seen = FALSE;
+		for (guint k = 0; k < slow->len; k++)
+			seen |= g_array_index(slow, int, k) == g->slow_node;
+		if (!seen)
+			g_array_append_val(slow, g->slow_node);
+		g_mutex_lock(&g->lock);
+		g->damos_promoted = g->damos_demoted = 0;
+		g_mutex_unlock(&g->lock);
+	}
+	if (!vmt_host_damos_start(d->damos, (VmtDamosGuest *)guests->data, guests->len, dram, slow,
+				  d->cfg->sample_us, DAMOS_AGGR_US, w->interval_ms, cold, &error)) {
+		w->damon_error = g_strdup_printf("DAMOS offload: %s", error->message);
+		return;
+	}
+	w->damos_n = guests->len;
+}
+
+/* Each offloaded guest's promotion quota for the next window, from its
+ * DRAM use now: up to its DRAM quota, within its migration budget (what
+ * is over the quota, vmtierd demotes: vmt_guest_window); then the bytes
+ * the kernel moved. */
+static void damos_steer(Window *w)
+{
+	VmtDaemon *d = w->d;
+	g_autoptr(GError) error = NULL;
+	g_autofree VmtDamosSteer *st = g_new0(VmtDamosSteer, MAX(1u, w->damos_n));
+	g_autofree guint64 *up = g_new0(guint64, MAX(1u, w->damos_n));
+	g_autofree guint64 *down = g_new0(guint64, MAX(1u, w->damos_n));
+	g_autofree VmtGuest **gs = g_new0(VmtGuest *, MAX(1u, w->damos_n));
+	guint n = 0;
+
+	for (guint i = 0; i < w->guests->len && n < w->damos_n; i++) {
+		VmtGuest *g = w->guests->pdata[i];
+		guint64 budget = g_array_index(w->budgets, guint64, i), used, quota;
+
+		if (!g->memcg)
+			continue;
+		g_mutex_lock(&g->lock);
+		used = g->stats.fast_bytes;
+		quota = g->quota_bytes;
+		g_mutex_unlock(&g->lock);
+		/* paused for migration or shutting down: the kernel leaves it be */
+		if (g->may_move && g_strcmp0(g->state, "error") != 0) {
+			/* not in a fresh kdamond's first window: a new quota only
+			 * holds from the next reset interval, and seen overshooting
+			 * by 150 MiB in the first one (6.12) */
+			if (!w->restart_damon && used < quota)
+				st[n].promote_bytes = MIN(budget, quota - used);
+			st[n].demote_cold = TRUE;
+		}
+		gs[n++] = g;
+	}
+	if (n != w->damos_n)
+		return;
+	if (!vmt_host_damos_steer(d->damos, st, n, &error) ||
+	    !vmt_host_damos_stats(d->damos, up, down, n, &error)) {
+		w->damon_error = g_strdup_printf("DAMOS offload: %s", error->message);
+		return;
+	}
+	for (guint i = 0; i < n; i++)
+		vmt_guest_offloaded(gs[i], up[i], down[i]);
+}
+
 static void window_thread(GTask *task, gpointer src, gpointer data, GCancellable *cancel)
 {
 	Window *w = data;
@@ -159,6 +286,8 @@ static void window_thread(GTask *task, gpointer src, gpointer data, GCancellable
 
 	if (w->d->damon)
 		window_damon(w, ok);
+	if (w->d->damos && w->restart_damon)
+		damos_start(w);
 	for (guint i = 0; i < w->guests->len; i++) {
 		VmtGuest *g = w->guests->pdata[i];
 
@@ -178,6 +307,8 @@ static void window_thread(GTask *task, gpointer src, gpointer data, GCancellable
 		vmt_tier_engine_set_params(g->engine, &w->params);
 		vmt_guest_window(g, ok[i] ? g->freq : NULL, g_array_index(w->budgets, guint64, i));
 	}
+	if (w->d->damos && !w->damon_error)
+		damos_steer(w);
 	g_task_return_boolean(task, TRUE);
 }
 
@@ -192,6 +323,7 @@ static void window_done(GObject *src, GAsyncResult *res, gpointer data)
 	d->window_running = FALSE;
 	if (g_cancellable_is_cancelled(d->cancel))
 		return;
+	d->damos_n = w->damos_n;
 	if (w->damon_error) {
 		g_warning("DAMON window failed: %s", w->damon_error);
 		d->damon_dirty = TRUE;	/* a target died, or someone stopped it */
@@ -247,6 +379,48 @@ static void drop_guest(VmtDaemon *d, VmtGuest *g, const char *why)
 	if (g->engine)
 		d->damon_dirty = TRUE;
 	g_hash_table_remove(d->guests, g->name);
+}
+
+/* offload=damos: G's pages go to the kernel when its QEMU's memory is
+ * charged to a memory cgroup of its own (libvirt makes one per guest when
+ * its cgroups are on); otherwise vmtierd moves them, and says why. */
+static void offload_guest(VmtDaemon *d, VmtGuest *g)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree char *memcg = NULL;
+	GHashTableIter it;
+	gpointer v;
+
+	if (g->memcg || g->offload_note || !g->movable)
+		return;
+	memcg = vmt_host_proc_memcg(g->pid, &error);
+	g_hash_table_iter_init(&it, d->guests);
+	while (memcg && g_hash_table_iter_next(&it, NULL, &v)) {
+		VmtGuest *o = v;
+
+		if (o == g || g_strcmp0(o->memcg, memcg) != 0)
+			continue;
+		/* the filter would take the other guest's pages too: neither */
+		g_set_error(&error, G_IO_ERROR, G_IO_ERROR_EXISTS,
+			    "its memory cgroup %s is also %s's", memcg, o->name);
+		g_mutex_lock(&o->lock);
+		o->offload_note = g_strdup_printf("not offloaded: its memory cgroup %s is also %s's",
+						  memcg, g->name);
+		g_clear_pointer(&o->memcg, g_free);
+		g_mutex_unlock(&o->lock);
+		g_message("%s: %s; vmtierd moves its pages", o->name, o->offload_note);
+		g_clear_pointer(&memcg, g_free);
+	}
+	g_mutex_lock(&g->lock);
+	if (memcg)
+		g->memcg = g_steal_pointer(&memcg);
+	else
+		g->offload_note = g_strdup_printf("not offloaded: %s", error->message);
+	g_mutex_unlock(&g->lock);
+	if (g->memcg)
+		g_message("%s: the kernel moves its pages (DAMOS, memory cgroup %s)", g->name, g->memcg);
+	else
+		g_message("%s: %s; vmtierd moves its pages", g->name, g->offload_note);
 }
 
 static gint by_name(gconstpointer a, gconstpointer b)
@@ -310,17 +484,23 @@ static gboolean on_window(gpointer data)
 			b = MIN(b, global / moving * d->interval_ms / 1000);
 		g_array_append_val(w->budgets, b);
 	}
-	/* DAMON's targets are the guests of its last start, in name order:
-	 * any other set or order needs a restart */
+	/* DAMON's targets (DAMOS's schemes) are the guests of its last start,
+	 * in name order: any other set or order needs a restart */
 	g_ptr_array_sort(w->guests, by_name);
-	if (d->damon) {
+	if (d->damos)
+		for (guint i = 0; i < w->guests->len; i++)
+			offload_guest(d, w->guests->pdata[i]);
+	if (d->damon || d->damos) {
 		g_autoptr(GString) set = g_string_new(NULL);
 
 		for (guint i = 0; i < w->guests->len; i++) {
 			VmtGuest *g = w->guests->pdata[i];
 
-			g_string_append_printf(set, "%s:%d:%u ", g->name, g->pid,
-					       vmt_tier_engine_n_chunks(g->engine));
+			if (d->damon)
+				g_string_append_printf(set, "%s:%d:%u ", g->name, g->pid,
+						       vmt_tier_engine_n_chunks(g->engine));
+			else if (g->memcg)
+				g_string_append_printf(set, "%s:%d:%s ", g->name, g->pid, g->memcg);
 		}
 		if (g_strcmp0(set->str, d->damon_set) != 0) {
 			d->damon_dirty = TRUE;
@@ -328,7 +508,8 @@ static gboolean on_window(gpointer data)
 			d->damon_set = g_string_free(g_steal_pointer(&set), FALSE);
 		}
 	}
-	w->restart_damon = d->damon && d->damon_dirty;
+	w->restart_damon = (d->damon || d->damos) && d->damon_dirty;
+	w->damos_n = w->restart_damon ? 0 : d->damos_n;
 	d->damon_dirty = FALSE;
 	w->params = d->cfg->params;
 	w->interval_ms = d->interval_ms;
@@ -646,7 +827,8 @@ gboolean vmt_daemon_start(VmtDaemon *d, GError **error)
 		if (!d->history)
 			g_warning("history: %s; running without history", herr->message);
 	}
-	g_message("scanner: %s; control socket %s", d->scanner, d->cfg->socket_path);
+	g_message("scanner: %s; pages moved by %s; control socket %s", d->scanner,
+		  d->damos ? "the kernel (DAMOS) where it can" : "vmtierd", d->cfg->socket_path);
 	discover(d);
 	d->discover_source = g_timeout_add_seconds(d->cfg->discover_interval_s, on_discover, d);
 	d->account_source = g_timeout_add_seconds(d->cfg->account_interval_s, on_account, d);
@@ -691,6 +873,7 @@ void vmt_daemon_free(VmtDaemon *d)
 	g_clear_handle_id(&d->account_source, g_source_remove);
 	g_clear_pointer(&d->ctl, vmt_ctl_server_free);
 	g_clear_pointer(&d->damon, vmt_host_damon_release);
+	g_clear_pointer(&d->damos, vmt_host_damon_release);
 	if (d->conn)
 		close_conn(d);
 	/* the interval under way goes into the history too */
@@ -702,6 +885,7 @@ void vmt_daemon_free(VmtDaemon *d)
 	vmt_host_free(d->host);
 	vmt_daemon_config_free(d->cfg);
 	g_free(d->scanner_note);
+	g_free(d->offload_note);
 	g_free(d->damon_set);
 	if (d->lock_fd >= 0)
 		close(d->lock_fd);

@@ -73,6 +73,8 @@ void vmt_guest_unref(VmtGuest *g)
 	g_free(g->klass);
 	g_free(g->state);
 	g_free(g->last_error);
+	g_free(g->memcg);
+	g_free(g->offload_note);
 	g_mutex_clear(&g->lock);
 	g_free(g);
 }
@@ -208,7 +210,9 @@ static gboolean place(VmtGuest *g, guint i, GError **error)
 static gboolean refresh(VmtGuest *g, GError **error)
 {
 	guint n = vmt_tier_engine_n_chunks(g->engine);
-	guint k = g->placed ? MIN(n, MAX(32u, n / 8)) : n;
+	/* all of it when the kernel moves pages: its quota steering needs the
+	 * DRAM use of now */
+	guint k = g->placed && !g->memcg ? MIN(n, MAX(32u, n / 8)) : n;
 
 	for (guint j = 0; j < k; j++)
 		if (!place(g, (g->refresh_cursor + j) % n, error))
@@ -271,8 +275,14 @@ void vmt_guest_window(VmtGuest *g, const guint16 *freq, guint64 budget_bytes)
 	/* a paused guest touches nothing: its silence says nothing about heat */
 	if (freq && g->running)
 		vmt_tier_engine_observe(g->engine, freq);
-	if (freq && g->may_move) {
+	vmt_tier_engine_stats(g->engine, &st);
+	/* offloaded, the kernel moves; vmtierd only demotes what is over the
+	 * quota (see host-damos.h), coldest first */
+	if (freq && g->may_move && (!g->memcg || st.fast_bytes > quota)) {
 		moves = vmt_tier_engine_plan(g->engine, budget_bytes);
+		for (guint m = moves->len; g->memcg && m-- > 0;)
+			if (g_array_index(moves, VmtTierMove, m).to != VMT_TIER_SLOW)
+				g_array_remove_index(moves, m);
 		if (!carry_out(g, moves, &error))
 			goto fail;
 	}
@@ -302,6 +312,17 @@ fail:
 				       "stopping" : "error", error->message);
 }
 
+void vmt_guest_offloaded(VmtGuest *g, guint64 promoted, guint64 demoted)
+{
+	g_mutex_lock(&g->lock);
+	/* below the last reading: the kdamond restarted */
+	g->promoted_bytes += promoted - MIN(promoted, g->damos_promoted);
+	g->demoted_bytes += demoted - MIN(demoted, g->damos_demoted);
+	g->damos_promoted = promoted;
+	g->damos_demoted = demoted;
+	g_mutex_unlock(&g->lock);
+}
+
 json_object *vmt_guest_to_json(VmtGuest *g)
 {
 	json_object *o = json_object_new_object(), *e = json_object_new_object();
@@ -322,6 +343,10 @@ json_object *vmt_guest_to_json(VmtGuest *g)
 	json_object_object_add(o, "dram_access_share",
 			       json_object_new_double(g->stats.fast_access_share));
 	json_object_object_add(o, "scanner", json_object_new_string(g->scanner ? g->scanner : "none"));
+	json_object_object_add(o, "mover", json_object_new_string(g->memcg ? "damos" : "vmtierd"));
+	json_object_object_add(o, "memcg", g->memcg ? json_object_new_string(g->memcg) : NULL);
+	json_object_object_add(o, "offload_note",
+			       g->offload_note ? json_object_new_string(g->offload_note) : NULL);
 	json_object_object_add(o, "scan_interval_ms", json_object_new_int((int)g->scan_interval_ms));
 	json_object_object_add(o, "windows", json_object_new_uint64(g->windows));
 	json_object_object_add(o, "promoted_bytes", json_object_new_uint64(g->promoted_bytes));
@@ -390,6 +415,9 @@ void vmt_guest_detach(VmtGuest *g)
 	g_clear_pointer(&g->ranges, g_array_unref);
 	g_clear_pointer(&g->freq, g_free);
 	g_clear_pointer(&g->qmp_path, g_free);
+	g_clear_pointer(&g->memcg, g_free);
+	g_clear_pointer(&g->offload_note, g_free);
+	g->damos_promoted = g->damos_demoted = 0;
 	g->placed = g->armed = FALSE;
 	g->refresh_cursor = 0;
 	g_mutex_lock(&g->lock);

@@ -50,6 +50,11 @@ typedef struct {
 	guint64 state_bytes;
 	guint scan_interval_ms;
 	const char *scanner;
+	/* offload=damos: the memory cgroup the kernel's schemes filter on
+	 * (NULL: vmtierd moves this guest's pages), why it is not offloaded,
+	 * and the kernel's applied bytes at the last reading */
+	char *memcg, *offload_note;
+	guint64 damos_promoted, damos_demoted;
 } VmtGuest;
 
 VmtGuest *vmt_guest_new(const VmtDomainInfo *info, const VmtHost *host);
@@ -72,6 +77,9 @@ gboolean vmt_guest_poll(VmtGuest *g, GError **error);
 void vmt_guest_window(VmtGuest *g, const guint16 *freq, guint64 budget_bytes);
 
 void vmt_guest_set_quota(VmtGuest *g, guint64 bytes);
+/* Worker, offloaded guests: the kernel's bytes moved for G since its
+ * schemes started (they restart at 0 with the kdamond). */
+void vmt_guest_offloaded(VmtGuest *g, guint64 promoted, guint64 demoted);
 /* {"name", ..., see ctl.h and cmd-status.c}; takes the lock. */
 json_object *vmt_guest_to_json(VmtGuest *g);
 

@@ -210,6 +210,14 @@ static void check_access(const VmtHost *host, GPtrArray *out)
 		    g_strdup("vmtierd cannot tell hot guest pages from cold ones"),
 		    g_strdup("run a kernel with CONFIG_DAMON_VADDR and CONFIG_DAMON_SYSFS "
 			     "(Debian's 6.12 has them), or CONFIG_IDLE_PAGE_TRACKING"));
+	if (host->damos_migrate)
+		add(out, "damos-offload", VMT_SEVERITY_INFO, "host",
+		    g_strdup("the kernel can move pages itself: DAMOS migrate_hot/migrate_cold on "
+			     "physical memory"),
+		    g_strdup("vmtierd can offload the moves to it and steer its quotas to each "
+			     "guest's DRAM quota; each guest needs a memory cgroup of its own"),
+		    g_strdup("optional: offload=damos in vmtierd.conf, with libvirt's memory cgroup "
+			     "controller on (cgroup_controllers in qemu.conf)"));
 	add(out, "access-interfaces", VMT_SEVERITY_INFO, "host",
 	    g_strdup_printf("page-access interfaces: DAMON vaddr %s, DAMON paddr %s, DAMOS "
 			    "migrate_hot/cold %s, page_idle %s, soft-dirty %s, idle_pages %s",

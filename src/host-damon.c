@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* DAMON sysfs as vmtierd's scanner; see host-damon.h. */
-#include "host-damon.h"
+#include "host-damon-private.h"
 #include "sysfs.h"
 
 #include <gio/gio.h>
@@ -9,21 +9,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define ADMIN "/sys/kernel/mm/damon/admin"
-#define KD ADMIN "/kdamonds/0"
-#define CTX KD "/contexts/0"
+#define ADMIN VMT_DAMON_ADMIN
+#define KD VMT_DAMON_KD
+#define CTX VMT_DAMON_CTX
 
 typedef struct {
 	guint n_chunks;
 	guint region_chunks;	/* chunks per DAMON region */
 	GArray *ranges;		/* VmtRange, a copy */
 } Target;
-
-struct VmtDamon {
-	char *marker;
-	GArray *targets;	/* Target */
-	guint max_accesses;	/* aggr_us / sample_us */
-};
 
 static void target_clear(gpointer p)
 {
@@ -32,13 +26,12 @@ static void target_clear(gpointer p)
 	g_clear_pointer(&t->ranges, g_array_unref);
 }
 
-static gboolean wr(const char *path, const char *value, GError **error)
+gboolean vmt_host_damon_write(const char *path, const char *value, GError **error)
 {
 	return vmt_sysfs_write(path, value, error);
 }
 
-G_GNUC_PRINTF(3, 4)
-static gboolean wrf(const char *path, GError **error, const char *fmt, ...)
+gboolean vmt_host_damon_writef(const char *path, GError **error, const char *fmt, ...)
 {
 	va_list ap;
 	g_autofree char *v = NULL;
@@ -46,8 +39,12 @@ static gboolean wrf(const char *path, GError **error, const char *fmt, ...)
 	va_start(ap, fmt);
 	v = g_strdup_vprintf(fmt, ap);
 	va_end(ap);
-	return wr(path, v, error);
+	return vmt_host_damon_write(path, v, error);
 }
+
+/* short names for this file's many writes */
+#define wr vmt_host_damon_write
+#define wrf vmt_host_damon_writef
 
 static char *state(void)
 {
@@ -76,7 +73,7 @@ gboolean vmt_host_damon_running(VmtDamon *d)
 	return s && strcmp(s, "on") == 0;
 }
 
-static gboolean turn_off(GError **error)
+gboolean vmt_host_damon_turn_off(GError **error)
 {
 	g_autofree char *s = state();
 
@@ -85,7 +82,20 @@ static gboolean turn_off(GError **error)
 	return wr(KD "/state", "off", error);
 }
 
-VmtDamon *vmt_host_damon_claim(const char *marker_path, GError **error)
+gboolean vmt_host_damon_turn_on(VmtDamon *d, GError **error)
+{
+	g_autofree char *mark = NULL;
+
+	if (!wr(KD "/state", "on", error)) {
+		g_prefix_error(error, "starting DAMON: ");
+		return FALSE;
+	}
+	mark = g_strdup_printf("vmtierd\nkdamond %d\n", running_pid());
+	g_file_set_contents(d->marker, mark, -1, NULL);
+	return TRUE;
+}
+
+VmtDamon *vmt_host_damon_claim(const char *marker_path, const char *ops, GError **error)
 {
 	guint64 n = 0;
 	g_autoptr(GError) local = NULL;
@@ -127,13 +137,13 @@ VmtDamon *vmt_host_damon_claim(const char *marker_path, GError **error)
 		return NULL;
 	}
 	/* ours from an earlier run (or none): start from a clean kdamond */
-	if ((n == 1 && !turn_off(error)) ||
+	if ((n == 1 && !vmt_host_damon_turn_off(error)) ||
 	    !wr(ADMIN "/kdamonds/nr_kdamonds", "0", error) ||
 	    !wr(ADMIN "/kdamonds/nr_kdamonds", "1", error) ||
 	    !wr(KD "/contexts/nr_contexts", "1", error))
 		return NULL;
-	if (!wr(CTX "/operations", "fvaddr", error)) {
-		g_prefix_error(error, "DAMON lacks fixed-range vaddr monitoring: ");
+	if (!wr(CTX "/operations", ops, error)) {
+		g_prefix_error(error, "DAMON lacks '%s' monitoring: ", ops);
 		wr(ADMIN "/kdamonds/nr_kdamonds", "0", NULL);
 		g_unlink(marker_path);
 		return NULL;
@@ -151,7 +161,7 @@ void vmt_host_damon_release(VmtDamon *d)
 		return;
 	/* keep the marker unless the kdamond is really gone: a kdamond we
 	 * leave behind must stay recognisably ours */
-	if (turn_off(NULL) && wr(ADMIN "/kdamonds/nr_kdamonds", "0", NULL))
+	if (vmt_host_damon_turn_off(NULL) && wr(ADMIN "/kdamonds/nr_kdamonds", "0", NULL))
 		g_unlink(d->marker);
 	g_free(d->marker);
 	g_array_unref(d->targets);
@@ -244,9 +254,10 @@ gboolean vmt_host_damon_start(VmtDamon *d, const VmtDamonTarget *targets, guint 
 {
 	guint regions = 0, region_chunks = 1;
 
-	if (!turn_off(error))
+	if (!vmt_host_damon_turn_off(error))
 		return FALSE;
 	g_array_set_size(d->targets, 0);
+	d->damos_guests = 0;
 	if (n == 0)
 		return TRUE;
 	for (guint i = 0; i < n; i++) {
@@ -279,16 +290,7 @@ gboolean vmt_host_damon_start(VmtDamon *d, const VmtDamonTarget *targets, guint 
 		if (!write_target(i, &g_array_index(d->targets, Target, i), targets[i].pid, error) ||
 		    !write_scheme(i, error))
 			return FALSE;
-	if (!wr(KD "/state", "on", error)) {
-		g_prefix_error(error, "starting DAMON: ");
-		return FALSE;
-	}
-	{
-		g_autofree char *mark = g_strdup_printf("vmtierd\nkdamond %d\n", running_pid());
-
-		g_file_set_contents(d->marker, mark, -1, NULL);
-	}
-	return TRUE;
+	return vmt_host_damon_turn_on(d, error);
 }
 
 static gboolean read_region(const char *dir, guint64 *start, guint64 *end, guint64 *nr)

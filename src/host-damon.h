@@ -28,7 +28,9 @@ typedef struct {
 
 typedef struct VmtDamon VmtDamon;
 
-VmtDamon *vmt_host_damon_claim(const char *marker_path, GError **error);
+/* OPS: "fvaddr" for scanning (below), "paddr" for the offload mode
+ * (host-damos.h). */
+VmtDamon *vmt_host_damon_claim(const char *marker_path, const char *ops, GError **error);
 /* Turn the kdamond off, remove it and the marker. */
 void vmt_host_damon_release(VmtDamon *d);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VmtDamon, vmt_host_damon_release)

@@ -119,3 +119,69 @@ gboolean vmt_host_proc_alive(int pid)
 	/* "pid (comm) S ...": comm may hold spaces and parentheses */
 	return p && p[1] == ' ' && p[2] && p[2] != 'Z' && p[2] != 'X';
 }
+
+#define CGROUP2 "/sys/fs/cgroup"
+
+static char *cgroup_file(const char *cg, const char *name)
+{
+	g_autofree char *p = g_strdup_printf(CGROUP2 "%s/%s", strcmp(cg, "/") ? cg : "", name);
+
+	return vmt_sysfs_read(p, NULL);
+}
+
+char *vmt_host_proc_memcg(int pid, GError **error)
+{
+	g_autofree char *path = g_strdup_printf("/proc/%d/cgroup", pid);
+	g_autofree char *text = vmt_sysfs_read(path, error);
+	g_autofree char *cg = NULL, *controllers = NULL;
+	g_auto(GStrv) lines = NULL, names = NULL;
+	gboolean memory = FALSE;
+
+	if (!text)
+		return NULL;
+	lines = g_strsplit(text, "\n", -1);
+	for (char **l = lines; *l && !cg; l++)
+		if (g_str_has_prefix(*l, "0::"))
+			cg = g_strdup(*l + 3);
+	if (!cg) {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
+			    "pid %d is in no cgroup v2 hierarchy (cgroup v1 only?)", pid);
+		return NULL;
+	}
+	if (cg[0] != '/') {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+			    "%s: not a cgroup path: '%s'", path, cg);
+		return NULL;
+	}
+	/* memory is a domain controller: a threaded cgroup's pages are charged
+	 * to its threaded subtree's domain (paths are in our cgroup namespace,
+	 * the kernel's own when vmtierd runs as a plain service) */
+	while (strcmp(cg, "/") != 0) {
+		g_autofree char *type = cgroup_file(cg, "cgroup.type");
+		char *parent;
+
+		if (!type || strcmp(type, "threaded") != 0)
+			break;
+		parent = g_path_get_dirname(cg);
+		g_free(cg);
+		cg = parent;
+	}
+	if (strcmp(cg, "/") == 0) {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
+			    "pid %d's memory is charged to the root cgroup, which every process "
+			    "shares", pid);
+		return NULL;
+	}
+	/* a cgroup without memory charges its pages to an ancestor's */
+	controllers = cgroup_file(cg, "cgroup.controllers");
+	names = g_strsplit(controllers ? controllers : "", " ", -1);
+	for (char **c = names; *c; c++)
+		memory |= strcmp(*c, "memory") == 0;
+	if (!memory) {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
+			    "pid %d's cgroup %s has no memory controller of its own (controllers: "
+			    "'%s')", pid, cg, controllers ? controllers : "?");
+		return NULL;
+	}
+	return g_steal_pointer(&cg);
+}

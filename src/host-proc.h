@@ -21,3 +21,11 @@ gboolean vmt_host_proc_resident(int pid, guint64 start, guint64 len, GArray *pag
 /* PID exists and is not a zombie (an exited QEMU that libvirt has not
  * reaped yet has no memory left to scan or move). */
 gboolean vmt_host_proc_alive(int pid);
+
+/* The cgroup v2 path (as in /proc/PID/cgroup, e.g. "/machine.slice/x.scope")
+ * whose memory controller PID's memory is charged to: its own cgroup, or in
+ * a threaded subtree the subtree's domain.  Fails with
+ * G_IO_ERROR_NOT_SUPPORTED when that is the root cgroup, has no memory
+ * controller of its own, or PID is not in a cgroup v2 hierarchy: then its
+ * pages cannot be told apart from others' by memory cgroup. */
+char *vmt_host_proc_memcg(int pid, GError **error);

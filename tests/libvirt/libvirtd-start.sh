@@ -1,5 +1,7 @@
 # Sourced by libvirt tests inside the test host: a private libvirtd, as root,
-# for TCG guests, without cgroups or dbus (the test host has neither set up).
+# for TCG guests, without dbus and by default without cgroups;
+# VMTIER_LIBVIRT_CGROUPS='"memory"' gives each guest a memory cgroup of its
+# own (the offload=damos tests need one).
 # The test host's /etc and /run are its own (tmpfs overlay), so this config
 # touches nothing outside it.
 libvirtd_start() {
@@ -10,12 +12,12 @@ libvirtd_start() {
 	getent group libvirt-qemu >/dev/null || echo 'libvirt-qemu:x:64055:' >>/etc/group
 	getent group kvm >/dev/null || echo 'kvm:x:64056:' >>/etc/group
 	mkdir -p /etc/libvirt /run/vmtier/qmp /var/lib/libvirt/qemu /var/cache/libvirt /var/log/libvirt
-	cat >/etc/libvirt/qemu.conf <<'CONF'
+	cat >/etc/libvirt/qemu.conf <<CONF
 user = "root"
 group = "root"
 dynamic_ownership = 0
 security_driver = "none"
-cgroup_controllers = [ ]
+cgroup_controllers = [ ${VMTIER_LIBVIRT_CGROUPS:-} ]
 stdio_handler = "file"
 CONF
 	cat >/etc/libvirt/libvirtd.conf <<'CONF'

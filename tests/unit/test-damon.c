@@ -68,7 +68,7 @@ static void test_foreign_left_alone(Fixture *f, gconstpointer data)
 {
 	g_autoptr(GError) error = NULL;
 
-	g_assert_null(vmt_host_damon_claim(f->marker, &error));
+	g_assert_null(vmt_host_damon_claim(f->marker, "fvaddr", &error));
 	g_assert_error(error, G_IO_ERROR, G_IO_ERROR_BUSY);
 	g_assert_nonnull(strstr(error->message, "in use by someone else"));
 	assert_untouched(f);
@@ -82,7 +82,7 @@ static void test_marker_of_another_kdamond(Fixture *f, gconstpointer data)
 	g_autoptr(GError) error = NULL;
 
 	g_assert_true(g_file_set_contents(f->marker, "vmtierd\nkdamond 17\n", -1, NULL));
-	g_assert_null(vmt_host_damon_claim(f->marker, &error));
+	g_assert_null(vmt_host_damon_claim(f->marker, "fvaddr", &error));
 	g_assert_error(error, G_IO_ERROR, G_IO_ERROR_BUSY);
 	assert_untouched(f);
 }
@@ -93,7 +93,7 @@ static void test_two_kdamonds(Fixture *f, gconstpointer data)
 
 	put(f, KDS "/nr_kdamonds", "2\n");
 	g_assert_true(g_file_set_contents(f->marker, "vmtierd\nkdamond 4242\n", -1, NULL));
-	g_assert_null(vmt_host_damon_claim(f->marker, &error));
+	g_assert_null(vmt_host_damon_claim(f->marker, "fvaddr", &error));
 	g_assert_error(error, G_IO_ERROR, G_IO_ERROR_BUSY);
 	g_autofree char *st = get(f, KDS "/0/state");
 	g_assert_cmpstr(st, ==, "on");
@@ -106,7 +106,7 @@ static void test_own_reclaimed(Fixture *f, gconstpointer data)
 	VmtDamon *d;
 
 	g_assert_true(g_file_set_contents(f->marker, "vmtierd\nkdamond 4242\n", -1, NULL));
-	d = vmt_host_damon_claim(f->marker, &error);
+	d = vmt_host_damon_claim(f->marker, "fvaddr", &error);
 	g_assert_no_error(error);
 	g_assert_nonnull(d);
 	{
@@ -163,7 +163,7 @@ static void test_collect_other_guests(Fixture *f, gconstpointer data)
 			put(f, rel, "0\n");
 		}
 	}
-	d = vmt_host_damon_claim(f->marker, &error);
+	d = vmt_host_damon_claim(f->marker, "fvaddr", &error);
 	g_assert_no_error(error);
 	/* the fake tree has no kdamond to switch on: "on" is a plain write */
 	g_assert_true(vmt_host_damon_start(d, &t, 1, 5000, 1000000, &error));

@@ -22,13 +22,15 @@ static const char status_reply[] =
 	"{\"name\":\"budget-demo\",\"tenant\":\"acme\",\"class\":\"budget\",\"state\":\"tiering\","
 	"\"pid\":1234,\"quota_bytes\":67108864,\"ram_bytes\":536870912,\"dram_bytes\":60817408,"
 	"\"slow_bytes\":470000000,\"absent_bytes\":0,\"hot_bytes\":33554432,\"hot_coverage\":0.97,"
-	"\"dram_access_share\":0.95,\"scanner\":\"damon-vaddr\",\"scan_interval_ms\":1000,"
+	"\"dram_access_share\":0.95,\"scanner\":\"damon-vaddr\",\"mover\":\"vmtierd\","
+	"\"scan_interval_ms\":1000,"
 	"\"windows\":42,\"promoted_bytes\":33554432,\"demoted_bytes\":30000000,\"migrations\":12,"
 	"\"move_errors\":{\"busy\":0,\"access\":0,\"nomem\":0,\"other\":0},\"last_error\":null},"
 	"{\"name\":\"web-1\",\"tenant\":\"globex\\u001b[2J\",\"class\":\"premium\",\"state\":\"error\","
 	"\"pid\":1300,\"quota_bytes\":1073741824,\"ram_bytes\":2147483648,\"dram_bytes\":1073741824,"
 	"\"slow_bytes\":1073741824,\"absent_bytes\":0,\"hot_bytes\":805306368,\"hot_coverage\":0.5,"
-	"\"dram_access_share\":0.123,\"scanner\":\"page-idle\",\"scan_interval_ms\":2000,"
+	"\"dram_access_share\":0.123,\"scanner\":\"soft-dirty\",\"mover\":\"damos\","
+	"\"scan_interval_ms\":2000,"
 	"\"windows\":3,\"promoted_bytes\":0,\"demoted_bytes\":0,\"migrations\":0,"
 	"\"move_errors\":{\"busy\":2,\"access\":0,\"nomem\":0,\"other\":0},"
 	"\"last_error\":\"move_pages: Device or resource busy\"}]}";
@@ -231,15 +233,16 @@ static void test_table(Fixture *f, gconstpointer data)
 	g_assert_true(g_str_has_prefix(out, head));
 	titles = columns_of(head);
 	g_assert_cmpstr(titles, ==, "NAME|TENANT|CLASS|STATE|QUOTA|DRAM|SLOW|HOT|"
-			"COVERAGE|DRAM-SHARE|MOVED|SCANNER");
+			"COVERAGE|DRAM-SHARE|MOVED|SCANNER/MOVER");
 	/* quota 64 MiB, DRAM 58 MiB, slow 448 MiB, hot 32 MiB, 97 % of it in DRAM,
 	 * 95 % of accesses hit DRAM, 32 MiB + 28.6 MiB moved */
 	row = columns_of(budget);
 	g_assert_cmpstr(row, ==, "budget-demo|acme|budget|tiering|64 MiB|58 MiB|"
-			"448 MiB|32 MiB|97%|95%|60.6 MiB|damon-vaddr");
+			"448 MiB|32 MiB|97%|95%|60.6 MiB|damon-vaddr/vmtierd");
 	g_assert_cmpint(end_of(budget, "97%"), ==, end_of(head, "COVERAGE"));
 	g_assert_cmpint(end_of(web, "12%"), ==, end_of(head, "DRAM-SHARE"));
 	g_assert_nonnull(strstr(web, " 0 B "));
+	g_assert_true(g_str_has_suffix(web, " soft-dirty/damos"));
 	/* no escape from the daemon reaches the terminal */
 	g_assert_true(g_str_has_prefix(web, "web-1        globex?[2J  premium  error "));
 	g_assert_null(strchr(out, '\033'));

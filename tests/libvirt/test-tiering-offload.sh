@@ -1,0 +1,82 @@
+#!/bin/bash
+# test-tiering-offload.sh VMTIER VMTIERD GUEST_ELF PAGE_NODES: inside the
+# test host (topology 'tiered'), vmtierd with offload=damos: the kernel's
+# DAMOS migrate_hot/migrate_cold move a budget guest's pages, filtered by the
+# memory cgroup libvirt gives the guest, and vmtierd steers their quotas to
+# the guest's DRAM quota.  The hot set reaches DRAM, DRAM use stays within
+# the quota, `vmtier set` lowers it, the kernel's moves are accounted, a
+# kill -9 of vmtierd is survived, and the guest sees no corrupted word.
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/tiering-lib.sh" "$@"
+echo 0 >/proc/sys/kernel/numa_balancing
+echo false >/sys/kernel/mm/numa/demotion_enabled
+# one memory cgroup per guest: what DAMOS's memcg filter tells guests apart by
+export VMTIER_LIBVIRT_CGROUPS='"memory"'
+tap_check "a private libvirtd starts, with memory cgroups" libvirtd_start
+tap_check "budget guest to starts" start_guest to budget 64 448 32 0
+tap_check "it fills its memory and runs its hot set" waitlog to '^t=1 '
+track to 64 32
+tap_check "before vmtierd: its hot set is wholly on PMEM node 2" test "$(hot_on to 2)" -eq 8192
+memcg=$(sed -n 's/^0:://p' "/proc/${pid[to]}/cgroup")
+tap_diag "QEMU pid ${pid[to]} is in memory cgroup $memcg"
+
+mkdir -p /var/lib/vmtier
+daemon_config "offload=damos
+history_db=/var/lib/vmtier/history.db"
+tap_check "vmtierd starts" start_daemon
+k=/sys/kernel/mm/damon/admin/kdamonds
+# the first window finds the guest's memory cgroup
+for _ in $(seq 50); do
+	"$vmtier" status to --json 2>/dev/null | grep -q '"mover":"damos"' && break; sleep 0.2
+done
+s=$("$vmtier" status to --json)
+tap_diag "$s"
+tap_check "vmtier status: the kernel moves its pages (offload damos, memcg $memcg), a bitmap scanner scans" \
+	python3 -c '
+import json, sys
+r = json.loads(sys.argv[1]); v = r["vms"][0]
+assert r["daemon"]["offload"] == "damos", r["daemon"]
+assert v["mover"] == "damos" and v["memcg"] == sys.argv[2], v
+assert v["scanner"] in ("soft-dirty", "page-idle", "idle-pages"), v' "$s" "$memcg"
+tap_check "DAMON runs vmtierd's paddr kdamond with migrate_hot and migrate_cold" \
+	test "$(cat $k/0/state)" = on -a "$(cat $k/0/contexts/0/operations)" = paddr \
+	-a "$(cat $k/0/contexts/0/schemes/0/action)" = migrate_hot \
+	-a "$(cat $k/0/contexts/0/schemes/1/action)" = migrate_cold
+
+tap_check "at least 90% of the hot set reached DRAM node 0 within 60 s" converge to 60
+tap_diag "after ${reached:-never} s; DRAM at most $((maxd / 256)) MiB"
+tap_check "DRAM never exceeded the 64 MiB quota by more than 2 chunks (max $((maxd / 256)) MiB)" \
+	test "$maxd" -le $(((64 + 4) * 256))
+s=$("$vmtier" status to --json)
+tap_check "the kernel's moves are accounted (promoted bytes from DAMOS's stats)" python3 -c '
+import json, sys
+v = json.loads(sys.argv[1])["vms"][0]
+assert v["promoted_bytes"] >= 16 << 20, v' "$s"
+
+# lower the quota: DRAM use falls to it
+tap_check "vmtier set to --dram 32M" "$vmtier" set to --dram 32M
+t0=$(now) fell=
+while [ $(($(now) - t0)) -lt 40 ]; do
+	sleep 1
+	[ "$(dram_pages to)" -le $(((32 + 4) * 256)) ] && fell=$(($(now) - t0)) && break
+done
+tap_check "DRAM fell to the new 32 MiB quota within 40 s (after ${fell:-never} s; now $(($(dram_pages to) / 256)) MiB)" \
+	test -n "$fell"
+
+# kill -9: the kdamond stays, marked as vmtierd's; a new vmtierd takes it over
+kill -9 "$daemon"; wait "$daemon" 2>/dev/null
+tap_check "after kill -9 of vmtierd, a new one starts and offloads again" start_daemon
+for _ in $(seq 50); do
+	"$vmtier" status to --json 2>/dev/null | grep -q '"mover":"damos"' && break; sleep 0.2
+done
+tap_check "the guest is offloaded again, with its DRAM quota of 32 MiB" python3 -c '
+import json, sys
+v = json.loads(sys.argv[1])["vms"][0]
+assert v["mover"] == "damos" and v["quota_bytes"] == 32 << 20, v' "$("$vmtier" status to --json)"
+sleep 3
+tap_check "no corrupted word seen by the guest" test "$(grep -c 'errors=[1-9]' "$out/to.log")" -eq 0
+kill -TERM "$daemon"; wait "$daemon"
+tap_check "vmtierd stopped its kdamond on exit" test "$(cat $k/nr_kdamonds)" -eq 0
+grep -E 'offload|DAMOS|kernel moves' "$out/vmtierd.log" | sed 's/^/# /'
+tap_done
