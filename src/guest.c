@@ -222,40 +222,54 @@ static gboolean refresh(VmtGuest *g, GError **error)
 	return TRUE;
 }
 
-static gboolean carry_out(VmtGuest *g, GArray *moves, GError **error)
+/* The window's moves bound for TO, in as few move_pages calls as fit (the
+ * plan keeps to the budget); then each chunk's placement as it is now. */
+static gboolean move_to(VmtGuest *g, GArray *moves, VmtTier to, GError **error)
 {
-	gboolean promote_full = FALSE;
+	g_autoptr(GArray) ranges = g_array_new(FALSE, FALSE, sizeof(VmtRange));
+	VmtMoveResult r = { 0 };
 
 	for (guint m = 0; m < moves->len; m++) {
 		const VmtTierMove *mv = &g_array_index(moves, VmtTierMove, m);
-		VmtMoveResult r = { 0 };
-		guint64 s, len;
+		VmtRange c;
 
-		if (mv->to == VMT_TIER_FAST && promote_full)
+		if (mv->to != to)
 			continue;
-		vmt_ranges_chunk(g->ranges, mv->chunk, &s, &len);
-		if (!vmt_host_move_range(g->pid, s, len,
-					 mv->to == VMT_TIER_FAST ? g->fast_node : g->slow_node, &r, error))
-			return FALSE;
+		vmt_ranges_chunk(g->ranges, mv->chunk, &c.start, &c.len);
+		g_array_append_val(ranges, c);
+	}
+	if (ranges->len == 0)
+		return TRUE;
+	if (!vmt_host_move_ranges(g->pid, ranges, to == VMT_TIER_FAST ? g->fast_node : g->slow_node,
+				  &r, error))
+		return FALSE;
+	for (guint m = 0; m < moves->len; m++) {
+		const VmtTierMove *mv = &g_array_index(moves, VmtTierMove, m);
+
+		if (mv->to != to)
+			continue;
 		vmt_tier_engine_moved(g->engine, mv->chunk);
 		if (!place(g, mv->chunk, error))
 			return FALSE;
-		/* DRAM node full: more promotions would only fail the same way */
-		if (mv->to == VMT_TIER_FAST && r.nomem)
-			promote_full = TRUE;
-		g_mutex_lock(&g->lock);
-		if (mv->to == VMT_TIER_FAST)
-			g->promoted_bytes += r.moved_pages * 4096;
-		else
-			g->demoted_bytes += r.moved_pages * 4096;
-		g->migrations += r.calls;
-		g->errors.busy += r.busy;
-		g->errors.access += r.access;
-		g->errors.nomem += r.nomem;
-		g->errors.other += r.other;
-		g_mutex_unlock(&g->lock);
 	}
+	g_mutex_lock(&g->lock);
+	if (to == VMT_TIER_FAST)
+		g->promoted_bytes += r.moved_pages * 4096;
+	else
+		g->demoted_bytes += r.moved_pages * 4096;
+	g->migrations += r.calls;
+	g->errors.busy += r.busy;
+	g->errors.access += r.access;
+	g->errors.nomem += r.nomem;
+	g->errors.other += r.other;
+	g_mutex_unlock(&g->lock);
 	return TRUE;
+}
+
+/* Demotions first: they make the room promotions need within the quota. */
+static gboolean carry_out(VmtGuest *g, GArray *moves, GError **error)
+{
+	return move_to(g, moves, VMT_TIER_SLOW, error) && move_to(g, moves, VMT_TIER_FAST, error);
 }
 
 void vmt_guest_window(VmtGuest *g, const guint16 *freq, guint64 budget_bytes)

@@ -69,22 +69,41 @@ static void tally_failed(VmtMoveResult *res, int st)
 	}
 }
 
-gboolean vmt_host_move_range(int pid, guint64 start, guint64 len, int node, VmtMoveResult *res,
-			     GError **error)
+/* The next page of RANGES (their whole 4 KiB pages, in order); *CUR and
+ * *OFF say where the walk is.  Called no more often than they have pages. */
+static guint64 next_page(const GArray *ranges, guint *cur, guint64 *off)
+{
+	const VmtRange *r;
+	guint64 a;
+
+	while ((r = &g_array_index(ranges, VmtRange, *cur))->len / PAGE <= *off / PAGE) {
+		(*cur)++;
+		*off = 0;
+	}
+	a = r->start + *off;
+	*off += PAGE;
+	return a;
+}
+
+gboolean vmt_host_move_ranges(int pid, const GArray *ranges, int node, VmtMoveResult *res,
+			      GError **error)
 {
 	g_autofree void **addrs = g_new(void *, BATCH);
 	g_autofree int *nodes = g_new(int, BATCH);
 	g_autofree int *status = g_new(int, BATCH);
 	g_autofree int *now = g_new(int, BATCH);
-	guint64 pages = len / PAGE;
+	guint64 pages = 0, off = 0;
+	guint cur = 0;
 
+	for (guint i = 0; i < ranges->len; i++)
+		pages += g_array_index(ranges, VmtRange, i).len / PAGE;
 	for (guint64 done = 0; done < pages;) {
 		unsigned long k = (unsigned long)MIN((guint64)BATCH, pages - done), m = 0;
 		guint64 moved_before = res->moved_pages;
 		long r;
 
 		for (unsigned long i = 0; i < k; i++)
-			addrs[i] = (void *)(uintptr_t)(start + (done + i) * PAGE);
+			addrs[i] = (void *)(uintptr_t)next_page(ranges, &cur, &off);
 		done += k;
 		/* skip what is absent or already there, so the counts are honest */
 		if (!call_move_pages(pid, k, addrs, NULL, now, error))
@@ -131,4 +150,16 @@ gboolean vmt_host_move_range(int pid, guint64 start, guint64 len, int node, VmtM
 			res->calls++;
 	}
 	return TRUE;
+}
+
+gboolean vmt_host_move_range(int pid, guint64 start, guint64 len, int node, VmtMoveResult *res,
+			     GError **error)
+{
+	g_autoptr(GArray) one = g_array_new(FALSE, FALSE, sizeof(VmtRange));
+	VmtRange r = { start, len };
+
+	if (len == 0)
+		return TRUE;
+	g_array_append_val(one, r);
+	return vmt_host_move_ranges(pid, one, node, res, error);
 }

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #pragma once
 
-#include <glib.h>
+#include "access.h"
 
 /* Moving a process's pages between NUMA nodes with move_pages(2), and
  * asking where they are (host layer). */
@@ -29,3 +29,7 @@ gboolean vmt_host_move_placement(int pid, guint64 start, guint64 len, const gboo
  * gone or move_pages itself fails otherwise. */
 gboolean vmt_host_move_range(int pid, guint64 start, guint64 len, int node, VmtMoveResult *res,
 			     GError **error);
+/* The same for RANGES (VmtRange, page-aligned lengths), batched across
+ * them: one window's chunks bound for NODE go in as few calls as fit. */
+gboolean vmt_host_move_ranges(int pid, const GArray *ranges, int node, VmtMoveResult *res,
+			      GError **error);

@@ -1,0 +1,78 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* The mover's batching across ranges, on this process's own memory and the
+ * real move_pages(2): every page of the ranges is accounted exactly once,
+ * whatever the ranges' sizes (empty, partial pages, more than one batch).
+ * The machine may have one node: moving to node 0 finds present pages
+ * already there and untouched ones absent. */
+#include "host-move.h"
+
+#include <gio/gio.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define PAGE 4096u
+
+static void test_ranges(void)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GArray) ranges = g_array_new(FALSE, FALSE, sizeof(VmtRange));
+	/* 5000 pages, more than one 4096-page batch; every third one touched */
+	guint64 len = 5000 * (guint64)PAGE, touched = 0, expect = 0;
+	char *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	VmtMoveResult res = { 0 };
+	struct {
+		guint64 off, len;
+	} parts[] = {
+		{ 0, 3000 * PAGE },
+		{ 3000 * PAGE, 0 },		/* empty */
+		{ 3000 * PAGE, PAGE + 100 },	/* one whole page */
+		{ 3001 * PAGE, 100 },		/* none */
+		{ 3001 * PAGE, 1999 * PAGE },
+	};
+
+	g_assert_true(p != MAP_FAILED);
+	g_assert_cmpint(madvise(p, len, MADV_NOHUGEPAGE), ==, 0);
+	for (guint64 i = 0; i < 5000; i += 3, touched++)
+		p[i * PAGE] = 1;
+	for (guint i = 0; i < G_N_ELEMENTS(parts); i++) {
+		VmtRange r = { (guintptr)p + parts[i].off, parts[i].len };
+
+		g_array_append_val(ranges, r);
+		expect += parts[i].len / PAGE;
+	}
+	g_assert_cmpuint(expect, ==, 5000);
+	g_assert_true(vmt_host_move_ranges(getpid(), ranges, 0, &res, &error));
+	g_assert_no_error(error);
+	/* node 0 exists everywhere; a present page elsewhere is moved */
+	g_assert_cmpuint(res.already + res.moved_pages, ==, touched);
+	g_assert_cmpuint(res.absent, ==, 5000 - touched);
+	g_assert_cmpuint(res.busy + res.access + res.nomem + res.other, ==, 0);
+	munmap(p, len);
+}
+
+static void test_gone(void)
+{
+	g_autoptr(GError) error = NULL;
+	VmtMoveResult res = { 0 };
+	static char page[PAGE] __attribute__((aligned(PAGE)));
+	GPid pid;
+	const char *argv[] = { "true", NULL };
+
+	/* a pid that existed and is gone: the error says not found */
+	g_assert_true(g_spawn_async(NULL, (char **)argv, NULL,
+				    G_SPAWN_SEARCH_PATH | G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL, &pid,
+				    NULL));
+	g_assert_cmpint(waitpid(pid, NULL, 0), ==, pid);
+	page[0] = 1;
+	g_assert_false(vmt_host_move_range(pid, (guintptr)page, PAGE, 0, &res, &error));
+	g_assert_error(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
+}
+
+int main(int argc, char **argv)
+{
+	g_test_init(&argc, &argv, NULL);
+	g_test_add_func("/move/ranges", test_ranges);
+	g_test_add_func("/move/gone", test_gone);
+	return g_test_run();
+}
