@@ -1,8 +1,8 @@
 #!/bin/bash
 # bench/scanner.sh BUILD: scanner cost inside the test host (bench/run).
 #
-# Per scanner (damon-vaddr, soft-dirty), vmtierd runs 60 s with no guest (the
-# baseline), then 60 s tiering one 512 MiB budget guest whose hot set
+# Per scanner (damon-vaddr, soft-dirty; or VMTIER_BENCH_SCANNERS), vmtierd
+# runs 60 s with no guest (the baseline), then 60 s tiering one 512 MiB budget guest whose hot set
 # already sits in its DRAM cell, so it spends on scanning, not moving
 # (moved_mib says what it moved all the same).
 # CPU: vmtierd's utime+stime, plus its kdamond's (DAMON samples in a kernel
@@ -63,7 +63,7 @@ history_db=/var/lib/vmtier/$1-${2:-idle}.db"
 
 # the baselines: the same daemon and configuration with nothing to tier
 declare -A idle_cpu idle_rss
-for scanner in damon-vaddr soft-dirty; do
+for scanner in ${VMTIER_BENCH_SCANNERS:-damon-vaddr soft-dirty}; do
 	measure "$scanner" "" || { say "scanner $scanner: vmtierd does not start"; exit 1; }
 	idle_cpu[$scanner]=$(awk "BEGIN { print $cpu + $kd }") idle_rss[$scanner]=$rss
 	say "scanner $scanner idle: ${secs}s cpu_s=${idle_cpu[$scanner]} rss_kib=$rss"
@@ -73,7 +73,7 @@ done
 libvirt_guest sc "$dram_mb" $((ram_mb - dram_mb)) 32 "pattern=uniform base=20M mem=256M hot_off=24M" ||
 	{ say "scanner: the guest did not start"; exit 1; }
 gib=$(awk "BEGIN { print $ram_mb / 1024 }")
-for scanner in damon-vaddr soft-dirty; do
+for scanner in ${VMTIER_BENCH_SCANNERS:-damon-vaddr soft-dirty}; do
 	measure "$scanner" sc || { say "scanner $scanner: vmtierd does not start"; continue; }
 	[ "$used" = "$scanner" ] || say "scanner $scanner: vmtierd used '$used' instead"
 	python3 - "$scanner" "$secs" "$gib" "$windows" "$cpu" "$kd" "${idle_cpu[$scanner]}" "$rss" \
