@@ -362,8 +362,7 @@ static void account_guest(VmtDaemon *d, VmtGuest *g, gint64 now, VmtHistorySampl
 	g_autoptr(GError) error = NULL;
 
 	vmt_guest_account(g, now, d->scanner, s, t);
-	if (d->history && (!vmt_history_add(d->history, s, &error) ||
-			   !vmt_history_save_totals(d->history, g->name, t, &error)))
+	if (d->history && !vmt_history_record(d->history, s, t, &error))
 		g_warning("%s: history: %s", g->name, error->message);
 }
 

@@ -394,3 +394,15 @@ gboolean vmt_history_save_totals(VmtHistory *h, const char *vm, const VmtHistory
 	sqlite3_finalize(st);
 	return rc == SQLITE_DONE || db_fail(h, "writing totals", error);
 }
+
+gboolean vmt_history_record(VmtHistory *h, const VmtHistorySample *s, const VmtHistoryTotals *t,
+			    GError **error)
+{
+	if (!exec(h, "BEGIN IMMEDIATE", "starting an interval's record", error))
+		return FALSE;
+	if (vmt_history_add(h, s, error) && vmt_history_save_totals(h, s->vm, t, error) &&
+	    exec(h, "COMMIT", "committing an interval's record", error))
+		return TRUE;
+	sqlite3_exec(h->db, "ROLLBACK", NULL, NULL, NULL);
+	return FALSE;
+}

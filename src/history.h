@@ -42,6 +42,10 @@ gboolean vmt_history_load_totals(VmtHistory *h, const char *vm, VmtHistoryTotals
 				 GError **error);
 gboolean vmt_history_save_totals(VmtHistory *h, const char *vm, const VmtHistoryTotals *t,
 				 GError **error);
+/* S and S->vm's running totals T in one transaction: a crash leaves both
+ * or neither (so a restarted vmtierd neither loses nor counts twice). */
+gboolean vmt_history_record(VmtHistory *h, const VmtHistorySample *s, const VmtHistoryTotals *t,
+			    GError **error);
 
 /* Opens an existing store for reading only (vmtier report): nothing is
  * created or migrated, so its schema version must be this build's. */

@@ -135,6 +135,35 @@ static void test_round_trip(void)
 	g_assert_true(g_str_has_prefix(after->pdata[2], "1000 60 vm2 globex premium "));
 }
 
+/* An interval's row and the VM's running totals go in together or not at
+ * all: a bad sample leaves the totals as they were. */
+static void test_record_atomic(void)
+{
+	g_autofree char *path = tmp_path("record.db");
+	g_autoptr(VmtHistory) h = vmt_history_open(path, NULL);
+	g_autoptr(GError) error = NULL;
+	VmtHistorySample ok = sample("vm1", "acme", "budget", 60), bad = sample("vm1", "acme", "budget", 120);
+	VmtHistoryTotals t1 = { .promoted_bytes = 4096, .windows = 1 }, t2 = { .promoted_bytes = 8192, .windows = 2 };
+	VmtHistoryTotals back;
+	g_autoptr(GPtrArray) rows = NULL;
+
+	g_assert_nonnull(h);
+	g_assert_true(vmt_history_record(h, &ok, &t1, &error));
+	g_assert_no_error(error);
+	bad.dram_access_share = 1.5;
+	g_assert_false(vmt_history_record(h, &bad, &t2, &error));
+	g_assert_nonnull(strstr(error->message, "dram_access_share"));
+	g_assert_true(vmt_history_load_totals(h, "vm1", &back, NULL));
+	g_assert_cmpmem(&back, sizeof(back), &t1, sizeof(t1));
+	rows = rows_of(h, NULL);
+	g_assert_cmpuint(rows->len, ==, 1);
+	/* and the store still takes the next interval */
+	bad.dram_access_share = 0.5;
+	g_assert_true(vmt_history_record(h, &bad, &t2, NULL));
+	g_assert_true(vmt_history_load_totals(h, "vm1", &back, NULL));
+	g_assert_cmpuint(back.windows, ==, 2);
+}
+
 static void test_query_and_replace(void)
 {
 	g_autofree char *path = tmp_path("query.db");
@@ -463,6 +492,7 @@ int main(int argc, char **argv)
 	tmpdir = test_tmpdir_new("vmtier-history-XXXXXX");
 	g_test_add_func("/history/round-trip", test_round_trip);
 	g_test_add_func("/history/query-replace-prune", test_query_and_replace);
+	g_test_add_func("/history/record-atomic", test_record_atomic);
 	g_test_add_func("/history/bad-samples", test_bad_samples);
 	g_test_add_func("/history/crash", test_crash);
 	g_test_add_func("/history/open-errors", test_open_errors);
