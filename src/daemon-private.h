@@ -26,6 +26,8 @@ struct VmtDaemon {
 	VmtDamon *damos;		/* offload=damos (paddr, host-damos.h) */
 	char *offload_note;		/* why offload=damos is not in use */
 	guint damos_n;			/* guests in DAMOS's schemes now */
+	GPtrArray *damos_guests;	/* VmtGuest refs, as DAMOS was started
+					 * (the window worker's only) */
 	const char *scanner;		/* in use */
 	VmtBitmapCollect collect;		/* NULL for DAMON */
 	char *scanner_note;		/* why not the preferred one */

@@ -129,6 +129,7 @@ typedef struct {
 	VmtTierParams params;		/* as configured now (SIGHUP) */
 	char *damon_error;
 	guint damos_n;			/* offloaded guests, as DAMOS was started */
+	gboolean damos_failed;		/* its start failed: vmtierd moves them */
 } Window;
 
 static void window_free(Window *w)
@@ -199,6 +200,16 @@ static void damos_start(Window *w)
 	/* idle for demote_windows windows, as vmtierd's own policy */
 	guint cold = MAX(1u, w->params.demote_windows * w->interval_ms / aggr_ms);
 
+	/* what the kernel moved since the last reading, before it restarts */
+	if (d->damos_guests->len > 0) {
+		g_autofree guint64 *up = g_new0(guint64, d->damos_guests->len);
+		g_autofree guint64 *down = g_new0(guint64, d->damos_guests->len);
+
+		if (vmt_host_damos_stats(d->damos, up, down, d->damos_guests->len, NULL))
+			for (guint i = 0; i < d->damos_guests->len; i++)
+				vmt_guest_offloaded(d->damos_guests->pdata[i], up[i], down[i]);
+		g_ptr_array_set_size(d->damos_guests, 0);
+	}
 	for (guint i = 0; i < w->guests->len; i++) {
 		VmtGuest *g = w->guests->pdata[i];
 		VmtDamosGuest dg = { g->memcg, g->fast_node, g->slow_node };
@@ -209,11 +220,13 @@ static void damos_start(Window *w)
 		g_array_append_val(guests, dg);
 		for (guint n = 0; n < g->n_nodes; n++) {
 			int id = (int)n;
+			VmtNode *node = vmt_host_node(d->host, id);
 
 			seen = FALSE;
 			for (guint k = 0; k < dram->len; k++)
 				seen |= g_array_index(dram, int, k) == id;
-			if (g->fast_nodes[n] && !seen)
+			/* CPU-only nodes count as DRAM but have no memory to watch */
+			if (g->fast_nodes[n] && !seen && node && vmt_node_online_bytes(node) > 0)
 				g_array_append_val(dram, id);
 		}
 		seen = FALSE;
@@ -228,8 +241,12 @@ static void damos_start(Window *w)
 	if (!vmt_host_damos_start(d->damos, (VmtDamosGuest *)guests->data, guests->len, dram, slow,
 				  d->cfg->sample_us, DAMOS_AGGR_US, w->interval_ms, cold, &error)) {
 		w->damon_error = g_strdup_printf("DAMOS offload: %s", error->message);
+		w->damos_failed = TRUE;
 		return;
 	}
+	for (guint i = 0; i < w->guests->len; i++)
+		if (((VmtGuest *)w->guests->pdata[i])->memcg)
+			g_ptr_array_add(d->damos_guests, vmt_guest_ref(w->guests->pdata[i]));
 	w->damos_n = guests->len;
 }
 
@@ -270,7 +287,9 @@ static void damos_steer(Window *w)
 	}
 	if (n != w->damos_n)
 		return;
-	if (!vmt_host_damos_steer(d->damos, st, n, &error) ||
+	if (!vmt_host_damos_steer(d->damos, st, n, w->interval_ms,
+				  MAX(1u, w->params.demote_windows * w->interval_ms /
+					  (DAMOS_AGGR_US / 1000)), &error) ||
 	    !vmt_host_damos_stats(d->damos, up, down, n, &error)) {
 		w->damon_error = g_strdup_printf("DAMOS offload: %s", error->message);
 		return;
@@ -324,6 +343,18 @@ static void window_done(GObject *src, GAsyncResult *res, gpointer data)
 	if (g_cancellable_is_cancelled(d->cancel))
 		return;
 	d->damos_n = w->damos_n;
+	if (w->damos_failed)
+		for (guint i = 0; i < w->guests->len; i++) {
+			VmtGuest *g = w->guests->pdata[i];
+
+			if (!g->memcg)
+				continue;
+			g_mutex_lock(&g->lock);
+			g->offload_note = g_strdup_printf("not offloaded: %s", w->damon_error);
+			g_clear_pointer(&g->memcg, g_free);
+			g_mutex_unlock(&g->lock);
+			g_message("%s: %s; vmtierd moves its pages", g->name, g->offload_note);
+		}
 	if (w->damon_error) {
 		g_warning("DAMON window failed: %s", w->damon_error);
 		d->damon_dirty = TRUE;	/* a target died, or someone stopped it */
@@ -382,7 +413,8 @@ static void drop_guest(VmtDaemon *d, VmtGuest *g, const char *why)
 
 /* offload=damos: G's pages go to the kernel when its QEMU's memory is
  * charged to a memory cgroup of its own (libvirt makes one per guest when
- * its cgroups are on); otherwise vmtierd moves them, and says why. */
+ * its cgroups are on) and no other guest is offloaded; otherwise vmtierd
+ * moves them, and says why. */
 static void offload_guest(VmtDaemon *d, VmtGuest *g)
 {
 	g_autoptr(GError) error = NULL;
@@ -392,7 +424,20 @@ static void offload_guest(VmtDaemon *d, VmtGuest *g)
 
 	if (g->memcg || g->offload_note || !g->movable)
 		return;
-	memcg = vmt_host_proc_memcg(g->pid, &error);
+	g_hash_table_iter_init(&it, d->guests);
+	while (g_hash_table_iter_next(&it, NULL, &v))
+		if (((VmtGuest *)v)->memcg) {
+			/* on 6.12 a DAMOS action resets the age of every region it
+			 * tries, memcg-filtered or not, so a second guest's cold
+			 * scheme would never see an old region */
+			g_set_error(&error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
+				    "%s is offloaded already, and one kdamond offloads one guest",
+				    ((VmtGuest *)v)->name);
+			break;
+		}
+	if (!error && (memcg = vmt_host_proc_memcg(g->pid, &error)) &&
+	    !vmt_host_proc_memcg_alone(memcg, g->pid, &error))
+		g_clear_pointer(&memcg, g_free);
 	g_hash_table_iter_init(&it, d->guests);
 	while (memcg && g_hash_table_iter_next(&it, NULL, &v)) {
 		VmtGuest *o = v;
@@ -475,6 +520,10 @@ static gboolean on_window(gpointer data)
 	}
 	for (guint i = 0; i < gone->len; i++)
 		drop_guest(d, gone->pdata[i], ((VmtGuest *)gone->pdata[i])->last_error);
+	/* DAMON's targets (DAMOS's schemes) are the guests of its last start,
+	 * in name order: any other set or order needs a restart; the budgets
+	 * follow the same order */
+	g_ptr_array_sort(w->guests, by_name);
 	for (guint i = 0; i < w->guests->len; i++) {
 		VmtGuest *g = w->guests->pdata[i];
 		guint64 b = class_rate_mbs(d, g) * (1ull << 20) * d->interval_ms / 1000;
@@ -483,9 +532,6 @@ static gboolean on_window(gpointer data)
 			b = MIN(b, global / moving * d->interval_ms / 1000);
 		g_array_append_val(w->budgets, b);
 	}
-	/* DAMON's targets (DAMOS's schemes) are the guests of its last start,
-	 * in name order: any other set or order needs a restart */
-	g_ptr_array_sort(w->guests, by_name);
 	if (d->damos)
 		for (guint i = 0; i < w->guests->len; i++)
 			offload_guest(d, w->guests->pdata[i]);
@@ -774,6 +820,7 @@ VmtDaemon *vmt_daemon_new(VmtDaemonConfig *cfg, GError **error)
 					  (GDestroyNotify)vmt_guest_unref);
 	d->cancel = g_cancellable_new();
 	d->events_id = -1;
+	d->damos_guests = g_ptr_array_new_with_free_func((GDestroyNotify)vmt_guest_unref);
 	d->started_us = g_get_monotonic_time();
 	d->interval_ms = d->want_interval_ms = cfg->scan_interval_ms;
 	d->lock_fd = -1;
@@ -873,6 +920,7 @@ void vmt_daemon_free(VmtDaemon *d)
 	g_clear_pointer(&d->ctl, vmt_ctl_server_free);
 	g_clear_pointer(&d->damon, vmt_host_damon_release);
 	g_clear_pointer(&d->damos, vmt_host_damon_release);
+	g_clear_pointer(&d->damos_guests, g_ptr_array_unref);
 	if (d->conn)
 		close_conn(d);
 	/* the interval under way goes into the history too */

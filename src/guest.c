@@ -228,6 +228,7 @@ static gboolean move_to(VmtGuest *g, GArray *moves, VmtTier to, GError **error)
 {
 	g_autoptr(GArray) ranges = g_array_new(FALSE, FALSE, sizeof(VmtRange));
 	VmtMoveResult r = { 0 };
+	gboolean ok;
 
 	for (guint m = 0; m < moves->len; m++) {
 		const VmtTierMove *mv = &g_array_index(moves, VmtTierMove, m);
@@ -240,18 +241,17 @@ static gboolean move_to(VmtGuest *g, GArray *moves, VmtTier to, GError **error)
 	}
 	if (ranges->len == 0)
 		return TRUE;
-	if (!vmt_host_move_ranges(g->pid, ranges, to == VMT_TIER_FAST ? g->fast_node : g->slow_node,
-				  &r, error))
-		return FALSE;
-	for (guint m = 0; m < moves->len; m++) {
+	ok = vmt_host_move_ranges(g->pid, ranges, to == VMT_TIER_FAST ? g->fast_node : g->slow_node,
+				  &r, error);
+	for (guint m = 0; ok && m < moves->len; m++) {
 		const VmtTierMove *mv = &g_array_index(moves, VmtTierMove, m);
 
 		if (mv->to != to)
 			continue;
 		vmt_tier_engine_moved(g->engine, mv->chunk);
-		if (!place(g, mv->chunk, error))
-			return FALSE;
+		ok = place(g, mv->chunk, error);
 	}
+	/* what moved before a failure counts too */
 	g_mutex_lock(&g->lock);
 	if (to == VMT_TIER_FAST)
 		g->promoted_bytes += r.moved_pages * 4096;
@@ -263,7 +263,7 @@ static gboolean move_to(VmtGuest *g, GArray *moves, VmtTier to, GError **error)
 	g->errors.nomem += r.nomem;
 	g->errors.other += r.other;
 	g_mutex_unlock(&g->lock);
-	return TRUE;
+	return ok;
 }
 
 /* Demotions first: they make the room promotions need within the quota. */
@@ -293,10 +293,8 @@ void vmt_guest_window(VmtGuest *g, const guint16 *freq, guint64 budget_bytes)
 	/* offloaded, the kernel moves; vmtierd only demotes what is over the
 	 * quota (see host-damos.h), coldest first */
 	if (freq && g->may_move && (!g->memcg || st.fast_bytes > quota)) {
-		moves = vmt_tier_engine_plan(g->engine, budget_bytes);
-		for (guint m = moves->len; g->memcg && m-- > 0;)
-			if (g_array_index(moves, VmtTierMove, m).to != VMT_TIER_SLOW)
-				g_array_remove_index(moves, m);
+		moves = g->memcg ? vmt_tier_engine_plan_excess(g->engine, budget_bytes)
+				 : vmt_tier_engine_plan(g->engine, budget_bytes);
 		if (!carry_out(g, moves, &error))
 			goto fail;
 	}

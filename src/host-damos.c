@@ -16,6 +16,9 @@
 #define UL_MAX "18446744073709551615"
 #define UINT_MAX_S "4294967295"
 #define MIN_QUOTA G_STRINGIFY(VMT_DAMOS_MIN_QUOTA)
+/* "no limit" as a quota: 0 would stop DAMON resetting the quota's charge
+ * window, leaving the last effective quota in force */
+#define NO_LIMIT "1125899906842624"
 
 /* DAMON adapts paddr regions between these (min 3 for the kernel) */
 #define MIN_REGIONS 10u
@@ -349,12 +352,14 @@ static gboolean command(VmtDamon *d, const char *cmd, GError **error)
 	return FALSE;
 }
 
-gboolean vmt_host_damos_steer(VmtDamon *d, const VmtDamosSteer *steer, guint n, GError **error)
+gboolean vmt_host_damos_steer(VmtDamon *d, const VmtDamosSteer *steer, guint n, guint window_ms,
+			      guint cold_aggrs, GError **error)
 {
 	if (!same_guests(d, n, error))
 		return FALSE;
 	if (n == 0)
 		return TRUE;
+	d->cold_aggrs = MAX(1u, cold_aggrs);
 	for (guint i = 0; i < n; i++) {
 		const VmtDamosSteer *st = &steer[i];
 		guint s = 2 * i;
@@ -363,9 +368,11 @@ gboolean vmt_host_damos_steer(VmtDamon *d, const VmtDamosSteer *steer, guint n, 
 		/* cold pages go whatever their number: with a quota, DAMOS would
 		 * spend it on the coldest physical memory, free pages and other
 		 * processes' included, before reaching this guest's */
-		if (!setf(s, "quotas/bytes", error, "%" G_GUINT64_FORMAT, up) ||
+		if (!setf(s, "quotas/reset_interval_ms", error, "%u", MAX(1u, window_ms)) ||
+		    !setf(s + 1, "quotas/reset_interval_ms", error, "%u", MAX(1u, window_ms)) ||
+		    !setf(s, "quotas/bytes", error, "%" G_GUINT64_FORMAT, up) ||
 		    !set_match(d, s, st->promote_bytes ? MATCH_HOT : MATCH_NOTHING, error) ||
-		    !set(s + 1, "quotas/bytes", st->demote_cold ? "0" : MIN_QUOTA, error) ||
+		    !set(s + 1, "quotas/bytes", st->demote_cold ? NO_LIMIT : MIN_QUOTA, error) ||
 		    !set_match(d, s + 1, st->demote_cold ? MATCH_COLD : MATCH_NOTHING, error))
 			return FALSE;
 	}

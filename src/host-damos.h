@@ -17,7 +17,7 @@
  *         already on a DRAM node (address filters);
  *   2I+1  migrate_cold to the guest's slow node: regions idle for at least
  *         COLD_AGGRS aggregation intervals, of the guest's memcg, not
- *         already on a slow node, with no byte quota.
+ *         already on a slow node, with no byte limit.
  * The promotion quota is bytes per WINDOW_MS (quotas/reset_interval_ms),
  * set by vmt_host_damos_steer from the guest's DRAM use against its quota
  * (the per-memcg quota goals that would let the kernel do this alone came
@@ -53,10 +53,12 @@ gboolean vmt_host_damos_start(VmtDamon *d, const VmtDamosGuest *guests, guint n,
 			      guint aggr_us, guint window_ms, guint cold_aggrs,
 			      GError **error);
 
-/* Apply STEER[i] to guest I's schemes (online commit: blocks for up to one
+/* Apply STEER[i] to guest I's schemes, with the window (the quotas' reset
+ * interval) and cold age of now (online commit: blocks for up to one
  * aggregation interval; run it off the main loop).  N must be the N of the
  * last start. */
-gboolean vmt_host_damos_steer(VmtDamon *d, const VmtDamosSteer *steer, guint n, GError **error);
+gboolean vmt_host_damos_steer(VmtDamon *d, const VmtDamosSteer *steer, guint n, guint window_ms,
+			      guint cold_aggrs, GError **error);
 
 /* Bytes the kernel migrated for each guest since the last start:
  * PROMOTED[i], DEMOTED[i] (the schemes' sz_applied, after

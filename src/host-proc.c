@@ -9,6 +9,7 @@
 #include <inttypes.h>
 #include <numaif.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define PAGE 4096u
@@ -184,4 +185,39 @@ char *vmt_host_proc_memcg(int pid, GError **error)
 		return NULL;
 	}
 	return g_steal_pointer(&cg);
+}
+
+/* Processes in CG and the cgroups below it other than PID: the first one
+ * found, or 0. */
+static int other_process(const char *cg, int pid)
+{
+	g_autofree char *procs = cgroup_file(cg, "cgroup.procs");
+	g_autofree char *dir = g_strdup_printf(CGROUP2 "%s", strcmp(cg, "/") ? cg : "");
+	g_autoptr(GPtrArray) kids = vmt_sysfs_list(dir, "");
+	g_auto(GStrv) pids = g_strsplit(procs ? procs : "", "\n", -1);
+
+	for (char **p = pids; *p; p++)
+		if (**p && atoi(*p) != pid)
+			return atoi(*p);
+	for (guint i = 0; i < kids->len; i++) {
+		g_autofree char *sub = g_strdup_printf("%s/%s", strcmp(cg, "/") ? cg : "",
+						       (char *)kids->pdata[i]);
+		g_autofree char *probe = cgroup_file(sub, "cgroup.procs");
+		int other;
+
+		if (probe && (other = other_process(sub, pid)))
+			return other;
+	}
+	return 0;
+}
+
+gboolean vmt_host_proc_memcg_alone(const char *memcg, int pid, GError **error)
+{
+	int other = other_process(memcg, pid);
+
+	if (!other)
+		return TRUE;
+	g_set_error(error, G_IO_ERROR, G_IO_ERROR_EXISTS,
+		    "memory cgroup %s holds pid %d too, not only pid %d", memcg, other, pid);
+	return FALSE;
 }

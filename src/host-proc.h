@@ -29,3 +29,7 @@ gboolean vmt_host_proc_alive(int pid);
  * controller of its own, or PID is not in a cgroup v2 hierarchy: then its
  * pages cannot be told apart from others' by memory cgroup. */
 char *vmt_host_proc_memcg(int pid, GError **error);
+
+/* No process but PID in MEMCG (a path as vmt_host_proc_memcg gives) and
+ * the cgroups below it: a memcg filter on it takes PID's pages only. */
+gboolean vmt_host_proc_memcg_alone(const char *memcg, int pid, GError **error);

@@ -373,6 +373,21 @@ GArray *vmt_tier_engine_plan(VmtTierEngine *e, guint64 budget_bytes)
 	return g_steal_pointer(&demote);
 }
 
+GArray *vmt_tier_engine_plan_excess(VmtTierEngine *e, guint64 budget_bytes)
+{
+	g_autoptr(GArray) demote = g_array_new(FALSE, FALSE, sizeof(VmtTierMove));
+	g_autofree guint8 *chosen = g_new0(guint8, MAX(e->n, 1));
+	g_auto(Ranking) r = { 0 };
+	Planner pl = {
+		.e = e, .r = &r, .chosen = chosen, .fast = fast_bytes(e), .left = budget_bytes,
+		.demote = demote, .promote = NULL,
+	};
+
+	ranking_build(e, &r);
+	plan_over_quota(&pl);
+	return g_steal_pointer(&demote);
+}
+
 void vmt_tier_engine_stats(const VmtTierEngine *e, VmtTierStats *out)
 {
 	g_auto(Ranking) r = { 0 };

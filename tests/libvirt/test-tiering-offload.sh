@@ -6,6 +6,7 @@
 # the guest's DRAM quota.  The hot set reaches DRAM, DRAM use stays within
 # the quota, `vmtier set` lowers it, the kernel's moves are accounted, a
 # kill -9 of vmtierd is survived, and the guest sees no corrupted word.
+# A second guest is tiered by vmtierd itself (one kdamond, one guest).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/tiering-lib.sh" "$@"
@@ -54,6 +55,29 @@ import json, sys
 v = json.loads(sys.argv[1])["vms"][0]
 assert v["promoted_bytes"] >= 16 << 20, v' "$s"
 
+cold=$(cat $k/0/contexts/0/schemes/1/stats/sz_applied)
+tap_check "the kernel demoted the guest's cold pages itself (migrate_cold applied $((cold >> 20)) MiB)" \
+	test "$cold" -gt 0
+
+# a second guest: one kdamond offloads one guest, so vmtierd moves its
+# pages (guests are taken in name order: to before tz, after a restart too)
+tap_check "standard guest tz starts" start_guest tz standard 96 416 16 0
+tap_check "it fills its memory and runs" waitlog tz '^t=1 '
+track tz 96 16
+for _ in $(seq 50); do
+	"$vmtier" status tz --json 2>/dev/null | grep -q '"offload_note":"not' && break; sleep 0.2
+done
+s2=$("$vmtier" status tz --json)
+tap_check "tz is tiered by vmtierd, and status says why not by the kernel" python3 -c '
+import json, sys
+v = json.loads(sys.argv[1])["vms"][0]
+assert v["mover"] == "vmtierd" and "offloaded already" in v["offload_note"], v' "$s2"
+tap_check "tz's hot set reaches DRAM through vmtierd's mover within 60 s" converge tz 60
+tap_check "guest to is still offloaded" python3 -c '
+import json, sys
+v = json.loads(sys.argv[1])["vms"][0]
+assert v["mover"] == "damos", v' "$("$vmtier" status to --json)"
+
 # lower the quota: DRAM use falls to it
 tap_check "vmtier set to --dram 32M" "$vmtier" set to --dram 32M
 t0=$(now) fell=
@@ -75,7 +99,8 @@ import json, sys
 v = json.loads(sys.argv[1])["vms"][0]
 assert v["mover"] == "damos" and v["quota_bytes"] == 32 << 20, v' "$("$vmtier" status to --json)"
 sleep 3
-tap_check "no corrupted word seen by the guest" test "$(grep -c 'errors=[1-9]' "$out/to.log")" -eq 0
+tap_check "no corrupted word seen by either guest" \
+	test "$(cat "$out/to.log" "$out/tz.log" | grep -c 'errors=[1-9]')" -eq 0
 kill -TERM "$daemon"; wait "$daemon"
 tap_check "vmtierd stopped its kdamond on exit" test "$(cat $k/nr_kdamonds)" -eq 0
 grep -E 'offload|DAMOS|kernel moves' "$out/vmtierd.log" | sed 's/^/# /'

@@ -323,7 +323,7 @@ static void test_steer(Fixture *f, gconstpointer data)
 	};
 
 	blank(f);
-	g_assert_true(vmt_host_damos_steer(d, st, 2, &error));
+	g_assert_true(vmt_host_damos_steer(d, st, 2, 1000, 30, &error));
 	g_assert_no_error(error);
 	assert_file(f, KDS "/0/state", "commit");
 	/* guest 0 promotes hot regions, 64 MiB a window; demotes nothing (the
@@ -335,18 +335,26 @@ static void test_steer(Fixture *f, gconstpointer data)
 	assert_scheme(f, 1, "quotas/bytes", "4096");
 	assert_scheme(f, 1, "access_pattern/nr_accesses/min", "21");
 	/* guest 1 promotes nothing and demotes its regions idle for 30
-	 * aggregations, with no byte quota */
+	 * aggregations, with no byte limit (not 0: that would freeze the
+	 * quota's charge window) */
 	assert_scheme(f, 2, "quotas/bytes", "4096");
 	assert_scheme(f, 2, "access_pattern/nr_accesses/min", "21");
-	assert_scheme(f, 3, "quotas/bytes", "0");
+	assert_scheme(f, 3, "quotas/bytes", "1125899906842624");
 	assert_scheme(f, 3, "access_pattern/nr_accesses/min", "0");
 	assert_scheme(f, 3, "access_pattern/nr_accesses/max", "0");
 	assert_scheme(f, 3, "access_pattern/age/min", "30");
 
+	/* a longer window: the quotas' reset interval and the cold age follow */
+	blank(f);
+	g_assert_true(vmt_host_damos_steer(d, st, 2, 3000, 90, &error));
+	assert_scheme(f, 0, "quotas/reset_interval_ms", "3000");
+	assert_scheme(f, 3, "quotas/reset_interval_ms", "3000");
+	assert_scheme(f, 3, "access_pattern/age/min", "90");
+
 	/* and back to nothing */
 	memset(st, 0, sizeof(st));
 	blank(f);
-	g_assert_true(vmt_host_damos_steer(d, st, 2, &error));
+	g_assert_true(vmt_host_damos_steer(d, st, 2, 1000, 30, &error));
 	assert_file(f, KDS "/0/state", "commit");
 	for (guint s = 0; s < 4; s++) {
 		assert_scheme(f, s, "quotas/bytes", "4096");
@@ -386,11 +394,11 @@ static void test_stop(Fixture *f, gconstpointer data)
 	g_assert_true(vmt_host_damos_start(d, NULL, 0, NULL, NULL, 0, 0, 0, 0, &error));
 	g_assert_no_error(error);
 	assert_file(f, KDS "/0/state", "off");
-	g_assert_true(vmt_host_damos_steer(d, &st, 0, &error));
+	g_assert_true(vmt_host_damos_steer(d, &st, 0, 1000, 30, &error));
 	g_assert_true(vmt_host_damos_stats(d, &up, &down, 0, &error));
 	g_assert_no_error(error);
 	assert_file(f, KDS "/0/state", "off");
-	g_assert_false(vmt_host_damos_steer(d, &st, 1, &error));
+	g_assert_false(vmt_host_damos_steer(d, &st, 1, 1000, 30, &error));
 	g_assert_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
 	vmt_host_damon_release(d);
 }
@@ -421,7 +429,7 @@ static void test_errors(Fixture *f, gconstpointer data)
 	guint64 up[2], down[2];
 
 	/* steer and stats take the guests of the last start */
-	g_assert_false(vmt_host_damos_steer(d, st, 1, &error));
+	g_assert_false(vmt_host_damos_steer(d, st, 1, 1000, 30, &error));
 	g_assert_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
 	g_assert_nonnull(strstr(error->message, "2 guests, not 1"));
 	g_clear_error(&error);
@@ -446,7 +454,7 @@ static void test_errors(Fixture *f, gconstpointer data)
 
 	/* a failed start leaves DAMON off, with no guests */
 	assert_file(f, KDS "/0/state", "off");
-	g_assert_false(vmt_host_damos_steer(d, st, 2, &error));
+	g_assert_false(vmt_host_damos_steer(d, st, 2, 1000, 30, &error));
 	g_assert_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
 	vmt_host_damon_release(d);
 }
@@ -524,6 +532,31 @@ static void test_memcg(Fixture *f, gconstpointer data)
 	g_assert_nonnull(error);
 }
 
+/* A memcg filter must take one guest's pages only: its cgroup and those
+ * below it hold no other process. */
+static void test_memcg_alone(Fixture *f, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+
+	putf(f, "283\n", "sys/fs/cgroup/machine/qemu-1-a.libvirt-qemu/cgroup.procs");
+	g_assert_true(vmt_host_proc_memcg_alone("/machine/qemu-1-a.libvirt-qemu", 283, &error));
+	g_assert_no_error(error);
+	/* its threads' sub-cgroup: still only 283 */
+	putf(f, "283\n", "sys/fs/cgroup/machine/qemu-1-a.libvirt-qemu/emulator/cgroup.procs");
+	g_assert_true(vmt_host_proc_memcg_alone("/machine/qemu-1-a.libvirt-qemu", 283, &error));
+	/* another guest's QEMU below it */
+	putf(f, "", "sys/fs/cgroup/machine/qemu-1-a.libvirt-qemu/cgroup.procs");
+	putf(f, "4242\n", "sys/fs/cgroup/machine/qemu-1-a.libvirt-qemu/vcpu0/cgroup.procs");
+	g_assert_false(vmt_host_proc_memcg_alone("/machine/qemu-1-a.libvirt-qemu", 283, &error));
+	g_assert_error(error, G_IO_ERROR, G_IO_ERROR_EXISTS);
+	g_assert_nonnull(strstr(error->message, "4242"));
+	g_clear_error(&error);
+	/* libvirt without cgroups: QEMU shares its daemon's */
+	putf(f, "250\n283\n", "sys/fs/cgroup/system.slice/libvirtd.service/cgroup.procs");
+	g_assert_false(vmt_host_proc_memcg_alone("/system.slice/libvirtd.service", 283, &error));
+	g_assert_nonnull(strstr(error->message, "pid 250"));
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -534,5 +567,6 @@ int main(int argc, char **argv)
 	T("/damos/stop", test_stop);
 	T("/damos/errors", test_errors);
 	T("/damos/memcg", test_memcg);
+	T("/damos/memcg-alone", test_memcg_alone);
 	return g_test_run();
 }

@@ -270,6 +270,42 @@ static void test_quota_lowered(void)
 	quota_lowered(1);
 }
 
+/* The offload mode's plan: only the excess over the quota, coldest first,
+ * within the budget; nothing at all within the quota, idle chunks or not. */
+static void test_plan_excess(void)
+{
+	const guint n = 8;
+	g_auto(Sim) s = { 0 };
+	g_autoptr(GArray) none = NULL, some = NULL;
+
+	sim_init(&s, n, n * CHUNK, n * CHUNK, NULL);
+	for (guint i = 0; i < n; i++) {
+		put(&s, i, i < 4 ? VMT_TIER_FAST : VMT_TIER_SLOW);
+		s.freq[i] = i < 2 ? 0 : 100 * i;	/* 0 and 1 idle, then hotter */
+	}
+	for (guint w = 0; w < 6; w++)
+		vmt_tier_engine_observe(s.e, s.freq);
+	/* 4 fast chunks within a quota of 8: no move, though 0 and 1 are idle
+	 * and 4..7 hot on the slow tier */
+	none = vmt_tier_engine_plan_excess(s.e, n * CHUNK);
+	g_assert_cmpuint(none->len, ==, 0);
+	/* a quota of one chunk: the three coldest fast chunks go, 0, 1, 2 */
+	vmt_tier_engine_set_quota(s.e, CHUNK);
+	some = vmt_tier_engine_plan_excess(s.e, n * CHUNK);
+	g_assert_cmpuint(some->len, ==, 3);
+	for (guint m = 0; m < some->len; m++) {
+		const VmtTierMove *mv = &g_array_index(some, VmtTierMove, m);
+
+		g_assert_cmpint(mv->to, ==, VMT_TIER_SLOW);
+		g_assert_cmpuint(mv->chunk, <, 3);
+	}
+	g_clear_pointer(&some, g_array_unref);
+	/* a budget of one chunk: one demotion, the coldest */
+	some = vmt_tier_engine_plan_excess(s.e, CHUNK);
+	g_assert_cmpuint(some->len, ==, 1);
+	g_assert_cmpuint(g_array_index(some, VmtTierMove, 0).chunk, <, 2);
+}
+
 static void test_single_idle_window(void)
 {
 	VmtTierParams p;
@@ -693,6 +729,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/engine/promote-after-windows", test_promote_after_windows);
 	g_test_add_func("/engine/random-invariants", test_random_invariants);
 	g_test_add_func("/engine/quota-lowered", test_quota_lowered);
+	g_test_add_func("/engine/plan-excess", test_plan_excess);
 	g_test_add_func("/engine/single-idle-window", test_single_idle_window);
 	g_test_add_func("/engine/budget", test_budget);
 	g_test_add_func("/engine/hysteresis", test_hysteresis);
