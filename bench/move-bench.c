@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* move-bench: migration throughput of vmtierd's mover (vmt_host_move_ranges
- * over a window's 2 MiB chunks, then each chunk's placement, as vmtierd
+ * over a window's 2 MiB chunks, with the placement it reports, as vmtierd
  * moves) against a raw move_pages(2) loop (one call per 4096 pages) over the
  * same pages of this process.
  *
@@ -74,30 +74,22 @@ static guint64 pages_on(Region *r, int node)
 }
 
 /* As vmtierd moves a window's chunks: one vmt_host_move_ranges call for
- * all the 2 MiB chunks bound for NODE, then each chunk's placement. */
+ * all the 2 MiB chunks bound for NODE, the placement from where pages
+ * ended up. */
 static void mover_pass(Region *r, int node)
 {
 	g_autoptr(GArray) chunks = g_array_new(FALSE, FALSE, sizeof(VmtRange));
 	g_autoptr(GError) error = NULL;
+	g_autofree int *where = g_new(int, r->pages);
 	VmtMoveResult res = { 0 };
-	gboolean fast[64] = { 0 };
 
-	fast[node] = TRUE;
 	for (guint64 off = 0; off < r->len; off += CHUNK) {
 		VmtRange c = { (guintptr)r->base + off, MIN(CHUNK, r->len - off) };
 
 		g_array_append_val(chunks, c);
 	}
-	if (!vmt_host_move_ranges(getpid(), chunks, node, &res, &error))
+	if (!vmt_host_move_ranges(getpid(), chunks, node, &res, where, &error))
 		die("%s", error->message);
-	for (guint i = 0; i < chunks->len; i++) {
-		const VmtRange *c = &g_array_index(chunks, VmtRange, i);
-		guint on, resident;
-
-		if (!vmt_host_move_placement(getpid(), c->start, c->len, fast, 64, &on, &resident,
-					     &error))
-			die("%s", error->message);
-	}
 }
 
 /* MiB/s of one pass of METHOD to NODE; every page must end up there. */

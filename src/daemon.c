@@ -413,7 +413,7 @@ static void drop_guest(VmtDaemon *d, VmtGuest *g, const char *why)
 
 /* offload=damos: G's pages go to the kernel when its QEMU's memory is
  * charged to a memory cgroup of its own (libvirt makes one per guest when
- * its cgroups are on) and no other guest is offloaded; otherwise vmtierd
+ * its cgroups are on) and holding no other process; otherwise vmtierd
  * moves them, and says why. */
 static void offload_guest(VmtDaemon *d, VmtGuest *g)
 {
@@ -424,18 +424,7 @@ static void offload_guest(VmtDaemon *d, VmtGuest *g)
 
 	if (g->memcg || g->offload_note || !g->movable)
 		return;
-	g_hash_table_iter_init(&it, d->guests);
-	while (g_hash_table_iter_next(&it, NULL, &v))
-		if (((VmtGuest *)v)->memcg) {
-			/* on 6.12 a DAMOS action resets the age of every region it
-			 * tries, memcg-filtered or not, so a second guest's cold
-			 * scheme would never see an old region */
-			g_set_error(&error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
-				    "%s is offloaded already, and one kdamond offloads one guest",
-				    ((VmtGuest *)v)->name);
-			break;
-		}
-	if (!error && (memcg = vmt_host_proc_memcg(g->pid, &error)) &&
+	if ((memcg = vmt_host_proc_memcg(g->pid, &error)) &&
 	    !vmt_host_proc_memcg_alone(memcg, g->pid, &error))
 		g_clear_pointer(&memcg, g_free);
 	g_hash_table_iter_init(&it, d->guests);

@@ -223,11 +223,14 @@ static gboolean refresh(VmtGuest *g, GError **error)
 }
 
 /* The window's moves bound for TO, in as few move_pages calls as fit (the
- * plan keeps to the budget); then each chunk's placement as it is now. */
+ * plan keeps to the budget); then each chunk's placement as the mover saw
+ * its pages end up. */
 static gboolean move_to(VmtGuest *g, GArray *moves, VmtTier to, GError **error)
 {
 	g_autoptr(GArray) ranges = g_array_new(FALSE, FALSE, sizeof(VmtRange));
+	g_autofree int *where = NULL;
 	VmtMoveResult r = { 0 };
+	guint64 pages = 0, at = 0;
 	gboolean ok;
 
 	for (guint m = 0; m < moves->len; m++) {
@@ -241,15 +244,27 @@ static gboolean move_to(VmtGuest *g, GArray *moves, VmtTier to, GError **error)
 	}
 	if (ranges->len == 0)
 		return TRUE;
+	for (guint i = 0; i < ranges->len; i++)
+		pages += g_array_index(ranges, VmtRange, i).len / 4096;
+	where = g_new(int, MAX(pages, 1));
 	ok = vmt_host_move_ranges(g->pid, ranges, to == VMT_TIER_FAST ? g->fast_node : g->slow_node,
-				  &r, error);
-	for (guint m = 0; ok && m < moves->len; m++) {
+				  &r, where, error);
+	/* each chunk's placement from where its pages ended up */
+	for (guint m = 0, i = 0; ok && m < moves->len; m++) {
 		const VmtTierMove *mv = &g_array_index(moves, VmtTierMove, m);
+		guint64 n = 0;
+		guint fast = 0, resident = 0;
 
 		if (mv->to != to)
 			continue;
+		n = g_array_index(ranges, VmtRange, i++).len / 4096;
+		for (guint64 p = 0; p < n; p++, at++) {
+			resident += where[at] >= 0;
+			fast += where[at] >= 0 && (guint)where[at] < g->n_nodes &&
+				g->fast_nodes[where[at]];
+		}
 		vmt_tier_engine_moved(g->engine, mv->chunk);
-		ok = place(g, mv->chunk, error);
+		vmt_tier_engine_set_placement(g->engine, mv->chunk, fast, resident);
 	}
 	/* what moved before a failure counts too */
 	g_mutex_lock(&g->lock);

@@ -1,13 +1,15 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #pragma once
 
-/* Shared by host-damon.c (the fvaddr scanner) and host-damos.c (the paddr
- * offload mode): one claimed kdamond, kdamond 0, with one context. */
+/* Shared by host-damon.c (the fvaddr scanner: kdamond 0) and host-damos.c
+ * (the paddr offload mode: one kdamond per guest): claimed kdamonds with
+ * one context each. */
 
 #include "host-damon.h"
 
 #define VMT_DAMON_ADMIN "/sys/kernel/mm/damon/admin"
-#define VMT_DAMON_KD VMT_DAMON_ADMIN "/kdamonds/0"
+#define VMT_DAMON_KDS VMT_DAMON_ADMIN "/kdamonds"
+#define VMT_DAMON_KD VMT_DAMON_KDS "/0"
 #define VMT_DAMON_CTX VMT_DAMON_KD "/contexts/0"
 
 struct VmtDamon {
@@ -22,8 +24,9 @@ struct VmtDamon {
 gboolean vmt_host_damon_write(const char *path, const char *value, GError **error);
 G_GNUC_PRINTF(3, 4)
 gboolean vmt_host_damon_writef(const char *path, GError **error, const char *fmt, ...);
-/* Turn kdamond 0 off if it is on. */
+/* Turn every kdamond off that is on (all are ours once claimed). */
 gboolean vmt_host_damon_turn_off(GError **error);
-/* Turn kdamond 0 on and name its thread in D's marker (claim's ownership
- * check tells our kdamond from one someone started after us by it). */
-gboolean vmt_host_damon_turn_on(VmtDamon *d, GError **error);
+/* Turn kdamond I on and name the threads of all running ones in D's marker
+ * (claim's ownership check tells our kdamonds from ones someone started
+ * after us by them). */
+gboolean vmt_host_damon_turn_on(VmtDamon *d, guint i, GError **error);

@@ -46,24 +46,40 @@ gboolean vmt_host_damon_writef(const char *path, GError **error, const char *fmt
 #define wr vmt_host_damon_write
 #define wrf vmt_host_damon_writef
 
+static char *state_of(guint i)
+{
+	g_autofree char *p = g_strdup_printf(VMT_DAMON_KDS "/%u/state", i);
+
+	return vmt_sysfs_read(p, NULL);
+}
+
 static char *state(void)
 {
-	return vmt_sysfs_read(KD "/state", NULL);
+	return state_of(0);
 }
 
-/* kdamond 0's thread, when it runs */
-static int running_pid(void)
+/* kdamond I's thread, when it runs */
+static int running_pid_of(guint i)
 {
+	g_autofree char *p = g_strdup_printf(VMT_DAMON_KDS "/%u/pid", i);
 	int pid = -1;
 
-	return vmt_sysfs_read_int(KD "/pid", &pid, NULL) ? pid : -1;
+	return vmt_sysfs_read_int(p, &pid, NULL) ? pid : -1;
 }
 
-static int marker_pid(const char *mark)
+static guint nr_kdamonds(void)
 {
-	const char *p = mark ? strstr(mark, "kdamond ") : NULL;
+	guint64 n = 0;
 
-	return p ? atoi(p + 8) : -1;
+	return vmt_sysfs_read_u64(VMT_DAMON_KDS "/nr_kdamonds", &n, NULL) ? (guint)n : 0;
+}
+
+/* the marker names every kdamond thread we started, a line each */
+static gboolean marker_has_pid(const char *mark, int pid)
+{
+	g_autofree char *line = g_strdup_printf("kdamond %d\n", pid);
+
+	return mark && strstr(mark, line);
 }
 
 gboolean vmt_host_damon_running(VmtDamon *d)
@@ -75,23 +91,29 @@ gboolean vmt_host_damon_running(VmtDamon *d)
 
 gboolean vmt_host_damon_turn_off(GError **error)
 {
-	g_autofree char *s = state();
+	for (guint i = 0, n = nr_kdamonds(); i < n; i++) {
+		g_autofree char *s = state_of(i);
+		g_autofree char *p = g_strdup_printf(VMT_DAMON_KDS "/%u/state", i);
 
-	if (!s || strcmp(s, "on") != 0)
-		return TRUE;
-	return wr(KD "/state", "off", error);
+		if (s && strcmp(s, "on") == 0 && !wr(p, "off", error))
+			return FALSE;
+	}
+	return TRUE;
 }
 
-gboolean vmt_host_damon_turn_on(VmtDamon *d, GError **error)
+gboolean vmt_host_damon_turn_on(VmtDamon *d, guint i, GError **error)
 {
-	g_autofree char *mark = NULL;
+	g_autofree char *p = g_strdup_printf(VMT_DAMON_KDS "/%u/state", i);
+	g_autoptr(GString) mark = g_string_new("vmtierd\n");
 
-	if (!wr(KD "/state", "on", error)) {
-		g_prefix_error(error, "starting DAMON: ");
+	if (!wr(p, "on", error)) {
+		g_prefix_error(error, "starting DAMON (kdamond %u): ", i);
 		return FALSE;
 	}
-	mark = g_strdup_printf("vmtierd\nkdamond %d\n", running_pid());
-	g_file_set_contents(d->marker, mark, -1, NULL);
+	for (guint k = 0, n = nr_kdamonds(); k < n; k++)
+		if (running_pid_of(k) > 0)
+			g_string_append_printf(mark, "kdamond %d\n", running_pid_of(k));
+	g_file_set_contents(d->marker, mark->str, -1, NULL);
 	return TRUE;
 }
 
@@ -118,18 +140,17 @@ VmtDamon *vmt_host_damon_claim(const char *marker_path, const char *ops, GError 
 			    " kdamond(s), kdamond 0 %s); vmtier leaves it alone", n, s ? s : "?");
 		return NULL;
 	}
-	if (n > 1) {
-		g_set_error(error, G_IO_ERROR, G_IO_ERROR_BUSY,
-			    "DAMON has %" G_GUINT64_FORMAT " kdamonds; vmtier only ever makes one", n);
-		return NULL;
-	}
-	/* the marker names the kdamond thread we started: a running kdamond
+	/* the marker names the kdamond threads we started: a running kdamond
 	 * with another pid was started by someone else after we went away */
-	if (n == 1 && running_pid() > 0 && running_pid() != marker_pid(mark)) {
-		g_set_error(error, G_IO_ERROR, G_IO_ERROR_BUSY,
-			    "DAMON is in use by someone else (kdamond pid %d, not the one vmtierd "
-			    "started); vmtier leaves it alone", running_pid());
-		return NULL;
+	for (guint i = 0; i < n; i++) {
+		int pid = running_pid_of(i);
+
+		if (pid > 0 && !marker_has_pid(mark, pid)) {
+			g_set_error(error, G_IO_ERROR, G_IO_ERROR_BUSY,
+				    "DAMON is in use by someone else (kdamond %u, pid %d, not one "
+				    "vmtierd started); vmtier leaves it alone", i, pid);
+			return NULL;
+		}
 	}
 	/* the marker first: a crash from here on leaves a kdamond we know */
 	if (!g_file_set_contents(marker_path, "vmtierd\n", -1, &local)) {
@@ -137,7 +158,7 @@ VmtDamon *vmt_host_damon_claim(const char *marker_path, const char *ops, GError 
 		return NULL;
 	}
 	/* ours from an earlier run (or none): start from a clean kdamond */
-	if ((n == 1 && !vmt_host_damon_turn_off(error)) ||
+	if ((n > 0 && !vmt_host_damon_turn_off(error)) ||
 	    !wr(ADMIN "/kdamonds/nr_kdamonds", "0", error) ||
 	    !wr(ADMIN "/kdamonds/nr_kdamonds", "1", error) ||
 	    !wr(KD "/contexts/nr_contexts", "1", error))
@@ -290,7 +311,7 @@ gboolean vmt_host_damon_start(VmtDamon *d, const VmtDamonTarget *targets, guint 
 		if (!write_target(i, &g_array_index(d->targets, Target, i), targets[i].pid, error) ||
 		    !write_scheme(i, error))
 			return FALSE;
-	return vmt_host_damon_turn_on(d, error);
+	return vmt_host_damon_turn_on(d, 0, error);
 }
 
 static gboolean read_region(const char *dir, guint64 *start, guint64 *end, guint64 *nr)

@@ -10,7 +10,9 @@
 
 #define NODES "/sys/devices/system/node"
 #define BLOCK_SIZE "/sys/devices/system/memory/block_size_bytes"
-#define SCHEMES VMT_DAMON_CTX "/schemes"
+/* guest I's kdamond is kdamond I; its schemes 0 (hot) and 1 (cold) are
+ * numbered 2I and 2I+1 in this file */
+#define CTX_FMT VMT_DAMON_KDS "/%u/contexts/0"
 
 /* DAMON's open bounds: unsigned long sizes, unsigned int counts */
 #define UL_MAX "18446744073709551615"
@@ -174,7 +176,7 @@ static gboolean check_args(const VmtDamosGuest *guests, guint n, const GArray *d
 
 static gboolean set(guint s, const char *file, const char *value, GError **error)
 {
-	g_autofree char *p = g_strdup_printf(SCHEMES "/%u/%s", s, file);
+	g_autofree char *p = g_strdup_printf(CTX_FMT "/schemes/%u/%s", s / 2, s % 2, file);
 
 	return wr(p, value, error);
 }
@@ -267,20 +269,43 @@ static gboolean write_scheme(VmtDamon *d, guint s, const char *action, int nid, 
 	return TRUE;
 }
 
-#define REGIONS VMT_DAMON_CTX "/targets/0/regions"
-
-static gboolean write_regions(const GArray *spans, GError **error)
+/* kdamond I's context: paddr, its intervals, the physical ranges */
+static gboolean write_context(VmtDamon *d, guint i, const GArray *spans, guint sample_us,
+			      guint aggr_us, GError **error)
 {
-	if (!wr(VMT_DAMON_CTX "/targets/nr_targets", "1", error) ||
-	    !wrf(REGIONS "/nr_regions", error, "%u", spans->len))
-		return FALSE;
-	for (guint r = 0; r < spans->len; r++) {
-		const Span *s = &g_array_index(spans, Span, r);
-		g_autofree char *fs = g_strdup_printf(REGIONS "/%u/start", r);
-		g_autofree char *fe = g_strdup_printf(REGIONS "/%u/end", r);
+	g_autofree char *ctx = g_strdup_printf(CTX_FMT, i);
+	struct {
+		const char *file;
+		guint value;
+	} kv[] = {
+		{ "monitoring_attrs/intervals/sample_us", sample_us },
+		{ "monitoring_attrs/intervals/aggr_us", aggr_us },
+		/* paddr has nothing to update */
+		{ "monitoring_attrs/intervals/update_us", aggr_us },
+		{ "monitoring_attrs/nr_regions/min", MIN_REGIONS },
+		{ "monitoring_attrs/nr_regions/max", MAX(MAX_REGIONS, spans->len) },
+		{ "targets/nr_targets", 1 },
+		{ "targets/0/regions/nr_regions", spans->len },
+		{ "schemes/nr_schemes", 2 },
+	};
+	g_autofree char *nr = g_strdup_printf(VMT_DAMON_KDS "/%u/contexts/nr_contexts", i);
+	g_autofree char *ops = g_strdup_printf("%s/operations", ctx);
 
-		if (!wrf(fs, error, "%" G_GUINT64_FORMAT, s->start) ||
-		    !wrf(fe, error, "%" G_GUINT64_FORMAT, s->end))
+	if (!wr(nr, "1", error) || !wr(ops, "paddr", error))
+		return FALSE;
+	for (guint k = 0; k < G_N_ELEMENTS(kv); k++) {
+		g_autofree char *p = g_strdup_printf("%s/%s", ctx, kv[k].file);
+
+		if (!wrf(p, error, "%u", kv[k].value))
+			return FALSE;
+	}
+	for (guint r = 0; r < spans->len; r++) {
+		const Span *sp = &g_array_index(spans, Span, r);
+		g_autofree char *fs = g_strdup_printf("%s/targets/0/regions/%u/start", ctx, r);
+		g_autofree char *fe = g_strdup_printf("%s/targets/0/regions/%u/end", ctx, r);
+
+		if (!wrf(fs, error, "%" G_GUINT64_FORMAT, sp->start) ||
+		    !wrf(fe, error, "%" G_GUINT64_FORMAT, sp->end))
 			return FALSE;
 	}
 	return TRUE;
@@ -310,27 +335,24 @@ gboolean vmt_host_damos_start(VmtDamon *d, const VmtDamosGuest *guests, guint n,
 		return FALSE;
 	d->max_accesses = MAX(1u, aggr_us / sample_us);
 	d->cold_aggrs = cold_aggrs;
-	if (!wrf(VMT_DAMON_CTX "/monitoring_attrs/intervals/sample_us", error, "%u", sample_us) ||
-	    !wrf(VMT_DAMON_CTX "/monitoring_attrs/intervals/aggr_us", error, "%u", aggr_us) ||
-	    /* paddr has nothing to update */
-	    !wrf(VMT_DAMON_CTX "/monitoring_attrs/intervals/update_us", error, "%u", aggr_us) ||
-	    !wrf(VMT_DAMON_CTX "/monitoring_attrs/nr_regions/min", error, "%u", MIN_REGIONS) ||
-	    !wrf(VMT_DAMON_CTX "/monitoring_attrs/nr_regions/max", error, "%u",
-		 MAX(MAX_REGIONS, all->len)) ||
-	    !write_regions(all, error) ||
-	    !wrf(SCHEMES "/nr_schemes", error, "%u", 2 * n))
+	/* one kdamond per guest: a DAMOS action resets the age of every region
+	 * it tries, memcg-filtered or not, so in one context a guest's cold
+	 * scheme would find no old region after another guest's ran */
+	if (!wrf(VMT_DAMON_KDS "/nr_kdamonds", error, "%u", n))
 		return FALSE;
 	for (guint i = 0; i < n; i++) {
 		const VmtDamosGuest *g = &guests[i];
 
-		if (!write_scheme(d, 2 * i, "migrate_hot", g->dram_node, g->memcg, on_dram,
+		if (!write_context(d, i, all, sample_us, aggr_us, error) ||
+		    !write_scheme(d, 2 * i, "migrate_hot", g->dram_node, g->memcg, on_dram,
 				  reset_ms, error) ||
 		    !write_scheme(d, 2 * i + 1, "migrate_cold", g->slow_node, g->memcg, on_slow,
 				  reset_ms, error))
 			return FALSE;
 	}
-	if (!vmt_host_damon_turn_on(d, error))
-		return FALSE;
+	for (guint i = 0; i < n; i++)
+		if (!vmt_host_damon_turn_on(d, i, error))
+			return FALSE;
 	d->damos_guests = n;
 	return TRUE;
 }
@@ -344,11 +366,15 @@ static gboolean same_guests(VmtDamon *d, guint n, GError **error)
 	return FALSE;
 }
 
-static gboolean command(VmtDamon *d, const char *cmd, GError **error)
+/* CMD to kdamond I (commit, update_schemes_stats: each waits for the end
+ * of its aggregation interval) */
+static gboolean command(guint i, const char *cmd, GError **error)
 {
-	if (wr(VMT_DAMON_KD "/state", cmd, error))
+	g_autofree char *p = g_strdup_printf(VMT_DAMON_KDS "/%u/state", i);
+
+	if (wr(p, cmd, error))
 		return TRUE;
-	g_prefix_error(error, "DAMON (kdamond %s): ", vmt_host_damon_running(d) ? "on" : "stopped");
+	g_prefix_error(error, "DAMON (kdamond %u): ", i);
 	return FALSE;
 }
 
@@ -373,11 +399,12 @@ gboolean vmt_host_damos_steer(VmtDamon *d, const VmtDamosSteer *steer, guint n, 
 		    !setf(s, "quotas/bytes", error, "%" G_GUINT64_FORMAT, up) ||
 		    !set_match(d, s, st->promote_bytes ? MATCH_HOT : MATCH_NOTHING, error) ||
 		    !set(s + 1, "quotas/bytes", st->demote_cold ? NO_LIMIT : MIN_QUOTA, error) ||
-		    !set_match(d, s + 1, st->demote_cold ? MATCH_COLD : MATCH_NOTHING, error))
+		    !set_match(d, s + 1, st->demote_cold ? MATCH_COLD : MATCH_NOTHING, error) ||
+		    /* online: DAMON keeps its regions and the schemes' stats */
+		    !command(i, "commit", error))
 			return FALSE;
 	}
-	/* online: DAMON keeps its regions and the schemes' stats */
-	return command(d, "commit", error);
+	return TRUE;
 }
 
 gboolean vmt_host_damos_stats(VmtDamon *d, guint64 *promoted, guint64 *demoted, guint n,
@@ -387,12 +414,13 @@ gboolean vmt_host_damos_stats(VmtDamon *d, guint64 *promoted, guint64 *demoted, 
 		return FALSE;
 	if (n == 0)
 		return TRUE;
-	if (!command(d, "update_schemes_stats", error))
-		return FALSE;
-	for (guint i = 0; i < 2 * n; i++) {
-		g_autofree char *p = g_strdup_printf(SCHEMES "/%u/stats/sz_applied", i);
+	for (guint i = 0; i < n; i++) {
+		g_autofree char *up = g_strdup_printf(CTX_FMT "/schemes/0/stats/sz_applied", i);
+		g_autofree char *down = g_strdup_printf(CTX_FMT "/schemes/1/stats/sz_applied", i);
 
-		if (!vmt_sysfs_read_u64(p, i % 2 ? &demoted[i / 2] : &promoted[i / 2], error))
+		if (!command(i, "update_schemes_stats", error) ||
+		    !vmt_sysfs_read_u64(up, &promoted[i], error) ||
+		    !vmt_sysfs_read_u64(down, &demoted[i], error))
 			return FALSE;
 	}
 	return TRUE;

@@ -8,10 +8,12 @@
  * them.  On 6.12 these actions exist only for physical-address monitoring,
  * so pages are told apart per guest by memory cgroup:
  *
- * One kdamond claimed with ops "paddr" (host-damon.h: same ownership rules
- * and marker), one context, one target whose regions are the physical
- * ranges of the DRAM and slow nodes of all the guests, and per guest I two
- * schemes:
+ * Kdamonds claimed with ops "paddr" (host-damon.h: same ownership rules
+ * and marker), one per guest: a DAMOS action resets the age of every
+ * region it tries, memcg-filtered or not, so guests sharing a context
+ * would starve each other's cold scheme.  Kdamond I has one context, one
+ * target whose regions are the physical ranges of the DRAM and slow nodes
+ * of all the guests, and two schemes (numbered 2I and 2I+1 below):
  *   2I    migrate_hot to the guest's DRAM node: regions accessed at least
  *         once in the last aggregation interval, of the guest's memcg, not
  *         already on a DRAM node (address filters);

@@ -86,12 +86,13 @@ static guint64 next_page(const GArray *ranges, guint *cur, guint64 *off)
 }
 
 gboolean vmt_host_move_ranges(int pid, const GArray *ranges, int node, VmtMoveResult *res,
-			      GError **error)
+			      int *where, GError **error)
 {
 	g_autofree void **addrs = g_new(void *, BATCH);
 	g_autofree int *nodes = g_new(int, BATCH);
 	g_autofree int *status = g_new(int, BATCH);
 	g_autofree int *now = g_new(int, BATCH);
+	g_autofree guint64 *idx = g_new(guint64, BATCH);
 	guint64 pages = 0, off = 0;
 	guint cur = 0;
 
@@ -109,12 +110,16 @@ gboolean vmt_host_move_ranges(int pid, const GArray *ranges, int node, VmtMoveRe
 		if (!call_move_pages(pid, k, addrs, NULL, now, error))
 			return FALSE;
 		for (unsigned long i = 0; i < k; i++) {
-			if (now[i] == node)
+			if (where)
+				where[done - k + i] = now[i];
+			if (now[i] == node) {
 				res->already++;
-			else if (now[i] < 0)
+			} else if (now[i] < 0) {
 				res->absent++;
-			else
+			} else {
+				idx[m] = done - k + i;
 				addrs[m++] = addrs[i];
+			}
 		}
 		if (m == 0)
 			continue;
@@ -141,6 +146,8 @@ gboolean vmt_host_move_ranges(int pid, const GArray *ranges, int node, VmtMoveRe
 		if (!call_move_pages(pid, m, addrs, NULL, now, error))
 			return FALSE;
 		for (unsigned long i = 0; i < m; i++) {
+			if (where)
+				where[idx[i]] = now[i];
 			if (now[i] == node)
 				res->moved_pages++;
 			else
@@ -161,5 +168,5 @@ gboolean vmt_host_move_range(int pid, guint64 start, guint64 len, int node, VmtM
 	if (len == 0)
 		return TRUE;
 	g_array_append_val(one, r);
-	return vmt_host_move_ranges(pid, one, node, res, error);
+	return vmt_host_move_ranges(pid, one, node, res, NULL, error);
 }

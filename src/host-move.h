@@ -30,6 +30,8 @@ gboolean vmt_host_move_placement(int pid, guint64 start, guint64 len, const gboo
 gboolean vmt_host_move_range(int pid, guint64 start, guint64 len, int node, VmtMoveResult *res,
 			     GError **error);
 /* The same for RANGES (VmtRange, page-aligned lengths), batched across
- * them: one window's chunks bound for NODE go in as few calls as fit. */
+ * them: one window's chunks bound for NODE go in as few calls as fit.
+ * WHERE, when given, gets each of their pages' node afterwards (negative:
+ * not present), in order: the placement without asking again. */
 gboolean vmt_host_move_ranges(int pid, const GArray *ranges, int node, VmtMoveResult *res,
-			      GError **error);
+			      int *where, GError **error);

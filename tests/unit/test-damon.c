@@ -87,16 +87,42 @@ static void test_marker_of_another_kdamond(Fixture *f, gconstpointer data)
 	assert_untouched(f);
 }
 
+/* two kdamonds (the offload mode's, one per guest): ours only when the
+ * marker names every running one */
 static void test_two_kdamonds(Fixture *f, gconstpointer data)
 {
 	g_autoptr(GError) error = NULL;
+	VmtDamon *d;
 
 	put(f, KDS "/nr_kdamonds", "2\n");
+	put(f, KDS "/1/state", "on\n");
+	put(f, KDS "/1/pid", "5555\n");
 	g_assert_true(g_file_set_contents(f->marker, "vmtierd\nkdamond 4242\n", -1, NULL));
 	g_assert_null(vmt_host_damon_claim(f->marker, "fvaddr", &error));
 	g_assert_error(error, G_IO_ERROR, G_IO_ERROR_BUSY);
-	g_autofree char *st = get(f, KDS "/0/state");
-	g_assert_cmpstr(st, ==, "on");
+	g_assert_nonnull(strstr(error->message, "pid 5555"));
+	{
+		g_autofree char *st0 = get(f, KDS "/0/state");
+		g_autofree char *st1 = get(f, KDS "/1/state");
+
+		g_assert_cmpstr(st0, ==, "on");
+		g_assert_cmpstr(st1, ==, "on");
+	}
+	/* both named: both ours, turned off and set up afresh */
+	g_clear_error(&error);
+	g_assert_true(g_file_set_contents(f->marker, "vmtierd\nkdamond 4242\nkdamond 5555\n", -1,
+					  NULL));
+	d = vmt_host_damon_claim(f->marker, "fvaddr", &error);
+	g_assert_no_error(error);
+	g_assert_nonnull(d);
+	{
+		g_autofree char *st0 = get(f, KDS "/0/state");
+		g_autofree char *st1 = get(f, KDS "/1/state");
+
+		g_assert_true(g_str_has_prefix(st0, "off"));
+		g_assert_true(g_str_has_prefix(st1, "off"));
+	}
+	vmt_host_damon_release(d);
 }
 
 /* ours from before a kill -9: reclaimed, turned off and set up afresh */

@@ -14,6 +14,9 @@
 
 #define KDS "sys/kernel/mm/damon/admin/kdamonds"
 #define CTX KDS "/0/contexts/0"
+/* guest I's kdamond is kdamond I; its schemes 0 and 1 are "scheme" 2I and
+ * 2I+1 in these tests */
+#define CTX_FMT KDS "/%u/contexts/0"
 #define UNSET ""
 
 typedef struct {
@@ -53,7 +56,7 @@ static char *get(Fixture *f, const char *rel)
 /* scheme S's FILE is VALUE */
 static void assert_scheme(Fixture *f, guint s, const char *file, const char *value)
 {
-	g_autofree char *rel = g_strdup_printf(CTX "/schemes/%u/%s", s, file);
+	g_autofree char *rel = g_strdup_printf(CTX_FMT "/schemes/%u/%s", s / 2, s % 2, file);
 	g_autofree char *v = get(f, rel);
 
 	g_assert_cmpstr(v, ==, value);
@@ -67,9 +70,9 @@ static void assert_file(Fixture *f, const char *rel, const char *value)
 }
 
 /* What the kernel would create on the nr_* writes (the crafted tree cannot;
- * vmt_sysfs_write opens existing files only): SCHEMES schemes with FILTERS
- * filter directories each, REGIONS regions. */
-static void damon_tree(Fixture *f, guint schemes, guint filters, guint regions)
+ * vmt_sysfs_write opens existing files only): KDAMONDS kdamonds with a
+ * context, 2 schemes with FILTERS filter directories each, REGIONS regions. */
+static void damon_tree(Fixture *f, guint kdamonds, guint filters, guint regions)
 {
 	const char *ctx_files[] = {
 		"monitoring_attrs/intervals/sample_us", "monitoring_attrs/intervals/aggr_us",
@@ -92,19 +95,24 @@ static void damon_tree(Fixture *f, guint schemes, guint filters, guint regions)
 		"type", "matching", "memcg_path", "addr_start", "addr_end", "damon_target_idx",
 	};
 
-	for (guint k = 0; k < G_N_ELEMENTS(ctx_files); k++)
-		putf(f, UNSET, CTX "/%s", ctx_files[k]);
-	for (guint r = 0; r < regions; r++) {
-		putf(f, UNSET, CTX "/targets/0/regions/%u/start", r);
-		putf(f, UNSET, CTX "/targets/0/regions/%u/end", r);
-	}
-	for (guint s = 0; s < schemes; s++) {
-		for (guint k = 0; k < G_N_ELEMENTS(scheme_files); k++)
-			putf(f, UNSET, CTX "/schemes/%u/%s", s, scheme_files[k]);
-		for (guint i = 0; i < filters; i++)
-			for (guint k = 0; k < G_N_ELEMENTS(filter_files); k++)
-				putf(f, UNSET, CTX "/schemes/%u/filters/%u/%s", s, i,
-				     filter_files[k]);
+	for (guint kd = 0; kd < kdamonds; kd++) {
+		putf(f, "off\n", KDS "/%u/state", kd);
+		putf(f, UNSET, KDS "/%u/contexts/nr_contexts", kd);
+		putf(f, UNSET, CTX_FMT "/operations", kd);
+		for (guint k = 0; k < G_N_ELEMENTS(ctx_files); k++)
+			putf(f, UNSET, CTX_FMT "/%s", kd, ctx_files[k]);
+		for (guint r = 0; r < regions; r++) {
+			putf(f, UNSET, CTX_FMT "/targets/0/regions/%u/start", kd, r);
+			putf(f, UNSET, CTX_FMT "/targets/0/regions/%u/end", kd, r);
+		}
+		for (guint s = 0; s < 2; s++) {
+			for (guint k = 0; k < G_N_ELEMENTS(scheme_files); k++)
+				putf(f, UNSET, CTX_FMT "/schemes/%u/%s", kd, s, scheme_files[k]);
+			for (guint i = 0; i < filters; i++)
+				for (guint k = 0; k < G_N_ELEMENTS(filter_files); k++)
+					putf(f, UNSET, CTX_FMT "/schemes/%u/filters/%u/%s", kd, s,
+					     i, filter_files[k]);
+		}
 	}
 }
 
@@ -134,11 +142,13 @@ static void blank_tree(const char *path)
  * then hold exactly what that call wrote. */
 static void blank(Fixture *f)
 {
-	g_autofree char *ctx = g_build_filename(f->root, CTX, NULL);
-	g_autofree char *state = g_build_filename(f->root, KDS "/0/state", NULL);
+	for (guint kd = 0; kd < 2; kd++) {
+		g_autofree char *ctx = g_strdup_printf("%s/" CTX_FMT, f->root, kd);
+		g_autofree char *state = g_strdup_printf("%s/" KDS "/%u/state", f->root, kd);
 
-	blank_tree(ctx);
-	blank_tree(state);
+		blank_tree(ctx);
+		blank_tree(state);
+	}
 }
 
 static void link_block(Fixture *f, int node, guint block)
@@ -166,7 +176,8 @@ static void setup(Fixture *f, gconstpointer data)
 	put(f, KDS "/0/pid", "4242\n");
 	put(f, KDS "/0/contexts/nr_contexts", "0\n");
 	put(f, CTX "/operations", "vaddr\n");
-	damon_tree(f, 4, 4, 3);
+	damon_tree(f, 2, 4, 3);
+	put(f, KDS "/1/pid", "4243\n");
 	put(f, "sys/devices/system/memory/block_size_bytes", "8000000\n");
 	for (guint b = 0; b < 32; b++)
 		if (b < 10 || (b >= 16 && b != 20))
@@ -248,26 +259,44 @@ static void test_start(Fixture *f, gconstpointer data)
 	const char *actions[] = { "migrate_hot", "migrate_cold", "migrate_hot", "migrate_cold" };
 	const char *nids[] = { "0", "2", "1", "2" };
 
-	assert_file(f, KDS "/0/state", "on");
+	/* a kdamond per guest, both running and named in the marker */
+	assert_file(f, KDS "/nr_kdamonds", "2");
 	g_assert_true(g_file_get_contents(f->marker, &mark, NULL, NULL));
-	g_assert_nonnull(strstr(mark, "kdamond 4242"));
-	assert_file(f, CTX "/monitoring_attrs/intervals/sample_us", "5000");
-	assert_file(f, CTX "/monitoring_attrs/intervals/aggr_us", "100000");
-	assert_file(f, CTX "/monitoring_attrs/intervals/update_us", "100000");
-	assert_file(f, CTX "/monitoring_attrs/nr_regions/min", "10");
-	assert_file(f, CTX "/monitoring_attrs/nr_regions/max", "1000");
-	assert_file(f, CTX "/targets/nr_targets", "1");
-	assert_file(f, CTX "/targets/0/pid_target", UNSET);
-	/* the DRAM nodes' blocks 0-9 are one range; node 2 has a gap */
-	assert_file(f, CTX "/targets/0/regions/nr_regions", "3");
-	for (guint r = 0; r < G_N_ELEMENTS(regions); r++) {
-		g_autofree char *s = g_strdup_printf(CTX "/targets/0/regions/%u/start", r);
-		g_autofree char *e = g_strdup_printf(CTX "/targets/0/regions/%u/end", r);
+	g_assert_nonnull(strstr(mark, "kdamond 4242\n"));
+	g_assert_nonnull(strstr(mark, "kdamond 4243\n"));
+	for (guint kd = 0; kd < 2; kd++) {
+		g_autofree char *ctx = g_strdup_printf(CTX_FMT, kd);
+		g_autofree char *state = g_strdup_printf(KDS "/%u/state", kd);
+		struct {
+			const char *file, *value;
+		} kv[] = {
+			{ "operations", "paddr" },
+			{ "monitoring_attrs/intervals/sample_us", "5000" },
+			{ "monitoring_attrs/intervals/aggr_us", "100000" },
+			{ "monitoring_attrs/intervals/update_us", "100000" },
+			{ "monitoring_attrs/nr_regions/min", "10" },
+			{ "monitoring_attrs/nr_regions/max", "1000" },
+			{ "targets/nr_targets", "1" },
+			{ "targets/0/pid_target", UNSET },
+			/* the DRAM nodes' blocks 0-9 are one range; node 2 has a gap */
+			{ "targets/0/regions/nr_regions", "3" },
+			{ "schemes/nr_schemes", "2" },
+		};
 
-		assert_file(f, s, regions[r][0]);
-		assert_file(f, e, regions[r][1]);
+		assert_file(f, state, "on");
+		for (guint k = 0; k < G_N_ELEMENTS(kv); k++) {
+			g_autofree char *p = g_strdup_printf("%s/%s", ctx, kv[k].file);
+
+			assert_file(f, p, kv[k].value);
+		}
+		for (guint r = 0; r < G_N_ELEMENTS(regions); r++) {
+			g_autofree char *s = g_strdup_printf("%s/targets/0/regions/%u/start", ctx, r);
+			g_autofree char *e = g_strdup_printf("%s/targets/0/regions/%u/end", ctx, r);
+
+			assert_file(f, s, regions[r][0]);
+			assert_file(f, e, regions[r][1]);
+		}
 	}
-	assert_file(f, CTX "/schemes/nr_schemes", "4");
 	for (guint s = 0; s < 4; s++) {
 		assert_scheme(f, s, "action", actions[s]);
 		assert_scheme(f, s, "target_nid", nids[s]);
@@ -326,6 +355,7 @@ static void test_steer(Fixture *f, gconstpointer data)
 	g_assert_true(vmt_host_damos_steer(d, st, 2, 1000, 30, &error));
 	g_assert_no_error(error);
 	assert_file(f, KDS "/0/state", "commit");
+	assert_file(f, KDS "/1/state", "commit");
 	/* guest 0 promotes hot regions, 64 MiB a window; demotes nothing (the
 	 * smallest quota, never 0: that would be no limit) */
 	assert_scheme(f, 0, "quotas/bytes", "67108864");
@@ -356,6 +386,7 @@ static void test_steer(Fixture *f, gconstpointer data)
 	blank(f);
 	g_assert_true(vmt_host_damos_steer(d, st, 2, 1000, 30, &error));
 	assert_file(f, KDS "/0/state", "commit");
+	assert_file(f, KDS "/1/state", "commit");
 	for (guint s = 0; s < 4; s++) {
 		assert_scheme(f, s, "quotas/bytes", "4096");
 		assert_scheme(f, s, "access_pattern/nr_accesses/min", "21");
@@ -372,10 +403,11 @@ static void test_stats(Fixture *f, gconstpointer data)
 
 	blank(f);
 	for (guint s = 0; s < 4; s++)
-		putf(f, applied[s], CTX "/schemes/%u/stats/sz_applied", s);
+		putf(f, applied[s], CTX_FMT "/schemes/%u/stats/sz_applied", s / 2, s % 2);
 	g_assert_true(vmt_host_damos_stats(d, up, down, 2, &error));
 	g_assert_no_error(error);
 	assert_file(f, KDS "/0/state", "update_schemes_stats");
+	assert_file(f, KDS "/1/state", "update_schemes_stats");
 	g_assert_cmpuint(up[0], ==, 4096);
 	g_assert_cmpuint(down[0], ==, 0);
 	g_assert_cmpuint(up[1], ==, 2097152);
@@ -394,10 +426,12 @@ static void test_stop(Fixture *f, gconstpointer data)
 	g_assert_true(vmt_host_damos_start(d, NULL, 0, NULL, NULL, 0, 0, 0, 0, &error));
 	g_assert_no_error(error);
 	assert_file(f, KDS "/0/state", "off");
+	assert_file(f, KDS "/1/state", "off");
 	g_assert_true(vmt_host_damos_steer(d, &st, 0, 1000, 30, &error));
 	g_assert_true(vmt_host_damos_stats(d, &up, &down, 0, &error));
 	g_assert_no_error(error);
 	assert_file(f, KDS "/0/state", "off");
+	assert_file(f, KDS "/1/state", "off");
 	g_assert_false(vmt_host_damos_steer(d, &st, 1, 1000, 30, &error));
 	g_assert_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
 	vmt_host_damon_release(d);
@@ -454,6 +488,7 @@ static void test_errors(Fixture *f, gconstpointer data)
 
 	/* a failed start leaves DAMON off, with no guests */
 	assert_file(f, KDS "/0/state", "off");
+	assert_file(f, KDS "/1/state", "off");
 	g_assert_false(vmt_host_damos_steer(d, st, 2, 1000, 30, &error));
 	g_assert_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
 	vmt_host_damon_release(d);

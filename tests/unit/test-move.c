@@ -7,6 +7,7 @@
 #include "host-move.h"
 
 #include <gio/gio.h>
+#include <errno.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -21,6 +22,7 @@ static void test_ranges(void)
 	guint64 len = 5000 * (guint64)PAGE, touched = 0, expect = 0;
 	char *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	VmtMoveResult res = { 0 };
+	g_autofree int *where = NULL;
 	struct {
 		guint64 off, len;
 	} parts[] = {
@@ -42,12 +44,16 @@ static void test_ranges(void)
 		expect += parts[i].len / PAGE;
 	}
 	g_assert_cmpuint(expect, ==, 5000);
-	g_assert_true(vmt_host_move_ranges(getpid(), ranges, 0, &res, &error));
+	where = g_new(int, 5000);
+	g_assert_true(vmt_host_move_ranges(getpid(), ranges, 0, &res, where, &error));
 	g_assert_no_error(error);
 	/* node 0 exists everywhere; a present page elsewhere is moved */
 	g_assert_cmpuint(res.already + res.moved_pages, ==, touched);
 	g_assert_cmpuint(res.absent, ==, 5000 - touched);
 	g_assert_cmpuint(res.busy + res.access + res.nomem + res.other, ==, 0);
+	/* where each page is, in order: the touched ones on node 0 */
+	for (guint i = 0; i < 5000; i++)
+		g_assert_cmpint(where[i], ==, i % 3 == 0 ? 0 : -ENOENT);
 	munmap(p, len);
 }
 
