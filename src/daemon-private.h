@@ -7,6 +7,7 @@
 #include "ctl.h"
 #include "history.h"
 #include "host.h"
+#include "guest.h"
 #include "host-damon.h"
 
 #include <libvirt/libvirt.h>
@@ -49,3 +50,27 @@ void vmt_daemon_discover_soon(VmtDaemon *d);
 /* The control socket's handler (ctl.h); USER is the daemon. */
 json_object *vmt_daemon_ctl_request(json_object *req, const VmtCtlPeer *peer, gpointer user,
 				    GError **error);
+
+/* One scan window's work, handed to the worker thread (daemon.c). */
+typedef struct {
+	VmtDaemon *d;
+	GPtrArray *guests;		/* VmtGuest*, refs */
+	GArray *budgets;		/* guint64 per guest */
+	gboolean restart_damon;
+	gboolean collected;		/* DAMON's collect waited out its interval */
+	guint interval_ms;
+	VmtTierParams params;		/* as configured now (SIGHUP) */
+	char *damon_error;
+	guint damos_n;			/* offloaded guests, as DAMOS was started */
+	gboolean damos_failed;		/* its start failed: vmtierd moves them */
+} VmtWindow;
+
+/* offload=damos (daemon-offload.c): claim the kdamonds at start (or say
+ * why not); per guest, whether the kernel may move its pages (main
+ * thread); per window, on the worker: (re)start, steer, and hand the
+ * guests back to vmtierd's mover when DAMOS would not start (main). */
+void vmt_daemon_offload_choose(VmtDaemon *d);
+void vmt_daemon_offload_guest(VmtDaemon *d, VmtGuest *g);
+void vmt_daemon_offload_start(VmtWindow *w);
+void vmt_daemon_offload_steer(VmtWindow *w);
+void vmt_daemon_offload_fallback(VmtWindow *w);

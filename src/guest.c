@@ -291,7 +291,7 @@ void vmt_guest_window(VmtGuest *g, const guint16 *freq, guint64 budget_bytes)
 {
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GArray) moves = NULL;
-	guint64 absent = 0, quota;
+	guint64 absent = 0, quota, room, target;
 	guint max_moves = 0;
 	VmtTierStats st;
 
@@ -306,9 +306,13 @@ void vmt_guest_window(VmtGuest *g, const guint16 *freq, guint64 budget_bytes)
 		vmt_tier_engine_observe(g->engine, freq);
 	vmt_tier_engine_stats(g->engine, &st);
 	/* offloaded, the kernel moves; vmtierd only demotes what is over the
-	 * quota (see host-damos.h), coldest first */
-	if (freq && g->may_move && (!g->memcg || st.fast_bytes > quota)) {
-		moves = g->memcg ? vmt_tier_engine_plan_excess(g->engine, budget_bytes)
+	 * quota (see host-damos.h), coldest first, and keeps a margin free for
+	 * the kernel's promotions: cold pages in DRAM would otherwise stay for
+	 * good when the kernel's own cold scheme cannot tell them apart */
+	room = MAX(2 * VMT_CHUNK_SIZE, quota / 16);
+	target = quota > room ? quota - room : 0;
+	if (freq && g->may_move && (!g->memcg || st.fast_bytes > target)) {
+		moves = g->memcg ? vmt_tier_engine_plan_excess(g->engine, budget_bytes, target)
 				 : vmt_tier_engine_plan(g->engine, budget_bytes);
 		if (!carry_out(g, moves, &error))
 			goto fail;

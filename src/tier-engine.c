@@ -202,12 +202,13 @@ static void ranking_clear(Ranking *r)
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(Ranking, ranking_clear)
 
 /* A plan in the making: fast is fast_bytes as if the chosen moves were
- * done, left the budget not yet spent. */
+ * done, left the budget not yet spent, limit what fast must come down to
+ * (the quota, or less: vmt_tier_engine_plan_excess). */
 typedef struct {
 	const VmtTierEngine *e;
 	const Ranking *r;
 	guint8 *chosen;
-	guint64 fast, left;
+	guint64 fast, left, limit;
 	GArray *demote, *promote;
 } Planner;
 
@@ -236,7 +237,7 @@ static void choose(Planner *pl, guint i, VmtTier to)
  * any chunk holding fast pages, whatever its streaks and residency. */
 static void plan_over_quota(Planner *pl)
 {
-	for (guint k = pl->r->len; k-- > 0 && pl->fast > pl->e->quota;) {
+	for (guint k = pl->r->len; k-- > 0 && pl->fast > pl->limit;) {
 		guint i = key_chunk(pl->r->key[k]);
 
 		if (pl->e->chunks[i].fast_pages > 0 && chunk_cost(pl, i) <= pl->left)
@@ -360,7 +361,7 @@ GArray *vmt_tier_engine_plan(VmtTierEngine *e, guint64 budget_bytes)
 	g_auto(Ranking) r = { 0 };
 	Planner pl = {
 		.e = e, .r = &r, .chosen = chosen, .fast = fast_bytes(e), .left = budget_bytes,
-		.demote = demote, .promote = promote,
+		.limit = e->quota, .demote = demote, .promote = promote,
 	};
 
 	ranking_build(e, &r);
@@ -373,14 +374,14 @@ GArray *vmt_tier_engine_plan(VmtTierEngine *e, guint64 budget_bytes)
 	return g_steal_pointer(&demote);
 }
 
-GArray *vmt_tier_engine_plan_excess(VmtTierEngine *e, guint64 budget_bytes)
+GArray *vmt_tier_engine_plan_excess(VmtTierEngine *e, guint64 budget_bytes, guint64 target_bytes)
 {
 	g_autoptr(GArray) demote = g_array_new(FALSE, FALSE, sizeof(VmtTierMove));
 	g_autofree guint8 *chosen = g_new0(guint8, MAX(e->n, 1));
 	g_auto(Ranking) r = { 0 };
 	Planner pl = {
 		.e = e, .r = &r, .chosen = chosen, .fast = fast_bytes(e), .left = budget_bytes,
-		.demote = demote, .promote = NULL,
+		.limit = MIN(target_bytes, e->quota), .demote = demote, .promote = NULL,
 	};
 
 	ranking_build(e, &r);

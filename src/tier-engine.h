@@ -91,10 +91,11 @@ void vmt_tier_engine_observe(VmtTierEngine *e, const guint16 *freq);
  * below fast_bytes is met by demoting the coldest fast chunks, ignoring
  * demote_windows, within the budget).  Returns VmtTierMove. */
 GArray *vmt_tier_engine_plan(VmtTierEngine *e, guint64 budget_bytes);
-/* Only the demotions that bring fast_bytes down to the quota, coldest
- * first, within BUDGET_BYTES (when something else does the rest: the
- * kernel's DAMOS in vmtierd's offload mode). */
-GArray *vmt_tier_engine_plan_excess(VmtTierEngine *e, guint64 budget_bytes);
+/* Only the demotions that bring fast_bytes down to TARGET_BYTES (at most
+ * the quota), coldest first, within BUDGET_BYTES: when something else
+ * promotes (the kernel's DAMOS in vmtierd's offload mode), a target below
+ * the quota keeps room for it, so hot pages can displace cold ones. */
+GArray *vmt_tier_engine_plan_excess(VmtTierEngine *e, guint64 budget_bytes, guint64 target_bytes);
 
 /* A planned move was carried out; the caller then sets the new placement
  * with set_placement.  Resets since_move and counts the move. */

@@ -287,11 +287,11 @@ static void test_plan_excess(void)
 		vmt_tier_engine_observe(s.e, s.freq);
 	/* 4 fast chunks within a quota of 8: no move, though 0 and 1 are idle
 	 * and 4..7 hot on the slow tier */
-	none = vmt_tier_engine_plan_excess(s.e, n * CHUNK);
+	none = vmt_tier_engine_plan_excess(s.e, n * CHUNK, n * CHUNK);
 	g_assert_cmpuint(none->len, ==, 0);
 	/* a quota of one chunk: the three coldest fast chunks go, 0, 1, 2 */
 	vmt_tier_engine_set_quota(s.e, CHUNK);
-	some = vmt_tier_engine_plan_excess(s.e, n * CHUNK);
+	some = vmt_tier_engine_plan_excess(s.e, n * CHUNK, n * CHUNK);
 	g_assert_cmpuint(some->len, ==, 3);
 	for (guint m = 0; m < some->len; m++) {
 		const VmtTierMove *mv = &g_array_index(some, VmtTierMove, m);
@@ -301,9 +301,17 @@ static void test_plan_excess(void)
 	}
 	g_clear_pointer(&some, g_array_unref);
 	/* a budget of one chunk: one demotion, the coldest */
-	some = vmt_tier_engine_plan_excess(s.e, CHUNK);
+	some = vmt_tier_engine_plan_excess(s.e, CHUNK, n * CHUNK);
 	g_assert_cmpuint(some->len, ==, 1);
 	g_assert_cmpuint(g_array_index(some, VmtTierMove, 0).chunk, <, 2);
+	g_clear_pointer(&some, g_array_unref);
+	/* a target below the quota (room for someone else's promotions): with
+	 * a quota of 4 chunks and a target of 2, the two coldest go */
+	vmt_tier_engine_set_quota(s.e, 4 * CHUNK);
+	some = vmt_tier_engine_plan_excess(s.e, n * CHUNK, 2 * CHUNK);
+	g_assert_cmpuint(some->len, ==, 2);
+	for (guint m = 0; m < some->len; m++)
+		g_assert_cmpuint(g_array_index(some, VmtTierMove, m).chunk, <, 2);
 }
 
 static void test_single_idle_window(void)
