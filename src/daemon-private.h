@@ -2,7 +2,8 @@
 #pragma once
 
 /* vmtierd's internals shared by daemon.c (life, discovery, windows,
- * accounting) and daemon-ctl.c (control-socket requests). */
+ * accounting), daemon-ctl.c (control-socket requests) and
+ * daemon-offload.c (offload=damos). */
 #include "daemon.h"
 #include "ctl.h"
 #include "history.h"

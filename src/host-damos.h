@@ -24,7 +24,8 @@
  * set by vmt_host_damos_steer from the guest's DRAM use against its quota
  * (the per-memcg quota goals that would let the kernel do this alone came
  * after 6.12).  A DRAM use over the quota (a hot set bigger than it, a
- * lowered quota) is vmtierd's to demote: on 6.12 a quota is charged with
+ * lowered quota) is vmtierd's to demote (down to a margin below the quota,
+ * so the kernel has room to promote): on 6.12 a quota is charged with
  * the size of every region a scheme tries, other memcgs' pages and free
  * memory included (the memcg filter works page by page, below the quota),
  * and the coldest regions tried first are free memory, so a demotion quota
