@@ -128,7 +128,7 @@ static void window_damon(VmtWindow *w, gboolean *ok)
 		VmtGuest *g = w->guests->pdata[i];
 
 		/* a dead target can stall DAMON's update: restart without it */
-		if (!vmt_host_proc_alive(g->pid)) {
+		if (!vmt_guest_alive(g)) {
 			w->damon_error = g_strdup_printf("%s: QEMU (pid %d) exited", g->name, g->pid);
 			return;
 		}
@@ -276,14 +276,14 @@ static gboolean on_window(gpointer data)
 
 		if (!g->engine)
 			continue;	/* still attaching */
-		if (!vmt_host_proc_alive(g->pid)) {
+		if (!vmt_guest_alive(g)) {
 			g_autofree char *why = g_strdup_printf("QEMU (pid %d) exited", g->pid);
 
 			g_ptr_array_add(gone, vmt_guest_ref(g));
 			vmt_guest_set_state(g, "stopping", why);
 			continue;
 		}
-		if (!vmt_guest_poll(g, &error) && vmt_host_proc_alive(g->pid) &&
+		if (!vmt_guest_poll(g, &error) && vmt_guest_alive(g) &&
 		    g_error_matches(error, VMT_QMP_ERROR, VMT_QMP_ERROR_TIMEOUT)) {
 			/* its monitor is busy (another QMP client): not this window */
 			g_debug("%s: QMP busy, skipping a window: %s", g->name, error->message);
@@ -477,7 +477,7 @@ static gboolean discover(VmtDaemon *d)
 	while (g_hash_table_iter_next(&it, NULL, &v)) {
 		VmtGuest *g = v;
 
-		if (!g_hash_table_contains(seen, g->name) || (g->engine && !vmt_host_proc_alive(g->pid)))
+		if (!g_hash_table_contains(seen, g->name) || (g->engine && !vmt_guest_alive(g)))
 			g_ptr_array_add(gone, vmt_guest_ref(v));
 	}
 	for (guint i = 0; i < gone->len; i++)

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* A guest under vmtierd; see guest.h. */
 #include "guest.h"
+#include "host-proc.h"
 #include "nodeset.h"
 #include "qmp-memmap.h"
 #include "slo.h"
@@ -134,6 +135,7 @@ gboolean vmt_guest_attach(VmtGuest *g, const char *qmp_path, const VmtTierParams
 	g->qmp_path = g_strdup(qmp_path);
 	g_mutex_lock(&g->lock);
 	g->pid = pid;
+	g->start_time = vmt_host_proc_start_time(pid);
 	g->ram_bytes = total;
 	g_clear_pointer(&g->last_error, g_free);	/* why it could not attach before */
 	g_mutex_unlock(&g->lock);
@@ -244,6 +246,10 @@ static gboolean move_to(VmtGuest *g, GArray *moves, VmtTier to, GError **error)
 	}
 	if (ranges->len == 0)
 		return TRUE;
+	if (!vmt_guest_alive(g)) {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "QEMU (pid %d) is gone", g->pid);
+		return FALSE;
+	}
 	for (guint i = 0; i < ranges->len; i++)
 		pages += g_array_index(ranges, VmtRange, i).len / 4096;
 	where = g_new(int, MAX(pages, 1));
@@ -309,7 +315,7 @@ void vmt_guest_window(VmtGuest *g, const guint16 *freq, guint64 budget_bytes)
 	 * quota (see host-damos.h), coldest first, and keeps a margin free for
 	 * the kernel's promotions: cold pages in DRAM would otherwise stay for
 	 * good when the kernel's own cold scheme cannot tell them apart */
-	room = MAX(2 * VMT_CHUNK_SIZE, quota / 16);
+	room = vmt_guest_offload_room(quota);
 	target = quota > room ? quota - room : 0;
 	if (freq && g->may_move && (!g->memcg || st.fast_bytes > target)) {
 		moves = g->memcg ? vmt_tier_engine_plan_excess(g->engine, budget_bytes, target)
@@ -430,6 +436,16 @@ void vmt_guest_account(VmtGuest *g, gint64 now, const char *scanner, VmtHistoryS
 		     vmt_slo_judge(s->hot_bytes, s->hot_coverage, g->klass_def->slo_target) : -1;
 }
 
+guint64 vmt_guest_offload_room(guint64 quota)
+{
+	return MAX(2 * VMT_CHUNK_SIZE, quota / 16);
+}
+
+gboolean vmt_guest_alive(const VmtGuest *g)
+{
+	return vmt_host_proc_same(g->pid, g->start_time);
+}
+
 gboolean vmt_guest_measured(VmtGuest *g)
 {
 	gboolean yes;
@@ -453,6 +469,7 @@ void vmt_guest_detach(VmtGuest *g)
 	g->refresh_cursor = 0;
 	g_mutex_lock(&g->lock);
 	g->pid = -1;
+	g->start_time = 0;
 	g->windows_attached = 0;
 	g_mutex_unlock(&g->lock);
 }

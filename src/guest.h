@@ -21,6 +21,7 @@ typedef struct {
 	char *state;			/* attaching, tiering, paused, stopping, error */
 	char *last_error;
 	int pid;
+	guint64 start_time;		/* of that pid: a reused pid is not QEMU */
 	int fast_node, slow_node;	/* where promotions / demotions go */
 	gboolean movable;		/* FALSE: devdax or pinned; report only */
 	gboolean may_move;		/* running and not migrating */
@@ -90,6 +91,13 @@ void vmt_guest_account(VmtGuest *g, gint64 now, const char *scanner, VmtHistoryS
 
 /* At least one window measured since attach (not counting restored totals). */
 gboolean vmt_guest_measured(VmtGuest *g);
+
+/* Offloaded guests: the DRAM vmtierd keeps free below QUOTA for the
+ * kernel's promotions. */
+guint64 vmt_guest_offload_room(guint64 quota);
+
+/* G's QEMU still runs: its pid is alive and not reused since attach. */
+gboolean vmt_guest_alive(const VmtGuest *g);
 
 /* Undo an attach (main thread, no window running with G). */
 void vmt_guest_detach(VmtGuest *g);

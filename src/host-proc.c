@@ -121,6 +121,26 @@ gboolean vmt_host_proc_alive(int pid)
 	return p && p[1] == ' ' && p[2] && p[2] != 'Z' && p[2] != 'X';
 }
 
+guint64 vmt_host_proc_start_time(int pid)
+{
+	g_autofree char *path = g_strdup_printf("/proc/%d/stat", pid);
+	g_autofree char *stat = vmt_sysfs_read(path, NULL);
+	const char *p = stat ? strrchr(stat, ')') : NULL;
+	g_auto(GStrv) f = NULL;
+
+	/* after "pid (comm) ": state is field 3, starttime field 22 */
+	if (!p || p[1] != ' ')
+		return 0;
+	f = g_strsplit(p + 2, " ", 0);
+	return g_strv_length(f) > 19 ? g_ascii_strtoull(f[19], NULL, 10) : 0;
+}
+
+gboolean vmt_host_proc_same(int pid, guint64 start_time)
+{
+	return vmt_host_proc_alive(pid) &&
+	       (start_time == 0 || vmt_host_proc_start_time(pid) == start_time);
+}
+
 #define CGROUP2 "/sys/fs/cgroup"
 
 static char *cgroup_file(const char *cg, const char *name)

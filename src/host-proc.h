@@ -21,6 +21,12 @@ gboolean vmt_host_proc_resident(int pid, guint64 start, guint64 len, GArray *pag
 /* PID exists and is not a zombie (an exited QEMU that libvirt has not
  * reaped yet has no memory left to scan or move). */
 gboolean vmt_host_proc_alive(int pid);
+/* PID's start time (clock ticks after boot, /proc/PID/stat field 22); 0
+ * if it cannot be read. */
+guint64 vmt_host_proc_start_time(int pid);
+/* PID is alive and still the process that started at START_TIME (0: any):
+ * a pid the kernel gave to another process since is not it. */
+gboolean vmt_host_proc_same(int pid, guint64 start_time);
 
 /* The cgroup v2 path (as in /proc/PID/cgroup, e.g. "/machine.slice/x.scope")
  * whose memory controller PID's memory is charged to: its own cgroup, or in

@@ -567,6 +567,21 @@ static void test_memcg(Fixture *f, gconstpointer data)
 	g_assert_nonnull(error);
 }
 
+/* the start time is field 22 of /proc/PID/stat, whatever the command name
+ * holds (spaces, parentheses) */
+static void test_start_time(Fixture *f, gconstpointer data)
+{
+	putf(f, "77 (qemu (x) y) S 1 77 77 0 -1 4194560 100 0 0 0 5 6 0 0 20 0 3 0 12345 "
+		"1000 200 18446744073709551615\n", "proc/77/stat");
+	g_assert_cmpuint(vmt_host_proc_start_time(77), ==, 12345);
+	g_assert_true(vmt_host_proc_same(77, 12345));
+	g_assert_false(vmt_host_proc_same(77, 12346));
+	putf(f, "78 (zombie) Z 1 78 78 0 -1 4194560 100 0 0 0 5 6 0 0 20 0 3 0 999\n",
+	     "proc/78/stat");
+	g_assert_false(vmt_host_proc_same(78, 999));
+	g_assert_cmpuint(vmt_host_proc_start_time(79), ==, 0);
+}
+
 /* A memcg filter must take one guest's pages only: its cgroup and those
  * below it hold no other process. */
 static void test_memcg_alone(Fixture *f, gconstpointer data)
@@ -603,5 +618,6 @@ int main(int argc, char **argv)
 	T("/damos/errors", test_errors);
 	T("/damos/memcg", test_memcg);
 	T("/damos/memcg-alone", test_memcg_alone);
+	T("/proc/start-time", test_start_time);
 	return g_test_run();
 }

@@ -5,6 +5,7 @@
  * The machine may have one node: moving to node 0 finds present pages
  * already there and untouched ones absent. */
 #include "host-move.h"
+#include "host-proc.h"
 
 #include <gio/gio.h>
 #include <errno.h>
@@ -75,10 +76,31 @@ static void test_gone(void)
 	g_assert_error(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
 }
 
+/* A pid is only the same process while its start time is: vmtierd must
+ * not take a reused pid for its QEMU. */
+static void test_same_process(void)
+{
+	guint64 st = vmt_host_proc_start_time(getpid());
+	GPid pid;
+	const char *argv[] = { "true", NULL };
+
+	g_assert_cmpuint(st, >, 0);
+	g_assert_true(vmt_host_proc_same(getpid(), st));
+	g_assert_true(vmt_host_proc_same(getpid(), 0));
+	g_assert_false(vmt_host_proc_same(getpid(), st + 1));
+	g_assert_true(g_spawn_async(NULL, (char **)argv, NULL,
+				    G_SPAWN_SEARCH_PATH | G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL, &pid,
+				    NULL));
+	g_assert_cmpint(waitpid(pid, NULL, 0), ==, pid);
+	g_assert_false(vmt_host_proc_same(pid, 0));
+	g_assert_cmpuint(vmt_host_proc_start_time(pid), ==, 0);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/move/ranges", test_ranges);
 	g_test_add_func("/move/gone", test_gone);
+	g_test_add_func("/proc/same-process", test_same_process);
 	return g_test_run();
 }
