@@ -310,14 +310,13 @@ void vmt_guest_window(VmtGuest *g, const guint16 *freq, guint64 budget_bytes)
 	/* a paused guest touches nothing: its silence says nothing about heat */
 	if (freq && g->running)
 		vmt_tier_engine_observe(g->engine, freq);
-	vmt_tier_engine_stats(g->engine, &st);
 	/* offloaded, the kernel moves; vmtierd only demotes what is over the
 	 * quota (see host-damos.h), coldest first, and keeps a margin free for
 	 * the kernel's promotions: cold pages in DRAM would otherwise stay for
 	 * good when the kernel's own cold scheme cannot tell them apart */
 	room = vmt_guest_offload_room(quota);
 	target = quota > room ? quota - room : 0;
-	if (freq && g->may_move && (!g->memcg || st.fast_bytes > target)) {
+	if (freq && g->may_move && (!g->memcg || vmt_tier_engine_fast_bytes(g->engine) > target)) {
 		moves = g->memcg ? vmt_tier_engine_plan_excess(g->engine, budget_bytes, target)
 				 : vmt_tier_engine_plan(g->engine, budget_bytes);
 		if (!carry_out(g, moves, &error))

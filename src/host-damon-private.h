@@ -24,6 +24,9 @@ struct VmtDamon {
 gboolean vmt_host_damon_write(const char *path, const char *value, GError **error);
 G_GNUC_PRINTF(3, 4)
 gboolean vmt_host_damon_writef(const char *path, GError **error, const char *fmt, ...);
+/* TARGET's (a ".../targets/N" directory) regions: RANGES (VmtRange), in
+ * the order given. */
+gboolean vmt_host_damon_write_regions(const char *target, const GArray *ranges, GError **error);
 /* Turn every kdamond off that is on (all are ours once claimed). */
 gboolean vmt_host_damon_turn_off(GError **error);
 /* Turn kdamond I on and name the threads of all running ones in D's marker

@@ -217,28 +217,34 @@ static gint by_start(gconstpointer a, gconstpointer b)
 	return x->start < y->start ? -1 : x->start > y->start;
 }
 
-static gboolean write_target(guint i, const Target *t, int pid, GError **error)
+gboolean vmt_host_damon_write_regions(const char *target, const GArray *ranges, GError **error)
 {
-	g_autofree char *dir = g_strdup_printf(CTX "/targets/%u", i);
-	g_autofree char *p = g_strdup_printf("%s/pid_target", dir);
-	g_autofree char *nr = g_strdup_printf("%s/regions/nr_regions", dir);
-	g_autoptr(GArray) regs = g_array_new(FALSE, FALSE, sizeof(VmtRange));
+	g_autofree char *nr = g_strdup_printf("%s/regions/nr_regions", target);
 
-	target_regions(t, regs);
-	/* DAMON wants regions in address order; QEMU maps backends anywhere */
-	g_array_sort(regs, by_start);
-	if (!wrf(p, error, "%d", pid) || !wrf(nr, error, "%u", regs->len))
+	if (!wrf(nr, error, "%u", ranges->len))
 		return FALSE;
-	for (guint r = 0; r < regs->len; r++) {
-		const VmtRange *g = &g_array_index(regs, VmtRange, r);
-		g_autofree char *fs = g_strdup_printf("%s/regions/%u/start", dir, r);
-		g_autofree char *fe = g_strdup_printf("%s/regions/%u/end", dir, r);
+	for (guint r = 0; r < ranges->len; r++) {
+		const VmtRange *g = &g_array_index(ranges, VmtRange, r);
+		g_autofree char *fs = g_strdup_printf("%s/regions/%u/start", target, r);
+		g_autofree char *fe = g_strdup_printf("%s/regions/%u/end", target, r);
 
 		if (!wrf(fs, error, "%" G_GUINT64_FORMAT, g->start) ||
 		    !wrf(fe, error, "%" G_GUINT64_FORMAT, g->start + g->len))
 			return FALSE;
 	}
 	return TRUE;
+}
+
+static gboolean write_target(guint i, const Target *t, int pid, GError **error)
+{
+	g_autofree char *dir = g_strdup_printf(CTX "/targets/%u", i);
+	g_autofree char *p = g_strdup_printf("%s/pid_target", dir);
+	g_autoptr(GArray) regs = g_array_new(FALSE, FALSE, sizeof(VmtRange));
+
+	target_regions(t, regs);
+	/* DAMON wants regions in address order; QEMU maps backends anywhere */
+	g_array_sort(regs, by_start);
+	return wrf(p, error, "%d", pid) && vmt_host_damon_write_regions(dir, regs, error);
 }
 
 static gboolean write_scheme(guint i, GError **error)

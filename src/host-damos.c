@@ -29,10 +29,6 @@
 #define wr vmt_host_damon_write
 #define wrf vmt_host_damon_writef
 
-typedef struct {
-	guint64 start, end;	/* physical addresses, [start, end) */
-} Span;
-
 typedef enum {
 	MATCH_NOTHING,	/* nothing: quotas/bytes 0 would mean "no limit" */
 	MATCH_HOT,	/* accessed in the last aggregation interval */
@@ -103,12 +99,13 @@ static gint cmp_u64(gconstpointer a, gconstpointer b)
 	return x < y ? -1 : x > y;
 }
 
-/* The physical memory of the nodes in A and B (int; B may be NULL) as Spans
- * in address order, adjacent memory blocks merged. */
+/* The physical memory of the nodes in A and B (int; B may be NULL) as
+ * VmtRanges of physical addresses, in address order, adjacent memory blocks
+ * merged. */
 static GArray *nodes_spans(const GArray *a, const GArray *b, guint64 block, GError **error)
 {
 	g_autoptr(GArray) blocks = g_array_new(FALSE, FALSE, sizeof(guint64));
-	g_autoptr(GArray) spans = g_array_new(FALSE, FALSE, sizeof(Span));
+	g_autoptr(GArray) spans = g_array_new(FALSE, FALSE, sizeof(VmtRange));
 	const GArray *lists[] = { a, b };
 
 	for (guint l = 0; l < G_N_ELEMENTS(lists); l++)
@@ -118,11 +115,11 @@ static GArray *nodes_spans(const GArray *a, const GArray *b, guint64 block, GErr
 	g_array_sort(blocks, cmp_u64);
 	for (guint k = 0; k < blocks->len; k++) {
 		guint64 start = g_array_index(blocks, guint64, k) * block;
-		Span *last = spans->len ? &g_array_index(spans, Span, spans->len - 1) : NULL;
-		Span s = { start, start + block };
+		VmtRange *last = spans->len ? &g_array_index(spans, VmtRange, spans->len - 1) : NULL;
+		VmtRange s = { start, block };
 
-		if (last && last->end >= start)
-			last->end = MAX(last->end, s.end);
+		if (last && last->start + last->len >= start)
+			last->len = MAX(last->start + last->len, start + block) - last->start;
 		else
 			g_array_append_val(spans, s);
 	}
@@ -217,7 +214,7 @@ static gboolean set_match(VmtDamon *d, guint s, Match m, GError **error)
 	       setf(s, "access_pattern/age/min", error, "%" G_GUINT64_FORMAT, age_min);
 }
 
-/* Scheme S: ACTION of the pages of MEMCG that are not in SKIP (Spans: the
+/* Scheme S: ACTION of the pages of MEMCG that are not in SKIP (VmtRange: the
  * nodes they would move to) to node NID; matches nothing yet. */
 static gboolean write_scheme(VmtDamon *d, guint s, const char *action, int nid, const char *memcg,
 			     const GArray *skip, guint reset_ms, GError **error)
@@ -254,7 +251,7 @@ static gboolean write_scheme(VmtDamon *d, guint s, const char *action, int nid, 
 		return FALSE;
 	/* filter out (matching Y) the pages already where they would go */
 	for (guint k = 0; k < skip->len; k++) {
-		const Span *r = &g_array_index(skip, Span, k);
+		const VmtRange *r = &g_array_index(skip, VmtRange, k);
 		g_autofree char *f = g_strdup_printf("filters/%u", k + 1);
 		g_autofree char *type = g_strconcat(f, "/type", NULL);
 		g_autofree char *match = g_strconcat(f, "/matching", NULL);
@@ -263,7 +260,7 @@ static gboolean write_scheme(VmtDamon *d, guint s, const char *action, int nid, 
 
 		if (!set(s, type, "addr", error) || !set(s, match, "Y", error) ||
 		    !setf(s, start, error, "%" G_GUINT64_FORMAT, r->start) ||
-		    !setf(s, end, error, "%" G_GUINT64_FORMAT, r->end))
+		    !setf(s, end, error, "%" G_GUINT64_FORMAT, r->start + r->len))
 			return FALSE;
 	}
 	return TRUE;
@@ -285,7 +282,6 @@ static gboolean write_context(VmtDamon *d, guint i, const GArray *spans, guint s
 		{ "monitoring_attrs/nr_regions/min", MIN_REGIONS },
 		{ "monitoring_attrs/nr_regions/max", MAX(MAX_REGIONS, spans->len) },
 		{ "targets/nr_targets", 1 },
-		{ "targets/0/regions/nr_regions", spans->len },
 		{ "schemes/nr_schemes", 2 },
 	};
 	g_autofree char *nr = g_strdup_printf(VMT_DAMON_KDS "/%u/contexts/nr_contexts", i);
@@ -299,16 +295,9 @@ static gboolean write_context(VmtDamon *d, guint i, const GArray *spans, guint s
 		if (!wrf(p, error, "%u", kv[k].value))
 			return FALSE;
 	}
-	for (guint r = 0; r < spans->len; r++) {
-		const Span *sp = &g_array_index(spans, Span, r);
-		g_autofree char *fs = g_strdup_printf("%s/targets/0/regions/%u/start", ctx, r);
-		g_autofree char *fe = g_strdup_printf("%s/targets/0/regions/%u/end", ctx, r);
+	g_autofree char *target = g_strdup_printf("%s/targets/0", ctx);
 
-		if (!wrf(fs, error, "%" G_GUINT64_FORMAT, sp->start) ||
-		    !wrf(fe, error, "%" G_GUINT64_FORMAT, sp->end))
-			return FALSE;
-	}
-	return TRUE;
+	return vmt_host_damon_write_regions(target, spans, error);
 }
 
 gboolean vmt_host_damos_start(VmtDamon *d, const VmtDamosGuest *guests, guint n,

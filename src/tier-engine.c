@@ -344,7 +344,7 @@ static void plan_idle_demotions(Planner *pl)
 	}
 }
 
-static guint64 fast_bytes(const VmtTierEngine *e)
+guint64 vmt_tier_engine_fast_bytes(const VmtTierEngine *e)
 {
 	guint64 b = 0;
 
@@ -360,7 +360,8 @@ GArray *vmt_tier_engine_plan(VmtTierEngine *e, guint64 budget_bytes)
 	g_autofree guint8 *chosen = g_new0(guint8, MAX(e->n, 1));
 	g_auto(Ranking) r = { 0 };
 	Planner pl = {
-		.e = e, .r = &r, .chosen = chosen, .fast = fast_bytes(e), .left = budget_bytes,
+		.e = e, .r = &r, .chosen = chosen, .fast = vmt_tier_engine_fast_bytes(e),
+		.left = budget_bytes,
 		.limit = e->quota, .demote = demote, .promote = promote,
 	};
 
@@ -380,7 +381,8 @@ GArray *vmt_tier_engine_plan_excess(VmtTierEngine *e, guint64 budget_bytes, guin
 	g_autofree guint8 *chosen = g_new0(guint8, MAX(e->n, 1));
 	g_auto(Ranking) r = { 0 };
 	Planner pl = {
-		.e = e, .r = &r, .chosen = chosen, .fast = fast_bytes(e), .left = budget_bytes,
+		.e = e, .r = &r, .chosen = chosen, .fast = vmt_tier_engine_fast_bytes(e),
+		.left = budget_bytes,
 		.limit = MIN(target_bytes, e->quota), .demote = demote, .promote = NULL,
 	};
 

@@ -85,6 +85,9 @@ void vmt_tier_engine_set_placement(VmtTierEngine *e, guint i, guint fast_pages,
  * heat and streaks and ages since_move. */
 void vmt_tier_engine_observe(VmtTierEngine *e, const guint16 *freq);
 
+/* Bytes on the fast tier now (as the placements given say). */
+guint64 vmt_tier_engine_fast_bytes(const VmtTierEngine *e);
+
 /* Moves for this window, at most BUDGET_BYTES of resident pages in all
  * (a chunk counts its resident pages): demotions first, then promotions, so
  * that fast_bytes after the moves never exceeds the quota (a quota lowered
