@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* The control socket (src/ctl.c): a real server on a main loop in a thread,
+/* The control socket (src/ctl/ctl.c): a real server on a main loop in a thread,
  * in a temporary directory, and the real client. */
 #include "ctl.h"
 

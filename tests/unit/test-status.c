@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* `vmtier status` and `vmtier set` as a user runs them ($VMTIER), against a
- * control server (src/ctl.c) on this test's main loop answering from the
+ * control server (src/ctl/ctl.c) on this test's main loop answering from the
  * reply below, which is the daemon's documented status reply. */
 #include "ctl.h"
 
