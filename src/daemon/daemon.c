@@ -577,7 +577,7 @@ static gboolean take_lock(VmtDaemon *d, GError **error)
 {
 	g_autofree char *path = g_build_filename(d->cfg->state_dir, "vmtierd.lock", NULL);
 
-	if (g_mkdir_with_parents(d->cfg->state_dir, 0755) < 0 ||
+	if (g_mkdir_with_parents(d->cfg->state_dir, 0700) < 0 ||
 	    (d->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0) {
 		int e = errno;
 
@@ -637,7 +637,7 @@ gboolean vmt_daemon_start(VmtDaemon *d, GError **error)
 
 	if (!socket_group(d->cfg->socket_group, &gid, error))
 		return FALSE;
-	g_mkdir_with_parents(d->cfg->state_dir, 0755);
+	g_mkdir_with_parents(d->cfg->state_dir, 0700);
 	d->ctl = vmt_ctl_server_new(d->cfg->socket_path, gid, vmt_daemon_ctl_request, d, error);
 	if (!d->ctl)
 		return FALSE;
@@ -649,7 +649,7 @@ gboolean vmt_daemon_start(VmtDaemon *d, GError **error)
 		g_autoptr(GError) herr = NULL;
 		g_autofree char *dir = g_path_get_dirname(d->cfg->history_db);
 
-		g_mkdir_with_parents(dir, 0755);
+		g_mkdir_with_parents(dir, 0700);
 		d->history = vmt_history_open(d->cfg->history_db, &herr);
 		if (!d->history)
 			g_warning("history: %s; running without history", herr->message);

@@ -3,9 +3,13 @@
 
 #include "history.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <string.h>
 #include <sqlite3.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 /* Marks the file as vmtier's (PRAGMA application_id): 'vmth'. */
 #define APPLICATION_ID 0x766d7468
@@ -165,6 +169,42 @@ static gboolean check_schema(VmtHistory *h, gboolean readonly, gint64 *version, 
 	return TRUE;
 }
 
+/* Tenants' history is nobody else's business, and a reader holding a read
+ * transaction pins the WAL: the store and its -wal and -shm are root's
+ * alone.  SQLite gives -wal and -shm the mode of the database file, so
+ * creating that one 0600 covers new stores; an older store's files (0644
+ * before) are put right. */
+static gboolean make_private(const char *path, GError **error)
+{
+	static const char *const suffix[] = { "", "-wal", "-shm" };
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+
+	if (fd < 0) {
+		int e = errno;
+		g_set_error(error, G_IO_ERROR, g_io_error_from_errno(e), "cannot create %s: %s",
+			    path, g_strerror(e));
+		return FALSE;
+	}
+	close(fd);
+	for (guint i = 0; i < G_N_ELEMENTS(suffix); i++) {
+		g_autofree char *f = g_strconcat(path, suffix[i], NULL);
+		struct stat st;
+
+		fd = open(f, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+		if (fd < 0)
+			continue;	/* no -wal or -shm yet */
+		if (fstat(fd, &st) == 0 && (st.st_mode & 077) && fchmod(fd, st.st_mode & 0700) < 0) {
+			int e = errno;
+			close(fd);
+			g_set_error(error, G_IO_ERROR, g_io_error_from_errno(e),
+				    "cannot make %s private: %s", f, g_strerror(e));
+			return FALSE;
+		}
+		close(fd);
+	}
+	return TRUE;
+}
+
 static VmtHistory *open_db(const char *path, gboolean readonly, GError **error)
 {
 	g_autoptr(VmtHistory) h = g_new0(VmtHistory, 1);
@@ -181,6 +221,8 @@ static VmtHistory *open_db(const char *path, gboolean readonly, GError **error)
 			    "cannot create %s: no directory %s", path, dir);
 		return NULL;
 	}
+	if (!readonly && !make_private(path, error))
+		return NULL;
 	if (sqlite3_open_v2(path, &h->db, readonly ? SQLITE_OPEN_READONLY :
 			    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
 		db_fail(h, "cannot open", error);

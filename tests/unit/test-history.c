@@ -14,6 +14,7 @@
 #include <sqlite3.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static char *tmpdir;
@@ -133,6 +134,42 @@ static void test_round_trip(void)
 	g_assert_cmpstr(after->pdata[1], ==, "1000 60 vm1 acme budget damon 2147483648 8589934592 "
 			"1073741824 6442450944 536870912 0.875 0.96875 4096 8192 3 1");
 	g_assert_true(g_str_has_prefix(after->pdata[2], "1000 60 vm2 globex premium "));
+}
+
+/* Tenants' history is root's alone: a new store and its -wal and -shm are
+ * 0600 whatever the umask, and an older store left 0644 is put right. */
+static mode_t mode_of(const char *path)
+{
+	GStatBuf st;
+
+	g_assert_cmpint(g_stat(path, &st), ==, 0);
+	return st.st_mode & 07777;
+}
+
+static void test_private(void)
+{
+	g_autofree char *path = tmp_path("private.db");
+	g_autofree char *wal = g_strconcat(path, "-wal", NULL);
+	g_autofree char *shm = g_strconcat(path, "-shm", NULL);
+	g_autoptr(GError) error = NULL;
+	VmtHistorySample s = sample("vm1", "acme", "budget", 1000);
+	mode_t old = umask(022);
+
+	{
+		g_autoptr(VmtHistory) h = vmt_history_open(path, &error);
+		g_assert_no_error(error);
+		g_assert_true(vmt_history_add(h, &s, &error));
+		g_assert_cmpint(mode_of(path), ==, 0600);
+		g_assert_cmpint(mode_of(wal), ==, 0600);
+		g_assert_cmpint(mode_of(shm), ==, 0600);
+	}
+	g_assert_cmpint(g_chmod(path, 0644), ==, 0);
+	{
+		g_autoptr(VmtHistory) h = vmt_history_open(path, &error);
+		g_assert_no_error(error);
+		g_assert_cmpint(mode_of(path), ==, 0600);
+	}
+	umask(old);
 }
 
 /* An interval's row and the VM's running totals go in together or not at
@@ -493,6 +530,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/history/round-trip", test_round_trip);
 	g_test_add_func("/history/query-replace-prune", test_query_and_replace);
 	g_test_add_func("/history/record-atomic", test_record_atomic);
+	g_test_add_func("/history/private", test_private);
 	g_test_add_func("/history/bad-samples", test_bad_samples);
 	g_test_add_func("/history/crash", test_crash);
 	g_test_add_func("/history/open-errors", test_open_errors);
