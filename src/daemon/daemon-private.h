@@ -38,6 +38,7 @@ struct VmtDaemon {
 	GCancellable *cancel;
 	guint window_source, discover_source, discover_idle, account_source;
 	VmtHistory *history;		/* NULL: could not open; see the log */
+	gint64 pruned_ts;		/* last history prune, s */
 	guint interval_ms;		/* the window now (DAMON's aggregation) */
 	guint want_interval_ms;		/* what the engines ask for */
 	int lock_fd;			/* flock'd: one vmtierd per state_dir */
@@ -62,6 +63,7 @@ typedef struct {
 	guint interval_ms;
 	VmtTierParams params;		/* as configured now (SIGHUP) */
 	char *damon_error;
+	gboolean damon_lost;		/* someone else took DAMON over */
 	guint damos_n;			/* offloaded guests, as DAMOS was started */
 	gboolean damos_failed;		/* its start failed: vmtierd moves them */
 } VmtWindow;

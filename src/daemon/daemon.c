@@ -43,6 +43,17 @@ static const char *fallback_scanner(const VmtHost *h)
 	return h->soft_dirty ? "soft-dirty" : "none";
 }
 
+static gboolean use_bitmap_scanner(VmtDaemon *d, const char *name)
+{
+	for (guint i = 0; i < G_N_ELEMENTS(bitmap_scanners); i++)
+		if (strcmp(name, bitmap_scanners[i].name) == 0) {
+			d->scanner = bitmap_scanners[i].name;
+			d->collect = bitmap_scanners[i].fn;
+			return TRUE;
+		}
+	return FALSE;
+}
+
 static gboolean choose_scanner(VmtDaemon *d, GError **error)
 {
 	const char *want = d->cfg->scanner;
@@ -69,12 +80,8 @@ static gboolean choose_scanner(VmtDaemon *d, GError **error)
 						  local->message, want);
 		g_warning("%s", d->scanner_note);
 	}
-	for (guint i = 0; i < G_N_ELEMENTS(bitmap_scanners); i++)
-		if (strcmp(want, bitmap_scanners[i].name) == 0) {
-			d->scanner = bitmap_scanners[i].name;
-			d->collect = bitmap_scanners[i].fn;
-			return TRUE;
-		}
+	if (use_bitmap_scanner(d, want))
+		return TRUE;
 	if (strcmp(want, "none") == 0) {
 		/* still worth running: residency, status and history */
 		g_autofree char *why = g_steal_pointer(&d->scanner_note);
@@ -143,6 +150,8 @@ static void window_damon(VmtWindow *w, gboolean *ok)
 	return;
 fail:
 	w->damon_error = g_strdup(error->message);
+	/* someone else took DAMON over: theirs now, for good */
+	w->damon_lost = g_error_matches(error, G_IO_ERROR, G_IO_ERROR_BUSY);
 }
 
 static void window_thread(GTask *task, gpointer src, gpointer data, GCancellable *cancel)
@@ -192,7 +201,17 @@ static void window_done(GObject *src, GAsyncResult *res, gpointer data)
 	d->damos_n = w->damos_n;
 	if (w->damos_failed)
 		vmt_daemon_offload_fallback(w);
-	if (w->damon_error) {
+	if (w->damon_lost) {
+		const char *want = fallback_scanner(d->host);
+
+		g_clear_pointer(&d->damon, vmt_host_damon_release);	/* touches nothing */
+		g_free(d->scanner_note);
+		d->scanner_note = g_strdup_printf("DAMON not used: %s; falling back to %s",
+						  w->damon_error, want);
+		g_warning("%s", d->scanner_note);
+		if (!use_bitmap_scanner(d, want))
+			d->scanner = "none";
+	} else if (w->damon_error) {
 		g_warning("DAMON window failed: %s", w->damon_error);
 		d->damon_dirty = TRUE;	/* a target died, or someone stopped it */
 	}
@@ -510,6 +529,23 @@ void vmt_daemon_discover_soon(VmtDaemon *d)
 
 /* ---- accounting: history rows, running totals, metrics ---- */
 
+/* At the first account and hourly after: the store would grow forever. */
+static void prune_history(VmtDaemon *d, gint64 now)
+{
+	g_autoptr(GError) error = NULL;
+	guint removed = 0;
+
+	if (!d->history || !d->cfg->history_days || now - d->pruned_ts < 3600)
+		return;
+	d->pruned_ts = now;
+	if (!vmt_history_prune(d->history, now - (gint64)d->cfg->history_days * 86400, &removed,
+			       &error))
+		g_warning("history: %s", error->message);
+	else if (removed)
+		g_message("history: pruned %u rows older than %u days", removed,
+			  d->cfg->history_days);
+}
+
 static gboolean on_account(gpointer data)
 {
 	VmtDaemon *d = data;
@@ -532,6 +568,7 @@ static gboolean on_account(gpointer data)
 		g_array_append_val(samples, s);
 		g_array_append_val(totals, t);
 	}
+	prune_history(d, now);
 	if (*d->cfg->metrics_file &&
 	    !vmt_metrics_write(d->cfg->metrics_file, (VmtHistorySample *)samples->data,
 			       (VmtHistoryTotals *)totals->data, samples->len, &error))
@@ -677,6 +714,11 @@ gboolean vmt_daemon_reload(VmtDaemon *d, GError **error)
 	d->cfg->min_interval_ms = n->min_interval_ms;
 	d->cfg->max_interval_ms = n->max_interval_ms;
 	d->cfg->dram_reserve_bytes = n->dram_reserve_bytes;
+	d->cfg->history_days = n->history_days;
+	/* DAMON's sampling takes a restart of the kdamond */
+	if (d->cfg->sample_us != n->sample_us)
+		d->damon_dirty = TRUE;
+	d->cfg->sample_us = n->sample_us;
 	if (d->cfg->account_interval_s != n->account_interval_s && d->account_source) {
 		g_source_remove(d->account_source);
 		d->account_source = g_timeout_add_seconds(n->account_interval_s, on_account, d);

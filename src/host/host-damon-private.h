@@ -14,6 +14,7 @@
 
 struct VmtDamon {
 	char *marker;
+	guint nr;		/* kdamonds vmtierd set up */
 	GArray *targets;	/* scanner: one Target (host-damon.c) per guest */
 	guint max_accesses;	/* aggr_us / sample_us */
 	/* offload mode (host-damos.c) */
@@ -27,8 +28,12 @@ gboolean vmt_host_damon_writef(const char *path, GError **error, const char *fmt
 /* TARGET's (a ".../targets/N" directory) regions: RANGES (VmtRange), in
  * the order given. */
 gboolean vmt_host_damon_write_regions(const char *target, const GArray *ranges, GError **error);
-/* Turn every kdamond off that is on (all are ours once claimed). */
-gboolean vmt_host_damon_turn_off(GError **error);
+/* Turn every kdamond off that is on, when they are still what vmtierd
+ * left (G_IO_ERROR_BUSY when someone else took DAMON over: then nothing is
+ * touched). */
+gboolean vmt_host_damon_turn_off(VmtDamon *d, GError **error);
+/* N kdamonds (all off), the marker kept current. */
+gboolean vmt_host_damon_set_nr(VmtDamon *d, guint n, GError **error);
 /* Turn kdamond I on and name the threads of all running ones in D's marker
  * (claim's ownership check tells our kdamonds from ones someone started
  * after us by them). */

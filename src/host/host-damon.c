@@ -74,12 +74,63 @@ static guint nr_kdamonds(void)
 	return vmt_sysfs_read_u64(VMT_DAMON_KDS "/nr_kdamonds", &n, NULL) ? (guint)n : 0;
 }
 
-/* the marker names every kdamond thread we started, a line each */
+/* The marker says what vmtierd left in DAMON sysfs: the number of
+ * kdamonds (two numbers while it changes that), "nr N" a line each, and
+ * the thread of every kdamond it turned on, "kdamond PID" a line each.
+ * A marker from before the counts were recorded has no "nr" line. */
 static gboolean marker_has_pid(const char *mark, int pid)
 {
 	g_autofree char *line = g_strdup_printf("kdamond %d\n", pid);
 
 	return mark && strstr(mark, line);
+}
+
+static gboolean marker_has_nr(const char *mark, guint nr)
+{
+	g_autofree char *line = g_strdup_printf("\nnr %u\n", nr);
+
+	return mark && (!strstr(mark, "\nnr ") || strstr(mark, line));
+}
+
+static void mark(VmtDamon *d, guint also_nr)
+{
+	g_autoptr(GString) m = g_string_new("vmtierd\n");
+
+	g_string_append_printf(m, "nr %u\n", d->nr);
+	if (also_nr != d->nr)
+		g_string_append_printf(m, "nr %u\n", also_nr);
+	for (guint k = 0, n = nr_kdamonds(); k < n; k++)
+		if (running_pid_of(k) > 0)
+			g_string_append_printf(m, "kdamond %d\n", running_pid_of(k));
+	g_file_set_contents(d->marker, m->str, -1, NULL);
+}
+
+/* Still what vmtierd left: nobody turned ours off and set up their own
+ * since (which takes rewriting nr_kdamonds: the kernel refuses that while
+ * any kdamond runs). */
+static gboolean owned(VmtDamon *d, GError **error)
+{
+	g_autofree char *m = NULL;
+	guint n = nr_kdamonds();
+
+	g_file_get_contents(d->marker, &m, NULL, NULL);
+	if (n != d->nr) {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_BUSY,
+			    "DAMON was taken over by someone else (%u kdamond(s), vmtierd left %u); "
+			    "vmtier leaves it alone", n, d->nr);
+		return FALSE;
+	}
+	for (guint i = 0; i < n; i++) {
+		int pid = running_pid_of(i);
+
+		if (pid > 0 && !marker_has_pid(m, pid)) {
+			g_set_error(error, G_IO_ERROR, G_IO_ERROR_BUSY,
+				    "DAMON was taken over by someone else (kdamond %u, pid %d, not one "
+				    "vmtierd started); vmtier leaves it alone", i, pid);
+			return FALSE;
+		}
+	}
+	return TRUE;
 }
 
 gboolean vmt_host_damon_running(VmtDamon *d)
@@ -89,9 +140,11 @@ gboolean vmt_host_damon_running(VmtDamon *d)
 	return s && strcmp(s, "on") == 0;
 }
 
-gboolean vmt_host_damon_turn_off(GError **error)
+gboolean vmt_host_damon_turn_off(VmtDamon *d, GError **error)
 {
-	for (guint i = 0, n = nr_kdamonds(); i < n; i++) {
+	if (!owned(d, error))
+		return FALSE;
+	for (guint i = 0; i < d->nr; i++) {
 		g_autofree char *s = state_of(i);
 		g_autofree char *p = g_strdup_printf(VMT_DAMON_KDS "/%u/state", i);
 
@@ -101,19 +154,26 @@ gboolean vmt_host_damon_turn_off(GError **error)
 	return TRUE;
 }
 
+gboolean vmt_host_damon_set_nr(VmtDamon *d, guint n, GError **error)
+{
+	/* both counts while it changes: a crash in between leaves ours known */
+	mark(d, n);
+	if (!wrf(ADMIN "/kdamonds/nr_kdamonds", error, "%u", n))
+		return FALSE;
+	d->nr = n;
+	mark(d, n);
+	return TRUE;
+}
+
 gboolean vmt_host_damon_turn_on(VmtDamon *d, guint i, GError **error)
 {
 	g_autofree char *p = g_strdup_printf(VMT_DAMON_KDS "/%u/state", i);
-	g_autoptr(GString) mark = g_string_new("vmtierd\n");
 
 	if (!wr(p, "on", error)) {
 		g_prefix_error(error, "starting DAMON (kdamond %u): ", i);
 		return FALSE;
 	}
-	for (guint k = 0, n = nr_kdamonds(); k < n; k++)
-		if (running_pid_of(k) > 0)
-			g_string_append_printf(mark, "kdamond %d\n", running_pid_of(k));
-	g_file_set_contents(d->marker, mark->str, -1, NULL);
+	mark(d, d->nr);
 	return TRUE;
 }
 
@@ -140,6 +200,13 @@ VmtDamon *vmt_host_damon_claim(const char *marker_path, const char *ops, GError 
 			    " kdamond(s), kdamond 0 %s); vmtier leaves it alone", n, s ? s : "?");
 		return NULL;
 	}
+	/* the kdamonds are not as we left them: someone rewrote them */
+	if (n > 0 && !marker_has_nr(mark, (guint)n)) {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_BUSY,
+			    "DAMON is in use by someone else (%" G_GUINT64_FORMAT " kdamond(s), not "
+			    "as vmtierd left them); vmtier leaves it alone", n);
+		return NULL;
+	}
 	/* the marker names the kdamond threads we started: a running kdamond
 	 * with another pid was started by someone else after we went away */
 	for (guint i = 0; i < n; i++) {
@@ -152,27 +219,28 @@ VmtDamon *vmt_host_damon_claim(const char *marker_path, const char *ops, GError 
 			return NULL;
 		}
 	}
-	/* the marker first: a crash from here on leaves a kdamond we know */
-	if (!g_file_set_contents(marker_path, "vmtierd\n", -1, &local)) {
+	/* the marker first: a crash from here on leaves a kdamond we know (an
+	 * earlier run's marker already names ours) */
+	if (!mark && !g_file_set_contents(marker_path, "vmtierd\nnr 0\n", -1, &local)) {
 		g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "%s", local->message);
-		return NULL;
-	}
-	/* ours from an earlier run (or none): start from a clean kdamond */
-	if ((n > 0 && !vmt_host_damon_turn_off(error)) ||
-	    !wr(ADMIN "/kdamonds/nr_kdamonds", "0", error) ||
-	    !wr(ADMIN "/kdamonds/nr_kdamonds", "1", error) ||
-	    !wr(KD "/contexts/nr_contexts", "1", error))
-		return NULL;
-	if (!wr(CTX "/operations", ops, error)) {
-		g_prefix_error(error, "DAMON lacks '%s' monitoring: ", ops);
-		wr(ADMIN "/kdamonds/nr_kdamonds", "0", NULL);
-		g_unlink(marker_path);
 		return NULL;
 	}
 	d = g_new0(VmtDamon, 1);
 	d->marker = g_strdup(marker_path);
+	d->nr = (guint)n;
 	d->targets = g_array_new(FALSE, TRUE, sizeof(Target));
 	g_array_set_clear_func(d->targets, target_clear);
+	/* ours from an earlier run (or none): start from a clean kdamond */
+	if (!vmt_host_damon_turn_off(d, error) || !vmt_host_damon_set_nr(d, 0, error) ||
+	    !vmt_host_damon_set_nr(d, 1, error) || !wr(KD "/contexts/nr_contexts", "1", error)) {
+		vmt_host_damon_release(d);
+		return NULL;
+	}
+	if (!wr(CTX "/operations", ops, error)) {
+		g_prefix_error(error, "DAMON lacks '%s' monitoring: ", ops);
+		vmt_host_damon_release(d);
+		return NULL;
+	}
 	return d;
 }
 
@@ -181,8 +249,10 @@ void vmt_host_damon_release(VmtDamon *d)
 	if (!d)
 		return;
 	/* keep the marker unless the kdamond is really gone: a kdamond we
-	 * leave behind must stay recognisably ours */
-	if (vmt_host_damon_turn_off(NULL) && wr(ADMIN "/kdamonds/nr_kdamonds", "0", NULL))
+	 * leave behind must stay recognisably ours; one taken over is not
+	 * ours to turn off, and the marker must not claim it */
+	if (!owned(d, NULL) ||
+	    (vmt_host_damon_turn_off(d, NULL) && vmt_host_damon_set_nr(d, 0, NULL)))
 		g_unlink(d->marker);
 	g_free(d->marker);
 	g_array_unref(d->targets);
@@ -281,7 +351,7 @@ gboolean vmt_host_damon_start(VmtDamon *d, const VmtDamonTarget *targets, guint 
 {
 	guint regions = 0, region_chunks = 1;
 
-	if (!vmt_host_damon_turn_off(error))
+	if (!vmt_host_damon_turn_off(d, error))
 		return FALSE;
 	g_array_set_size(d->targets, 0);
 	d->damos_guests = 0;
@@ -347,6 +417,8 @@ gboolean vmt_host_damon_collect(VmtDamon *d, guint16 *const *freqs, const guint 
 			    "DAMON was started for other guests than these %u", n);
 		return FALSE;
 	}
+	if (!owned(d, error))
+		return FALSE;
 	if (!wr(KD "/state", "update_schemes_tried_regions", error)) {
 		g_prefix_error(error, "DAMON (kdamond %s): ", vmt_host_damon_running(d) ? "on" : "stopped");
 		return FALSE;

@@ -17,7 +17,11 @@
  *
  * vmtier never touches a kdamond it did not create: claiming fails with
  * G_IO_ERROR_BUSY when DAMON sysfs has kdamonds unless the marker file says
- * they are ours (from a previous run of the daemon, e.g. after kill -9). */
+ * they are ours (from a previous run of the daemon, e.g. after kill -9: the
+ * same number of kdamonds, every running one a thread vmtierd started).
+ * Every later restart, collect and release checks that again, and fails
+ * with G_IO_ERROR_BUSY, touching nothing, once someone else has turned
+ * ours off and set up their own. */
 
 #define VMT_DAMON_MAX_REGIONS 4096
 
@@ -31,7 +35,8 @@ typedef struct VmtDamon VmtDamon;
 /* OPS: "fvaddr" for scanning (below), "paddr" for the offload mode
  * (host-damos.h). */
 VmtDamon *vmt_host_damon_claim(const char *marker_path, const char *ops, GError **error);
-/* Turn the kdamond off, remove it and the marker. */
+/* Turn the kdamond off, remove it and the marker (only the marker when
+ * someone else took DAMON over). */
 void vmt_host_damon_release(VmtDamon *d);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VmtDamon, vmt_host_damon_release)
 

@@ -309,7 +309,7 @@ gboolean vmt_host_damos_start(VmtDamon *d, const VmtDamosGuest *guests, guint n,
 	/* the steer's bytes are per window, however short the aggregation */
 	guint reset_ms = MAX(1u, window_ms);
 
-	if (!vmt_host_damon_turn_off(error))
+	if (!vmt_host_damon_turn_off(d, error))
 		return FALSE;
 	/* neither the scanner's targets nor the old guests are DAMON's now */
 	g_array_set_size(d->targets, 0);
@@ -327,7 +327,7 @@ gboolean vmt_host_damos_start(VmtDamon *d, const VmtDamosGuest *guests, guint n,
 	/* one kdamond per guest: a DAMOS action resets the age of every region
 	 * it tries, memcg-filtered or not, so in one context a guest's cold
 	 * scheme would find no old region after another guest's ran */
-	if (!wrf(VMT_DAMON_KDS "/nr_kdamonds", error, "%u", n))
+	if (!vmt_host_damon_set_nr(d, n, error))
 		return FALSE;
 	for (guint i = 0; i < n; i++) {
 		const VmtDamosGuest *g = &guests[i];

@@ -42,7 +42,10 @@ static gboolean get_share(GKeyFile *kf, const char *path, const char *key, gbool
 	return TRUE;
 }
 
-static gboolean get_uint(GKeyFile *kf, const char *path, const char *key, guint *out, GError **error)
+/* MAX keeps what the daemon derives from it (bytes per window) far from
+ * overflowing. */
+static gboolean get_uint(GKeyFile *kf, const char *path, const char *key, guint max, guint *out,
+			 GError **error)
 {
 	g_autoptr(GError) local = NULL;
 	gint64 v;
@@ -50,9 +53,14 @@ static gboolean get_uint(GKeyFile *kf, const char *path, const char *key, guint 
 	if (!g_key_file_has_key(kf, "class", key, NULL))
 		return TRUE;
 	v = g_key_file_get_int64(kf, "class", key, &local);
-	if (local || v <= 0 || v > G_MAXUINT) {
+	if (local || v <= 0) {
 		g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
 			    "%s: %s is not a positive whole number", path, key);
+		return FALSE;
+	}
+	if (v > max) {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+			    "%s: %s %" G_GINT64_FORMAT " is over %u", path, key, v, max);
 		return FALSE;
 	}
 	*out = (guint)v;
@@ -79,8 +87,8 @@ VmtClass *vmt_class_load(const char *dir, const char *name, GError **error)
 	if (!get_share(kf, path, "dram_share", FALSE, &c->dram_share, &has_share, error) ||
 	    !get_share(kf, path, "slo_target", TRUE, &c->slo_target, &has_target, error) ||
 	    !get_share(kf, path, "slo_intervals", TRUE, &c->slo_intervals, &has_intervals, error) ||
-	    !get_uint(kf, path, "scan_interval_s", &c->scan_interval_s, error) ||
-	    !get_uint(kf, path, "max_migrate_mbs", &c->max_migrate_mbs, error))
+	    !get_uint(kf, path, "scan_interval_s", 86400, &c->scan_interval_s, error) ||
+	    !get_uint(kf, path, "max_migrate_mbs", 1000000, &c->max_migrate_mbs, error))
 		return NULL;
 	if (!has_share) {
 		g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "%s: no dram_share", path);

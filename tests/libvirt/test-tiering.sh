@@ -5,7 +5,8 @@
 # and ts (standard, 96 MiB quota, 48 MiB hot set), both hot sets starting on
 # PMEM node 2.  Each gets its hot set promoted and never holds more DRAM
 # than its quota; `vmtier set` lowers tb's quota live; vmtierd survives
-# kill -9 (totals come back from SQLite), a QEMU killed mid-scan and a
+# kill -9 (totals come back from SQLite, rows older than history_days are
+# pruned), a QEMU killed mid-scan and a
 # libvirtd restart; tb's memory stays intact throughout.  Ground truth is
 # the guests' own hot ranges and move_pages, not vmtierd's report.
 set -u
@@ -95,7 +96,15 @@ tap_check "vmtier set refuses a quota above the guest's RAM, naming it" test $rc
 sleep 3	# at least one accounting interval since the set
 before=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["vms"][0]["promoted_bytes"])' "$("$vmtier" status tb --json)")
 kill -9 "$daemon"; wait "$daemon" 2>/dev/null
+# a row older than history_days (400 by default): the restarted daemon's
+# first account prunes it, and nothing recent
+old=$(($(now) - 401 * 86400))
+sqlite3 "$db" "CREATE TEMP TABLE t AS SELECT * FROM samples LIMIT 1; UPDATE t SET ts = $old, vm = 'old1'; INSERT INTO samples SELECT * FROM t"
+recent=$(sqlite3 "$db" "SELECT count(*) FROM samples WHERE vm != 'old1'")
 tap_check "vmtierd restarts after kill -9 (its own kdamond is reclaimed)" start_daemon
+for _ in $(seq 100); do [ "$(sqlite3 "$db" "SELECT count(*) FROM samples WHERE vm = 'old1'")" = 0 ] && break; sleep 0.1; done
+tap_check "history: the 401-day-old row is pruned, the $recent recent ones kept" test \
+	"$(sqlite3 "$db" "SELECT count(*) FROM samples WHERE vm = 'old1'") $(sqlite3 "$db" "SELECT count(*) >= $recent FROM samples WHERE vm != 'old1'")" = "0 1"
 sleep 3
 after=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["vms"][0]["promoted_bytes"])' "$("$vmtier" status tb --json)")
 tap_check "tb's promoted bytes survived the kill -9 ($before -> $after; at most one interval lost)" \

@@ -148,22 +148,12 @@ static void test_own_reclaimed(Fixture *f, gconstpointer data)
 	g_assert_false(g_file_test(f->marker, G_FILE_TEST_EXISTS));
 }
 
-/* collect refuses guests other than the ones DAMON was started for */
-static void test_collect_other_guests(Fixture *f, gconstpointer data)
+/* No kdamond, and what the kernel would create on claim's and start's
+ * nr_* writes: one target with 4 regions (8 MiB), one scheme. */
+static void empty_tree(Fixture *f)
 {
-	g_autoptr(GError) error = NULL;
-	g_autoptr(GArray) ranges = g_array_new(FALSE, FALSE, sizeof(VmtRange));
-	VmtRange r = { 0x7f0000000000, 8 << 20 };
-	VmtDamonTarget t = { 99, ranges };
-	guint16 freq[4], *freqs[] = { freq };
-	guint wrong[] = { 1 };
-	VmtDamon *d;
-
-	g_array_append_val(ranges, r);
 	put(f, KDS "/nr_kdamonds", "0\n");
 	put(f, KDS "/0/state", "off\n");
-	/* what the kernel would create on the nr_* writes: one target with
-	 * 4 regions (8 MiB), one scheme */
 	for (guint i = 0; i < 4; i++)
 		for (guint k = 0; k < 2; k++) {
 			g_autofree char *rel = g_strdup_printf(KDS "/0/contexts/0/targets/0/regions/%u/%s", i,
@@ -189,6 +179,21 @@ static void test_collect_other_guests(Fixture *f, gconstpointer data)
 			put(f, rel, "0\n");
 		}
 	}
+}
+
+/* collect refuses guests other than the ones DAMON was started for */
+static void test_collect_other_guests(Fixture *f, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GArray) ranges = g_array_new(FALSE, FALSE, sizeof(VmtRange));
+	VmtRange r = { 0x7f0000000000, 8 << 20 };
+	VmtDamonTarget t = { 99, ranges };
+	guint16 freq[4], *freqs[] = { freq };
+	guint wrong[] = { 1 };
+	VmtDamon *d;
+
+	g_array_append_val(ranges, r);
+	empty_tree(f);
 	d = vmt_host_damon_claim(f->marker, "fvaddr", &error);
 	g_assert_no_error(error);
 	/* the fake tree has no kdamond to switch on: "on" is a plain write */
@@ -197,6 +202,73 @@ static void test_collect_other_guests(Fixture *f, gconstpointer data)
 	g_assert_false(vmt_host_damon_collect(d, freqs, wrong, 1, &error));
 	g_assert_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
 	vmt_host_damon_release(d);
+}
+
+/* our marker says one kdamond, and there are two now: someone rewrote
+ * DAMON after vmtierd went away (their second kdamond set up but not yet
+ * on); nothing of it is vmtierd's to wipe */
+static void test_rewritten_while_away(Fixture *f, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+
+	put(f, KDS "/nr_kdamonds", "2\n");
+	put(f, KDS "/1/state", "off\n");
+	put(f, KDS "/1/contexts/0/operations", "vaddr\n");
+	g_assert_true(g_file_set_contents(f->marker, "vmtierd\nnr 1\nkdamond 4242\n", -1, NULL));
+	g_assert_null(vmt_host_damon_claim(f->marker, "fvaddr", &error));
+	g_assert_error(error, G_IO_ERROR, G_IO_ERROR_BUSY);
+	g_assert_nonnull(strstr(error->message, "not as vmtierd left them"));
+	{
+		g_autofree char *n = get(f, KDS "/nr_kdamonds");
+		g_autofree char *st0 = get(f, KDS "/0/state");
+		g_autofree char *ops1 = get(f, KDS "/1/contexts/0/operations");
+
+		g_assert_cmpstr(n, ==, "2");
+		g_assert_cmpstr(st0, ==, "on");
+		g_assert_cmpstr(ops1, ==, "vaddr");
+	}
+}
+
+/* while vmtierd runs, someone turns its kdamond off, rewrites DAMON and
+ * starts their own: vmtierd's next restart and its release touch nothing */
+static void test_taken_over(Fixture *f, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GArray) ranges = g_array_new(FALSE, FALSE, sizeof(VmtRange));
+	VmtRange r = { 0x7f0000000000, 8 << 20 };
+	VmtDamonTarget t = { 99, ranges };
+	VmtDamon *d;
+
+	g_array_append_val(ranges, r);
+	empty_tree(f);
+	d = vmt_host_damon_claim(f->marker, "fvaddr", &error);
+	g_assert_no_error(error);
+	g_assert_true(vmt_host_damon_start(d, &t, 1, 5000, 1000000, &error));
+	g_assert_no_error(error);
+	/* theirs: another thread, and (a second case below) another count */
+	put(f, KDS "/0/pid", "7777\n");
+	put(f, KDS "/0/state", "on\n");
+	put(f, KDS "/0/contexts/0/operations", "paddr\n");
+	g_assert_false(vmt_host_damon_start(d, &t, 1, 5000, 1000000, &error));
+	g_assert_error(error, G_IO_ERROR, G_IO_ERROR_BUSY);
+	g_assert_nonnull(strstr(error->message, "pid 7777"));
+	g_clear_error(&error);
+	put(f, KDS "/nr_kdamonds", "2\n");
+	g_assert_false(vmt_host_damon_start(d, &t, 1, 5000, 1000000, &error));
+	g_assert_error(error, G_IO_ERROR, G_IO_ERROR_BUSY);
+	g_assert_nonnull(strstr(error->message, "taken over"));
+	vmt_host_damon_release(d);
+	{
+		g_autofree char *n = get(f, KDS "/nr_kdamonds");
+		g_autofree char *st = get(f, KDS "/0/state");
+		g_autofree char *ops = get(f, KDS "/0/contexts/0/operations");
+
+		g_assert_cmpstr(n, ==, "2");
+		g_assert_cmpstr(st, ==, "on");
+		g_assert_cmpstr(ops, ==, "paddr");
+	}
+	/* and the marker no longer says they are vmtierd's */
+	g_assert_false(g_file_test(f->marker, G_FILE_TEST_EXISTS));
 }
 
 int main(int argc, char **argv)
@@ -208,5 +280,7 @@ int main(int argc, char **argv)
 	T("/damon/two-kdamonds", test_two_kdamonds);
 	T("/damon/own-reclaimed", test_own_reclaimed);
 	T("/damon/collect-other-guests", test_collect_other_guests);
+	T("/damon/rewritten-while-away", test_rewritten_while_away);
+	T("/damon/taken-over", test_taken_over);
 	return g_test_run();
 }

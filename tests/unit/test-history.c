@@ -459,6 +459,11 @@ static void test_class(void)
 	g_assert_null(vmt_class_load(tmpdir, "word", &error));
 	g_assert_nonnull(strstr(error->message, "word.conf: scan_interval_s is not a positive whole number"));
 	g_clear_error(&error);
+	/* a migration rate near 2^32 MiB/s overflowed the daemon's per-window budget */
+	write_class("fast", "[class]\ndram_share=0.5\nmax_migrate_mbs=4294967295\n");
+	g_assert_null(vmt_class_load(tmpdir, "fast", &error));
+	g_assert_nonnull(strstr(error->message, "fast.conf: max_migrate_mbs 4294967295 is over 1000000"));
+	g_clear_error(&error);
 	g_assert_null(vmt_class_load(tmpdir, "gold", &error));
 	g_assert_nonnull(strstr(error->message, "no class 'gold'"));
 	g_clear_error(&error);
