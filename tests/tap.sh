@@ -7,3 +7,4 @@ tap_check() { local d=$1; shift; if "$@"; then tap_ok "$d"; else tap_fail "$d"; 
 tap_diag() { sed 's/^/# /' <<<"$*"; }
 tap_bail() { echo "Bail out! $*"; exit 1; }
 tap_done() { echo "1..$tap_n"; [ "$tap_failed" -eq 0 ]; }
+tap_skip() { echo "1..0 # SKIP $*"; exit 77; }

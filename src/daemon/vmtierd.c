@@ -6,15 +6,45 @@
 #include "daemon.h"
 #include "log.h"
 
+#include <errno.h>
 #include <glib-unix.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 typedef struct {
 	GMainLoop *loop;
 	VmtDaemon *daemon;
 	int exit_code;
 } Main;
+
+/* systemd's readiness protocol (sd_notify(3)), without libsystemd: one
+ * datagram to $NOTIFY_SOCKET, a path or, with a leading '@', an abstract
+ * name.  Nothing to do when not started by systemd. */
+static void notify(const char *state)
+{
+	const char *path = g_getenv("NOTIFY_SOCKET");
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	socklen_t len;
+	int fd;
+
+	if (!path || (path[0] != '/' && path[0] != '@') || strlen(path) >= sizeof(sa.sun_path))
+		return;
+	memcpy(sa.sun_path, path, strlen(path));
+	if (path[0] == '@')
+		sa.sun_path[0] = '\0';
+	len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + strlen(path));
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return;
+	if (sendto(fd, state, strlen(state), MSG_NOSIGNAL, (struct sockaddr *)&sa, len) < 0)
+		g_debug("NOTIFY_SOCKET %s: %s", path, g_strerror(errno));
+	close(fd);
+}
 
 static gboolean on_quit_signal(gpointer data)
 {
@@ -93,7 +123,11 @@ int main(int argc, char **argv)
 		g_idle_add(on_oneshot, &d);
 
 	g_message("vmtierd %s started", VMT_VERSION);
+	/* the control socket listens: `systemctl start vmtierd && vmtier
+	 * status` does not race */
+	notify("READY=1");
 	g_main_loop_run(d.loop);
+	notify("STOPPING=1");
 	vmt_daemon_free(d.daemon);
 	g_main_loop_unref(d.loop);
 	g_message("vmtierd stopped");

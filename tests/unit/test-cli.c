@@ -5,8 +5,13 @@
 
 #include <glib.h>
 #include <json-c/json.h>
+#include <glib/gstdio.h>
 #include <signal.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 static const char *vmtier_bin, *vmtierd_bin;
 
@@ -167,6 +172,40 @@ static void test_daemon_oneshot(void)
 	g_assert_nonnull(strstr(err, "vmtierd stopped"));
 }
 
+/* Under systemd (Type=notify) vmtierd says READY=1 once its control socket
+ * listens, and STOPPING=1 on its way out. */
+static void test_daemon_notify(void)
+{
+	g_autofree char *conf = daemon_config("");
+	g_autofree char *dir = g_path_get_dirname(conf);
+	g_autofree char *path = g_build_filename(dir, "notify", NULL);
+	g_autofree char *sock = NULL;
+	g_autofree char *out = NULL, *err = NULL;
+	const char *argv[] = { vmtierd_bin, "--config", conf, "--oneshot", NULL };
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char buf[64];
+	ssize_t n;
+	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	g_assert_cmpint(fd, >=, 0);
+	g_assert_cmpuint(strlen(path), <, sizeof(sa.sun_path));
+	strcpy(sa.sun_path, path);
+	g_assert_cmpint(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), ==, 0);
+	g_setenv("NOTIFY_SOCKET", path, TRUE);
+	g_assert_cmpint(run(argv, &out, &err), ==, 0);
+	g_unsetenv("NOTIFY_SOCKET");
+	n = recv(fd, buf, sizeof(buf) - 1, MSG_DONTWAIT);
+	g_assert_cmpint(n, >, 0);
+	buf[n] = '\0';
+	g_assert_cmpstr(buf, ==, "READY=1");
+	n = recv(fd, buf, sizeof(buf) - 1, MSG_DONTWAIT);
+	g_assert_cmpint(n, >, 0);
+	buf[n] = '\0';
+	g_assert_cmpstr(buf, ==, "STOPPING=1");
+	close(fd);
+	g_unlink(path);
+}
+
 static void test_daemon_bad_config(void)
 {
 	struct {
@@ -222,6 +261,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/cli/no-command", test_no_command);
 	g_test_add_func("/daemon/sigterm", test_daemon_sigterm);
 	g_test_add_func("/daemon/oneshot", test_daemon_oneshot);
+	g_test_add_func("/daemon/notify", test_daemon_notify);
 	g_test_add_func("/daemon/bad-option", test_daemon_bad_option);
 	g_test_add_func("/daemon/bad-config", test_daemon_bad_config);
 	return g_test_run();
