@@ -13,3 +13,22 @@ gboolean vmt_cli_parse(GOptionContext *ctx, const char *cmd, int *argc,
 	fprintf(stderr, "vmtier %s: %s\n", cmd, error->message);
 	return FALSE;
 }
+
+static char *global_uri;
+
+void vmt_cli_set_uri(const char *uri)
+{
+	g_free(global_uri);
+	global_uri = g_strdup(uri);
+}
+
+const char *vmt_cli_uri(const char *given)
+{
+	const char *env = g_getenv("LIBVIRT_DEFAULT_URI");
+
+	if (given)
+		return given;
+	if (global_uri)
+		return global_uri;
+	return env && *env ? env : "qemu:///system";
+}

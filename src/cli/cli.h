@@ -35,3 +35,9 @@ int vmt_cmd_hook(int argc, char **argv);
  * FALSE.  Owns nothing of the caller's. */
 gboolean vmt_cli_parse(GOptionContext *ctx, const char *cmd, int *argc,
 		       char ***argv);
+
+/* The libvirt URI a command connects to: its own -c, else vmtier's global
+ * `vmtier -c URI COMMAND`, else $LIBVIRT_DEFAULT_URI, else qemu:///system
+ * (virsh's order). */
+void vmt_cli_set_uri(const char *uri);
+const char *vmt_cli_uri(const char *given);

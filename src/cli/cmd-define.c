@@ -16,7 +16,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#define DEFAULT_URI "qemu:///system"
 
 static const char *template_dir(void)
 {
@@ -25,10 +24,13 @@ static const char *template_dir(void)
 	return d && *d ? d : VMT_TEMPLATEDIR;
 }
 
+/* A plan the command line asked for that cannot be (no --pmem, a bad node
+ * list or class) is a usage error; the host or libvirt saying no is not. */
 static int fail(const char *cmd, GError *error)
 {
 	fprintf(stderr, "vmtier %s: %s\n", cmd, error->message);
-	return VMT_EXIT_FAILURE;
+	return g_error_matches(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT) ? VMT_EXIT_USAGE
+									   : VMT_EXIT_FAILURE;
 }
 
 static gboolean parse_nodes(const char *opt, const char *text, GArray *into, GError **error)
@@ -64,7 +66,7 @@ int vmt_cmd_define(int argc, char **argv)
 		{ "kernel", 0, 0, G_OPTION_ARG_FILENAME, &kernel, "Boot this kernel", "FILE" },
 		{ "append", 0, 0, G_OPTION_ARG_STRING, &append, "Kernel command line", "STR" },
 		{ "disk", 0, 0, G_OPTION_ARG_FILENAME, &disk, "Boot this qcow2 disk", "FILE" },
-		{ "connect", 'c', 0, G_OPTION_ARG_STRING, &uri, "libvirt URI (default " DEFAULT_URI ")", "URI" },
+		{ "connect", 'c', 0, G_OPTION_ARG_STRING, &uri, "libvirt URI (default: vmtier -c, $LIBVIRT_DEFAULT_URI, qemu:///system)", "URI" },
 		{ "virt-type", 0, 0, G_OPTION_ARG_STRING, &virt_type, "kvm or qemu (default: kvm if /dev/kvm works)", "T" },
 		{ "dram-reserve", 0, 0, G_OPTION_ARG_STRING, &reserve_s, "DRAM kept out of quotas (default 256M)", "SIZE" },
 		{ "print-xml", 0, 0, G_OPTION_ARG_NONE, &print_xml, "Print the XML, define nothing", NULL },
@@ -152,7 +154,7 @@ int vmt_cmd_define(int argc, char **argv)
 		return VMT_EXIT_OK;
 	}
 	{
-		virConnectPtr conn = vmt_domains_connect(uri ? uri : DEFAULT_URI, &error);
+		virConnectPtr conn = vmt_domains_connect(vmt_cli_uri(uri), &error);
 		g_autoptr(GPtrArray) doms = NULL;
 		guint64 cd = 0, cp = 0;
 		gboolean ok;
@@ -214,7 +216,7 @@ int vmt_cmd_undefine(int argc, char **argv)
 		fprintf(stderr, "vmtier undefine: %s\n", error ? error->message : "give one domain NAME");
 		return VMT_EXIT_USAGE;
 	}
-	conn = vmt_domains_connect(uri ? uri : DEFAULT_URI, &error);
+	conn = vmt_domains_connect(vmt_cli_uri(uri), &error);
 	if (!conn)
 		return fail("undefine", error);
 	ok = vmt_domains_undefine(conn, argv[1], &error);
@@ -242,7 +244,7 @@ int vmt_cmd_list(int argc, char **argv)
 	g_option_context_add_main_entries(ctx, entries, NULL);
 	if (!vmt_cli_parse(ctx, "list", &argc, &argv))
 		return VMT_EXIT_USAGE;
-	conn = vmt_domains_connect(uri ? uri : DEFAULT_URI, &error);
+	conn = vmt_domains_connect(vmt_cli_uri(uri), &error);
 	if (!conn)
 		return fail("list", error);
 	doms = vmt_domains_list(conn, &error);

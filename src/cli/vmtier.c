@@ -34,7 +34,7 @@ static const VmtCommand *find_command(const char *name)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: vmtier [--version] [--help] COMMAND [ARGS]\n\n"
+	fprintf(f, "usage: vmtier [--version] [--help] [-c URI] COMMAND [ARGS]\n\n"
 		   "Memory tiering for QEMU/KVM guests: DRAM for hot pages, "
 		   "slow memory for the rest.\n\nCommands:\n");
 	for (gsize i = 0; i < G_N_ELEMENTS(commands); i++)
@@ -65,6 +65,21 @@ int main(int argc, char **argv)
 	const VmtCommand *c;
 
 	setlocale(LC_ALL, "");
+	/* global options before the command, as virsh takes them */
+	while (argc >= 2 && (strcmp(argv[1], "-c") == 0 || strcmp(argv[1], "--connect") == 0 ||
+			     g_str_has_prefix(argv[1], "--connect="))) {
+		const char *eq = strchr(argv[1], '=');
+		const char *uri = eq ? eq + 1 : argv[2];
+		int step = eq ? 1 : 2;
+
+		if (!uri || !*uri) {
+			fprintf(stderr, "vmtier: %s needs a libvirt URI\n", argv[1]);
+			return VMT_EXIT_USAGE;
+		}
+		vmt_cli_set_uri(uri);
+		argc -= step;
+		argv += step;
+	}
 	if (argc < 2) {
 		usage(stderr);
 		return VMT_EXIT_USAGE;

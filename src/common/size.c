@@ -46,7 +46,15 @@ gboolean vmt_size_parse(const char *text, guint64 *out, GError **error)
 	if (!u)
 		return size_error(error, text, "unknown unit");
 	end++;
-	if (strcmp(end, "iB") != 0 && strcmp(end, "B") != 0 && *end)
+	/* libvirt and virsh read GB as 10^9 bytes and G, GiB as 2^30: "16GB"
+	 * would mean something else here than there, so it means nothing */
+	if (strcmp(end, "B") == 0 || strcmp(end, "b") == 0) {
+		g_autofree char *why = g_strdup_printf("%cB is ambiguous (libvirt reads powers of 10): "
+						       "write %c or %ciB", g_ascii_toupper(end[-1]),
+						       g_ascii_toupper(end[-1]), g_ascii_toupper(end[-1]));
+		return size_error(error, text, why);
+	}
+	if (strcmp(end, "iB") != 0 && *end)
 		return size_error(error, text, "unknown unit");
 	shift = 10 * (int)(u - units + 1);
 	if (v == 0)

@@ -90,6 +90,50 @@ static void test_no_command(void)
 	g_assert_true(g_str_has_prefix(err, "usage: vmtier "));
 }
 
+/* The libvirt URI as virsh takes it: `vmtier -c URI COMMAND`, then
+ * $LIBVIRT_DEFAULT_URI (libvirt's test driver: nothing of this machine's) */
+static void test_uri(void)
+{
+	g_autofree char *out = NULL, *err = NULL;
+	const char *global[] = { vmtier_bin, "-c", "test:///default", "list", NULL };
+	const char *eq[] = { vmtier_bin, "--connect=test:///default", "list", "--json", NULL };
+	const char *env[] = { vmtier_bin, "list", NULL };
+	const char *none[] = { vmtier_bin, "-c", NULL };
+
+	g_assert_cmpint(run(global, &out, &err), ==, 0);
+	g_assert_true(g_str_has_prefix(out, "NAME "));
+	g_clear_pointer(&out, g_free);
+	g_clear_pointer(&err, g_free);
+	g_assert_cmpint(run(eq, &out, &err), ==, 0);
+	g_clear_pointer(&out, g_free);
+	g_clear_pointer(&err, g_free);
+	g_setenv("LIBVIRT_DEFAULT_URI", "test:///default", TRUE);
+	g_assert_cmpint(run(env, &out, &err), ==, 0);
+	g_unsetenv("LIBVIRT_DEFAULT_URI");
+	g_clear_pointer(&out, g_free);
+	g_clear_pointer(&err, g_free);
+	g_assert_cmpint(run(none, &out, &err), ==, 64);
+	g_assert_cmpstr(err, ==, "vmtier: -c needs a libvirt URI\n");
+}
+
+/* What the user typed wrong exits 64, naming it */
+static void test_usage_errors(void)
+{
+	static const struct { const char *a, *b, *c, *want; } cases[] = {
+		{ "--dram", "16M", NULL, "give both --dram and --pmem" },
+		{ "--dram", "16GB", "--pmem", "bad size '16GB': GB is ambiguous" },
+	};
+
+	for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_autofree char *out = NULL, *err = NULL;
+		const char *argv[] = { vmtier_bin, "-c", "test:///default", "define", "x", cases[i].a,
+				       cases[i].b, cases[i].c, cases[i].c ? "1G" : NULL, NULL };
+
+		g_assert_cmpint(run(argv, &out, &err), ==, 64);
+		g_assert_nonnull(strstr(err, cases[i].want));
+	}
+}
+
 static gboolean on_timeout(gpointer data)
 {
 	g_error("timed out waiting for vmtierd");
@@ -259,6 +303,8 @@ int main(int argc, char **argv)
 	g_test_add_func("/cli/unknown-command", test_unknown_command);
 	g_test_add_func("/cli/bad-option", test_bad_option);
 	g_test_add_func("/cli/no-command", test_no_command);
+	g_test_add_func("/cli/uri", test_uri);
+	g_test_add_func("/cli/usage-errors", test_usage_errors);
 	g_test_add_func("/daemon/sigterm", test_daemon_sigterm);
 	g_test_add_func("/daemon/oneshot", test_daemon_oneshot);
 	g_test_add_func("/daemon/notify", test_daemon_notify);

@@ -55,7 +55,7 @@ static void test_size_parse(void)
 {
 	static const struct { const char *in; guint64 out; } ok[] = {
 		{ "16G", 16ull << 30 }, { "16GiB", 16ull << 30 }, { "512M", 512ull << 20 },
-		{ "1T", 1ull << 40 }, { "2048K", 2ull << 20 }, { "112g", 112ull << 30 }, { "4MB", 4ull << 20 },
+		{ "1T", 1ull << 40 }, { "2048K", 2ull << 20 }, { "112g", 112ull << 30 }, { "4MiB", 4ull << 20 },
 		{ "1P", 1ull << 50 },
 	};
 	static const struct { const char *in, *why; } bad[] = {
@@ -64,6 +64,9 @@ static void test_size_parse(void)
 		{ "3K", "not a multiple of 2 MiB" }, { "99999999999999999999G", "too large" },
 		{ "17179869184G", "too large" }, { "", "not a number" }, { "1.5G", "unknown unit" },
 		{ "2P", "too large (at most 1P)" }, { "1025T", "too large" },
+		/* 10^9 bytes for libvirt: refused rather than read another way */
+		{ "16GB", "GB is ambiguous (libvirt reads powers of 10): write G or GiB" },
+		{ "4mb", "MB is ambiguous" },
 	};
 
 	for (guint i = 0; i < G_N_ELEMENTS(ok); i++) {
