@@ -22,7 +22,19 @@ typedef struct {
 	guint64 start, len;	/* host virtual addresses in the QEMU process */
 } VmtRange;
 
-/* Chunks in RANGES (VmtRange). */
+/* At most this many ranges (memory backends) and chunks (256 TiB): the
+ * ranges come from QEMU, which may lie. */
+#define VMT_RANGES_MAX 64u
+#define VMT_RANGES_MAX_CHUNKS (G_GUINT64_CONSTANT(1) << 27)
+
+/* Chunks in R (a last partial one counts), without overflow. */
+guint64 vmt_range_n_chunks(const VmtRange *r);
+/* RANGES (VmtRange) are usable: at most VMT_RANGES_MAX, none empty, none
+ * wrapping past 2^64, none overlapping, at most VMT_RANGES_MAX_CHUNKS
+ * chunks in all (*N_CHUNKS, may be NULL).  Everything that sizes a
+ * per-chunk array or walks chunks goes by this count. */
+gboolean vmt_ranges_check(const GArray *ranges, guint *n_chunks, GError **error);
+/* Chunks in RANGES as vmt_ranges_check counts them; 0 if it fails. */
 guint vmt_ranges_n_chunks(const GArray *ranges);
 /* Host virtual address and length of chunk I; FALSE if I is out of range. */
 gboolean vmt_ranges_chunk(const GArray *ranges, guint i, guint64 *start, guint64 *len);

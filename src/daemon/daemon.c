@@ -378,20 +378,21 @@ static void close_conn(VmtDaemon *d);
 
 /* The process behind NAME.qmp must be the QEMU libvirt started for NAME
  * (the QMP directory belongs to QEMU's user, so another guest's QEMU could
- * bind the name) and no other guest's. */
-static gboolean check_pid(VmtDaemon *d, VmtGuest *g, GError **error)
+ * bind the name; vmt_guest_attach checks it against this, -1: unknown)
+ * and no other guest's. */
+static int libvirt_pid(const VmtGuest *g)
 {
 	g_autofree char *file = g_strdup_printf("/run/libvirt/qemu/%s.pid", g->name);
 	g_autofree char *text = NULL;
+
+	return g_file_get_contents(file, &text, NULL, NULL) ? atoi(text) : -1;
+}
+
+static gboolean check_pid(VmtDaemon *d, VmtGuest *g, GError **error)
+{
 	GHashTableIter it;
 	gpointer v;
 
-	if (g_file_get_contents(file, &text, NULL, NULL) && atoi(text) != g->pid) {
-		g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED,
-			    "the QMP socket belongs to pid %d, but libvirt's QEMU for %s is pid %d",
-			    g->pid, g->name, atoi(text));
-		return FALSE;
-	}
 	g_hash_table_iter_init(&it, d->guests);
 	while (g_hash_table_iter_next(&it, NULL, &v)) {
 		VmtGuest *o = v;
@@ -405,12 +406,13 @@ static gboolean check_pid(VmtDaemon *d, VmtGuest *g, GError **error)
 	return TRUE;
 }
 
-static void try_attach(VmtDaemon *d, VmtGuest *g)
+static void try_attach(VmtDaemon *d, VmtGuest *g, const VmtDomainInfo *info)
 {
 	g_autoptr(GError) error = NULL;
 	g_autofree char *sock = g_strdup_printf("%s/%s.qmp", d->cfg->qmp_dir, g->name);
 
-	if (vmt_guest_attach(g, sock, &d->cfg->params, &error) && !check_pid(d, g, &error))
+	if (vmt_guest_attach(g, sock, libvirt_pid(g), info->ram_bytes, &d->cfg->params, &error) &&
+	    !check_pid(d, g, &error))
 		vmt_guest_detach(g);
 	if (!error) {
 		g_message("%s: attached to QEMU pid %d, %" G_GUINT64_FORMAT " MiB of RAM in %u chunks, "
@@ -490,7 +492,7 @@ static gboolean discover(VmtDaemon *d)
 		if (g->quota_bytes != info->dram_bytes)
 			vmt_guest_set_quota(g, info->dram_bytes);
 		if (!g->engine)
-			try_attach(d, g);
+			try_attach(d, g, info);
 	}
 	g_hash_table_iter_init(&it, d->guests);
 	while (g_hash_table_iter_next(&it, NULL, &v)) {

@@ -92,13 +92,55 @@ void vmt_guest_set_state(VmtGuest *g, const char *state, const char *error_or_nu
 	g_mutex_unlock(&g->lock);
 }
 
-gboolean vmt_guest_attach(VmtGuest *g, const char *qmp_path, const VmtTierParams *params,
-			  GError **error)
+/* QEMU's RAM map RAMS as ranges the scanners can trust: within PID's
+ * mappings, adding up to the domain's RAM (a QEMU that claims more than
+ * the domain has would size our arrays and loops), *N_CHUNKS of them. */
+static GArray *trusted_ranges(GPtrArray *rams, int pid, guint64 ram_bytes, guint *n_chunks,
+			      GError **error)
+{
+	g_autoptr(GArray) ranges = g_array_new(FALSE, FALSE, sizeof(VmtRange));
+	guint64 total = 0;
+
+	for (guint i = 0; i < rams->len; i++) {
+		const VmtGuestRam *r = rams->pdata[i];
+		VmtRange range = { r->hva, r->size };
+
+		if (r->hva == 0 || r->guest_node < 0)
+			continue;	/* not boot RAM of a guest node (e.g. an NVDIMM) */
+		g_array_append_val(ranges, range);
+		total = total > G_MAXUINT64 - r->size ? G_MAXUINT64 : total + r->size;
+	}
+	if (ranges->len == 0) {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED,
+			    "QEMU (pid %d) reports no guest RAM mapped", pid);
+		return NULL;
+	}
+	if (!vmt_ranges_check(ranges, n_chunks, error)) {
+		g_prefix_error(error, "QEMU (pid %d): ", pid);
+		return NULL;
+	}
+	if (total != ram_bytes) {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+			    "QEMU (pid %d) reports %" G_GUINT64_FORMAT " bytes of guest RAM, but the "
+			    "domain's NUMA cells hold %" G_GUINT64_FORMAT, pid, total, ram_bytes);
+		return NULL;
+	}
+	for (guint i = 0; i < ranges->len; i++) {
+		const VmtRange *r = &g_array_index(ranges, VmtRange, i);
+
+		if (!vmt_host_proc_check_mapped(pid, r->start, r->len, error))
+			return NULL;
+	}
+	return g_steal_pointer(&ranges);
+}
+
+gboolean vmt_guest_attach(VmtGuest *g, const char *qmp_path, int libvirt_pid, guint64 ram_bytes,
+			  const VmtTierParams *params, GError **error)
 {
 	g_autoptr(VmtQmpClient) c = vmt_qmp_client_open_sync(qmp_path, QMP_TIMEOUT_MS, error);
 	g_autoptr(GPtrArray) rams = NULL;
-	g_autoptr(GArray) ranges = g_array_new(FALSE, FALSE, sizeof(VmtRange));
-	guint64 total = 0;
+	g_autoptr(GArray) ranges = NULL;
+	guint n = 0;
 	int pid;
 
 	if (!c)
@@ -109,34 +151,31 @@ gboolean vmt_guest_attach(VmtGuest *g, const char *qmp_path, const VmtTierParams
 			    "%s: cannot tell which process QEMU is", qmp_path);
 		return FALSE;
 	}
+	/* before anything it says is believed */
+	if (libvirt_pid > 0 && pid != libvirt_pid) {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED,
+			    "the QMP socket belongs to pid %d, but libvirt's QEMU for %s is pid %d",
+			    pid, g->name, libvirt_pid);
+		return FALSE;
+	}
 	rams = vmt_qmp_memmap_query(c, QMP_TIMEOUT_MS, error);
 	if (!rams)
 		return FALSE;
-	for (guint i = 0; i < rams->len; i++) {
-		const VmtGuestRam *r = rams->pdata[i];
-		VmtRange range = { r->hva, r->size };
-
-		if (r->hva == 0 || r->guest_node < 0)
-			continue;	/* not boot RAM of a guest node (e.g. an NVDIMM) */
-		g_array_append_val(ranges, range);
-		total += r->size;
-	}
-	if (ranges->len == 0) {
-		g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED,
-			    "%s: QEMU (pid %d) reports no guest RAM mapped", qmp_path, pid);
+	ranges = trusted_ranges(rams, pid, ram_bytes, &n, error);
+	if (!ranges) {
+		g_prefix_error(error, "%s: ", qmp_path);
 		return FALSE;
 	}
-	g->engine = vmt_tier_engine_new(vmt_ranges_n_chunks(ranges), params);
+	g->engine = vmt_tier_engine_new(n, params);
 	vmt_tier_engine_set_quota(g->engine, g->quota_bytes);
-	g->freq = g_new0(guint16, MAX(1u, vmt_ranges_n_chunks(ranges)));
-	g->state_bytes = vmt_tier_engine_state_bytes(g->engine) +
-			 vmt_ranges_n_chunks(ranges) * sizeof(guint16) + sizeof(*g);
+	g->freq = g_new0(guint16, MAX(1u, n));
+	g->state_bytes = vmt_tier_engine_state_bytes(g->engine) + n * sizeof(guint16) + sizeof(*g);
 	g->ranges = g_steal_pointer(&ranges);
 	g->qmp_path = g_strdup(qmp_path);
 	g_mutex_lock(&g->lock);
 	g->pid = pid;
 	g->start_time = vmt_host_proc_start_time(pid);
-	g->ram_bytes = total;
+	g->ram_bytes = ram_bytes;
 	g_clear_pointer(&g->last_error, g_free);	/* why it could not attach before */
 	g_mutex_unlock(&g->lock);
 	vmt_guest_set_state(g, g->movable ? "tiering" : "report-only", NULL);

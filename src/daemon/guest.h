@@ -66,9 +66,11 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(VmtGuest, vmt_guest_unref)
 void vmt_guest_set_state(VmtGuest *g, const char *state, const char *error_or_null);
 
 /* Main thread: connect to QEMU's QMP socket QMP_PATH, learn its pid and
- * RAM map, build the engine. */
-gboolean vmt_guest_attach(VmtGuest *g, const char *qmp_path, const VmtTierParams *params,
-			  GError **error);
+ * RAM map, build the engine.  The peer must be LIBVIRT_PID (<= 0: not
+ * known) and its RAM backends, all within its mappings, must add up to
+ * RAM_BYTES, the domain's: QEMU may be hostile. */
+gboolean vmt_guest_attach(VmtGuest *g, const char *qmp_path, int libvirt_pid, guint64 ram_bytes,
+			  const VmtTierParams *params, GError **error);
 /* Main thread: query QEMU's run and migration state; sets may_move.  An
  * error means QEMU is gone (or its monitor hangs). */
 gboolean vmt_guest_poll(VmtGuest *g, GError **error);

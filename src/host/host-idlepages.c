@@ -58,16 +58,23 @@ static gboolean scan_range(int fd, const char *path, int pid, const VmtRange *r,
 gboolean vmt_host_idlepages_collect(int pid, const GArray *ranges, guint16 *freq,
 				    gboolean *valid, GError **error)
 {
-	guint n = vmt_ranges_n_chunks(ranges);
+	guint n = 0;
 	g_autofree char *path = g_strdup_printf("/proc/%d/idle_pages", pid);
-	g_autofree guint32 *acc = g_new0(guint32, MAX(n, 1));
-	g_autofree guint32 *seen = g_new0(guint32, MAX(n, 1));
-	g_autofree guint8 *buf = g_malloc(READ_MAX);
-	int fd = vmt_host_pagemap_open(path, O_RDONLY, pid,
-				       "the kernel lacks the seed RFC's /proc/PID/idle_pages "
-				       "(\"PMEM NUMA node and hotness accounting/migration\", patch 17)",
-				       error);
-	gboolean ok = fd >= 0;
+	g_autofree guint32 *acc = NULL, *seen = NULL;
+	g_autofree guint8 *buf = NULL;
+	int fd;
+	gboolean ok;
+
+	if (!vmt_ranges_check(ranges, &n, error))
+		return FALSE;
+	acc = g_new0(guint32, MAX(n, 1));
+	seen = g_new0(guint32, MAX(n, 1));
+	buf = g_malloc(READ_MAX);
+	fd = vmt_host_pagemap_open(path, O_RDONLY, pid,
+				   "the kernel lacks the seed RFC's /proc/PID/idle_pages "
+				   "(\"PMEM NUMA node and hotness accounting/migration\", patch 17)",
+				   error);
+	ok = fd >= 0;
 
 	for (guint k = 0; ok && k < ranges->len; k++)
 		ok = scan_range(fd, path, pid, &g_array_index(ranges, VmtRange, k), ranges, buf,

@@ -150,15 +150,21 @@ gboolean vmt_host_pagemap_walk(int pid, const GArray *ranges, VmtPagemapFunc fun
 			       gpointer data, GError **error)
 {
 	g_autofree char *path = g_strdup_printf("/proc/%d/pagemap", pid);
-	g_autofree guint64 *entries = g_new(guint64, BATCH_CHUNKS * VMT_CHUNK_PAGES);
-	int fd = vmt_host_pagemap_open(path, O_RDONLY, pid, "the kernel lacks CONFIG_PROC_PAGE_MONITOR",
-				       error);
-	gboolean ok = fd >= 0;
+	g_autofree guint64 *entries = NULL;
+	int fd;
+	gboolean ok;
 	guint base = 0;
 
+	/* chunk numbers stay below the count callers size their arrays by */
+	if (!vmt_ranges_check(ranges, NULL, error))
+		return FALSE;
+	entries = g_new(guint64, BATCH_CHUNKS * VMT_CHUNK_PAGES);
+	fd = vmt_host_pagemap_open(path, O_RDONLY, pid, "the kernel lacks CONFIG_PROC_PAGE_MONITOR",
+				   error);
+	ok = fd >= 0;
 	for (guint k = 0; ok && k < ranges->len; k++) {
 		const VmtRange *r = &g_array_index(ranges, VmtRange, k);
-		guint n = (guint)((r->len + VMT_CHUNK_SIZE - 1) >> VMT_CHUNK_SHIFT);
+		guint n = (guint)vmt_range_n_chunks(r);
 
 		for (guint c = 0; ok && c < n; c += BATCH_CHUNKS)
 			ok = walk_batch(fd, path, pid, r, base, c, MIN(n, c + BATCH_CHUNKS), entries,

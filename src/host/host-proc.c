@@ -26,13 +26,10 @@ static char *expected_policy(const char *policy, const GArray *nodes)
 	return g_strdup_printf("%s:%s", policy, list);	/* bind, interleave */
 }
 
-gboolean vmt_host_proc_check_range(int pid, guint64 start, guint64 len, const char *policy,
-				   const GArray *nodes, char **seen, GError **error)
+gboolean vmt_host_proc_check_mapped(int pid, guint64 start, guint64 len, GError **error)
 {
 	g_autofree char *maps_p = g_strdup_printf("/proc/%d/maps", pid);
-	g_autofree char *numa_p = g_strdup_printf("/proc/%d/numa_maps", pid);
 	g_autofree char *maps = vmt_sysfs_read(maps_p, error);
-	g_autofree char *numa = NULL, *want = expected_policy(policy, nodes);
 	g_auto(GStrv) lines = NULL;
 	guint64 covered = start, end = start + len;
 
@@ -56,10 +53,22 @@ gboolean vmt_host_proc_check_range(int pid, guint64 start, guint64 len, const ch
 			    pid, covered, start, len);
 		return FALSE;
 	}
+	return TRUE;
+}
+
+gboolean vmt_host_proc_check_range(int pid, guint64 start, guint64 len, const char *policy,
+				   const GArray *nodes, char **seen, GError **error)
+{
+	g_autofree char *numa_p = g_strdup_printf("/proc/%d/numa_maps", pid);
+	g_autofree char *numa = NULL, *want = expected_policy(policy, nodes);
+	g_auto(GStrv) lines = NULL;
+	guint64 end = start + len;
+
+	if (!vmt_host_proc_check_mapped(pid, start, len, error))
+		return FALSE;
 	numa = vmt_sysfs_read(numa_p, error);
 	if (!numa)
 		return FALSE;
-	g_strfreev(lines);
 	lines = g_strsplit(numa, "\n", -1);
 	for (char **l = lines; *l; l++) {
 		guint64 lo;

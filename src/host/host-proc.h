@@ -6,6 +6,9 @@
 /* A process's memory as the host sees it (procfs under the sysfs root, and
  * move_pages(2)): used to cross-check QEMU's guest RAM map. */
 
+/* [START, START+LEN) is covered by PID's VMAs (/proc/PID/maps) without a
+ * gap: QEMU's RAM is where it says it is. */
+gboolean vmt_host_proc_check_mapped(int pid, guint64 start, guint64 len, GError **error);
 /* [START, START+LEN) must be covered by PID's VMAs without a gap, and every
  * such VMA's NUMA policy (numa_maps) must be POLICY on NODES as QEMU names
  * them ("default", "bind", "preferred", "interleave").  *SEEN gets the

@@ -47,16 +47,26 @@ virConnectPtr vmt_domains_connect(const char *uri, GError **error)
 	return c;
 }
 
+static xmlNodePtr element(xmlNodePtr parent, const char *name)
+{
+	for (xmlNodePtr n = parent ? parent->children : NULL; n; n = n->next)
+		if (n->type == XML_ELEMENT_NODE && strcmp((const char *)n->name, name) == 0)
+			return n;
+	return NULL;
+}
+
 static char *field(xmlNodePtr plan, const char *name)
 {
-	for (xmlNodePtr n = plan->children; n; n = n->next)
-		if (n->type == XML_ELEMENT_NODE && strcmp((const char *)n->name, name) == 0) {
-			xmlChar *t = xmlNodeGetContent(n);
-			char *s = g_strdup((const char *)t);
-			xmlFree(t);
-			return s;
-		}
-	return g_strdup("");
+	xmlNodePtr n = element(plan, name);
+	xmlChar *t;
+	char *s;
+
+	if (!n)
+		return g_strdup("");
+	t = xmlNodeGetContent(n);
+	s = g_strdup((const char *)t);
+	xmlFree(t);
+	return s;
 }
 
 static const char *state_name(int s)
@@ -70,6 +80,40 @@ static const char *state_name(int s)
 	case VIR_DOMAIN_SHUTOFF: return "shut-off";
 	default: return "unknown";
 	}
+}
+
+/* Guest RAM in the running domain's NUMA cells (libvirt has aligned them
+ * by now), 0 if unknown: what QEMU's RAM backends must add up to. */
+static guint64 cells_bytes(virDomainPtr dom)
+{
+	char *xml = virDomainGetXMLDesc(dom, 0);
+	xmlDocPtr doc = xml ? xmlReadMemory(xml, (int)strlen(xml), NULL, NULL, XML_PARSE_NONET) : NULL;
+	xmlNodePtr n = doc ? xmlDocGetRootElement(doc) : NULL;
+	guint64 sum = 0;
+	gboolean ok = TRUE;
+
+	free(xml);
+	n = element(element(n, "cpu"), "numa");
+	for (xmlNodePtr c = n ? n->children : NULL; c && ok; c = c->next) {
+		xmlChar *mem, *unit;
+		guint64 kib = 0;
+
+		if (c->type != XML_ELEMENT_NODE || strcmp((const char *)c->name, "cell") != 0)
+			continue;
+		mem = xmlGetProp(c, BAD_CAST "memory");
+		unit = xmlGetProp(c, BAD_CAST "unit");
+		/* libvirt writes the live XML in KiB */
+		ok = mem && (!unit || strcmp((const char *)unit, "KiB") == 0) &&
+		     g_ascii_string_to_unsigned((const char *)mem, 10, 0, G_MAXUINT64 >> 12, &kib,
+						NULL);
+		sum += kib << 10;
+		ok = ok && sum >= (kib << 10);
+		xmlFree(mem);
+		xmlFree(unit);
+	}
+	if (doc)
+		xmlFreeDoc(doc);
+	return ok ? sum : 0;
 }
 
 static VmtDomainInfo *info_of(virDomainPtr dom)
@@ -108,6 +152,8 @@ static VmtDomainInfo *info_of(virDomainPtr dom)
 	}
 	virDomainGetState(dom, &state, &reason, 0);
 	d->state = g_strdup(state_name(state));
+	if (state == VIR_DOMAIN_RUNNING || state == VIR_DOMAIN_PAUSED)
+		d->ram_bytes = cells_bytes(dom);
 	xmlFreeDoc(doc);
 	return d;
 }

@@ -2,6 +2,7 @@
 /* qmp/: the stream parser and the client, on QMP traffic recorded from the
  * real QEMU 7.2 here (tests/qmp/recorded, made by tests/qmp/record-all.sh).
  * The client talks to a thread that replays QEMU's recorded bytes. */
+#include "fake-qmp.h"
 #include "qmp-client.h"
 #include "qmp-memmap.h"
 
@@ -171,168 +172,41 @@ static void test_parse_large(void)
 
 /* ---- a replaying server ---- */
 
-enum {
-	SRV_SPLIT = 1,		/* write everything one byte at a time */
-	SRV_CLOSE_ON_STATUS = 2,/* hang up on query-status */
-	SRV_NO_REPLY_STOP = 4,	/* never answer stop */
-	SRV_GARBAGE_ON_STATUS = 8,
-	SRV_BURST_ON_STOP = 16,	/* answer stop with events + reply + event in one write */
-};
-
-typedef struct {
-	char *path;
-	int lfd;
-	guint mode;
-	int connections;	/* how many to serve, one after another */
-	GHashTable *replies;	/* "execute\tcommand-line" -> GPtrArray of lines */
-	char *greeting;
-	GThread *thread;
-} Server;
-
-static char *command_key(json_object *cmd)
-{
-	json_object *ex = NULL, *args = NULL, *cl = NULL;
-
-	json_object_object_get_ex(cmd, "execute", &ex);
-	json_object_object_get_ex(cmd, "arguments", &args);
-	if (args)
-		json_object_object_get_ex(args, "command-line", &cl);
-	return g_strdup_printf("%s\t%s", ex ? json_object_get_string(ex) : "",
-			       cl ? json_object_get_string(cl) : "");
-}
-
-static void build_replies(Server *s)
+static GHashTable *build_replies(char **greeting)
 {
 	g_auto(GStrv) lines = g_strsplit(transcript, "\r\n", -1);
 	GPtrArray *bucket = g_ptr_array_new_with_free_func(g_free);
 
-	s->replies = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
-					   (GDestroyNotify)g_ptr_array_unref);
-	s->greeting = g_strconcat(lines[0], "\r\n", NULL);
+	GHashTable *replies = fake_qmp_replies_new();
+
+	*greeting = g_strconcat(lines[0], "\r\n", NULL);
 	for (char **l = lines + 1; *l && **l; l++) {
 		json_object *m = json_tokener_parse(*l), *id;
 		g_ptr_array_add(bucket, g_strconcat(*l, "\r\n", NULL));
 		if (m && json_object_object_get_ex(m, "id", &id)) {
 			int n = atoi(json_object_get_string(id) + 4);
 			json_object *cmd = json_tokener_parse(commands[n]);
-			g_hash_table_insert(s->replies, command_key(cmd), bucket);
+			g_hash_table_insert(replies, fake_qmp_key(cmd), bucket);
 			json_object_put(cmd);
 			bucket = g_ptr_array_new_with_free_func(g_free);
 		}
 		json_object_put(m);
 	}
 	g_ptr_array_unref(bucket);
-}
-
-static void srv_write(Server *s, int fd, const char *text)
-{
-	gsize len = strlen(text);
-
-	for (gsize off = 0; off < len;) {
-		ssize_t n = write(fd, text + off, s->mode & SRV_SPLIT ? 1 : len - off);
-		if (n <= 0)
-			return;
-		off += (gsize)n;
-	}
-}
-
-static gpointer server_thread(gpointer data)
-{
-	Server *s = data;
-
-	for (int conn = 0; conn < s->connections; conn++) {
-		int fd = accept(s->lfd, NULL, NULL);
-		g_autoptr(GString) in = g_string_new(NULL);
-		gboolean open = TRUE;
-		char buf[4096];
-
-		if (fd < 0)
-			break;
-		srv_write(s, fd, s->greeting);
-		while (open) {
-			char *nl;
-			ssize_t n = read(fd, buf, sizeof(buf));
-
-			if (n <= 0)
-				break;
-			g_string_append_len(in, buf, n);
-			while (open && (nl = strchr(in->str, '\n'))) {
-				g_autofree char *line = g_strndup(in->str, (gsize)(nl - in->str));
-				json_object *cmd = json_tokener_parse(line), *idv = NULL;
-				g_autofree char *key = cmd ? command_key(cmd) : g_strdup("");
-				const char *id;
-				GPtrArray *reply;
-
-				g_string_erase(in, 0, nl - in->str + 1);
-				json_object_object_get_ex(cmd, "id", &idv);
-				id = idv ? json_object_get_string(idv) : "";
-				if (g_str_has_prefix(key, "query-status\t") && (s->mode & SRV_CLOSE_ON_STATUS)) {
-					open = FALSE;
-				} else if (g_str_has_prefix(key, "query-status\t") && (s->mode & SRV_GARBAGE_ON_STATUS)) {
-					srv_write(s, fd, "{\"return\": oops}\r\n");
-				} else if (g_str_has_prefix(key, "stop\t") && (s->mode & SRV_BURST_ON_STOP)) {
-					g_autofree char *b = g_strdup_printf("{\"event\": \"A\"}\r\n{\"event\": \"B\"}\r\n"
-						"{\"return\": {}, \"id\": \"%s\"}\r\n{\"event\": \"C\"}\r\n", id);
-					srv_write(s, fd, b);
-				} else if (g_str_has_prefix(key, "stop\t") && (s->mode & SRV_NO_REPLY_STOP)) {
-					/* silence */
-				} else if ((reply = g_hash_table_lookup(s->replies, key))) {
-					for (guint i = 0; i < reply->len; i++) {
-						g_autofree char *r = g_strdup(reply->pdata[i]);
-						char *at = strstr(r, "\"rec-");
-						if (at) {	/* "rec-N" -> the client's id */
-							char *end = strchr(at + 1, '"');
-							g_autofree char *head = g_strndup(r, (gsize)(at - r));
-							char *swapped = g_strdup_printf("%s\"%s%s", head, id, end);
-							g_free(r);
-							r = swapped;
-						}
-						srv_write(s, fd, r);
-					}
-				} else {
-					g_autofree char *e = g_strdup_printf("{\"id\": \"%s\", \"error\": {\"class\": "
-						"\"CommandNotFound\", \"desc\": \"no recording\"}}\r\n", id);
-					srv_write(s, fd, e);
-				}
-				json_object_put(cmd);
-			}
-		}
-		close(fd);
-	}
-	return NULL;
+	return replies;
 }
 
 static Server *server_start(guint mode, int connections)
 {
-	Server *s = g_new0(Server, 1);
-	struct sockaddr_un addr = { .sun_family = AF_UNIX };
-	g_autofree char *dir = g_dir_make_tmp("vmt-qmp-XXXXXX", NULL);
+	g_autofree char *greeting = NULL;
+	GHashTable *replies = build_replies(&greeting);
 
-	s->path = g_build_filename(dir, "qmp", NULL);
-	s->mode = mode;
-	s->connections = connections;
-	build_replies(s);
-	g_strlcpy(addr.sun_path, s->path, sizeof(addr.sun_path));
-	s->lfd = socket(AF_UNIX, SOCK_STREAM, 0);
-	g_assert_cmpint(bind(s->lfd, (struct sockaddr *)&addr, sizeof(addr)), ==, 0);
-	g_assert_cmpint(listen(s->lfd, 4), ==, 0);
-	s->thread = g_thread_new("fake-qemu", server_thread, s);
-	return s;
+	return fake_qmp_start(mode, connections, greeting, replies);
 }
 
 static void server_stop(Server *s)
 {
-	g_autofree char *dir = g_path_get_dirname(s->path);
-
-	shutdown(s->lfd, SHUT_RDWR);
-	g_thread_join(s->thread);
-	close(s->lfd);
-	unlink(s->path);
-	rmdir(dir);
-	g_hash_table_unref(s->replies);
-	g_free(s->greeting);
-	g_free(s->path);
-	g_free(s);
+	fake_qmp_stop(s);
 }
 
 /* ---- client, async ---- */

@@ -1,0 +1,223 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* vmt_guest_attach against a hostile QEMU: a fake monitor (fake-qmp.h)
+ * reports RAM backends whose sizes would overflow chunk counts, exceed the
+ * domain, overlap or lie outside the process; attach must refuse each
+ * before sizing anything.  The test process plays QEMU: the peer pid is
+ * its own and "its" RAM is memory it maps. */
+#include "access.h"
+#include "fake-qmp.h"
+#include "guest.h"
+#include "host-pagemap.h"
+
+#include <inttypes.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#define MiB (G_GUINT64_CONSTANT(1) << 20)
+
+typedef struct {
+	guint64 size, hva;
+} Backend;
+
+/* what a bitmap scanner does with each chunk (host-softdirty.c) */
+static gboolean mark(guint chunk, guint64 va, const guint64 *entries, guint n, gpointer data,
+		     GError **error)
+{
+	((guint16 *)data)[chunk] = 1;
+	return TRUE;
+}
+
+static void hmp_reply(GHashTable *r, const char *cmd, const char *text)
+{
+	json_object *s = json_object_new_string(text);
+
+	fake_qmp_reply(r, "human-monitor-command", cmd, json_object_to_json_string(s));
+	json_object_put(s);
+}
+
+/* A QEMU whose backends m0, m1, ... are guest nodes 0, 1, ... laid out
+ * one after another from guest-physical 0. */
+static Server *fake_qemu(const Backend *b, guint n)
+{
+	GHashTable *r = fake_qmp_replies_new();
+	g_autoptr(GString) md = g_string_new("[");
+	g_autoptr(GString) mtree = g_string_new("FlatView #0\n AS \"memory\", root: system\n");
+	g_autoptr(GString) numa = g_string_new(NULL);
+	guint64 gpa = 0;
+
+	g_string_append_printf(numa, "%u nodes\n", n);
+	for (guint i = 0; i < n; i++) {
+		g_autofree char *cmd = g_strdup_printf("gpa2hva 0x%" PRIx64, gpa);
+		g_autofree char *out = g_strdup_printf("Host virtual address for 0x%" PRIx64 " (m%u) is "
+						       "0x%" PRIx64 "\r\n", gpa, i, b[i].hva);
+
+		g_string_append_printf(md, "%s{\"id\": \"m%u\", \"size\": %" G_GUINT64_FORMAT ", "
+				       "\"policy\": \"default\", \"host-nodes\": []}", i ? ", " : "",
+				       i, b[i].size);
+		g_string_append_printf(mtree, "  %016" PRIx64 "-%016" PRIx64 " (prio 0, ram): m%u\n",
+				       gpa, gpa + b[i].size - 1, i);
+		g_string_append_printf(numa, "node %u size: %" G_GUINT64_FORMAT " MB\n", i,
+				       b[i].size / MiB);
+		hmp_reply(r, cmd, out);
+		gpa += b[i].size;
+	}
+	g_string_append(md, "]");
+	fake_qmp_reply(r, "qmp_capabilities", NULL, "{}");
+	fake_qmp_reply(r, "query-memdev", NULL, md->str);
+	hmp_reply(r, "info mtree -f", mtree->str);
+	hmp_reply(r, "info numa", numa->str);
+	return fake_qmp_start(0, 1, "{\"QMP\": {\"version\": {\"qemu\": {\"micro\": 0, \"minor\": 2, "
+				    "\"major\": 7}, \"package\": \"\"}, \"capabilities\": []}}\r\n", r);
+}
+
+static VmtGuest *guest(void)
+{
+	VmtDomainInfo info = { .name = "hostile", .tenant = "", .klass = "", .backend = "kmem",
+			       .dram_nodes = "0", .pmem_nodes = "1", .dram_bytes = 2 * MiB };
+	VmtHost host = { .nodes = g_ptr_array_new() };
+	VmtGuest *g = vmt_guest_new(&info, &host);
+
+	g_ptr_array_unref(host.nodes);
+	return g;
+}
+
+/* Attach to a fake QEMU with backends B; the error, or NULL if attached. */
+static GError *attach(const Backend *b, guint n, int libvirt_pid, guint64 ram_bytes,
+		      GPtrArray **log)
+{
+	Server *s = fake_qemu(b, n);
+	g_autoptr(VmtGuest) g = guest();
+	GError *error = NULL;
+
+	if (vmt_guest_attach(g, s->path, libvirt_pid, ram_bytes, NULL, &error)) {
+		g_assert_no_error(error);
+		g_assert_cmpuint(g->ram_bytes, ==, ram_bytes);
+		g_assert_cmpuint(vmt_tier_engine_n_chunks(g->engine), ==, vmt_ranges_n_chunks(g->ranges));
+		/* the scanners' walk stays within the arrays attach sized */
+		g_assert_true(vmt_host_pagemap_walk(getpid(), g->ranges, mark, g->freq, &error));
+	}
+	if (log)
+		*log = g_ptr_array_ref(s->log);
+	fake_qmp_stop(s);
+	return error;
+}
+
+static void *map(guint64 len)
+{
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	g_assert_true(p != MAP_FAILED);
+	return p;
+}
+
+static void expect_refused(GError *error, const char *what)
+{
+	g_assert_nonnull(error);
+	if (!strstr(error->message, what))
+		g_error("'%s' does not say '%s'", error->message, what);
+	g_test_message("refused: %s", error->message);
+	g_error_free(error);
+}
+
+/* (2^32-1) * 2 MiB + 2 MiB: 2^32 chunks, 0 in 32 bits */
+static void test_chunk_overflow(void)
+{
+	char *ram = map(4 * MiB);
+	Backend b[] = { { (G_GUINT64_CONSTANT(1) << 32) - 1, (guint64)(uintptr_t)ram },
+			{ 2 * MiB, (guint64)(uintptr_t)ram + 2 * MiB } };
+
+	b[0].size *= 2 * MiB;
+	/* whether the domain is small or says exactly what QEMU claims */
+	expect_refused(attach(b, 2, getpid(), 64 * MiB, NULL), "chunks");
+	expect_refused(attach(b, 2, getpid(), b[0].size + b[1].size, NULL), "chunks");
+	munmap(ram, 4 * MiB);
+}
+
+/* a 64 MiB domain whose QEMU claims 64 TiB: 33 million chunks of work */
+static void test_claims_more_than_domain(void)
+{
+	char *ram = map(64 * MiB);
+	Backend b[] = { { 64 * MiB << 20, (guint64)(uintptr_t)ram } };
+
+	expect_refused(attach(b, 1, getpid(), 64 * MiB, NULL),
+		       "reports 70368744177664 bytes of guest RAM, but the domain's NUMA cells "
+		       "hold 67108864");
+	munmap(ram, 64 * MiB);
+}
+
+static void test_outside_mappings(void)
+{
+	char *ram = map(8 * MiB);
+	Backend b[] = { { 4 * MiB, (guint64)(uintptr_t)ram + 4 * MiB } };
+
+	munmap(ram + 4 * MiB, 4 * MiB);
+	expect_refused(attach(b, 1, getpid(), 4 * MiB, NULL), "has no mapping at");
+	/* the same QEMU with its RAM where it says: attached */
+	b[0].hva = (guint64)(uintptr_t)ram;
+	g_assert_null(attach(b, 1, getpid(), 4 * MiB, NULL));
+	munmap(ram, 4 * MiB);
+}
+
+static void test_overlap(void)
+{
+	char *ram = map(4 * MiB);
+	Backend b[] = { { 4 * MiB, (guint64)(uintptr_t)ram }, { 2 * MiB, (guint64)(uintptr_t)ram + 2 * MiB } };
+
+	expect_refused(attach(b, 2, getpid(), 6 * MiB, NULL), "overlap");
+	munmap(ram, 4 * MiB);
+}
+
+static void test_too_many_backends(void)
+{
+	char *ram = map(65 * 2 * MiB);
+	Backend b[65];
+
+	for (guint i = 0; i < G_N_ELEMENTS(b); i++)
+		b[i] = (Backend){ 2 * MiB, (guint64)(uintptr_t)ram + i * 2 * MiB };
+	expect_refused(attach(b, 65, getpid(), 65 * 2 * MiB, NULL), "65 RAM ranges (at most 64)");
+	g_assert_null(attach(b, 64, getpid(), 64 * 2 * MiB, NULL));
+	munmap(ram, 65 * 2 * MiB);
+}
+
+/* a socket that is not libvirt's QEMU is not asked for its memory map */
+static void test_pid_checked_first(void)
+{
+	char *ram = map(2 * MiB);
+	Backend b[] = { { 2 * MiB, (guint64)(uintptr_t)ram } };
+	g_autoptr(GPtrArray) log = NULL;
+
+	expect_refused(attach(b, 1, getpid() + 1, 2 * MiB, &log), "but libvirt's QEMU for hostile is");
+	for (guint i = 0; i < log->len; i++)
+		g_assert_false(g_str_has_prefix(log->pdata[i], "query-memdev"));
+	munmap(ram, 2 * MiB);
+}
+
+static void test_ranges_check(void)
+{
+	g_autoptr(GArray) r = g_array_new(FALSE, FALSE, sizeof(VmtRange));
+	g_autoptr(GError) error = NULL;
+	VmtRange wrap = { G_MAXUINT64 - MiB, 2 * MiB }, huge = { 0, G_MAXUINT64 };
+	guint n = 7;
+
+	/* a length near 2^64 must not round up to 0 chunks */
+	g_assert_cmpuint(vmt_range_n_chunks(&huge), ==, G_GUINT64_CONSTANT(1) << 43);
+	g_array_append_val(r, wrap);
+	g_assert_false(vmt_ranges_check(r, &n, &error));
+	g_assert_nonnull(strstr(error->message, "wraps around"));
+	g_assert_cmpuint(vmt_ranges_n_chunks(r), ==, 0);
+	g_assert_cmpuint(n, ==, 7);
+}
+
+int main(int argc, char **argv)
+{
+	g_test_init(&argc, &argv, NULL);
+	g_test_add_func("/attach/chunk-overflow", test_chunk_overflow);
+	g_test_add_func("/attach/claims-more-than-domain", test_claims_more_than_domain);
+	g_test_add_func("/attach/outside-mappings", test_outside_mappings);
+	g_test_add_func("/attach/overlap", test_overlap);
+	g_test_add_func("/attach/too-many-backends", test_too_many_backends);
+	g_test_add_func("/attach/pid-checked-first", test_pid_checked_first);
+	g_test_add_func("/attach/ranges-check", test_ranges_check);
+	return g_test_run();
+}
