@@ -34,6 +34,7 @@ static const Key keys[] = {
 	U("daemon", "min_interval_ms", min_interval_ms, 50, 600000),
 	U("daemon", "max_interval_ms", max_interval_ms, 50, 600000),
 	U("daemon", "sample_us", sample_us, 100, 1000000),
+	U("daemon", "guest_window_ms", guest_window_ms, 100, 600000),
 	U("daemon", "max_migrate_mbs", max_migrate_mbs, 0, 1000000),
 	U("daemon", "vm_migrate_mbs", vm_migrate_mbs, 1, 1000000),
 	U("daemon", "account_interval_s", account_interval_s, 1, 86400),
@@ -69,6 +70,7 @@ static void set_defaults(VmtDaemonConfig *c)
 	c->min_interval_ms = 200;
 	c->max_interval_ms = 10000;
 	c->sample_us = 5000;
+	c->guest_window_ms = 5000;
 	c->max_migrate_mbs = 0;
 	c->vm_migrate_mbs = 256;
 	c->account_interval_s = 60;

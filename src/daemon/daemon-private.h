@@ -61,6 +61,7 @@ typedef struct {
 	gboolean restart_damon;
 	gboolean collected;		/* DAMON's collect waited out its interval */
 	guint interval_ms;
+	guint guest_ms;			/* each guest's time limit (host-deadline.h) */
 	VmtTierParams params;		/* as configured now (SIGHUP) */
 	char *damon_error;
 	gboolean damon_lost;		/* someone else took DAMON over */

@@ -10,6 +10,7 @@
 #include "metrics.h"
 #include "slo.h"
 #include "host-damon.h"
+#include "host-deadline.h"
 #include "host-proc.h"
 #include "host-scan.h"
 #include "size.h"
@@ -166,6 +167,7 @@ static void window_thread(GTask *task, gpointer src, gpointer data, GCancellable
 	for (guint i = 0; i < w->guests->len; i++) {
 		VmtGuest *g = w->guests->pdata[i];
 
+		vmt_host_deadline_set(w->guest_ms);
 		if (!w->d->damon && w->d->collect) {
 			g_autoptr(GError) error = NULL;
 
@@ -181,6 +183,7 @@ static void window_thread(GTask *task, gpointer src, gpointer data, GCancellable
 		}
 		vmt_tier_engine_set_params(g->engine, &w->params);
 		vmt_guest_window(g, ok[i] ? g->freq : NULL, g_array_index(w->budgets, guint64, i));
+		vmt_host_deadline_set(0);
 	}
 	if (w->d->damos && !w->damon_error)
 		vmt_daemon_offload_steer(w);
@@ -358,6 +361,7 @@ static gboolean on_window(gpointer data)
 	d->damon_dirty = FALSE;
 	w->params = d->cfg->params;
 	w->interval_ms = d->interval_ms;
+	w->guest_ms = d->cfg->guest_window_ms;
 	d->window_running = TRUE;
 	task = g_task_new(NULL, d->cancel, window_done, d);
 	g_task_set_task_data(task, w, (GDestroyNotify)window_free);

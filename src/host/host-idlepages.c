@@ -2,6 +2,7 @@
 /* Scanner over the seed kernel's /proc/PID/idle_pages (see idle-pages.c). */
 #include <gio/gio.h>
 
+#include "host-deadline.h"
 #include "host-pagemap.h"
 #include "host-scan.h"
 #include "idle-pages.h"
@@ -33,9 +34,12 @@ static gboolean scan_range(int fd, const char *path, int pid, const VmtRange *r,
 	 * where the next read carries on. */
 	while (va < end) {
 		gsize want = (gsize)CLAMP((end - va + VA_PER_BYTE - 1) / VA_PER_BYTE, READ_MIN, READ_MAX);
-		ssize_t got = read(fd, buf, want);
+		ssize_t got;
 		guint64 next;
 
+		if (!vmt_host_deadline_check(error))
+			return FALSE;
+		got = read(fd, buf, want);
 		if (got < 0 && errno == EINTR)
 			continue;
 		if (got < 0) {

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* move_pages(2) wrappers; see host-move.h. */
+#include "host-deadline.h"
 #include "host-move.h"
 
 #include <errno.h>
@@ -38,6 +39,8 @@ gboolean vmt_host_move_placement(int pid, guint64 start, guint64 len, const gboo
 	for (guint64 done = 0; done < pages;) {
 		unsigned long k = (unsigned long)MIN((guint64)BATCH, pages - done);
 
+		if (!vmt_host_deadline_check(error))
+			return FALSE;
 		for (unsigned long i = 0; i < k; i++)
 			addrs[i] = (void *)(uintptr_t)(start + (done + i) * PAGE);
 		if (!call_move_pages(pid, k, addrs, NULL, status, error))
@@ -103,6 +106,8 @@ gboolean vmt_host_move_ranges(int pid, const GArray *ranges, int node, VmtMoveRe
 		guint64 moved_before = res->moved_pages;
 		long r;
 
+		if (!vmt_host_deadline_check(error))
+			return FALSE;
 		for (unsigned long i = 0; i < k; i++)
 			addrs[i] = (void *)(uintptr_t)next_page(ranges, &cur, &off);
 		done += k;

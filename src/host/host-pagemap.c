@@ -2,6 +2,7 @@
 /* pagemap reading and file errors shared by the bitmap scanners. */
 #include <gio/gio.h>
 
+#include "host-deadline.h"
 #include "host-pagemap.h"
 #include "sysfs.h"
 
@@ -121,6 +122,8 @@ static gboolean walk_batch(int fd, const char *path, int pid, const VmtRange *r,
 	guint64 hi = MIN(r->start + ((guint64)c1 << VMT_CHUNK_SHIFT), r->start + r->len);
 	gsize want = (gsize)pages_of(hi - lo) * sizeof(guint64), got;
 
+	if (!vmt_host_deadline_check(error))
+		return FALSE;
 	if (!vmt_host_pagemap_pread(fd, entries, want, (lo >> PAGE_SHIFT) * sizeof(guint64), &got,
 				    path, pid, error))
 		return FALSE;

@@ -7,6 +7,7 @@
 #include "access.h"
 #include "fake-qmp.h"
 #include "guest.h"
+#include "host-deadline.h"
 #include "host-pagemap.h"
 
 #include <inttypes.h>
@@ -82,12 +83,11 @@ static VmtGuest *guest(void)
 	return g;
 }
 
-/* Attach to a fake QEMU with backends B; the error, or NULL if attached. */
-static GError *attach(const Backend *b, guint n, int libvirt_pid, guint64 ram_bytes,
-		      GPtrArray **log)
+/* Attach G to a fake QEMU with backends B; the error, or NULL if attached. */
+static GError *attach_guest(VmtGuest *g, const Backend *b, guint n, int libvirt_pid,
+			    guint64 ram_bytes, GPtrArray **log)
 {
 	Server *s = fake_qemu(b, n);
-	g_autoptr(VmtGuest) g = guest();
 	GError *error = NULL;
 
 	if (vmt_guest_attach(g, s->path, libvirt_pid, ram_bytes, NULL, &error)) {
@@ -101,6 +101,14 @@ static GError *attach(const Backend *b, guint n, int libvirt_pid, guint64 ram_by
 		*log = g_ptr_array_ref(s->log);
 	fake_qmp_stop(s);
 	return error;
+}
+
+static GError *attach(const Backend *b, guint n, int libvirt_pid, guint64 ram_bytes,
+		      GPtrArray **log)
+{
+	g_autoptr(VmtGuest) g = guest();
+
+	return attach_guest(g, b, n, libvirt_pid, ram_bytes, log);
 }
 
 static void *map(guint64 len)
@@ -193,6 +201,35 @@ static void test_pid_checked_first(void)
 	munmap(ram, 2 * MiB);
 }
 
+/* The window worker gives each guest its own time (daemon.c): one over it
+ * is cut off, the next guest's window still runs. */
+static void test_window_deadline(void)
+{
+	char *ram = map(8 * MiB);
+	Backend a[] = { { 4 * MiB, (guint64)(uintptr_t)ram } };
+	Backend b[] = { { 4 * MiB, (guint64)(uintptr_t)ram + 4 * MiB } };
+	g_autoptr(VmtGuest) slow = guest(), next = guest();
+	g_autoptr(GError) error = NULL;
+
+	memset(ram, 1, 8 * MiB);
+	g_assert_null(attach_guest(slow, a, 1, getpid(), 4 * MiB, NULL));
+	g_assert_null(attach_guest(next, b, 1, getpid(), 4 * MiB, NULL));
+	vmt_host_deadline_set(1);
+	g_usleep(20000);	/* its time is up */
+	g_assert_false(vmt_host_pagemap_walk(getpid(), slow->ranges, mark, slow->freq, &error));
+	g_assert_error(error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT);
+	vmt_guest_window(slow, slow->freq, 0);
+	g_assert_cmpstr(slow->state, ==, "error");
+	g_assert_cmpstr(slow->last_error, ==, "cut off after its 1 ms for this window");
+	g_assert_cmpuint(slow->windows, ==, 0);
+	vmt_host_deadline_set(600000);
+	vmt_guest_window(next, next->freq, 0);
+	g_assert_cmpstr(next->state, ==, "tiering");
+	g_assert_cmpuint(next->windows, ==, 1);
+	vmt_host_deadline_set(0);
+	munmap(ram, 8 * MiB);
+}
+
 static void test_ranges_check(void)
 {
 	g_autoptr(GArray) r = g_array_new(FALSE, FALSE, sizeof(VmtRange));
@@ -219,5 +256,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/attach/too-many-backends", test_too_many_backends);
 	g_test_add_func("/attach/pid-checked-first", test_pid_checked_first);
 	g_test_add_func("/attach/ranges-check", test_ranges_check);
+	g_test_add_func("/attach/window-deadline", test_window_deadline);
 	return g_test_run();
 }
