@@ -247,21 +247,35 @@ gboolean vmt_tier_plan_resolve(VmtTierPlan *p, const VmtHost *host, GError **err
 	return TRUE;
 }
 
-static guint64 nodes_total(const VmtHost *host, const GArray *ids)
+/* Memory of nodes IDS; FALSE naming the first this host lacks (a migrated
+ * guest's metadata, an offlined node). */
+static gboolean nodes_total(const VmtHost *host, const GArray *ids, const char *kind, guint64 *sum,
+			    GError **error)
 {
-	guint64 sum = 0;
+	*sum = 0;
+	for (guint i = 0; i < ids->len; i++) {
+		int id = g_array_index(ids, int, i);
+		const VmtNode *n = vmt_host_node(host, id);
 
-	for (guint i = 0; i < ids->len; i++)
-		sum += vmt_host_node(host, g_array_index(ids, int, i))->total_bytes;
-	return sum;
+		if (!n) {
+			g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+				    "%s node %d is not online on this host", kind, id);
+			return FALSE;
+		}
+		*sum += n->total_bytes;
+	}
+	return TRUE;
 }
 
 gboolean vmt_tier_plan_admit(const VmtTierPlan *p, const VmtHost *host, guint64 committed_dram,
 			     guint64 committed_pmem, guint64 reserve, GError **error)
 {
-	guint64 dram_cap = nodes_total(host, p->dram_nodes);
-	guint64 pmem_cap = strcmp(p->backend, "kmem") == 0 ? nodes_total(host, p->pmem_nodes) : G_MAXUINT64;
+	guint64 dram_cap, pmem_cap = G_MAXUINT64;
 
+	if (!nodes_total(host, p->dram_nodes, "DRAM", &dram_cap, error) ||
+	    (strcmp(p->backend, "kmem") == 0 &&
+	     !nodes_total(host, p->pmem_nodes, "slow", &pmem_cap, error)))
+		return FALSE;
 	/* compare by subtraction: no sum can wrap */
 	if (p->dram_bytes > dram_cap || reserve > dram_cap - p->dram_bytes ||
 	    committed_dram > dram_cap - p->dram_bytes - reserve) {

@@ -131,6 +131,29 @@ static void test_admission(void)
 			"placed + 128 MiB asked > 896 MiB on node(s) 2");
 }
 
+/* a migrated guest's metadata, or an offlined node: vmtier set builds its
+ * plan from the metadata as is (daemon-ctl.c), so admit must not trust it */
+static void test_admission_missing_node(void)
+{
+	g_autoptr(VmtHost) h = load("tiered");
+	g_autoptr(VmtTierPlan) p = plan(128, 128, VMT_PMEM_CLOSEST);
+	g_autoptr(GError) error = NULL;
+	int seven = 7, nine = 9;
+
+	g_array_append_val(p->dram_nodes, seven);
+	g_free(p->backend);
+	p->backend = g_strdup("none");
+	g_assert_false(vmt_tier_plan_admit(p, h, 0, 0, 0, &error));
+	g_assert_cmpstr(error->message, ==, "DRAM node 7 is not online on this host");
+	g_clear_error(&error);
+	g_array_index(p->dram_nodes, int, 0) = 0;
+	g_free(p->backend);
+	p->backend = g_strdup("kmem");
+	g_array_append_val(p->pmem_nodes, nine);
+	g_assert_false(vmt_tier_plan_admit(p, h, 0, 0, 0, &error));
+	g_assert_cmpstr(error->message, ==, "slow node 9 is not online on this host");
+}
+
 static void test_names(void)
 {
 	static const char *const ok[] = { "vm1", "budget-01", "a.b_c", "X" };
@@ -156,6 +179,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/plan/closest-tie", test_closest_tie);
 	g_test_add_func("/plan/class", test_class);
 	g_test_add_func("/plan/admission", test_admission);
+	g_test_add_func("/plan/admission-missing-node", test_admission_missing_node);
 	g_test_add_func("/plan/names", test_names);
 	return g_test_run();
 }
