@@ -4,8 +4,7 @@
 #include "nodeset.h"
 
 #include <errno.h>
-
-#define VMT_NODESET_MAX 65536	/* above any real CPU or node id */
+#include <string.h>
 
 static gint int_cmp(gconstpointer a, gconstpointer b)
 {
@@ -28,23 +27,32 @@ static gboolean parse_id(const char *s, char **end, int *out)
 
 void vmt_nodeset_normalize(GArray *ids)
 {
+	guint n = 0;
+
 	g_array_sort(ids, int_cmp);
-	for (guint i = 1; i < ids->len;) {
-		if (g_array_index(ids, int, i) == g_array_index(ids, int, i - 1))
-			g_array_remove_index(ids, i);
-		else
-			i++;
-	}
+	for (guint i = 0; i < ids->len; i++)
+		if (n == 0 || g_array_index(ids, int, i) != g_array_index(ids, int, n - 1))
+			g_array_index(ids, int, n++) = g_array_index(ids, int, i);
+	g_array_set_size(ids, n);
 }
 
 GArray *vmt_nodeset_parse(const char *text, GError **error)
 {
 	g_autoptr(GArray) ids = g_array_new(FALSE, FALSE, sizeof(int));
-	g_autofree char *copy = g_strstrip(g_strdup(text));
+	g_autofree char *copy = NULL;
+	g_autofree guint8 *seen = NULL;	/* by id: linear however ranges overlap */
 	g_auto(GStrv) parts = NULL;
 
+	if (strlen(text) > VMT_NODESET_MAX_TEXT) {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+			    "node or CPU list of %zu characters (at most %d)", strlen(text),
+			    VMT_NODESET_MAX_TEXT);
+		return NULL;
+	}
+	copy = g_strstrip(g_strdup(text));
 	if (!*copy)
 		return g_steal_pointer(&ids);
+	seen = g_new0(guint8, VMT_NODESET_MAX);
 	parts = g_strsplit(copy, ",", -1);
 	for (char **p = parts; *p; p++) {
 		char *end;
@@ -57,14 +65,16 @@ GArray *vmt_nodeset_parse(const char *text, GError **error)
 			goto bad;
 		if (*end || hi < lo)
 			goto bad;
-		for (int i = lo; i <= hi; i++)
-			g_array_append_val(ids, i);
+		memset(seen + lo, 1, (gsize)(hi - lo + 1));
 	}
-	vmt_nodeset_normalize(ids);
+	for (int i = 0; i < VMT_NODESET_MAX; i++)
+		if (seen[i])
+			g_array_append_val(ids, i);
 	return g_steal_pointer(&ids);
 bad:
 	g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-		    "bad node or CPU list '%s'", text);
+		    "bad node or CPU list '%.64s%s' (ids 0-%d)", text, strlen(text) > 64 ? "..." : "",
+		    VMT_NODESET_MAX - 1);
 	return NULL;
 }
 

@@ -5,7 +5,14 @@
 
 /* Kernel list syntax ("0-3,8,10-11") for CPUs and NUMA nodes. */
 
-/* Sorted, duplicate-free ids; NULL with an error naming the bad text. */
+/* Ids are below 8192: Linux's largest NR_CPUS (x86-64 MAXSMP) and 8 times
+ * its MAX_NUMNODES (1024).  The longest list of such ids, every other one,
+ * is about 20,000 characters; longer text is refused before parsing. */
+#define VMT_NODESET_MAX 8192
+#define VMT_NODESET_MAX_TEXT 32768
+
+/* Sorted, duplicate-free ids, in time linear in TEXT; NULL with an error
+ * naming the bad text. */
 GArray *vmt_nodeset_parse(const char *text, GError **error);
 /* Canonical kernel syntax; "" for an empty set. */
 char *vmt_nodeset_format(const GArray *ids);

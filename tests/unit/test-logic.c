@@ -29,6 +29,46 @@ static void test_nodeset_parse(void)
 	}
 }
 
+/* hostile metadata: overlapping huge ranges cost linear time, ids past
+ * any real host and overlong text are refused */
+static void test_nodeset_hostile(void)
+{
+	g_autoptr(GString) big = g_string_new(NULL);
+	g_autoptr(GString) dup = g_string_new(NULL);
+	g_autoptr(GString) odd = g_string_new(NULL);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GArray) a = NULL;
+	g_autofree char *s = NULL;
+
+	for (int i = 0; i < 8; i++) {
+		g_string_append_printf(big, "%s0-65535", i ? "," : "");
+		g_string_append_printf(dup, "%s0-8191", i ? "," : "");
+	}
+	g_assert_null(vmt_nodeset_parse(big->str, &error));
+	g_assert_cmpstr(error->message, ==, "bad node or CPU list '0-65535,0-65535,0-65535,0-65535,"
+			"0-65535,0-65535,0-65535,0-65535' (ids 0-8191)");
+	g_clear_error(&error);
+	for (int i = 0; i < 1000; i++)
+		g_string_append(dup, ",0-8191");
+	a = vmt_nodeset_parse(dup->str, &error);
+	g_assert_no_error(error);
+	g_assert_cmpuint(a->len, ==, 8192);
+	s = vmt_nodeset_format(a);
+	g_assert_cmpstr(s, ==, "0-8191");
+	g_clear_pointer(&a, g_array_unref);
+	/* the longest real list, every other id, fits */
+	for (int i = 1; i < 8192; i += 2)
+		g_string_append_printf(odd, "%s%d", i > 1 ? "," : "", i);
+	a = vmt_nodeset_parse(odd->str, &error);
+	g_assert_no_error(error);
+	g_assert_cmpuint(a->len, ==, 4096);
+	g_string_append(dup, ",0-8191,0-8191,0-8191,0-8191,0-8191");
+	while (dup->len <= 32768)
+		g_string_append(dup, ",0-8191");
+	g_assert_null(vmt_nodeset_parse(dup->str, &error));
+	g_assert_nonnull(strstr(error->message, "characters (at most 32768)"));
+}
+
 static void test_nodeset_contains(void)
 {
 	g_autoptr(GArray) a = vmt_nodeset_parse("1,3-4", NULL);
@@ -91,6 +131,7 @@ int main(int argc, char **argv)
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/nodeset/parse", test_nodeset_parse);
 	g_test_add_func("/nodeset/contains", test_nodeset_contains);
+	g_test_add_func("/nodeset/hostile", test_nodeset_hostile);
 	g_test_add_func("/size/format", test_size_format);
 	g_test_add_func("/size/parse", test_size_parse);
 	return g_test_run();
