@@ -24,6 +24,8 @@ VmtQmpClient *vmt_qmp_client_ref(VmtQmpClient *c);
 void vmt_qmp_client_unref(VmtQmpClient *c);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VmtQmpClient, vmt_qmp_client_unref)
 
+/* The largest message taken from QEMU (default 1 MiB); a larger one closes
+ * the connection and fails what is pending. */
 void vmt_qmp_client_set_max_message(VmtQmpClient *c, gsize bytes);
 /* Reconnect after a close, waiting 100 ms and doubling up to MAX_MS. */
 void vmt_qmp_client_set_reconnect(VmtQmpClient *c, gboolean on, guint max_ms);

@@ -41,7 +41,8 @@ static void srv_write(Server *s, int fd, const char *text)
 	gsize len = strlen(text);
 
 	for (gsize off = 0; off < len;) {
-		ssize_t n = write(fd, text + off, s->mode & SRV_SPLIT ? 1 : len - off);
+		/* no SIGPIPE when the client hung up on a reply it refused */
+		ssize_t n = send(fd, text + off, s->mode & SRV_SPLIT ? 1 : len - off, MSG_NOSIGNAL);
 		if (n <= 0)
 			return;
 		off += (gsize)n;

@@ -442,6 +442,36 @@ static void test_client_sync(void)
 	server_stop(s);
 }
 
+/* a reply far beyond what the commands need is refused before json-c
+ * spends ~50x its size on it; one of 900 KiB still passes */
+static void test_client_reply_limit(void)
+{
+	g_autofree char *greeting = NULL;
+	GHashTable *replies = build_replies(&greeting);
+	g_autofree char *huge = g_strnfill(2u << 20, 'x'), *big = g_strnfill(900u << 10, 'y');
+	g_autofree char *huge_j = g_strdup_printf("\"%s\"", huge), *big_j = g_strdup_printf("\"%s\"", big);
+	g_autoptr(GError) error = NULL;
+	VmtQmpClient *c;
+	Server *s;
+	char *text;
+
+	fake_qmp_reply(replies, "human-monitor-command", "info mtree -f", huge_j);
+	fake_qmp_reply(replies, "human-monitor-command", "info numa", big_j);
+	s = fake_qmp_start(0, 1, greeting, replies);
+	c = vmt_qmp_client_open_sync(s->path, 5000, &error);
+	g_assert_no_error(error);
+	text = vmt_qmp_client_hmp_sync(c, "info numa", 5000, &error);
+	g_assert_no_error(error);
+	g_assert_cmpuint(strlen(text), ==, 900u << 10);
+	g_free(text);
+	g_assert_null(vmt_qmp_client_hmp_sync(c, "info mtree -f", 5000, &error));
+	g_assert_nonnull(error);
+	g_test_message("2 MiB reply: %s", error->message);
+	g_assert_nonnull(strstr(error->message, "size limit"));
+	vmt_qmp_client_unref(c);
+	fake_qmp_stop(s);
+}
+
 /* ---- memory map from recorded replies ---- */
 
 static json_object *reply_of(GPtrArray *m, const char *id)
@@ -648,6 +678,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/qmp/client/reconnect", test_client_reconnect);
 	g_test_add_func("/qmp/client/no-socket", test_client_no_socket);
 	g_test_add_func("/qmp/client/sync", test_client_sync);
+	g_test_add_func("/qmp/client/reply-limit", test_client_reply_limit);
 	g_test_add_func("/qmp/reentrant/close-in-timeout-callback", test_close_in_timeout_callback);
 	g_test_add_func("/qmp/reentrant/close-in-reply-callback", test_close_in_reply_callback);
 	g_test_add_func("/qmp/reentrant/close-in-event-handler", test_close_in_event_handler);
