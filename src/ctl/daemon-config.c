@@ -47,6 +47,7 @@ static const Key keys[] = {
 	U("policy", "hysteresis_pct", params.hysteresis_pct, 0, 1000),
 	U("policy", "decay_pct", params.decay_pct, 0, 99),
 	U("policy", "hot_threshold", params.hot_threshold, 1, VMT_ACCESS_MAX),
+	S("hook", "on_no_answer", hook_on_no_answer),
 };
 
 const char *vmt_daemon_config_default_path(void)
@@ -66,6 +67,7 @@ static void set_defaults(VmtDaemonConfig *c)
 	c->class_dir = g_strdup("");
 	c->scanner = g_strdup("auto");
 	c->offload = g_strdup("none");
+	c->hook_on_no_answer = g_strdup("refuse");
 	c->scan_interval_ms = 1000;
 	c->min_interval_ms = 200;
 	c->max_interval_ms = 10000;
@@ -132,6 +134,7 @@ VmtDaemonConfig *vmt_daemon_config_load(const char *path, gboolean must_exist, G
 	static const char *const scanners[] = { "auto", "damon-vaddr", "soft-dirty", "page-idle",
 						 "idle-pages", NULL };
 	static const char *const offloads[] = { "none", "damos", NULL };
+	static const char *const answers[] = { "refuse", "admit", NULL };
 
 	set_defaults(c);
 	if (!g_key_file_load_from_file(kf, path, G_KEY_FILE_NONE, &local)) {
@@ -163,6 +166,12 @@ VmtDaemonConfig *vmt_daemon_config_load(const char *path, gboolean must_exist, G
 	if (!g_strv_contains(offloads, c->offload)) {
 		g_set_error(error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
 			    "%s: [daemon] offload: unknown mode '%s' (none or damos)", path, c->offload);
+		return NULL;
+	}
+	if (!g_strv_contains(answers, c->hook_on_no_answer)) {
+		g_set_error(error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
+			    "%s: [hook] on_no_answer: '%s' is not refuse or admit", path,
+			    c->hook_on_no_answer);
 		return NULL;
 	}
 	/* DAMON serves one of them: the kernel's moves, or vmtierd's scans */
@@ -209,5 +218,6 @@ void vmt_daemon_config_free(VmtDaemonConfig *c)
 	g_free(c->class_dir);
 	g_free(c->scanner);
 	g_free(c->offload);
+	g_free(c->hook_on_no_answer);
 	g_free(c);
 }

@@ -23,6 +23,8 @@ typedef struct {
 	guint64 dram_reserve_bytes;	/* never promised to guests (vmtier set) */
 	/* [policy] */
 	VmtTierParams params;
+	/* [hook] */
+	char *hook_on_no_answer;	/* refuse, admit: vmtierd runs but is silent */
 } VmtDaemonConfig;
 
 VmtDaemonConfig *vmt_daemon_config_load(const char *path, gboolean must_exist, GError **error);

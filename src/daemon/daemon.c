@@ -627,10 +627,14 @@ static gboolean take_lock(VmtDaemon *d, GError **error)
 		g_set_error(error, G_IO_ERROR, g_io_error_from_errno(e), "%s: %s", path, g_strerror(e));
 		return FALSE;
 	}
-	if (flock(d->lock_fd, LOCK_EX | LOCK_NB) < 0) {
-		g_set_error(error, G_IO_ERROR, G_IO_ERROR_BUSY,
-			    "another vmtierd is running (it holds %s)", path);
-		return FALSE;
+	/* the hook probes the lock with a shared one for an instant: 1 s */
+	for (int tries = 1; flock(d->lock_fd, LOCK_EX | LOCK_NB) < 0; tries++) {
+		if (errno != EWOULDBLOCK || tries == 100) {
+			g_set_error(error, G_IO_ERROR, G_IO_ERROR_BUSY,
+				    "another vmtierd is running (it holds %s)", path);
+			return FALSE;
+		}
+		g_usleep(10000);
 	}
 	return TRUE;
 }

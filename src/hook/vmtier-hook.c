@@ -9,7 +9,10 @@
  *
  *   prepare begin             admission: a vmtier guest that no longer fits
  *                             is refused (exit 1; the reason, one line on
- *                             stderr, is in libvirt's error)
+ *                             stderr, is in libvirt's error); so is any
+ *                             guest while vmtierd runs but does not answer
+ *                             ([hook] on_no_answer), while one checked alone
+ *                             when vmtierd does not run
  *   started begin             tell vmtierd, which then tiers the guest at once
  *   stopped end, release end  tell vmtierd, which closes the guest's accounting
  *   anything else             exit 0 (reconnect too: refusing would kill a
@@ -35,7 +38,9 @@
 #include <libxml/tree.h>
 #include <locale.h>
 #include <stdio.h>
+#include <fcntl.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -43,14 +48,16 @@
 #define MAX_XML (16u << 20)
 
 typedef struct {
-	char *socket, *qmp_dir;
+	char *socket, *qmp_dir, *state_dir;
 	guint64 reserve;
+	gboolean admit_unanswered;	/* [hook] on_no_answer=admit */
 } HookConfig;
 
 static void hook_config_clear(HookConfig *c)
 {
 	g_free(c->socket);
 	g_free(c->qmp_dir);
+	g_free(c->state_dir);
 }
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(HookConfig, hook_config_clear)
 
@@ -84,12 +91,15 @@ static void config_load(HookConfig *c)
 		g_info("%s; using vmtierd's defaults", error->message);
 		c->socket = g_strdup(vmt_ctl_default_path());
 		c->qmp_dir = g_strdup(VMT_QMPDIR);
+		c->state_dir = g_strdup(VMT_RUNSTATEDIR);
 		c->reserve = 256ull << 20;	/* vmtierd's and vmtier define's default */
 		return;
 	}
 	c->socket = g_strdup(cfg->socket_path);
 	c->qmp_dir = g_strdup(cfg->qmp_dir);
+	c->state_dir = g_strdup(cfg->state_dir);
 	c->reserve = cfg->dram_reserve_bytes;
+	c->admit_unanswered = strcmp(cfg->hook_on_no_answer, "admit") == 0;
 }
 
 static GByteArray *read_stdin(GError **error)
@@ -305,6 +315,26 @@ static gboolean daemon_committed(const HookConfig *c, const char *name, guint64 
 	return TRUE;
 }
 
+/* vmtierd runs although status failed with WHY: it took the connection, or
+ * it holds its state directory's lock (probed with a shared lock, let go at
+ * once; vmtierd retries its own briefly). */
+static gboolean daemon_running(const HookConfig *c, const GError *why)
+{
+	g_autofree char *lock = g_build_filename(c->state_dir, "vmtierd.lock", NULL);
+	gboolean held;
+	int fd;
+
+	if (!g_error_matches(why, G_IO_ERROR, G_IO_ERROR_NOT_FOUND) &&
+	    !g_error_matches(why, G_IO_ERROR, G_IO_ERROR_CONNECTION_REFUSED))
+		return TRUE;
+	fd = open(lock, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return FALSE;
+	held = flock(fd, LOCK_SH | LOCK_NB) < 0 && errno == EWOULDBLOCK;
+	close(fd);
+	return held;
+}
+
 /* QEMU creates NAME.qmp in the QMP directory itself, as libvirt's QEMU
  * user: that user owns the directory, mode 0750, so only it (and root) can
  * put sockets there.  libvirt's QEMU state directory is owned by that user
@@ -350,6 +380,14 @@ static int prepare(const char *name, xmlNodePtr plan_el, const HookConfig *c)
 
 	if (host && check_nodes(p, host, &error)) {
 		if (!daemon_committed(c, name, &committed, &derr)) {
+			/* the DRAM its guests hold is unknown: admitting on this
+			 * guest alone could over-commit */
+			if (daemon_running(c, derr) && !c->admit_unanswered) {
+				g_warning("%s: refused: vmtierd runs but did not answer (%s), so the DRAM "
+					  "quotas of its guests are unknown ([hook] on_no_answer=admit in "
+					  "vmtierd.conf checks a guest alone instead)", name, derr->message);
+				return 1;
+			}
 			g_info("%s: %s; checking %s alone against the host", name, derr->message, name);
 			alone = TRUE;
 			committed = 0;

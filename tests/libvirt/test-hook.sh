@@ -3,7 +3,7 @@
 # (topology 'tiered'), with a private libvirtd and vmtierd: the libvirt hook
 # as `vmtier hook install` puts it.  libvirt runs it only after a reload; it
 # refuses a guest whose DRAM quota no longer fits next to the running ones
-# (the reason in virsh's error), tells vmtierd at once when a guest starts or
+# (the reason in virsh's error), also while vmtierd is stopped, tells vmtierd at once when a guest starts or
 # stops, lets guests start while vmtierd is down, and leaves running guests
 # alone when libvirtd reconnects.
 set -u
@@ -81,6 +81,14 @@ err=$(virsh start B 2>&1); rc=$?
 tap_diag "$err"
 tap_check "B is refused next to A, the hook's reason in libvirt's error" test $rc -ne 0 -a -n \
 	"$(grep -F 'vmtier: B: refused: DRAM quota does not fit: 400 MiB already promised + 400 MiB asked + 256 MiB reserve > ' <<<"$err")"
+tap_check "B is not running" test "$(virsh domstate B)" = "shut off"
+# vmtierd runs but cannot answer: B must not be checked alone (it fits alone)
+kill -STOP "$daemon"
+err=$(virsh start B 2>&1); rc=$?
+kill -CONT "$daemon"
+tap_diag "$err"
+tap_check "with vmtierd stopped (SIGSTOP), B is still refused, virsh says why" test $rc -ne 0 -a -n \
+	"$(grep -F 'vmtier: B: refused: vmtierd runs but did not answer' <<<"$err")"
 tap_check "B is not running" test "$(virsh domstate B)" = "shut off"
 
 virsh destroy A >/dev/null

@@ -12,8 +12,10 @@
 #include "sysfs.h"
 #include "tmpdir.h"
 
+#include <fcntl.h>
 #include <glib/gstdio.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -53,8 +55,8 @@ static json_object *handler(json_object *req, const VmtCtlPeer *peer, gpointer u
 
 static void write_config(Fixture *f, const char *reserve)
 {
-	g_autofree char *text = g_strdup_printf("[daemon]\nsocket=%s\nqmp_dir=%s/qmp\n%s%s\n",
-						f->socket, f->dir, reserve ? "dram_reserve=" : "",
+	g_autofree char *text = g_strdup_printf("[daemon]\nsocket=%s\nqmp_dir=%s/qmp\nstate_dir=%s\n%s%s\n",
+						f->socket, f->dir, f->dir, reserve ? "dram_reserve=" : "",
 						reserve ? reserve : "");
 
 	g_assert_true(g_file_set_contents(f->config, text, -1, NULL));
@@ -68,8 +70,8 @@ static const char *no_daemon_config(void)
 
 	if (!path) {
 		g_autofree char *dir = test_tmpdir_new("vmtier-hook-XXXXXX");
-		g_autofree char *text = g_strdup_printf("[daemon]\nsocket=%s/none.sock\nqmp_dir=%s/qmp\n",
-							dir, dir);
+		g_autofree char *text = g_strdup_printf("[daemon]\nsocket=%s/none.sock\nqmp_dir=%s/qmp\n"
+							"state_dir=%s\n", dir, dir, dir);
 
 		path = g_build_filename(dir, "vmtierd.conf", NULL);
 		g_assert_true(g_file_set_contents(path, text, -1, NULL));
@@ -358,32 +360,95 @@ static void test_daemon_down(Fixture *f, gconstpointer data)
 	g_assert_cmpstr(err, ==, want);
 }
 
-/* A daemon that accepts and never answers holds the hook 2 s, no more. */
-static void test_daemon_hangs(Fixture *f, gconstpointer data)
+/* A daemon that accepts and never answers: a socket that listens. */
+static int stalled_daemon(Fixture *f)
 {
-	g_autofree char *xml = define_xml("tiered", "t1", "--dram 64M --pmem 128M --dram-nodes 0");
-	const char *ops[][2] = { { "started", "begin" }, { "prepare", "begin" } };
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
 
 	g_strlcpy(sa.sun_path, f->socket, sizeof sa.sun_path);
 	g_assert_cmpint(bind(fd, (struct sockaddr *)&sa, sizeof sa), ==, 0);
 	g_assert_cmpint(listen(fd, 8), ==, 0);
+	return fd;
+}
+
+/* A daemon that accepts and never answers holds the hook 2 s, no more; a
+ * guest is not admitted meanwhile (the others' quotas are unknown) unless
+ * [hook] on_no_answer=admit says to check it alone. */
+static void test_daemon_hangs(Fixture *f, gconstpointer data)
+{
+	g_autofree char *xml = define_xml("tiered", "t1", "--dram 64M --pmem 128M --dram-nodes 0");
+	const char *ops[][2] = { { "started", "begin" }, { "prepare", "begin" } };
+	int fd = stalled_daemon(f);
+
 	for (guint i = 0; i < G_N_ELEMENTS(ops); i++) {
-		g_autofree char *err = NULL;
+		g_autofree char *err = NULL, *want = NULL;
 		gint64 ms;
 
-		g_assert_cmpint(hook(f, "tiered", "t1", ops[i][0], ops[i][1], xml, &err, &ms), ==, 0);
+		g_assert_cmpint(hook(f, "tiered", "t1", ops[i][0], ops[i][1], xml, &err, &ms), ==, i);
 		g_test_message("%s %s took %" G_GINT64_FORMAT " ms", ops[i][0], ops[i][1], ms);
 		g_assert_cmpint(ms, >=, 1900);
 		g_assert_cmpint(ms, <, 2500);
-		if (i == 0)
+		if (i == 0) {
 			g_assert_nonnull(strstr(err, "did not answer within 2000 ms"));
-		else
-			g_assert_cmpstr(err, ==, "");	/* admitted alone */
+			continue;
+		}
+		want = g_strdup_printf("vmtier: t1: refused: vmtierd runs but did not answer (vmtierd at "
+				       "%s did not answer within 2000 ms), so the DRAM quotas of its "
+				       "guests are unknown ([hook] on_no_answer=admit in vmtierd.conf "
+				       "checks a guest alone instead)\n", f->socket);
+		g_assert_cmpstr(err, ==, want);
+	}
+	{
+		g_autofree char *err = NULL, *text = NULL, *more = NULL;
+
+		g_assert_true(g_file_get_contents(f->config, &text, NULL, NULL));
+		more = g_strconcat(text, "[hook]\non_no_answer=admit\n", NULL);
+		g_assert_true(g_file_set_contents(f->config, more, -1, NULL));
+		g_assert_cmpint(hook(f, "tiered", "t1", "prepare", "begin", xml, &err, NULL), ==, 0);
+		g_assert_cmpstr(err, ==, "");	/* admitted alone */
 	}
 	close(fd);
 	g_unlink(f->socket);
+}
+
+/* The over-commit a stall allowed: a quota that fits the host alone but
+ * not next to vmtierd's guests is refused whether vmtierd answers or not. */
+static void test_daemon_hangs_no_overcommit(Fixture *f, gconstpointer data)
+{
+	g_autofree char *xml = define_xml("tiered", "t1", "--dram 704M --pmem 128M --dram-nodes 0");
+	g_autofree char *e1 = NULL, *e2 = NULL;
+	guint64 node0 = dram_node_bytes("tiered", 0);
+	int fd;
+
+	start_daemon(f);
+	f->others = node0 - 704 * MIB - 256 * MIB + 2 * MIB;
+	g_assert_cmpint(hook(f, "tiered", "t1", "prepare", "begin", xml, &e1, NULL), ==, 1);
+	g_assert_nonnull(strstr(e1, "DRAM quota does not fit"));
+	g_clear_pointer(&f->server, vmt_ctl_server_free);
+	g_unlink(f->socket);
+	fd = stalled_daemon(f);
+	g_assert_cmpint(hook(f, "tiered", "t1", "prepare", "begin", xml, &e2, NULL), ==, 1);
+	g_assert_nonnull(strstr(e2, "vmtierd runs but did not answer"));
+	close(fd);
+	g_unlink(f->socket);
+}
+
+/* vmtierd holds its lock but has no socket (yet): it runs, so no guest is
+ * admitted on its own; without the lock the guest is checked alone. */
+static void test_daemon_lock_held(Fixture *f, gconstpointer data)
+{
+	g_autofree char *xml = define_xml("tiered", "t1", "--dram 64M --pmem 128M --dram-nodes 0");
+	g_autofree char *lock = g_build_filename(f->dir, "vmtierd.lock", NULL);
+	g_autofree char *e1 = NULL, *e2 = NULL;
+	int fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+
+	g_assert_cmpint(flock(fd, LOCK_EX), ==, 0);
+	g_assert_cmpint(hook(f, "tiered", "t1", "prepare", "begin", xml, &e1, NULL), ==, 1);
+	g_assert_nonnull(strstr(e1, "vmtierd runs but did not answer (cannot reach vmtierd at"));
+	close(fd);
+	g_assert_cmpint(hook(f, "tiered", "t1", "prepare", "begin", xml, &e2, NULL), ==, 0);
+	g_assert_cmpstr(e2, ==, "");
 }
 
 /* ---- vmtier hook install | uninstall | status ---- */
@@ -483,6 +548,8 @@ int main(int argc, char **argv)
 	T("/hook/notify", test_notify);
 	T("/hook/daemon-down", test_daemon_down);
 	T("/hook/daemon-hangs", test_daemon_hangs);
+	T("/hook/daemon-hangs-no-overcommit", test_daemon_hangs_no_overcommit);
+	T("/hook/daemon-lock-held", test_daemon_lock_held);
 	T("/hook/install", test_install);
 	T("/hook/install-foreign", test_foreign);
 	return g_test_run();
