@@ -35,6 +35,7 @@ struct VmtDaemon {
 	char *scanner_note;		/* why not the preferred one */
 	gboolean damon_dirty;		/* targets or interval changed */
 	gboolean window_running;
+	guint attaching;		/* attach tasks running */
 	GCancellable *cancel;
 	guint window_source, discover_source, discover_idle, account_source;
 	VmtHistory *history;		/* NULL: could not open; see the log */
@@ -57,6 +58,7 @@ json_object *vmt_daemon_ctl_request(json_object *req, const VmtCtlPeer *peer, gp
 typedef struct {
 	VmtDaemon *d;
 	GPtrArray *guests;		/* VmtGuest*, refs */
+	GPtrArray *gone;		/* of them, QEMU gone (the main thread drops them) */
 	GArray *budgets;		/* guint64 per guest */
 	gboolean restart_damon;
 	gboolean collected;		/* DAMON's collect waited out its interval */

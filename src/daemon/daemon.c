@@ -105,6 +105,7 @@ static gboolean choose_scanner(VmtDaemon *d, GError **error)
 static void window_free(VmtWindow *w)
 {
 	g_ptr_array_unref(w->guests);
+	g_ptr_array_unref(w->gone);
 	g_array_unref(w->budgets);
 	g_free(w->damon_error);
 	g_free(w);
@@ -155,6 +156,39 @@ fail:
 	w->damon_lost = g_error_matches(error, G_IO_ERROR, G_IO_ERROR_BUSY);
 }
 
+/* The worker asks QEMU whether G runs (QMP: the main loop never waits on
+ * QEMU).  A QEMU that does not answer (its monitor busy with another
+ * client, or QEMU stopped or hung) is not moved this window and says so in
+ * its state; in a row, it is asked again only after 1, 2, 4 ... 16 windows.
+ * One that is gone goes to W->gone. */
+typedef enum { POLL_OK, POLL_QUIET, POLL_GONE } PollResult;
+
+static PollResult poll_guest(VmtWindow *w, VmtGuest *g)
+{
+	g_autoptr(GError) error = NULL;
+
+	if (g->poll_skip > 0) {
+		g->poll_skip--;
+		return POLL_QUIET;
+	}
+	if (vmt_guest_poll(g, &error)) {
+		g->poll_backoff = 0;
+		return POLL_OK;
+	}
+	g->may_move = FALSE;
+	if (vmt_guest_alive(g) && g_error_matches(error, VMT_QMP_ERROR, VMT_QMP_ERROR_TIMEOUT)) {
+		/* a timeout now and then (another QMP client, a loaded host) costs
+		 * this window; in a row, fewer and fewer of the worker's windows */
+		g->poll_skip = g->poll_backoff;
+		g->poll_backoff = g->poll_backoff ? MIN(16u, g->poll_backoff * 2) : 1;
+		vmt_guest_set_state(g, "unresponsive", error->message);
+		return POLL_QUIET;
+	}
+	vmt_guest_set_state(g, "stopping", error->message);
+	g_ptr_array_add(w->gone, vmt_guest_ref(g));
+	return POLL_GONE;
+}
+
 static void window_thread(GTask *task, gpointer src, gpointer data, GCancellable *cancel)
 {
 	VmtWindow *w = data;
@@ -167,8 +201,17 @@ static void window_thread(GTask *task, gpointer src, gpointer data, GCancellable
 	for (guint i = 0; i < w->guests->len; i++) {
 		VmtGuest *g = w->guests->pdata[i];
 
+		switch (poll_guest(w, g)) {
+		case POLL_OK:
+			break;
+		case POLL_QUIET:	/* placement still measured, nothing learnt or moved */
+			ok[i] = FALSE;
+			break;
+		case POLL_GONE:
+			continue;
+		}
 		vmt_host_deadline_set(w->guest_ms);
-		if (!w->d->damon && w->d->collect) {
+		if (ok[i] && !w->d->damon && w->d->collect) {
 			g_autoptr(GError) error = NULL;
 
 			if (!w->d->collect(g->pid, g->ranges, g->freq, &ok[i], &error)) {
@@ -191,6 +234,7 @@ static void window_thread(GTask *task, gpointer src, gpointer data, GCancellable
 }
 
 static void schedule_window(VmtDaemon *d, guint ms);
+static void drop_guest(VmtDaemon *d, VmtGuest *g, const char *why);
 
 static void window_done(GObject *src, GAsyncResult *res, gpointer data)
 {
@@ -201,6 +245,12 @@ static void window_done(GObject *src, GAsyncResult *res, gpointer data)
 	d->window_running = FALSE;
 	if (g_cancellable_is_cancelled(d->cancel))
 		return;
+	for (guint i = 0; i < w->gone->len; i++) {
+		VmtGuest *g = w->gone->pdata[i];
+
+		if (g_hash_table_lookup(d->guests, g->name) == g)
+			drop_guest(d, g, g->last_error);
+	}
 	d->damos_n = w->damos_n;
 	if (w->damos_failed)
 		vmt_daemon_offload_fallback(w);
@@ -290,11 +340,11 @@ static gboolean on_window(gpointer data)
 	w = g_new0(VmtWindow, 1);
 	w->d = d;
 	w->guests = g_ptr_array_new_with_free_func((GDestroyNotify)vmt_guest_unref);
+	w->gone = g_ptr_array_new_with_free_func((GDestroyNotify)vmt_guest_unref);
 	w->budgets = g_array_new(FALSE, TRUE, sizeof(guint64));
 	g_hash_table_iter_init(&it, d->guests);
 	while (g_hash_table_iter_next(&it, NULL, &v)) {
 		VmtGuest *g = v;
-		g_autoptr(GError) error = NULL;
 
 		if (!g->engine)
 			continue;	/* still attaching */
@@ -303,17 +353,6 @@ static gboolean on_window(gpointer data)
 
 			g_ptr_array_add(gone, vmt_guest_ref(g));
 			vmt_guest_set_state(g, "stopping", why);
-			continue;
-		}
-		if (!vmt_guest_poll(g, &error) && vmt_guest_alive(g) &&
-		    g_error_matches(error, VMT_QMP_ERROR, VMT_QMP_ERROR_TIMEOUT)) {
-			/* its monitor is busy (another QMP client): not this window */
-			g_debug("%s: QMP busy, skipping a window: %s", g->name, error->message);
-			continue;
-		}
-		if (error) {
-			g_ptr_array_add(gone, vmt_guest_ref(g));
-			vmt_guest_set_state(g, "stopping", error->message);
 			continue;
 		}
 		g->scanner = d->scanner;
@@ -392,7 +431,7 @@ static int libvirt_pid(const VmtGuest *g)
 	return g_file_get_contents(file, &text, NULL, NULL) ? atoi(text) : -1;
 }
 
-static gboolean check_pid(VmtDaemon *d, VmtGuest *g, GError **error)
+static gboolean check_pid(VmtDaemon *d, VmtGuest *g, int pid, GError **error)
 {
 	GHashTableIter it;
 	gpointer v;
@@ -401,24 +440,61 @@ static gboolean check_pid(VmtDaemon *d, VmtGuest *g, GError **error)
 	while (g_hash_table_iter_next(&it, NULL, &v)) {
 		VmtGuest *o = v;
 
-		if (o != g && o->engine && o->pid == g->pid) {
+		if (o != g && o->engine && o->pid == pid) {
 			g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED,
-				    "pid %d is already %s's QEMU", g->pid, o->name);
+				    "pid %d is already %s's QEMU", pid, o->name);
 			return FALSE;
 		}
 	}
 	return TRUE;
 }
 
-static void try_attach(VmtDaemon *d, VmtGuest *g, const VmtDomainInfo *info)
-{
-	g_autoptr(GError) error = NULL;
-	g_autofree char *sock = g_strdup_printf("%s/%s.qmp", d->cfg->qmp_dir, g->name);
+/* One guest's attach, on a thread of GTask's pool: QMP may take seconds
+ * (or hang until its timeout), and the main loop must not wait on it. */
+typedef struct {
+	VmtDaemon *d;
+	VmtGuest *g;			/* a ref */
+	char *sock;
+	int libvirt_pid;
+	guint64 ram_bytes;
+} Attach;
 
-	if (vmt_guest_attach(g, sock, libvirt_pid(g), info->ram_bytes, &d->cfg->params, &error) &&
-	    !check_pid(d, g, &error))
-		vmt_guest_detach(g);
-	if (!error) {
+static void attach_free(Attach *a)
+{
+	vmt_guest_unref(a->g);
+	g_free(a->sock);
+	g_free(a);
+}
+
+static void attach_thread(GTask *task, gpointer src, gpointer data, GCancellable *cancel)
+{
+	Attach *a = data;
+	GError *error = NULL;
+	VmtGuestMap *m = vmt_guest_map_query(a->g->name, a->sock, a->libvirt_pid, a->ram_bytes,
+					     &error);
+
+	if (m)
+		g_task_return_pointer(task, m, (GDestroyNotify)vmt_guest_map_free);
+	else
+		g_task_return_error(task, error);
+}
+
+static void attach_done(GObject *src, GAsyncResult *res, gpointer data)
+{
+	VmtDaemon *d = data;
+	Attach *a = g_task_get_task_data(G_TASK(res));
+	VmtGuest *g = a->g;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(VmtGuestMap) m = g_task_propagate_pointer(G_TASK(res), &error);
+
+	d->attaching--;
+	g->attaching = FALSE;
+	/* stopping, or the guest went away (or came back anew) meanwhile */
+	if (g_cancellable_is_cancelled(d->cancel) || g_hash_table_lookup(d->guests, g->name) != g ||
+	    g->engine)
+		return;
+	if (m && check_pid(d, g, m->pid, &error)) {
+		vmt_guest_attach_map(g, m, &d->cfg->params);
 		g_message("%s: attached to QEMU pid %d, %" G_GUINT64_FORMAT " MiB of RAM in %u chunks, "
 			  "DRAM quota %" G_GUINT64_FORMAT " MiB%s", g->name, g->pid, g->ram_bytes >> 20,
 			  vmt_tier_engine_n_chunks(g->engine), g->quota_bytes >> 20,
@@ -429,6 +505,26 @@ static void try_attach(VmtDaemon *d, VmtGuest *g, const VmtDomainInfo *info)
 	if (!g->last_error || strcmp(g->last_error, error->message) != 0)
 		g_message("%s: cannot attach yet: %s", g->name, error->message);
 	vmt_guest_set_state(g, "attaching", error->message);
+}
+
+static void try_attach(VmtDaemon *d, VmtGuest *g, const VmtDomainInfo *info)
+{
+	g_autoptr(GTask) task = NULL;
+	Attach *a;
+
+	if (g->attaching)
+		return;
+	a = g_new0(Attach, 1);
+	a->d = d;
+	a->g = vmt_guest_ref(g);
+	a->sock = g_strdup_printf("%s/%s.qmp", d->cfg->qmp_dir, g->name);
+	a->libvirt_pid = libvirt_pid(g);
+	a->ram_bytes = info->ram_bytes;
+	g->attaching = TRUE;
+	d->attaching++;
+	task = g_task_new(NULL, d->cancel, attach_done, d);
+	g_task_set_task_data(task, a, (GDestroyNotify)attach_free);
+	g_task_run_in_thread(task, attach_thread);
 }
 
 /* Class (SLO, migration rate) and the totals an earlier run left. */
@@ -743,8 +839,9 @@ void vmt_daemon_free(VmtDaemon *d)
 	if (!d)
 		return;
 	g_cancellable_cancel(d->cancel);
-	/* a window on the worker thread still uses DAMON and the guests */
-	while (d->window_running)
+	/* a window on the worker thread still uses DAMON and the guests, and
+	 * attach tasks the daemon (each ends within its QMP timeouts) */
+	while (d->window_running || d->attaching)
 		g_main_context_iteration(NULL, TRUE);
 	g_clear_handle_id(&d->window_source, g_source_remove);
 	g_clear_handle_id(&d->discover_source, g_source_remove);

@@ -134,51 +134,88 @@ static GArray *trusted_ranges(GPtrArray *rams, int pid, guint64 ram_bytes, guint
 	return g_steal_pointer(&ranges);
 }
 
-gboolean vmt_guest_attach(VmtGuest *g, const char *qmp_path, int libvirt_pid, guint64 ram_bytes,
-			  const VmtTierParams *params, GError **error)
+void vmt_guest_map_free(VmtGuestMap *m)
 {
-	g_autoptr(VmtQmpClient) c = vmt_qmp_client_open_sync(qmp_path, QMP_TIMEOUT_MS, error);
-	g_autoptr(GPtrArray) rams = NULL;
-	g_autoptr(GArray) ranges = NULL;
-	guint n = 0;
-	int pid;
+	if (!m)
+		return;
+	g_clear_pointer(&m->ranges, g_array_unref);
+	g_free(m->qmp_path);
+	g_free(m);
+}
 
+VmtGuestMap *vmt_guest_map_query(const char *name, const char *qmp_path, int libvirt_pid,
+				  guint64 ram_bytes, GError **error)
+{
+	g_autoptr(VmtQmpClient) c = NULL;
+	g_autoptr(GPtrArray) rams = NULL;
+	g_autoptr(VmtGuestMap) m = g_new0(VmtGuestMap, 1);
+
+	/* libvirt writes every QEMU's pid: without it, the socket's peer could
+	 * be anyone, claiming another guest's quota */
+	if (libvirt_pid <= 0) {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED,
+			    "libvirt's QEMU pid for %s is not known yet", name);
+		return NULL;
+	}
+	c = vmt_qmp_client_open_sync(qmp_path, QMP_TIMEOUT_MS, error);
 	if (!c)
-		return FALSE;
-	pid = vmt_qmp_client_peer_pid(c);
-	if (pid <= 0) {
+		return NULL;
+	m->pid = vmt_qmp_client_peer_pid(c);
+	if (m->pid <= 0) {
 		g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED,
 			    "%s: cannot tell which process QEMU is", qmp_path);
-		return FALSE;
+		return NULL;
 	}
 	/* before anything it says is believed */
-	if (libvirt_pid > 0 && pid != libvirt_pid) {
+	if (m->pid != libvirt_pid) {
 		g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED,
 			    "the QMP socket belongs to pid %d, but libvirt's QEMU for %s is pid %d",
-			    pid, g->name, libvirt_pid);
-		return FALSE;
+			    m->pid, name, libvirt_pid);
+		return NULL;
 	}
 	rams = vmt_qmp_memmap_query(c, QMP_TIMEOUT_MS, error);
 	if (!rams)
-		return FALSE;
-	ranges = trusted_ranges(rams, pid, ram_bytes, &n, error);
-	if (!ranges) {
+		return NULL;
+	m->ranges = trusted_ranges(rams, m->pid, ram_bytes, &m->n_chunks, error);
+	if (!m->ranges) {
 		g_prefix_error(error, "%s: ", qmp_path);
-		return FALSE;
+		return NULL;
 	}
+	m->start_time = vmt_host_proc_start_time(m->pid);
+	m->ram_bytes = ram_bytes;
+	m->qmp_path = g_strdup(qmp_path);
+	return g_steal_pointer(&m);
+}
+
+void vmt_guest_attach_map(VmtGuest *g, VmtGuestMap *m, const VmtTierParams *params)
+{
+	guint n = m->n_chunks;
+
 	g->engine = vmt_tier_engine_new(n, params);
 	vmt_tier_engine_set_quota(g->engine, g->quota_bytes);
 	g->freq = g_new0(guint16, MAX(1u, n));
 	g->state_bytes = vmt_tier_engine_state_bytes(g->engine) + n * sizeof(guint16) + sizeof(*g);
-	g->ranges = g_steal_pointer(&ranges);
-	g->qmp_path = g_strdup(qmp_path);
+	g->ranges = g_steal_pointer(&m->ranges);
+	g->qmp_path = g_steal_pointer(&m->qmp_path);
+	g->poll_skip = g->poll_backoff = 0;
 	g_mutex_lock(&g->lock);
-	g->pid = pid;
-	g->start_time = vmt_host_proc_start_time(pid);
-	g->ram_bytes = ram_bytes;
+	g->pid = m->pid;
+	g->start_time = m->start_time;
+	g->ram_bytes = m->ram_bytes;
 	g_clear_pointer(&g->last_error, g_free);	/* why it could not attach before */
 	g_mutex_unlock(&g->lock);
 	vmt_guest_set_state(g, g->movable ? "tiering" : "report-only", NULL);
+}
+
+gboolean vmt_guest_attach(VmtGuest *g, const char *qmp_path, int libvirt_pid, guint64 ram_bytes,
+			  const VmtTierParams *params, GError **error)
+{
+	g_autoptr(VmtGuestMap) m = vmt_guest_map_query(g->name, qmp_path, libvirt_pid, ram_bytes,
+						       error);
+
+	if (!m)
+		return FALSE;
+	vmt_guest_attach_map(g, m, params);
 	return TRUE;
 }
 

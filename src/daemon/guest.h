@@ -9,16 +9,19 @@
 #include "qmp-client.h"
 #include "tier-engine.h"
 
-/* One running vmtier guest as vmtierd tiers it.  The main thread attaches
- * (QMP: pid and RAM map) and polls its run state; the window worker thread
- * measures placement, feeds the engine and moves pages.  LOCK guards what
- * both touch: counters, stats, state texts and the pending quota. */
+/* One running vmtier guest as vmtierd tiers it.  An attach task learns its
+ * QMP pid and RAM map off the main loop, the main thread installs them;
+ * the window worker thread polls its run state, measures placement, feeds
+ * the engine and moves pages.  The main thread never waits on QEMU.  LOCK
+ * guards what both touch: counters, stats, state texts and the pending
+ * quota. */
 
 typedef struct {
 	gint ref;
 	GMutex lock;
 	char *name, *tenant, *klass;
-	char *state;			/* attaching, tiering, paused, stopping, error */
+	char *state;			/* attaching, tiering, paused, unresponsive,
+					 * migrating, stopping, error */
 	char *last_error;
 	int pid;
 	guint64 start_time;		/* of that pid: a reused pid is not QEMU */
@@ -37,6 +40,9 @@ typedef struct {
 	gboolean placed;		/* full placement done once */
 	gboolean armed;			/* a bitmap scanner has reset the bits once */
 	char *qmp_path;
+	gboolean attaching;		/* an attach task runs (main thread's) */
+	guint poll_skip, poll_backoff;	/* windows not to poll QEMU after it
+					 * did not answer (the worker's) */
 	VmtClass *klass_def;		/* NULL: class file missing */
 	/* accounting, totals since first seen (restored from history) */
 	guint64 promoted_bytes, demoted_bytes, migrations, windows;
@@ -65,14 +71,34 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(VmtGuest, vmt_guest_unref)
 
 void vmt_guest_set_state(VmtGuest *g, const char *state, const char *error_or_null);
 
-/* Main thread: connect to QEMU's QMP socket QMP_PATH, learn its pid and
- * RAM map, build the engine.  The peer must be LIBVIRT_PID (<= 0: not
- * known) and its RAM backends, all within its mappings, must add up to
- * RAM_BYTES, the domain's: QEMU may be hostile. */
+/* What attaching learns from QEMU, before anything of a guest changes. */
+typedef struct {
+	int pid;
+	guint64 start_time;
+	GArray *ranges;			/* VmtRange, checked */
+	guint n_chunks;
+	guint64 ram_bytes;
+	char *qmp_path;
+} VmtGuestMap;
+
+void vmt_guest_map_free(VmtGuestMap *m);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VmtGuestMap, vmt_guest_map_free)
+
+/* Any thread (it waits on QEMU): connect to guest NAME's QMP socket
+ * QMP_PATH and learn its pid and RAM map.  The peer must be LIBVIRT_PID
+ * (unknown, <= 0: refused) and its RAM backends, all within its mappings,
+ * must add up to RAM_BYTES, the domain's: QEMU may be hostile. */
+VmtGuestMap *vmt_guest_map_query(const char *name, const char *qmp_path, int libvirt_pid,
+				  guint64 ram_bytes, GError **error);
+/* Main thread, G in no window: attach G to what M says (M's ranges and
+ * path are taken) and build its engine. */
+void vmt_guest_attach_map(VmtGuest *g, VmtGuestMap *m, const VmtTierParams *params);
+/* Both at once (tests). */
 gboolean vmt_guest_attach(VmtGuest *g, const char *qmp_path, int libvirt_pid, guint64 ram_bytes,
 			  const VmtTierParams *params, GError **error);
-/* Main thread: query QEMU's run and migration state; sets may_move.  An
- * error means QEMU is gone (or its monitor hangs). */
+/* Window worker: query QEMU's run and migration state; sets running and
+ * may_move.  An error means QEMU is gone, or its monitor is busy or hung
+ * (VMT_QMP_ERROR_TIMEOUT). */
 gboolean vmt_guest_poll(VmtGuest *g, GError **error);
 
 /* Worker: one window.  FREQ NULL: no valid sample this window (placement

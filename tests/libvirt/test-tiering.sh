@@ -6,7 +6,7 @@
 # PMEM node 2.  Each gets its hot set promoted and never holds more DRAM
 # than its quota; `vmtier set` lowers tb's quota live; vmtierd survives
 # kill -9 (totals come back from SQLite, rows older than history_days are
-# pruned), a QEMU killed mid-scan and a
+# pruned), a QEMU that stops answering (SIGSTOP), a QEMU killed mid-scan and a
 # libvirtd restart; tb's memory stays intact throughout.  Ground truth is
 # the guests' own hot ranges and move_pages, not vmtierd's report.
 set -u
@@ -77,6 +77,45 @@ sleep 2; m0=$(moved); sleep 3; m1=$(moved)
 virsh resume ts >/dev/null
 tap_check "ts suspended: vmtierd shows it paused and moves none of its pages ($m0 / $m1)" \
 	test "${m0%% *}" = paused -a "$m0" = "$m1"
+
+# a QEMU that stops answering (SIGSTOP: as a hung or hostile one would) stalls
+# neither the control socket nor the other guest: vmtierd's main loop never
+# waits on QEMU.  Request-to-reply times on the socket itself, every 0.5 s.
+windows() { python3 -c 'import json,sys; print(json.loads(sys.argv[1])["vms"][0]["windows"])' "$("$vmtier" status tb --json)"; }
+kill -STOP "${pid[ts]}"
+w0=$(windows)
+lat=$(python3 - "$VMTIER_SOCKET" <<'PY'
+import json, socket, sys, time
+worst = []
+for _ in range(24):
+    t = time.monotonic()
+    s = socket.socket(socket.AF_UNIX)
+    s.connect(sys.argv[1])
+    s.sendall(b'{"cmd":"status"}\n')
+    buf = b""
+    while not buf.endswith(b"\n"):
+        buf += s.recv(65536)
+    s.close()
+    json.loads(buf)
+    worst.append(time.monotonic() - t)
+    time.sleep(0.5)
+print("%.0f %.0f" % (max(worst) * 1000, sorted(worst)[len(worst) // 2] * 1000))
+PY
+)
+w1=$(windows)
+st=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["vms"][0]["state"])' "$("$vmtier" status ts --json)")
+kill -CONT "${pid[ts]}"
+tap_diag "status with ts stopped: worst ${lat% *} ms, median ${lat#* } ms over 24 requests; tb's windows $w0 -> $w1; ts $st"
+tap_check "ts's QEMU stopped: vmtier status answers every time within 1 s (worst ${lat% *} ms)" test "${lat% *}" -lt 1000
+tap_check "and tb keeps being tiered ($w0 -> $w1 windows in 12 s)" test "$w1" -ge $((w0 + 3))
+tap_check "and ts shows as unresponsive" test "$st" = unresponsive
+back=
+for _ in $(seq 120); do
+	st=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["vms"][0]["state"])' "$("$vmtier" status ts --json)")
+	[ "$st" = tiering ] && back=1 && break
+	sleep 0.5
+done
+tap_check "after SIGCONT ts is tiered again within 60 s" test -n "$back"
 
 # a lower quota, live: tb's DRAM falls to it (budget class: 64 MiB/s)
 out_set=$("$vmtier" set tb --dram 32M 2>&1); rc=$?
