@@ -338,16 +338,28 @@ static gboolean daemon_running(const HookConfig *c, const GError *why)
 /* QEMU creates NAME.qmp in the QMP directory itself, as libvirt's QEMU
  * user: that user owns the directory, mode 0750, so only it (and root) can
  * put sockets there.  libvirt's QEMU state directory is owned by that user
- * (user/group in qemu.conf), so it says who. */
+ * (user/group in qemu.conf), so it says who.  Missing parents are made
+ * 0755 (tmpfiles.d makes /run/vmtier so at boot too): at boot libvirt
+ * starts guests before vmtierd, and QEMU must get through them. */
 static gboolean prepare_qmp_dir(const char *dir, GError **error)
 {
+	g_autofree char *parent = g_path_get_dirname(dir);
+	gboolean made = !g_file_test(parent, G_FILE_TEST_IS_DIR);
 	struct stat st, qemu;
 
-	if (g_mkdir_with_parents(dir, 0750) < 0 || stat(dir, &st) < 0) {
+	if (g_mkdir_with_parents(parent, 0755) < 0 || (made && chmod(parent, 0755) < 0) ||
+	    g_mkdir_with_parents(dir, 0750) < 0 || stat(dir, &st) < 0) {
 		int e = errno;
 
 		g_set_error(error, G_IO_ERROR, g_io_error_from_errno(e), "cannot create %s: %s", dir,
 			    g_strerror(e));
+		return FALSE;
+	}
+	/* whatever libvirtd's umask */
+	if (chmod(dir, 0750) < 0) {
+		int e = errno;
+
+		g_set_error(error, G_IO_ERROR, g_io_error_from_errno(e), "chmod %s: %s", dir, g_strerror(e));
 		return FALSE;
 	}
 	if (stat("/var/lib/libvirt/qemu", &qemu) < 0)
@@ -359,12 +371,6 @@ static gboolean prepare_qmp_dir(const char *dir, GError **error)
 		g_set_error(error, G_IO_ERROR, g_io_error_from_errno(e),
 			    "cannot give %s to QEMU's user (uid %u): %s", dir, (unsigned)qemu.st_uid,
 			    g_strerror(e));
-		return FALSE;
-	}
-	if (chmod(dir, 0750) < 0) {
-		int e = errno;
-
-		g_set_error(error, G_IO_ERROR, g_io_error_from_errno(e), "chmod %s: %s", dir, g_strerror(e));
 		return FALSE;
 	}
 	return TRUE;

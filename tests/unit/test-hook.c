@@ -55,7 +55,7 @@ static json_object *handler(json_object *req, const VmtCtlPeer *peer, gpointer u
 
 static void write_config(Fixture *f, const char *reserve)
 {
-	g_autofree char *text = g_strdup_printf("[daemon]\nsocket=%s\nqmp_dir=%s/qmp\nstate_dir=%s\n%s%s\n",
+	g_autofree char *text = g_strdup_printf("[daemon]\nsocket=%s\nqmp_dir=%s/run/qmp\nstate_dir=%s\n%s%s\n",
 						f->socket, f->dir, f->dir, reserve ? "dram_reserve=" : "",
 						reserve ? reserve : "");
 
@@ -98,6 +98,11 @@ static void start_daemon(Fixture *f)
 
 static void teardown(Fixture *f, gconstpointer data)
 {
+	g_autofree char *qmp = g_build_filename(f->dir, "run", "qmp", NULL);
+	g_autofree char *run = g_build_filename(f->dir, "run", NULL);
+
+	g_rmdir(qmp);
+	g_rmdir(run);
 	g_clear_pointer(&f->server, vmt_ctl_server_free);
 	test_tmpdir_remove(f->dir);
 	json_object_put(f->requests);
@@ -304,18 +309,25 @@ static void test_quota_with_daemon(Fixture *f, gconstpointer data)
 	g_autofree char *e1 = NULL, *e2 = NULL, *want = NULL, *o = NULL, *cap = NULL;
 	guint64 node0 = dram_node_bytes("tiered", 0);
 
-	g_autofree char *qmp = g_build_filename(f->dir, "qmp", NULL);
+	g_autofree char *qmp = g_build_filename(f->dir, "run", "qmp", NULL);
+	g_autofree char *run = g_build_filename(f->dir, "run", NULL);
 	struct stat st;
+	mode_t old = umask(077);	/* whatever libvirtd's umask */
 
 	write_config(f, "128M");
 	start_daemon(f);
 	f->others = node0 - 256 * MIB - 128 * MIB;
 	g_assert_cmpint(hook(f, "tiered", "t1", "prepare", "begin", xml, &e1, NULL), ==, 0);
+	umask(old);
 	g_assert_cmpstr(e1, ==, "");
 	/* admitted: the directory for QEMU's QMP socket is there, not world-open */
 	g_assert_cmpint(stat(qmp, &st), ==, 0);
 	g_assert_true(S_ISDIR(st.st_mode));
 	g_assert_cmpint(st.st_mode & 07777, ==, 0750);
+	/* and QEMU (not root) gets through its parent, made at boot by the hook
+	 * when libvirt starts guests before vmtierd */
+	g_assert_cmpint(stat(run, &st), ==, 0);
+	g_assert_cmpint(st.st_mode & 07777, ==, 0755);
 	g_assert_cmpstr(json_object_to_json_string(json_object_array_get_idx(f->requests, 0)), ==,
 			"{ \"cmd\": \"status\" }");
 	f->others += 1;
