@@ -36,6 +36,9 @@ struct VmtDaemon {
 	gboolean damon_dirty;		/* targets or interval changed */
 	gboolean window_running;
 	guint attaching;		/* attach tasks running */
+	GSourceFunc oneshot_done;	/* --oneshot: called after one pass */
+	gpointer oneshot_data;
+	guint oneshot_stage;
 	GCancellable *cancel;
 	guint window_source, discover_source, discover_idle, account_source;
 	VmtHistory *history;		/* NULL: could not open; see the log */

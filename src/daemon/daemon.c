@@ -235,6 +235,7 @@ static void window_thread(GTask *task, gpointer src, gpointer data, GCancellable
 
 static void schedule_window(VmtDaemon *d, guint ms);
 static void drop_guest(VmtDaemon *d, VmtGuest *g, const char *why);
+static void oneshot_step(VmtDaemon *d);
 
 static void window_done(GObject *src, GAsyncResult *res, gpointer data)
 {
@@ -284,6 +285,10 @@ static void window_done(GObject *src, GAsyncResult *res, gpointer data)
 		d->damon_dirty = TRUE;
 	if (!d->damon || d->damon_dirty)
 		d->interval_ms = next;
+	if (d->oneshot_done) {
+		oneshot_step(d);
+		return;
+	}
 	/* a DAMON collect that worked already waited one aggregation interval;
 	 * anything else (no guests, a failed start) waits here instead */
 	schedule_window(d, d->damon && w->collected ? 10 : d->interval_ms);
@@ -492,7 +497,7 @@ static void attach_done(GObject *src, GAsyncResult *res, gpointer data)
 	/* stopping, or the guest went away (or came back anew) meanwhile */
 	if (g_cancellable_is_cancelled(d->cancel) || g_hash_table_lookup(d->guests, g->name) != g ||
 	    g->engine)
-		return;
+		goto out;
 	if (m && check_pid(d, g, m->pid, &error)) {
 		vmt_guest_attach_map(g, m, &d->cfg->params);
 		g_message("%s: attached to QEMU pid %d, %" G_GUINT64_FORMAT " MiB of RAM in %u chunks, "
@@ -500,11 +505,14 @@ static void attach_done(GObject *src, GAsyncResult *res, gpointer data)
 			  vmt_tier_engine_n_chunks(g->engine), g->quota_bytes >> 20,
 			  g->movable ? "" : " (report only: its memory cannot move)");
 		d->damon_dirty = TRUE;
-		return;
+		goto out;
 	}
 	if (!g->last_error || strcmp(g->last_error, error->message) != 0)
 		g_message("%s: cannot attach yet: %s", g->name, error->message);
 	vmt_guest_set_state(g, "attaching", error->message);
+out:
+	if (!g_cancellable_is_cancelled(d->cancel))
+		oneshot_step(d);
 }
 
 static void try_attach(VmtDaemon *d, VmtGuest *g, const VmtDomainInfo *info)
@@ -773,6 +781,32 @@ static gboolean socket_group(const char *name, gid_t *gid, GError **error)
 	return TRUE;
 }
 
+void vmt_daemon_set_oneshot(VmtDaemon *d, GSourceFunc done, gpointer data)
+{
+	d->oneshot_done = done;
+	d->oneshot_data = data;
+}
+
+/* --oneshot: one discover (and the attaches it started), one window, one
+ * account, then DONE. */
+static void oneshot_step(VmtDaemon *d)
+{
+	if (!d->oneshot_done || d->attaching)
+		return;
+	switch (d->oneshot_stage++) {
+	case 0:		/* discovered and attached */
+		schedule_window(d, 0);
+		break;
+	case 1:		/* the window is done */
+		on_account(d);
+		g_message("oneshot: discover, window and account done");
+		d->oneshot_done(d->oneshot_data);
+		break;
+	default:
+		break;
+	}
+}
+
 gboolean vmt_daemon_start(VmtDaemon *d, GError **error)
 {
 	static gsize events_once;
@@ -800,6 +834,10 @@ gboolean vmt_daemon_start(VmtDaemon *d, GError **error)
 	g_message("scanner: %s; pages moved by %s; control socket %s", d->scanner,
 		  d->damos ? "the kernel (DAMOS) where it can" : "vmtierd", d->cfg->socket_path);
 	discover(d);
+	if (d->oneshot_done) {
+		oneshot_step(d);
+		return TRUE;
+	}
 	d->discover_source = g_timeout_add_seconds(d->cfg->discover_interval_s, on_discover, d);
 	d->account_source = g_timeout_add_seconds(d->cfg->account_interval_s, on_account, d);
 	schedule_window(d, d->interval_ms);

@@ -11,6 +11,9 @@
 typedef struct VmtDaemon VmtDaemon;
 
 VmtDaemon *vmt_daemon_new(VmtDaemonConfig *cfg, GError **error);	/* takes CFG */
+/* --oneshot (call before start): one discover and the attaches it starts,
+ * one window, one account, then DONE(DATA) on the main loop. */
+void vmt_daemon_set_oneshot(VmtDaemon *d, GSourceFunc done, gpointer data);
 /* Start the sources on the default main context. */
 gboolean vmt_daemon_start(VmtDaemon *d, GError **error);
 /* SIGHUP: reread the configuration file (policy and limits; the socket,

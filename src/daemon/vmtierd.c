@@ -71,7 +71,6 @@ static gboolean on_oneshot(gpointer data)
 {
 	Main *d = data;
 
-	g_message("oneshot: one pass done, exiting");
 	g_main_loop_quit(d->loop);
 	return G_SOURCE_REMOVE;
 }
@@ -82,7 +81,7 @@ int main(int argc, char **argv)
 	g_autofree char *config = NULL;
 	GOptionEntry entries[] = {
 		{ "config", 'c', 0, G_OPTION_ARG_FILENAME, &config, "Configuration file (default " VMT_SYSCONFDIR "/vmtier/vmtierd.conf)", "FILE" },
-		{ "oneshot", 0, 0, G_OPTION_ARG_NONE, &oneshot, "Run one pass and exit (for tests)", NULL },
+		{ "oneshot", 0, 0, G_OPTION_ARG_NONE, &oneshot, "One discover, one window, one account, then exit (for tests)", NULL },
 		{ "debug", 'd', 0, G_OPTION_ARG_NONE, &debug, "Log debug messages", NULL },
 		{ "version", 'V', 0, G_OPTION_ARG_NONE, &version, "Print the version and exit", NULL },
 		{ NULL },
@@ -110,6 +109,8 @@ int main(int argc, char **argv)
 		return 78;	/* EX_CONFIG */
 	}
 	d.daemon = vmt_daemon_new(cfg, &error);
+	if (d.daemon && oneshot)
+		vmt_daemon_set_oneshot(d.daemon, on_oneshot, &d);
 	if (!d.daemon || !vmt_daemon_start(d.daemon, &error)) {
 		fprintf(stderr, "vmtierd: %s\n", error->message);
 		vmt_daemon_free(d.daemon);
@@ -119,8 +120,6 @@ int main(int argc, char **argv)
 	g_unix_signal_add(SIGTERM, on_quit_signal, &d);
 	g_unix_signal_add(SIGINT, on_quit_signal, &d);
 	g_unix_signal_add(SIGHUP, on_hup, &d);
-	if (oneshot)
-		g_idle_add(on_oneshot, &d);
 
 	g_message("vmtierd %s started", VMT_VERSION);
 	/* the control socket listens: `systemctl start vmtierd && vmtier

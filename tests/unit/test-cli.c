@@ -213,6 +213,8 @@ static void test_daemon_oneshot(void)
 
 	g_assert_cmpint(run(argv, &out, &err), ==, 0);
 	g_assert_nonnull(strstr(err, "started"));
+	/* a whole pass, not just the start */
+	g_assert_nonnull(strstr(err, "oneshot: discover, window and account done"));
 	g_assert_nonnull(strstr(err, "vmtierd stopped"));
 }
 
