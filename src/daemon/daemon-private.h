@@ -36,6 +36,8 @@ struct VmtDaemon {
 	gboolean damon_dirty;		/* targets or interval changed */
 	gboolean window_running;
 	guint attaching;		/* attach tasks running */
+	gboolean listing, list_again;	/* libvirt's list is being read; read it
+					 * again after (an event came) */
 	GSourceFunc oneshot_done;	/* --oneshot: called after one pass */
 	gpointer oneshot_data;
 	guint oneshot_stage;

@@ -176,7 +176,9 @@ static PollResult poll_guest(VmtWindow *w, VmtGuest *g)
 		return POLL_OK;
 	}
 	g->may_move = FALSE;
-	if (vmt_guest_alive(g) && g_error_matches(error, VMT_QMP_ERROR, VMT_QMP_ERROR_TIMEOUT)) {
+	/* its QEMU still runs (same pid, same start): not answering, not gone
+	 * (a greeting that never came reads as a closed connection) */
+	if (vmt_guest_alive(g)) {
 		/* a timeout now and then (another QMP client, a loaded host) costs
 		 * this window; in a row, fewer and fewer of the worker's windows */
 		g->poll_skip = g->poll_backoff;
@@ -555,34 +557,14 @@ static void guest_setup(VmtDaemon *d, VmtGuest *g)
 	g->acc_ts = g_get_real_time() / G_USEC_PER_SEC;
 }
 
-static gboolean discover(VmtDaemon *d)
+/* Add the running vmtier guests libvirt lists (DOMS), drop the ones gone. */
+static void discovered(VmtDaemon *d, GPtrArray *doms)
 {
-	g_autoptr(GError) error = NULL;
-	g_autoptr(GPtrArray) doms = NULL;
 	g_autoptr(GHashTable) seen = g_hash_table_new(g_str_hash, g_str_equal);
 	g_autoptr(GPtrArray) gone = g_ptr_array_new_with_free_func((GDestroyNotify)vmt_guest_unref);
 	GHashTableIter it;
 	gpointer v;
 
-	if (!d->conn) {
-		d->conn = vmt_domains_connect(d->cfg->libvirt_uri, &error);
-		if (!d->conn) {
-			if (!d->conn_lost_logged)
-				g_warning("libvirt: %s (guests already attached keep being tiered)",
-					  error->message);
-			d->conn_lost_logged = TRUE;
-			return FALSE;
-		}
-		g_message("libvirt: connected to %s", d->cfg->libvirt_uri);
-		d->conn_lost_logged = FALSE;
-		register_events(d);
-	}
-	doms = vmt_domains_list(d->conn, &error);
-	if (!doms) {
-		g_warning("libvirt: %s; reconnecting", error->message);
-		close_conn(d);
-		return FALSE;
-	}
 	for (guint i = 0; i < doms->len; i++) {
 		VmtDomainInfo *info = doms->pdata[i];
 		VmtGuest *g;
@@ -611,7 +593,78 @@ static gboolean discover(VmtDaemon *d)
 	}
 	for (guint i = 0; i < gone->len; i++)
 		drop_guest(d, gone->pdata[i], "it stopped");
-	return TRUE;
+}
+
+/* libvirt's list, on a thread of GTask's pool: libvirtd can be slow (and
+ * waits on QEMU for some answers), and the main loop must not wait on it. */
+static void list_thread(GTask *task, gpointer src, gpointer data, GCancellable *cancel)
+{
+	GError *error = NULL;
+	GPtrArray *doms = vmt_domains_list(data, &error);
+
+	if (doms)
+		g_task_return_pointer(task, doms, (GDestroyNotify)g_ptr_array_unref);
+	else
+		g_task_return_error(task, error);
+}
+
+static void discover(VmtDaemon *d);
+
+static void conn_unref(gpointer conn)
+{
+	virConnectClose(conn);
+}
+
+static void list_done(GObject *src, GAsyncResult *res, gpointer data)
+{
+	VmtDaemon *d = data;
+	virConnectPtr conn = g_task_get_task_data(G_TASK(res));
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GPtrArray) doms = g_task_propagate_pointer(G_TASK(res), &error);
+
+	d->listing = FALSE;
+	if (g_cancellable_is_cancelled(d->cancel))
+		return;
+	if (doms) {
+		discovered(d, doms);
+	} else if (conn == d->conn) {
+		g_warning("libvirt: %s; reconnecting", error->message);
+		close_conn(d);
+	}
+	if (d->list_again) {
+		d->list_again = FALSE;
+		discover(d);
+	}
+	oneshot_step(d);
+}
+
+static void discover(VmtDaemon *d)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GTask) task = NULL;
+
+	if (d->listing) {
+		d->list_again = TRUE;	/* an event came meanwhile */
+		return;
+	}
+	if (!d->conn) {
+		d->conn = vmt_domains_connect(d->cfg->libvirt_uri, &error);
+		if (!d->conn) {
+			if (!d->conn_lost_logged)
+				g_warning("libvirt: %s (guests already attached keep being tiered)",
+					  error->message);
+			d->conn_lost_logged = TRUE;
+			return;
+		}
+		g_message("libvirt: connected to %s", d->cfg->libvirt_uri);
+		d->conn_lost_logged = FALSE;
+		register_events(d);
+	}
+	d->listing = TRUE;
+	virConnectRef(d->conn);
+	task = g_task_new(NULL, d->cancel, list_done, d);
+	g_task_set_task_data(task, d->conn, conn_unref);
+	g_task_run_in_thread(task, list_thread);
 }
 
 static gboolean on_discover(gpointer data)
@@ -791,7 +844,7 @@ void vmt_daemon_set_oneshot(VmtDaemon *d, GSourceFunc done, gpointer data)
  * account, then DONE. */
 static void oneshot_step(VmtDaemon *d)
 {
-	if (!d->oneshot_done || d->attaching)
+	if (!d->oneshot_done || d->attaching || d->listing)
 		return;
 	switch (d->oneshot_stage++) {
 	case 0:		/* discovered and attached */
@@ -879,7 +932,7 @@ void vmt_daemon_free(VmtDaemon *d)
 	g_cancellable_cancel(d->cancel);
 	/* a window on the worker thread still uses DAMON and the guests, and
 	 * attach tasks the daemon (each ends within its QMP timeouts) */
-	while (d->window_running || d->attaching)
+	while (d->window_running || d->attaching || d->listing)
 		g_main_context_iteration(NULL, TRUE);
 	g_clear_handle_id(&d->window_source, g_source_remove);
 	g_clear_handle_id(&d->discover_source, g_source_remove);
