@@ -157,19 +157,18 @@ char *vmt_report_to_json(const VmtReport *r)
 	return text;
 }
 
-/* ---- CSV (RFC 4180) ---- */
+/* ---- CSV (RFC 4180): numbers bare, every text field quoted ---- */
 
-/* A name from a user: quoted when it holds a separator, quote or line
- * break; a leading = + - @ or control character gets a ' so spreadsheets do
- * not run it as a formula (the OWASP advice for CSV injection). */
-static void csv_name(GString *out, const char *s)
+/* A text field: always quoted (quotes doubled), so no separator a
+ * spreadsheet might guess (',' ';' tab) splits it; one that starts with
+ * = + - @, tab or CR gets a ' first so spreadsheets do not run it as a
+ * formula (OWASP's advice on CSV injection).  NULL: an empty, unquoted
+ * field. */
+static void csv_text(GString *out, const char *s)
 {
-	gboolean quote = s && strpbrk(s, ",\"\r\n") != NULL;
-
 	if (!s)
 		return;
-	if (quote)
-		g_string_append_c(out, '"');
+	g_string_append_c(out, '"');
 	if (*s && strchr("=+-@\t\r", *s))
 		g_string_append_c(out, '\'');
 	for (const char *c = s; *c; c++) {
@@ -177,8 +176,7 @@ static void csv_name(GString *out, const char *s)
 			g_string_append_c(out, '"');
 		g_string_append_c(out, *c);
 	}
-	if (quote)
-		g_string_append_c(out, '"');
+	g_string_append_c(out, '"');
 }
 
 static void csv_num(GString *out, double v, const char *spec)
@@ -198,13 +196,18 @@ static void csv_row(GString *out, const char *kind, const VmtReportTenant *t, co
 	g_autofree char *to = last ? vmt_report_format_time(last->ts) : NULL;
 	const char *comp = !v ? "" : v->compliant == 1 ? "yes" : v->compliant == 0 ? "no" : "";
 
-	g_string_append_printf(out, "%s,", kind);
-	csv_name(out, t->tenant);
+	csv_text(out, kind);
 	g_string_append_c(out, ',');
-	csv_name(out, v ? v->vm : NULL);
+	csv_text(out, t->tenant);
 	g_string_append_c(out, ',');
-	csv_name(out, v ? v->klass : NULL);
-	g_string_append_printf(out, ",%s,%s,", from ? from : "", to ? to : "");
+	csv_text(out, v ? v->vm : NULL);
+	g_string_append_c(out, ',');
+	csv_text(out, v ? v->klass : NULL);
+	g_string_append_c(out, ',');
+	csv_text(out, from);
+	g_string_append_c(out, ',');
+	csv_text(out, to);
+	g_string_append_c(out, ',');
 	if (last)
 		g_string_append_printf(out, "%" G_GUINT64_FORMAT, last->quota_bytes);
 	g_string_append_c(out, ',');
@@ -214,7 +217,9 @@ static void csv_row(GString *out, const char *kind, const VmtReportTenant *t, co
 	g_string_append_printf(out, ",%u,%u,%u,%u,", s->intervals, s->slo.met, s->slo.missed,
 			       s->slo.unjudged);
 	csv_num(out, vmt_slo_compliance(&s->slo), "%.6g");
-	g_string_append_printf(out, ",%s,", comp);
+	g_string_append_c(out, ',');
+	csv_text(out, *comp ? comp : NULL);
+	g_string_append_c(out, ',');
 	if (v)
 		g_string_append_printf(out, "%u,%" G_GINT64_FORMAT, v->gaps, v->missing_s);
 	else

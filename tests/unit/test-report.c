@@ -337,6 +337,8 @@ static void test_escaping(void)
 			add(h, "v1", odd, "budget", i, 0.99, 0.9, 1 << 20, 0.95);
 			add(h, "v2", "=HYPERLINK(\"x\")", "budget", i, i == 2 ? 0.5 : 0.99, 0.9, 1 << 20, 0.95);
 			add(h, "v3", "term\x1b[31mred", NULL, i, 0.99, 0.9, 1 << 20, 0);
+			add(h, "v4", ";=1+1;x", "budget", i, 0.99, 0.9, 1 << 20, 0.95);
+			add(h, "@v5", "-2+3", NULL, i, 0.99, 0.9, 1 << 20, 0);
 		}
 	}
 	r = report(path, NULL, NULL);
@@ -351,9 +353,9 @@ static void test_escaping(void)
 	}
 	g_assert_nonnull(strstr(html, "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; co, &apos;q&apos;"));
 	/* two charts per VM, each with plotted points: 4 points per line */
-	g_assert_cmpuint(count(html, "<svg"), ==, 6);
-	g_assert_cmpuint(count(html, "</svg>"), ==, 6);
-	g_assert_cmpuint(count(html, "<polyline class=\"coverage\" points=\""), ==, 3);
+	g_assert_cmpuint(count(html, "<svg"), ==, 10);
+	g_assert_cmpuint(count(html, "</svg>"), ==, 10);
+	g_assert_cmpuint(count(html, "<polyline class=\"coverage\" points=\""), ==, 5);
 	{
 		const char *p = strstr(html, "<polyline class=\"dram\" points=\"");
 		g_autofree char *pts = g_strndup(p + strlen("<polyline class=\"dram\" points=\""),
@@ -361,13 +363,18 @@ static void test_escaping(void)
 		g_auto(GStrv) xy = g_strsplit(pts, " ", -1);
 		g_assert_cmpuint(g_strv_length(xy), ==, 4);
 	}
-	g_assert_cmpuint(count(html, "<line class=\"slo\""), ==, 2);	/* v3 has no class, no SLO line */
+	g_assert_cmpuint(count(html, "<line class=\"slo\""), ==, 3);	/* v3 and v5 have no class, no SLO line */
 	g_assert_cmpuint(count(html, "<circle class=\"missed\""), ==, 1);	/* v2's interval 2 */
 
 	csv = vmt_report_to_csv(r);
-	/* quoted, quotes doubled; a formula-like name defused with a leading ' */
-	g_assert_nonnull(strstr(csv, "\r\nvm,\"<script>alert(\"\"x\"\")</script> & co, 'q'\",v1,budget,"));
-	g_assert_nonnull(strstr(csv, "\r\nvm,\"'=HYPERLINK(\"\"x\"\")\",v2,budget,"));
+	/* every text field quoted, quotes doubled; a formula-like name defused
+	 * with a leading ' (a ; would split an unquoted field where ; is the
+	 * separator, and =1+1 would then run) */
+	g_assert_nonnull(strstr(csv, "\r\n\"vm\",\"<script>alert(\"\"x\"\")</script> & co, 'q'\",\"v1\",\"budget\","));
+	g_assert_nonnull(strstr(csv, "\r\n\"vm\",\"'=HYPERLINK(\"\"x\"\")\",\"v2\",\"budget\","));
+	g_assert_nonnull(strstr(csv, "\r\n\"vm\",\";=1+1;x\",\"v4\",\"budget\",\"20"));
+	g_assert_nonnull(strstr(csv, "\r\n\"vm\",\"'-2+3\",\"'@v5\",,\"20"));
+	g_assert_nonnull(strstr(csv, "\r\n\"total\",\"'-2+3\",,,,,,"));
 	table = vmt_report_to_table(r);
 	g_assert_null(strchr(table, '\x1b'));
 	g_assert_nonnull(strstr(table, "term\\u001b[31mred"));
