@@ -5,6 +5,7 @@
 #include "size.h"
 
 #include <json-c/json.h>
+#include <math.h>
 #include <string.h>
 
 /* ---- JSON ---- */
@@ -16,7 +17,7 @@ static json_object *jnum(double v, const char *spec)
 {
 	char buf[G_ASCII_DTOSTR_BUF_SIZE];
 
-	if (v < 0)
+	if (!isfinite(v) || v < 0)	/* JSON has no inf or nan */
 		return NULL;
 	g_ascii_formatd(buf, sizeof(buf), spec, v);
 	return json_object_new_double_s(v, buf);
@@ -44,6 +45,11 @@ static void add_int(json_object *o, const char *key, gint64 v)
 	json_object_object_add(o, key, json_object_new_int64(v));
 }
 
+static void add_uint(json_object *o, const char *key, guint64 v)
+{
+	json_object_object_add(o, key, json_object_new_uint64(v));
+}
+
 static void add_stats(json_object *o, const VmtReportStats *s)
 {
 	add_int(o, "intervals", s->intervals);
@@ -57,9 +63,9 @@ static void add_stats(json_object *o, const VmtReportStats *s)
 	json_object_object_add(o, "avg_hot_coverage", jratio(s->avg_hot_coverage));
 	json_object_object_add(o, "min_hot_coverage", jratio(s->min_hot_coverage));
 	json_object_object_add(o, "avg_dram_access_share", jratio(s->avg_dram_access_share));
-	add_int(o, "promoted_bytes", (gint64)s->promoted_bytes);
-	add_int(o, "demoted_bytes", (gint64)s->demoted_bytes);
-	add_int(o, "migrations", (gint64)s->migrations);
+	add_uint(o, "promoted_bytes", s->promoted_bytes);
+	add_uint(o, "demoted_bytes", s->demoted_bytes);
+	add_uint(o, "migrations", s->migrations);
 	json_object_object_add(o, "dram_gib_hours", jnum(s->dram_gib_hours, "%.3f"));
 	json_object_object_add(o, "slow_gib_hours", jnum(s->slow_gib_hours, "%.3f"));
 }
@@ -70,15 +76,15 @@ static json_object *point_json(const VmtReportPoint *p)
 
 	json_object_object_add(o, "time", jtime(p->ts));
 	add_int(o, "interval_s", p->interval_s);
-	add_int(o, "quota_bytes", (gint64)p->quota_bytes);
-	add_int(o, "ram_bytes", (gint64)p->ram_bytes);
-	add_int(o, "dram_bytes", (gint64)p->dram_bytes);
-	add_int(o, "slow_bytes", (gint64)p->slow_bytes);
-	add_int(o, "hot_bytes", (gint64)p->hot_bytes);
+	add_uint(o, "quota_bytes", p->quota_bytes);
+	add_uint(o, "ram_bytes", p->ram_bytes);
+	add_uint(o, "dram_bytes", p->dram_bytes);
+	add_uint(o, "slow_bytes", p->slow_bytes);
+	add_uint(o, "hot_bytes", p->hot_bytes);
 	json_object_object_add(o, "hot_coverage", jratio(p->hot_coverage));
 	json_object_object_add(o, "dram_access_share", jratio(p->dram_access_share));
-	add_int(o, "promoted_bytes", (gint64)p->promoted_bytes);
-	add_int(o, "demoted_bytes", (gint64)p->demoted_bytes);
+	add_uint(o, "promoted_bytes", p->promoted_bytes);
+	add_uint(o, "demoted_bytes", p->demoted_bytes);
 	add_int(o, "migrations", p->migrations);
 	json_object_object_add(o, "slo_met", jslo(p->slo_met));
 	return o;
@@ -104,8 +110,8 @@ static json_object *vm_json(const VmtReportVm *v)
 	json_object_object_add(o, "slo_target", v->has_slo ? jratio(v->slo_target) : NULL);
 	json_object_object_add(o, "slo_intervals", v->has_slo ? jratio(v->slo_intervals) : NULL);
 	json_object_object_add(o, "slo_compliant", jslo(v->compliant));
-	add_int(o, "quota_bytes", (gint64)last->quota_bytes);
-	add_int(o, "ram_bytes", (gint64)last->ram_bytes);
+	add_uint(o, "quota_bytes", last->quota_bytes);
+	add_uint(o, "ram_bytes", last->ram_bytes);
 	json_object_object_add(o, "scanner", v->scanner ? json_object_new_string(v->scanner) : NULL);
 	json_object_object_add(o, "first", jtime(first->ts - first->interval_s));
 	json_object_object_add(o, "last", jtime(last->ts));
@@ -183,7 +189,7 @@ static void csv_num(GString *out, double v, const char *spec)
 {
 	char buf[G_ASCII_DTOSTR_BUF_SIZE];
 
-	if (v >= 0)
+	if (isfinite(v) && v >= 0)
 		g_string_append(out, g_ascii_formatd(buf, sizeof(buf), spec, v));
 }
 
@@ -285,7 +291,7 @@ static void table_stats_line(GString *out, const char *label, const VmtReportSta
 	g_autofree char *slow = vmt_size_format((guint64)s->avg_slow_bytes);
 	g_autofree char *cov = vmt_report_pct(s->avg_hot_coverage), *share = vmt_report_pct(s->avg_dram_access_share);
 	g_autofree char *comp = vmt_report_pct(vmt_slo_compliance(&s->slo));
-	g_autofree char *moved = vmt_size_format(s->promoted_bytes + s->demoted_bytes);
+	g_autofree char *moved = vmt_size_format(vmt_report_sat_add(s->promoted_bytes, s->demoted_bytes));
 	g_autofree char *met = g_strdup_printf("%u/%u", s->slo.met, vmt_slo_tally_judged(&s->slo));
 
 	g_string_append_printf(out, "    %-12s %9u %11s %7s %10s %10s %9s %7s %10s\n", label,

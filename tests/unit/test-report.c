@@ -8,6 +8,7 @@
 #include "tmpdir.h"
 
 #include <json-c/json.h>
+#include <sqlite3.h>
 #include <string.h>
 #include <sys/wait.h>
 
@@ -380,6 +381,125 @@ static void test_escaping(void)
 	g_assert_nonnull(strstr(table, "term\\u001b[31mred"));
 }
 
+static void sql(const char *path, const char *stmt)
+{
+	sqlite3 *db;
+	char *msg = NULL;
+
+	g_assert_cmpint(sqlite3_open(path, &db), ==, SQLITE_OK);
+	if (sqlite3_exec(db, stmt, NULL, NULL, &msg) != SQLITE_OK)
+		g_error("%s: %s", stmt, msg);
+	sqlite3_close(db);
+}
+
+/* A store whose samples table lost its constraints (crafted, or written by
+ * something else), with one good row of tenant t and the bad ones given. */
+static char *crafted_store(const char *name, const char *const *bad, guint n_bad)
+{
+	char *path = db_path(name);
+	{
+		g_autoptr(VmtHistory) h = vmt_history_open(path, NULL);
+		add(h, "good", "t", "budget", 1, 0.99, 0.9, 1 << 20, 0.95);
+	}
+	sql(path, "ALTER TABLE samples RENAME TO s0;"
+		  "CREATE TABLE samples (ts, interval_s, vm, tenant, class, scanner, quota_bytes,"
+		  " ram_bytes, dram_bytes, slow_bytes, hot_bytes, dram_access_share, hot_coverage,"
+		  " promoted_bytes, demoted_bytes, migrations, slo_met);"
+		  "INSERT INTO samples SELECT * FROM s0; DROP TABLE s0;");
+	for (guint i = 0; i < n_bad; i++) {
+		g_autofree char *ins = g_strdup_printf("INSERT INTO samples VALUES (%s)", bad[i]);
+		sql(path, ins);
+	}
+	return path;
+}
+
+/* WORD in TEXT, not inside a longer word ("inf" but not "info"). */
+static gboolean has_word(const char *text, const char *word)
+{
+	gsize n = strlen(word);
+
+	for (const char *p = text; (p = strstr(p, word)); p += n)
+		if ((p == text || !g_ascii_isalpha(p[-1])) && !g_ascii_isalpha(p[n]))
+			return TRUE;
+	return FALSE;
+}
+
+/* Rows that are not samples: each would crash (NULL names), hang (times
+ * near the ends of 64 bits overflowed the HTML's time axis) or print
+ * JSON that is not JSON (inf) before the store checked what it reads. */
+static void test_crafted_rows(void)
+{
+	static const char *const bad[] = {
+		/* ts, interval_s, vm, tenant, class, scanner, quota, ram, dram, slow, hot,
+		 * share, coverage, promoted, demoted, migrations, slo_met */
+		"1704146520, 60, 'v', NULL, NULL, NULL, 1, 1, 1, 1, 1, 0.5, 0.5, 0, 0, 0, 1",
+		"1704146520, 60, NULL, 't', NULL, NULL, 1, 1, 1, 1, 1, 0.5, 0.5, 0, 0, 0, 1",
+		"9000000000000000000, 60, 'v', 't', NULL, NULL, 1, 1, 1, 1, 1, 0.5, 0.5, 0, 0, 0, 1",
+		"-9000000000000000000, 60, 'v', 't', NULL, NULL, 1, 1, 1, 1, 1, 0.5, 0.5, 0, 0, 0, 1",
+		"1704146520, 60, 'v', 't', NULL, NULL, 1, 1, 1, 1, 1, 9e999, 0.5, 0, 0, 0, 1",
+		"1704146520, 60, 'v', 't', NULL, NULL, 1, 1, 1, 1, 1, 0.5, -0.5, 0, 0, 0, 1",
+		"1704146520, 60, 'v', 't', NULL, NULL, 1, 1, -1, 1, 1, 0.5, 0.5, 0, 0, 0, 1",
+		"1704146520.5, 60, 'v', 't', NULL, NULL, 1, 1, 1, 1, 1, 0.5, 0.5, 0, 0, 0, 1",
+		"1704146520, -60, 'v', 't', NULL, NULL, 1, 1, 1, 1, 1, 0.5, 0.5, 0, 0, 0, 1",
+		"1704146520, 60, 'v', 't', NULL, NULL, 1, 1, 1, 1, 1, 0.5, 0.5, 0, 0, 0, 7",
+		"1704146520, 60, X'00', 't', 3, NULL, 1, 1, 1, 1, 1, 0.5, 0.5, 0, 0, 0, 1",
+	};
+	g_autofree char *path = crafted_store("crafted", bad, G_N_ELEMENTS(bad));
+	g_autofree char *out = NULL, *err = NULL;
+	g_autoptr(VmtReport) r = report(path, NULL, NULL);
+
+	g_assert_cmpuint(r->invalid_rows, ==, G_N_ELEMENTS(bad));
+	g_assert_cmpuint(r->warnings->len, ==, 1);
+	g_assert_cmpstr(r->warnings->pdata[0], ==, "11 rows of the history store are not valid (a missing "
+			"name, or a time, size or share out of range) and are left out");
+	g_assert_cmpuint(r->tenants->len, ==, 1);
+	g_assert_cmpuint(vm_of(r, 0, 0)->points->len, ==, 1);
+	for (guint f = 0; f < G_N_ELEMENTS(formats); f++) {
+		g_autofree char *text = vmt_report_format(r, formats[f]);
+
+		g_test_message("format %s", format_names[f]);
+		g_assert_false(has_word(text, "inf"));
+		g_assert_false(has_word(text, "nan"));
+		if (formats[f] == VMT_REPORT_JSON) {
+			json_object *o = json_tokener_parse(text);
+			g_assert_nonnull(o);
+			json_object_put(o);
+		}
+	}
+	/* the command says it once, on stderr, and goes on */
+	g_assert_cmpint(run_report(path, &out, &err, "--format", "json", NULL), ==, 0);
+	g_assert_cmpstr(err, ==, "vmtier report: warning: 11 rows of the history store are not valid "
+			"(a missing name, or a time, size or share out of range) and are left out\n");
+}
+
+/* Sums stop at the top instead of wrapping to a small, false figure. */
+static void test_saturated_sums(void)
+{
+	g_autofree char *path = db_path("saturated");
+	g_autoptr(VmtReport) r = NULL;
+	g_autofree char *json = NULL;
+	{
+		g_autoptr(VmtHistory) h = vmt_history_open(path, NULL);
+		for (guint i = 1; i <= 20; i++) {
+			VmtHistorySample s = {
+				.ts = T0 + 60 * (gint64)i, .interval_s = 60, .vm = "v", .tenant = "t",
+				.quota_bytes = 1ull << 60, .ram_bytes = 1ull << 60, .dram_bytes = 1ull << 60,
+				.slow_bytes = 1ull << 60, .hot_bytes = 1ull << 60, .promoted_bytes = 1ull << 60,
+				.demoted_bytes = 1ull << 60, .migrations = G_MAXUINT, .slo_met = -1,
+			};
+			g_assert_true(vmt_history_add(h, &s, NULL));
+		}
+	}
+	r = report(path, NULL, NULL);
+	g_assert_cmpuint(r->invalid_rows, ==, 0);
+	g_assert_cmpuint(vm_of(r, 0, 0)->stats.promoted_bytes, ==, G_MAXUINT64);
+	g_assert_cmpuint(vm_of(r, 0, 0)->stats.migrations, ==, 20ull * G_MAXUINT);
+	json = vmt_report_to_json(r);
+	g_assert_nonnull(strstr(json, "\"promoted_bytes\": 18446744073709551615"));
+	g_assert_nonnull(strstr(json, "\"avg_dram_bytes\": 1152921504606846976"));
+	g_assert_null(strstr(json, ": -"));
+}
+
 static void test_missing_class(void)
 {
 	g_autofree char *path = db_path("gold");
@@ -500,6 +620,8 @@ int main(int argc, char **argv)
 	g_test_add_func("/report/worst-intervals", test_worst);
 	g_test_add_func("/report/escaping", test_escaping);
 	g_test_add_func("/report/missing-class", test_missing_class);
+	g_test_add_func("/report/crafted-rows", test_crafted_rows);
+	g_test_add_func("/report/saturated-sums", test_saturated_sums);
 	g_test_add_func("/report/parse-time", test_parse_time);
 	g_test_add_func("/report/percent", test_pct);
 	g_test_add_func("/report/cli", test_cli);
