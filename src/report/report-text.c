@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* vmtier report as a table (people), JSON (programs) and CSV (spreadsheets
  * and billing): the same model, report.c. */
+#include "names.h"
 #include "report.h"
 #include "size.h"
 
@@ -269,22 +270,6 @@ char *vmt_report_to_csv(const VmtReport *r)
 
 /* ---- table ---- */
 
-/* Control characters in a name would drive the terminal: show them as \uXXXX. */
-static char *term_safe(const char *s)
-{
-	GString *out = g_string_new(NULL);
-
-	for (const char *c = s; c && *c; c = g_utf8_next_char(c)) {
-		gunichar u = g_utf8_get_char(c);
-
-		if (g_unichar_iscntrl(u))
-			g_string_append_printf(out, "\\u%04x", u);
-		else
-			g_string_append_unichar(out, u);
-	}
-	return g_string_free(out, FALSE);
-}
-
 static void table_stats_line(GString *out, const char *label, const VmtReportStats *s)
 {
 	g_autofree char *dram = vmt_size_format((guint64)s->avg_dram_bytes);
@@ -302,7 +287,7 @@ static void table_vm(GString *out, const VmtReportVm *v)
 {
 	const VmtReportPoint *first = &g_array_index(v->points, VmtReportPoint, 0);
 	const VmtReportPoint *last = &g_array_index(v->points, VmtReportPoint, v->points->len - 1);
-	g_autofree char *name = term_safe(v->vm), *klass = term_safe(v->klass ? v->klass : "none");
+	g_autofree char *name = vmt_name_escape(v->vm), *klass = vmt_name_escape(v->klass ? v->klass : "none");
 	g_autofree char *quota = vmt_size_format(last->quota_bytes);
 	g_autofree char *from = vmt_report_format_time(first->ts - first->interval_s);
 	g_autofree char *to = vmt_report_format_time(last->ts);
@@ -360,7 +345,7 @@ char *vmt_report_to_table(const VmtReport *r)
 
 	for (guint i = 0; i < r->tenants->len; i++) {
 		const VmtReportTenant *t = r->tenants->pdata[i];
-		g_autofree char *name = term_safe(t->tenant);
+		g_autofree char *name = vmt_name_escape(t->tenant);
 
 		g_string_append_printf(out, "%sTenant %s: %u VM%s in %u VM/class period%s: SLO kept in %u, "
 				       "broken in %u\n", i ? "\n" : "", name, t->n_vms, t->n_vms == 1 ? "" : "s",

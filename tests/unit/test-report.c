@@ -381,6 +381,30 @@ static void test_escaping(void)
 	g_assert_nonnull(strstr(table, "term\\u001b[31mred"));
 }
 
+/* Names from the store reach the terminal escaped: in the table, and in
+ * the warnings on stderr (a class name with an escape sequence, a tenant
+ * with a bidi override). */
+static void test_terminal_escapes(void)
+{
+	g_autofree char *path = db_path("terminal");
+	g_autoptr(VmtReport) r = NULL;
+	g_autofree char *table = NULL, *out = NULL, *err = NULL;
+	{
+		g_autoptr(VmtHistory) h = vmt_history_open(path, NULL);
+		add(h, "v", "evil\xe2\x80\xaetxt.exe", "gold\x1b[2J", 1, 0.99, 0.9, 1 << 20, 0.95);
+	}
+	r = report(path, NULL, NULL);
+	table = vmt_report_to_table(r);
+	g_assert_null(strstr(table, "\xe2\x80\xae"));
+	g_assert_null(strchr(table, '\x1b'));
+	g_assert_nonnull(strstr(table, "Tenant evil\\u202etxt.exe:"));
+	g_assert_nonnull(strstr(table, "class gold\\u001b[2J,"));
+	g_assert_cmpint(run_report(path, &out, &err, NULL), ==, 0);
+	g_assert_null(strchr(err, '\x1b'));
+	g_assert_nonnull(strstr(err, "vmtier report: warning: bad class name 'gold\\u001b[2J'"));
+	g_assert_null(strstr(out, "\xe2\x80\xae"));
+}
+
 static void sql(const char *path, const char *stmt)
 {
 	sqlite3 *db;
@@ -620,6 +644,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/report/worst-intervals", test_worst);
 	g_test_add_func("/report/escaping", test_escaping);
 	g_test_add_func("/report/missing-class", test_missing_class);
+	g_test_add_func("/report/terminal-escapes", test_terminal_escapes);
 	g_test_add_func("/report/crafted-rows", test_crafted_rows);
 	g_test_add_func("/report/saturated-sums", test_saturated_sums);
 	g_test_add_func("/report/parse-time", test_parse_time);
