@@ -3,6 +3,7 @@
  * context (see ctl.h); the client is in ctl-client.c. */
 #include "ctl.h"
 #include "ctl-sock.h"
+#include "names.h"
 
 #include <errno.h>
 #include <grp.h>
@@ -150,6 +151,9 @@ static json_object *with_ok(json_object *reply)
 	return o;
 }
 
+/* Request members that name things; each must be printable text. */
+static const char *const name_members[] = { "cmd", "name", "event" };
+
 json_object *vmt_ctl_request_parse(const char *line, gsize len, GError **error)
 {
 	g_autoptr(json_tokener) tok = NULL;
@@ -180,6 +184,24 @@ json_object *vmt_ctl_request_parse(const char *line, gsize len, GError **error)
 		g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
 			    "a request is a JSON object with a \"cmd\" string");
 		return NULL;
+	}
+	/* names go into vmtierd's log and replies: a newline in one would forge
+	 * a log line, an escape sequence would drive the terminal reading it */
+	for (guint i = 0; i < G_N_ELEMENTS(name_members); i++) {
+		json_object *v;
+
+		if (!json_object_object_get_ex(req, name_members[i], &v))
+			continue;
+		if (!json_object_is_type(v, json_type_string)) {
+			g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "\"%s\" is not a string",
+				    name_members[i]);
+			json_object_put(req);
+			return NULL;
+		}
+		if (!vmt_name_check(VMT_NAME_TENANT, name_members[i], json_object_get_string(v), error)) {
+			json_object_put(req);
+			return NULL;
+		}
 	}
 	return req;
 }

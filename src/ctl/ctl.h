@@ -55,8 +55,10 @@ VmtCtlServer *vmt_ctl_server_new(const char *path, gid_t group, VmtCtlHandler ha
 void vmt_ctl_server_set_idle_timeout(VmtCtlServer *s, guint ms);
 
 /* One request line (without its newline) as the server reads it: a JSON
- * object with a "cmd" string, or NULL with an error that says what is
- * wrong.  Exposed for tests and fuzzing. */
+ * object with a "cmd" string, whose "cmd", "name" and "event", when there,
+ * are strings of printable characters (vmt_name_check's tenant rule: no
+ * newline to forge a log line with), or NULL with an error that says what
+ * is wrong.  Exposed for tests and fuzzing. */
 json_object *vmt_ctl_request_parse(const char *line, gsize len, GError **error);
 
 /* Stop listening, drop clients, unlink the socket file. */

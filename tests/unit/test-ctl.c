@@ -523,6 +523,20 @@ static void test_default_path(void)
 	g_assert_true(g_path_is_absolute(vmt_ctl_default_path()));
 }
 
+/* A notify whose name holds a newline would forge a line in vmtierd's log:
+ * refused before the handler sees it. */
+static void test_forged_name(Fixture *f, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	json_object *o = request(f, "{\"cmd\":\"notify\",\"event\":\"started\","
+				 "\"name\":\"vm1 (from pid 1)\\nvmtierd: Message: hook: root stopped\"}", &error);
+
+	g_assert_null(o);
+	g_assert_nonnull(error);
+	g_assert_true(g_str_has_prefix(error->message, "bad name 'vm1 (from pid 1)\\u000avmtierd: "));
+	g_assert_null(strchr(error->message, '\n'));
+}
+
 /* A client that says nothing, or sends half a line and stops, is dropped
  * after the idle limit (it held one of the 32 slots for good before). */
 static void test_idle_timeout(Fixture *f, gconstpointer data)
@@ -677,7 +691,10 @@ static void test_request_parse(void)
 		const char *line, *error;
 	} cases[] = {
 		{ "{\"cmd\":\"status\"}", NULL },
-		{ "{\"cmd\":\"status\",\"name\":\"a\\nb\"}", NULL },
+		{ "{\"cmd\":\"status\",\"name\":\"vm-1\"}", NULL },
+		{ "{\"cmd\":\"status\",\"name\":\"a\\nb\"}", "bad name 'a\\u000ab': U+000A is not allowed" },
+		{ "{\"cmd\":\"notify\",\"event\":\"\\u001b[2J\",\"name\":\"v\"}", "bad event '\\u001b[2J'" },
+		{ "{\"cmd\":\"status\",\"name\":7}", "\"name\" is not a string" },
 		{ "{\"cmd\":1}", "a request is a JSON object with a \"cmd\" string" },
 		{ "[\"cmd\"]", "a request is a JSON object with a \"cmd\" string" },
 		{ "{\"cmd\":\"x\"} {}", "invalid JSON request: " },
@@ -728,6 +745,7 @@ int main(int argc, char **argv)
 	ADD("stale-socket", test_stale_socket, &no_server);
 	ADD("client-timeout", test_client_timeout, &no_server);
 	ADD("missing-socket", test_missing_socket, &no_server);
+	ADD("forged-name", test_forged_name, NULL);
 	ADD("idle-timeout", test_idle_timeout, &no_server);
 	ADD("root-slots", test_root_slots, &no_server);
 	ADD("no-chmod-by-path", test_no_chmod_by_path, &no_server);
