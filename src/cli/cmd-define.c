@@ -7,6 +7,7 @@
 #include "domain-xml.h"
 #include "domains.h"
 #include "host.h"
+#include "names.h"
 #include "nodeset.h"
 #include "size.h"
 #include "tier-plan.h"
@@ -125,10 +126,8 @@ int vmt_cmd_define(int argc, char **argv)
 	plan->name = g_strdup(argv[1]);
 	plan->print_only = print_xml;
 	plan->vcpus = (guint)vcpus;
-	if (tenant && (!*tenant || strlen(tenant) > 128 || !g_utf8_validate(tenant, -1, NULL))) {
-		fprintf(stderr, "vmtier define: bad --tenant: use 1-128 characters of UTF-8\n");
-		return VMT_EXIT_USAGE;
-	}
+	if (tenant && !vmt_name_check(VMT_NAME_TENANT, "--tenant", tenant, &error))
+		return fprintf(stderr, "vmtier define: %s\n", error->message), VMT_EXIT_USAGE;
 	if (tenant) {
 		g_free(plan->tenant);
 		plan->tenant = g_strdup(tenant);
@@ -253,9 +252,11 @@ int vmt_cmd_list(int argc, char **argv)
 		return fail("list", error);
 	for (guint i = 0; i < doms->len; i++) {
 		VmtDomainInfo *d = g_ptr_array_index(doms, i);
+		g_autofree char *name = vmt_name_escape(d->name);
+
 		if (d->pinned)
 			fprintf(stderr, "vmtier list: warning: %s has host devices (VFIO): its memory is "
-				"pinned and cannot be moved between tiers\n", d->name);
+				"pinned and cannot be moved between tiers\n", name);
 	}
 	if (json) {
 		json_object *a = json_object_new_array();
@@ -284,9 +285,16 @@ int vmt_cmd_list(int argc, char **argv)
 	for (guint i = 0; i < doms->len; i++) {
 		VmtDomainInfo *d = g_ptr_array_index(doms, i);
 		g_autofree char *dr = vmt_size_format(d->dram_bytes), *pm = vmt_size_format(d->pmem_bytes);
-		printf("%-16s %-9s %-12s %-9s %9s %9s %-7s %s+%s\n", d->name, d->state, d->tenant,
-		       *d->klass ? d->klass : "-", dr, pm, d->backend, d->dram_nodes,
-		       *d->pmem_nodes ? d->pmem_nodes : "-");
+		/* all of it comes from domain XML anyone with libvirt access can edit:
+		 * no escape sequences or bidi overrides reach the terminal */
+		g_autofree char *name = vmt_name_escape(d->name), *state = vmt_name_escape(d->state);
+		g_autofree char *tenant = vmt_name_escape(d->tenant);
+		g_autofree char *klass = vmt_name_escape(*d->klass ? d->klass : "-");
+		g_autofree char *backend = vmt_name_escape(d->backend), *dn = vmt_name_escape(d->dram_nodes);
+		g_autofree char *pn = vmt_name_escape(*d->pmem_nodes ? d->pmem_nodes : "-");
+
+		printf("%-16s %-9s %-12s %-9s %9s %9s %-7s %s+%s\n", name, state, tenant, klass, dr, pm,
+		       backend, dn, pn);
 	}
 	return VMT_EXIT_OK;
 }

@@ -5,6 +5,7 @@
 #include "config.h"
 #include "class.h"
 #include "cli.h"
+#include "names.h"
 #include "report.h"
 
 #include <stdio.h>
@@ -24,10 +25,13 @@ static void say_empty(const VmtReport *r, const char *db)
 {
 	GString *what = g_string_new("vmtier report: no recorded intervals");
 
-	if (r->query.tenant)
-		g_string_append_printf(what, " for tenant '%s'", r->query.tenant);
-	if (r->query.vm)
-		g_string_append_printf(what, " %s VM '%s'", r->query.tenant ? "and" : "for", r->query.vm);
+	g_autofree char *tenant = r->query.tenant ? vmt_name_escape(r->query.tenant) : NULL;
+	g_autofree char *vm = r->query.vm ? vmt_name_escape(r->query.vm) : NULL;
+
+	if (tenant)
+		g_string_append_printf(what, " for tenant '%s'", tenant);
+	if (vm)
+		g_string_append_printf(what, " %s VM '%s'", tenant ? "and" : "for", vm);
 	if (r->query.since != G_MININT64) {
 		g_autofree char *t = vmt_report_format_time(r->query.since);
 		g_string_append_printf(what, " after %s", t);
@@ -94,8 +98,11 @@ int vmt_cmd_report(int argc, char **argv)
 		fprintf(stderr, "vmtier report: %s\n", error->message);
 		return VMT_EXIT_FAILURE;
 	}
-	for (guint i = 0; i < r->warnings->len; i++)
-		fprintf(stderr, "vmtier report: warning: %s\n", (const char *)r->warnings->pdata[i]);
+	for (guint i = 0; i < r->warnings->len; i++) {
+		/* they name classes and files from the store: no escape sequences */
+		g_autofree char *w = vmt_name_escape(r->warnings->pdata[i]);
+		fprintf(stderr, "vmtier report: warning: %s\n", w);
+	}
 	if (vmt_report_is_empty(r))
 		say_empty(r, db);
 	text = vmt_report_format(r, fmt);

@@ -3,10 +3,12 @@
  * context (see ctl.h); the client is in ctl-client.c. */
 #include "ctl.h"
 #include "ctl-sock.h"
+#include "names.h"
 
 #include <errno.h>
 #include <grp.h>
 #include <pwd.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -15,7 +17,12 @@
 
 #define MAX_LINE (64u * 1024)		/* a request line, without its newline */
 #define MAX_CLIENTS 32
+/* of those, kept for root (and the daemon's own user): group members that
+ * fill the others cannot lock the hook or an operator out */
+#define ROOT_CLIENTS 4
 #define READ_CHUNK 4096
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(json_tokener, json_tokener_free)
 
 struct VmtCtlServer {
 	char *path;
@@ -28,6 +35,7 @@ struct VmtCtlServer {
 	VmtCtlHandler handler;
 	gpointer user;
 	GList *clients;
+	guint idle_ms;
 };
 
 typedef struct {
@@ -36,10 +44,10 @@ typedef struct {
 	GSource *src;
 	GIOCondition watching;
 	VmtCtlPeer peer;
+	GSource *idle;			/* drops a client that sends no request */
 	GByteArray *in;
 	GString *out;
 	gsize out_done;
-	json_tokener *tok;
 	gboolean eof;			/* the peer sent all it will */
 	gboolean closing;		/* disconnect once OUT is sent */
 } Client;
@@ -91,18 +99,23 @@ gboolean vmt_ctl_peer_allowed(const VmtCtlPeer *p, gid_t group)
 
 /* ---- server: one connection ---- */
 
+static void drop_source(GSource **src)
+{
+	if (*src) {
+		g_source_destroy(*src);
+		g_clear_pointer(src, g_source_unref);
+	}
+}
+
 static void client_free(Client *c)
 {
 	c->s->clients = g_list_remove(c->s->clients, c);
-	if (c->src) {
-		g_source_destroy(c->src);
-		g_source_unref(c->src);
-	}
+	drop_source(&c->src);
+	drop_source(&c->idle);
 	g_socket_close(c->sock, NULL);
 	g_object_unref(c->sock);
 	g_byte_array_unref(c->in);
 	g_string_free(c->out, TRUE);
-	json_tokener_free(c->tok);
 	g_free(c);
 }
 
@@ -138,34 +151,76 @@ static json_object *with_ok(json_object *reply)
 	return o;
 }
 
-static void handle_line(Client *c, const char *line, gsize len)
+/* Request members that name things; each must be printable text. */
+static const char *const name_members[] = { "cmd", "name", "event" };
+
+json_object *vmt_ctl_request_parse(const char *line, gsize len, GError **error)
 {
-	g_autoptr(GError) error = NULL;
-	json_object *req, *cmd, *reply;
+	g_autoptr(json_tokener) tok = NULL;
+	json_object *req, *cmd;
 	enum json_tokener_error jerr;
 
-	while (len && g_ascii_isspace(line[len - 1]))
-		len--;
-	if (!len)
-		return;
-	json_tokener_reset(c->tok);
-	req = json_tokener_parse_ex(c->tok, line, (int)len);
-	jerr = json_tokener_get_error(c->tok);
-	if (jerr == json_tokener_success && json_tokener_get_parse_end(c->tok) != len)
+	if (len > MAX_LINE) {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_MESSAGE_TOO_LARGE,
+			    "request line longer than %u bytes", MAX_LINE);
+		return NULL;
+	}
+	tok = json_tokener_new();
+	req = json_tokener_parse_ex(tok, line, (int)len);
+	jerr = json_tokener_get_error(tok);
+	if (jerr == json_tokener_success && json_tokener_get_parse_end(tok) != len)
 		jerr = json_tokener_error_parse_unexpected;
 	if (jerr != json_tokener_success) {
-		g_autofree char *msg = g_strdup_printf("invalid JSON request: %s",
-			jerr == json_tokener_continue ? "unexpected end of line" :
-			json_tokener_error_desc(jerr));
 		json_object_put(req);
-		queue_error(c, msg);
-		return;
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "invalid JSON request: %s",
+			    jerr == json_tokener_continue ? "unexpected end of line" :
+			    json_tokener_error_desc(jerr));
+		return NULL;
 	}
 	if (!json_object_is_type(req, json_type_object) ||
 	    !json_object_object_get_ex(req, "cmd", &cmd) ||
 	    !json_object_is_type(cmd, json_type_string)) {
 		json_object_put(req);
-		queue_error(c, "a request is a JSON object with a \"cmd\" string");
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+			    "a request is a JSON object with a \"cmd\" string");
+		return NULL;
+	}
+	/* names go into vmtierd's log and replies: a newline in one would forge
+	 * a log line, an escape sequence would drive the terminal reading it */
+	for (guint i = 0; i < G_N_ELEMENTS(name_members); i++) {
+		json_object *v;
+
+		if (!json_object_object_get_ex(req, name_members[i], &v))
+			continue;
+		if (!json_object_is_type(v, json_type_string)) {
+			g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "\"%s\" is not a string",
+				    name_members[i]);
+			json_object_put(req);
+			return NULL;
+		}
+		if (!vmt_name_check(VMT_NAME_TENANT, name_members[i], json_object_get_string(v), error)) {
+			json_object_put(req);
+			return NULL;
+		}
+	}
+	return req;
+}
+
+static void idle_restart(Client *c);
+
+static void handle_line(Client *c, const char *line, gsize len)
+{
+	g_autoptr(GError) error = NULL;
+	json_object *req, *reply;
+
+	while (len && g_ascii_isspace(line[len - 1]))
+		len--;
+	if (!len)
+		return;
+	idle_restart(c);	/* a request came: the client has another idle period */
+	req = vmt_ctl_request_parse(line, len, &error);
+	if (!req) {
+		queue_error(c, error->message);
 		return;
 	}
 	reply = c->s->handler(req, &c->peer, c->s->user, &error);
@@ -200,14 +255,31 @@ static gboolean handle_input(Client *c)
 
 static gboolean on_client_io(GSocket *sock, GIOCondition cond, gpointer data);
 
+/* A client that connects and says nothing, sends a line a byte at a time,
+ * or sends and never reads its reply holds a slot: it gets IDLE_MS from its
+ * connection or its last request to send the next one. */
+static gboolean on_client_idle(gpointer data)
+{
+	Client *c = data;
+
+	g_clear_pointer(&c->idle, g_source_unref);	/* removed by returning REMOVE */
+	client_free(c);
+	return G_SOURCE_REMOVE;
+}
+
+static void idle_restart(Client *c)
+{
+	drop_source(&c->idle);
+	c->idle = g_timeout_source_new(c->s->idle_ms);
+	g_source_set_callback(c->idle, on_client_idle, c, NULL);
+	g_source_attach(c->idle, c->s->ctx);
+}
+
 static void client_watch(Client *c, GIOCondition cond)
 {
 	if (c->src && c->watching == cond)
 		return;
-	if (c->src) {
-		g_source_destroy(c->src);
-		g_source_unref(c->src);
-	}
+	drop_source(&c->src);
 	c->watching = cond;
 	c->src = g_socket_create_source(c->sock, cond, NULL);
 	g_source_set_callback(c->src, G_SOURCE_FUNC(on_client_io), c, NULL);
@@ -285,10 +357,7 @@ static gboolean on_accept(GSocket *listener, GIOCondition cond, gpointer data);
 
 static void listen_with(VmtCtlServer *s, GSource *src, GSourceFunc f)
 {
-	if (s->src) {
-		g_source_destroy(s->src);
-		g_source_unref(s->src);
-	}
+	drop_source(&s->src);
 	s->src = src;
 	g_source_set_callback(src, f, s, NULL);
 	g_source_attach(src, s->ctx);
@@ -322,8 +391,8 @@ static gboolean on_accept(GSocket *listener, GIOCondition cond, gpointer data)
 	c->sock = sock;
 	c->in = g_byte_array_new();
 	c->out = g_string_new(NULL);
-	c->tok = json_tokener_new();
 	s->clients = g_list_prepend(s->clients, c);
+	idle_restart(c);
 	if (!peer_credentials(sock, &c->peer)) {
 		queue_error(c, "cannot read the peer's credentials");
 		c->closing = TRUE;
@@ -332,7 +401,8 @@ static gboolean on_accept(GSocket *listener, GIOCondition cond, gpointer data)
 			"nor in the control group", (unsigned)c->peer.uid);
 		queue_error(c, msg);
 		c->closing = TRUE;
-	} else if (g_list_length(s->clients) > MAX_CLIENTS) {
+	} else if (g_list_length(s->clients) >
+		   (c->peer.uid == 0 || c->peer.uid == geteuid() ? MAX_CLIENTS : MAX_CLIENTS - ROOT_CLIENTS)) {
 		queue_error(c, "too many control connections");
 		c->closing = TRUE;
 	}
@@ -369,33 +439,47 @@ static gboolean remove_stale(const char *path, GError **error)
 	return TRUE;
 }
 
-/* Bind under umask 0177, so the file is 0600 from its first moment; the
- * group and its 0660 come after. */
+/* The socket is bound in a fresh 0700 directory beside PATH, under umask
+ * 0177 so it is 0600 from its first moment; given its group and 0660 there,
+ * where nobody else can swap it for a link to another file; then renamed
+ * onto PATH.  So chown and chmod never act through a name someone else
+ * could change (issue 12: the socket's chown/chmod by path). */
 static int bind_private(const char *path, gid_t group, struct stat *st, GError **error)
 {
+	g_autofree char *parent = g_path_get_dirname(path);
+	g_autofree char *dir = g_build_filename(parent, ".vmtXXXXXX", NULL);
+	g_autofree char *tmp = NULL;
 	struct sockaddr_un sa;
-	int fd = vmt_ctl_unix_socket(path, &sa, error), rc, err;
+	int fd = -1, rc, err;
 	mode_t old;
 
+	if (!g_mkdtemp_full(dir, 0700))
+		return vmt_ctl_errno_error(error, errno, "cannot make a private directory in", parent), -1;
+	tmp = g_build_filename(dir, "s", NULL);
+	fd = vmt_ctl_unix_socket(tmp, &sa, error);
 	if (fd < 0)
-		return -1;
+		goto fail_dir;
 	old = umask(0177);
 	rc = bind(fd, (struct sockaddr *)&sa, sizeof sa);
 	err = errno;
 	umask(old);
 	if (rc < 0) {
-		close(fd);
 		vmt_ctl_errno_error(error, err, "cannot bind", path);
-		return -1;
+		goto fail_dir;
 	}
-	if ((group != (gid_t)-1 && (chown(path, (uid_t)-1, group) < 0 || chmod(path, 0660) < 0)) ||
-	    stat(path, st) < 0 || listen(fd, 16) < 0) {
+	if ((group != (gid_t)-1 && (chown(tmp, (uid_t)-1, group) < 0 || chmod(tmp, 0660) < 0)) ||
+	    stat(tmp, st) < 0 || listen(fd, 16) < 0 || rename(tmp, path) < 0) {
 		vmt_ctl_errno_error(error, errno, "cannot set up", path);
-		unlink(path);
-		close(fd);
-		return -1;
+		unlink(tmp);
+		goto fail_dir;
 	}
+	rmdir(dir);
 	return fd;
+fail_dir:
+	if (fd >= 0)
+		close(fd);
+	rmdir(dir);
+	return -1;
 }
 
 VmtCtlServer *vmt_ctl_server_new(const char *path, gid_t group, VmtCtlHandler handler,
@@ -424,11 +508,17 @@ VmtCtlServer *vmt_ctl_server_new(const char *path, gid_t group, VmtCtlHandler ha
 	s->group = group;
 	s->handler = handler;
 	s->user = user;
+	s->idle_ms = VMT_CTL_IDLE_MS;
 	s->sock = sock;
 	s->ctx = g_main_context_ref_thread_default();
 	g_socket_set_blocking(sock, FALSE);
 	on_accept_again(s);
 	return s;
+}
+
+void vmt_ctl_server_set_idle_timeout(VmtCtlServer *s, guint ms)
+{
+	s->idle_ms = MAX(ms, 1u);
 }
 
 void vmt_ctl_server_free(VmtCtlServer *s)
@@ -439,8 +529,7 @@ void vmt_ctl_server_free(VmtCtlServer *s)
 		return;
 	while (s->clients)
 		client_free(s->clients->data);
-	g_source_destroy(s->src);
-	g_source_unref(s->src);
+	drop_source(&s->src);
 	g_socket_close(s->sock, NULL);
 	g_object_unref(s->sock);
 	/* a newer daemon may have replaced the file: remove only ours */

@@ -14,7 +14,10 @@
  * owned root:GROUP; on top of that every connection's peer credentials
  * (SO_PEERCRED) are checked: uid 0, or (with a group) a peer whose primary or
  * supplementary groups include GROUP.  Others get an error reply and are
- * disconnected.  Lines over 64 KiB are refused.
+ * disconnected.  Lines over 64 KiB are refused.  A client has
+ * VMT_CTL_IDLE_MS from connecting, and from each request, to send its next
+ * request, else it is disconnected; at most 32 clients at once, the last 4
+ * of those slots for root only.
  *
  * Commands the daemon answers (see vmtierd.c for the reply members):
  *   {"cmd":"status"} or {"cmd":"status","name":"VM"}
@@ -47,6 +50,17 @@ typedef struct VmtCtlServer VmtCtlServer;
  * only. */
 VmtCtlServer *vmt_ctl_server_new(const char *path, gid_t group, VmtCtlHandler handler,
 				 gpointer user, GError **error);
+#define VMT_CTL_IDLE_MS 10000
+/* The idle limit (tests shorten it). */
+void vmt_ctl_server_set_idle_timeout(VmtCtlServer *s, guint ms);
+
+/* One request line (without its newline) as the server reads it: a JSON
+ * object with a "cmd" string, whose "cmd", "name" and "event", when there,
+ * are strings of printable characters (vmt_name_check's tenant rule: no
+ * newline to forge a log line with), or NULL with an error that says what
+ * is wrong.  Exposed for tests and fuzzing. */
+json_object *vmt_ctl_request_parse(const char *line, gsize len, GError **error);
+
 /* Stop listening, drop clients, unlink the socket file. */
 void vmt_ctl_server_free(VmtCtlServer *s);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VmtCtlServer, vmt_ctl_server_free)

@@ -4,6 +4,7 @@
 #include <gio/gio.h>
 
 #include "domain-xml.h"
+#include "names.h"
 #include "nodeset.h"
 
 #include <inttypes.h>
@@ -151,6 +152,39 @@ static void fill_cells(xmlNodePtr numa, const VmtTierPlan *p, gboolean kmem)
 	}
 }
 
+/* XML 1.0 cannot hold most control characters, not even escaped: a text
+ * with one would give a document libvirt refuses or reads back wrong. */
+static gboolean xml_text_ok(const char *what, const char *text, GError **error)
+{
+	g_autofree char *shown = NULL;
+
+	if (!text)
+		return TRUE;
+	if (g_utf8_validate(text, -1, NULL)) {
+		const char *c = text;
+
+		while (*c && ((guchar)*c >= 0x20 || *c == '\t' || *c == '\n' || *c == '\r'))
+			c++;
+		if (!*c)
+			return TRUE;
+	}
+	shown = vmt_name_escape(text);
+	g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+		    "bad %s '%s': control characters and bytes that are not UTF-8 cannot go into "
+		    "libvirt's XML", what, shown);
+	return FALSE;
+}
+
+/* Everything a user gave that goes into the XML. */
+static gboolean check_texts(const VmtTierPlan *p, const VmtDomainOpts *o, GError **error)
+{
+	return vmt_name_check(VMT_NAME_ID, "name", p->name, error) &&
+	       (!p->tenant || vmt_name_check(VMT_NAME_TENANT, "tenant", p->tenant, error)) &&
+	       (!p->klass || vmt_name_check(VMT_NAME_ID, "class", p->klass, error)) &&
+	       xml_text_ok("--kernel", o->kernel, error) && xml_text_ok("--append", o->append, error) &&
+	       xml_text_ok("--disk", o->disk, error) && xml_text_ok("QMP directory", o->qmp_dir, error);
+}
+
 char *vmt_domain_xml_build(const VmtTierPlan *p, const VmtDomainOpts *o, const char *template_dir,
 			   GError **error)
 {
@@ -159,13 +193,16 @@ char *vmt_domain_xml_build(const VmtTierPlan *p, const VmtDomainOpts *o, const c
 	g_autofree char *vcpus = g_strdup_printf("%u", p->vcpus);
 	g_autofree char *qmp = g_strdup_printf("unix:%s/%s.qmp,server=on,wait=off", o->qmp_dir, p->name);
 	gboolean kmem = strcmp(p->backend, "kmem") == 0;
-	xmlDocPtr doc = xmlReadFile(path, NULL, XML_PARSE_NONET | XML_PARSE_NOBLANKS);
+	xmlDocPtr doc;
 	xmlNodePtr root, os, devs, cl, a;
 	xmlNsPtr qns;
 	xmlChar *buf = NULL;
 	int len = 0;
 	char *out;
 
+	if (!check_texts(p, o, error))
+		return NULL;
+	doc = xmlReadFile(path, NULL, XML_PARSE_NONET | XML_PARSE_NOBLANKS);
 	if (!doc) {
 		g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "cannot read template %s", path);
 		return NULL;

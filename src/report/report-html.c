@@ -118,7 +118,9 @@ static void time_ticks(GString *out, const Scale *s)
 			step = steps[i];
 	if (!step)
 		step = (span / 6 / 86400 + 1) * 86400;
-	for (gint64 t = (s->x0 / step + 1) * step; t < s->x1; t += step) {
+	/* at most a dozen, whatever the range (the store's rows are checked, but
+	 * a bad range must never turn into a loop over every minute of it) */
+	for (gint64 t = (s->x0 / step + 1) * step, n = 0; t < s->x1 && n < 12; t += step, n++) {
 		g_autoptr(GDateTime) dt = g_date_time_new_from_unix_utc(t);
 		g_autofree char *label = dt ? g_date_time_format(dt, step < 86400 && t % 86400 ? "%H:%M" : "%m-%d")
 					    : NULL;
@@ -246,7 +248,7 @@ static void stats_cells(GString *out, const VmtReportStats *st)
 	g_autofree char *slow = vmt_size_format((guint64)st->avg_slow_bytes);
 	g_autofree char *cov = vmt_report_pct(st->avg_hot_coverage), *mincov = vmt_report_pct(st->min_hot_coverage);
 	g_autofree char *share = vmt_report_pct(st->avg_dram_access_share);
-	g_autofree char *moved = vmt_size_format(st->promoted_bytes + st->demoted_bytes);
+	g_autofree char *moved = vmt_size_format(vmt_report_sat_add(st->promoted_bytes, st->demoted_bytes));
 
 	g_string_append_printf(out, "<td>%u/%u</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td>"
 			       "<td>%s</td><td>%s</td><td>%s (%" G_GUINT64_FORMAT ")</td>",

@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* vmtier report as a table (people), JSON (programs) and CSV (spreadsheets
  * and billing): the same model, report.c. */
+#include "names.h"
 #include "report.h"
 #include "size.h"
 
 #include <json-c/json.h>
+#include <math.h>
 #include <string.h>
 
 /* ---- JSON ---- */
@@ -16,7 +18,7 @@ static json_object *jnum(double v, const char *spec)
 {
 	char buf[G_ASCII_DTOSTR_BUF_SIZE];
 
-	if (v < 0)
+	if (!isfinite(v) || v < 0)	/* JSON has no inf or nan */
 		return NULL;
 	g_ascii_formatd(buf, sizeof(buf), spec, v);
 	return json_object_new_double_s(v, buf);
@@ -44,6 +46,11 @@ static void add_int(json_object *o, const char *key, gint64 v)
 	json_object_object_add(o, key, json_object_new_int64(v));
 }
 
+static void add_uint(json_object *o, const char *key, guint64 v)
+{
+	json_object_object_add(o, key, json_object_new_uint64(v));
+}
+
 static void add_stats(json_object *o, const VmtReportStats *s)
 {
 	add_int(o, "intervals", s->intervals);
@@ -57,9 +64,9 @@ static void add_stats(json_object *o, const VmtReportStats *s)
 	json_object_object_add(o, "avg_hot_coverage", jratio(s->avg_hot_coverage));
 	json_object_object_add(o, "min_hot_coverage", jratio(s->min_hot_coverage));
 	json_object_object_add(o, "avg_dram_access_share", jratio(s->avg_dram_access_share));
-	add_int(o, "promoted_bytes", (gint64)s->promoted_bytes);
-	add_int(o, "demoted_bytes", (gint64)s->demoted_bytes);
-	add_int(o, "migrations", (gint64)s->migrations);
+	add_uint(o, "promoted_bytes", s->promoted_bytes);
+	add_uint(o, "demoted_bytes", s->demoted_bytes);
+	add_uint(o, "migrations", s->migrations);
 	json_object_object_add(o, "dram_gib_hours", jnum(s->dram_gib_hours, "%.3f"));
 	json_object_object_add(o, "slow_gib_hours", jnum(s->slow_gib_hours, "%.3f"));
 }
@@ -70,15 +77,15 @@ static json_object *point_json(const VmtReportPoint *p)
 
 	json_object_object_add(o, "time", jtime(p->ts));
 	add_int(o, "interval_s", p->interval_s);
-	add_int(o, "quota_bytes", (gint64)p->quota_bytes);
-	add_int(o, "ram_bytes", (gint64)p->ram_bytes);
-	add_int(o, "dram_bytes", (gint64)p->dram_bytes);
-	add_int(o, "slow_bytes", (gint64)p->slow_bytes);
-	add_int(o, "hot_bytes", (gint64)p->hot_bytes);
+	add_uint(o, "quota_bytes", p->quota_bytes);
+	add_uint(o, "ram_bytes", p->ram_bytes);
+	add_uint(o, "dram_bytes", p->dram_bytes);
+	add_uint(o, "slow_bytes", p->slow_bytes);
+	add_uint(o, "hot_bytes", p->hot_bytes);
 	json_object_object_add(o, "hot_coverage", jratio(p->hot_coverage));
 	json_object_object_add(o, "dram_access_share", jratio(p->dram_access_share));
-	add_int(o, "promoted_bytes", (gint64)p->promoted_bytes);
-	add_int(o, "demoted_bytes", (gint64)p->demoted_bytes);
+	add_uint(o, "promoted_bytes", p->promoted_bytes);
+	add_uint(o, "demoted_bytes", p->demoted_bytes);
 	add_int(o, "migrations", p->migrations);
 	json_object_object_add(o, "slo_met", jslo(p->slo_met));
 	return o;
@@ -104,8 +111,8 @@ static json_object *vm_json(const VmtReportVm *v)
 	json_object_object_add(o, "slo_target", v->has_slo ? jratio(v->slo_target) : NULL);
 	json_object_object_add(o, "slo_intervals", v->has_slo ? jratio(v->slo_intervals) : NULL);
 	json_object_object_add(o, "slo_compliant", jslo(v->compliant));
-	add_int(o, "quota_bytes", (gint64)last->quota_bytes);
-	add_int(o, "ram_bytes", (gint64)last->ram_bytes);
+	add_uint(o, "quota_bytes", last->quota_bytes);
+	add_uint(o, "ram_bytes", last->ram_bytes);
 	json_object_object_add(o, "scanner", v->scanner ? json_object_new_string(v->scanner) : NULL);
 	json_object_object_add(o, "first", jtime(first->ts - first->interval_s));
 	json_object_object_add(o, "last", jtime(last->ts));
@@ -157,19 +164,18 @@ char *vmt_report_to_json(const VmtReport *r)
 	return text;
 }
 
-/* ---- CSV (RFC 4180) ---- */
+/* ---- CSV (RFC 4180): numbers bare, every text field quoted ---- */
 
-/* A name from a user: quoted when it holds a separator, quote or line
- * break; a leading = + - @ or control character gets a ' so spreadsheets do
- * not run it as a formula (the OWASP advice for CSV injection). */
-static void csv_name(GString *out, const char *s)
+/* A text field: always quoted (quotes doubled), so no separator a
+ * spreadsheet might guess (',' ';' tab) splits it; one that starts with
+ * = + - @, tab or CR gets a ' first so spreadsheets do not run it as a
+ * formula (OWASP's advice on CSV injection).  NULL: an empty, unquoted
+ * field. */
+static void csv_text(GString *out, const char *s)
 {
-	gboolean quote = s && strpbrk(s, ",\"\r\n") != NULL;
-
 	if (!s)
 		return;
-	if (quote)
-		g_string_append_c(out, '"');
+	g_string_append_c(out, '"');
 	if (*s && strchr("=+-@\t\r", *s))
 		g_string_append_c(out, '\'');
 	for (const char *c = s; *c; c++) {
@@ -177,15 +183,14 @@ static void csv_name(GString *out, const char *s)
 			g_string_append_c(out, '"');
 		g_string_append_c(out, *c);
 	}
-	if (quote)
-		g_string_append_c(out, '"');
+	g_string_append_c(out, '"');
 }
 
 static void csv_num(GString *out, double v, const char *spec)
 {
 	char buf[G_ASCII_DTOSTR_BUF_SIZE];
 
-	if (v >= 0)
+	if (isfinite(v) && v >= 0)
 		g_string_append(out, g_ascii_formatd(buf, sizeof(buf), spec, v));
 }
 
@@ -198,13 +203,18 @@ static void csv_row(GString *out, const char *kind, const VmtReportTenant *t, co
 	g_autofree char *to = last ? vmt_report_format_time(last->ts) : NULL;
 	const char *comp = !v ? "" : v->compliant == 1 ? "yes" : v->compliant == 0 ? "no" : "";
 
-	g_string_append_printf(out, "%s,", kind);
-	csv_name(out, t->tenant);
+	csv_text(out, kind);
 	g_string_append_c(out, ',');
-	csv_name(out, v ? v->vm : NULL);
+	csv_text(out, t->tenant);
 	g_string_append_c(out, ',');
-	csv_name(out, v ? v->klass : NULL);
-	g_string_append_printf(out, ",%s,%s,", from ? from : "", to ? to : "");
+	csv_text(out, v ? v->vm : NULL);
+	g_string_append_c(out, ',');
+	csv_text(out, v ? v->klass : NULL);
+	g_string_append_c(out, ',');
+	csv_text(out, from);
+	g_string_append_c(out, ',');
+	csv_text(out, to);
+	g_string_append_c(out, ',');
 	if (last)
 		g_string_append_printf(out, "%" G_GUINT64_FORMAT, last->quota_bytes);
 	g_string_append_c(out, ',');
@@ -214,7 +224,9 @@ static void csv_row(GString *out, const char *kind, const VmtReportTenant *t, co
 	g_string_append_printf(out, ",%u,%u,%u,%u,", s->intervals, s->slo.met, s->slo.missed,
 			       s->slo.unjudged);
 	csv_num(out, vmt_slo_compliance(&s->slo), "%.6g");
-	g_string_append_printf(out, ",%s,", comp);
+	g_string_append_c(out, ',');
+	csv_text(out, *comp ? comp : NULL);
+	g_string_append_c(out, ',');
 	if (v)
 		g_string_append_printf(out, "%u,%" G_GINT64_FORMAT, v->gaps, v->missing_s);
 	else
@@ -258,29 +270,13 @@ char *vmt_report_to_csv(const VmtReport *r)
 
 /* ---- table ---- */
 
-/* Control characters in a name would drive the terminal: show them as \uXXXX. */
-static char *term_safe(const char *s)
-{
-	GString *out = g_string_new(NULL);
-
-	for (const char *c = s; c && *c; c = g_utf8_next_char(c)) {
-		gunichar u = g_utf8_get_char(c);
-
-		if (g_unichar_iscntrl(u))
-			g_string_append_printf(out, "\\u%04x", u);
-		else
-			g_string_append_unichar(out, u);
-	}
-	return g_string_free(out, FALSE);
-}
-
 static void table_stats_line(GString *out, const char *label, const VmtReportStats *s)
 {
 	g_autofree char *dram = vmt_size_format((guint64)s->avg_dram_bytes);
 	g_autofree char *slow = vmt_size_format((guint64)s->avg_slow_bytes);
 	g_autofree char *cov = vmt_report_pct(s->avg_hot_coverage), *share = vmt_report_pct(s->avg_dram_access_share);
 	g_autofree char *comp = vmt_report_pct(vmt_slo_compliance(&s->slo));
-	g_autofree char *moved = vmt_size_format(s->promoted_bytes + s->demoted_bytes);
+	g_autofree char *moved = vmt_size_format(vmt_report_sat_add(s->promoted_bytes, s->demoted_bytes));
 	g_autofree char *met = g_strdup_printf("%u/%u", s->slo.met, vmt_slo_tally_judged(&s->slo));
 
 	g_string_append_printf(out, "    %-12s %9u %11s %7s %10s %10s %9s %7s %10s\n", label,
@@ -291,7 +287,7 @@ static void table_vm(GString *out, const VmtReportVm *v)
 {
 	const VmtReportPoint *first = &g_array_index(v->points, VmtReportPoint, 0);
 	const VmtReportPoint *last = &g_array_index(v->points, VmtReportPoint, v->points->len - 1);
-	g_autofree char *name = term_safe(v->vm), *klass = term_safe(v->klass ? v->klass : "none");
+	g_autofree char *name = vmt_name_escape(v->vm), *klass = vmt_name_escape(v->klass ? v->klass : "none");
 	g_autofree char *quota = vmt_size_format(last->quota_bytes);
 	g_autofree char *from = vmt_report_format_time(first->ts - first->interval_s);
 	g_autofree char *to = vmt_report_format_time(last->ts);
@@ -349,7 +345,7 @@ char *vmt_report_to_table(const VmtReport *r)
 
 	for (guint i = 0; i < r->tenants->len; i++) {
 		const VmtReportTenant *t = r->tenants->pdata[i];
-		g_autofree char *name = term_safe(t->tenant);
+		g_autofree char *name = vmt_name_escape(t->tenant);
 
 		g_string_append_printf(out, "%sTenant %s: %u VM%s in %u VM/class period%s: SLO kept in %u, "
 				       "broken in %u\n", i ? "\n" : "", name, t->n_vms, t->n_vms == 1 ? "" : "s",

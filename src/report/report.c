@@ -39,9 +39,9 @@ static void acc_add(Acc *a, const VmtReportPoint *p)
 		if (a->s.min_hot_coverage < 0 || p->hot_coverage < a->s.min_hot_coverage)
 			a->s.min_hot_coverage = p->hot_coverage;
 	}
-	a->s.promoted_bytes += p->promoted_bytes;
-	a->s.demoted_bytes += p->demoted_bytes;
-	a->s.migrations += p->migrations;
+	a->s.promoted_bytes = vmt_report_sat_add(a->s.promoted_bytes, p->promoted_bytes);
+	a->s.demoted_bytes = vmt_report_sat_add(a->s.demoted_bytes, p->demoted_bytes);
+	a->s.migrations = vmt_report_sat_add(a->s.migrations, p->migrations);
 	a->s.dram_gib_hours += (double)p->interval_s * (double)p->dram_bytes / (3600.0 * (1 << 30));
 	a->s.slow_gib_hours += (double)p->interval_s * (double)p->slow_bytes / (3600.0 * (1 << 30));
 }
@@ -296,8 +296,13 @@ VmtReport *vmt_report_build(VmtHistory *h, const VmtHistoryQuery *q, const char 
 	r->query.vm = g_strdup(q->vm);
 	r->tenants = g_ptr_array_new_with_free_func(tenant_free);
 	r->warnings = g_ptr_array_new_with_free_func(g_free);
-	if (!vmt_history_foreach(h, q, add_sample, &b, error))
+	if (!vmt_history_foreach(h, q, add_sample, &b, &r->invalid_rows, error))
 		return NULL;
+	if (r->invalid_rows)	/* once per report: a damaged store may hold millions */
+		g_ptr_array_add(r->warnings, g_strdup_printf("%u row%s of the history store %s not valid "
+			"(a missing name, or a time, size or share out of range) and %s left out",
+			r->invalid_rows, r->invalid_rows == 1 ? "" : "s", r->invalid_rows == 1 ? "is" : "are",
+			r->invalid_rows == 1 ? "is" : "are"));
 	for (guint i = 0; i < r->tenants->len; i++) {
 		VmtReportTenant *t = r->tenants->pdata[i];
 

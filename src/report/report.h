@@ -65,7 +65,14 @@ typedef struct {
 	GPtrArray *tenants;		/* VmtReportTenant, by name */
 	gint64 first_ts, last_ts;	/* start of the first interval, end of the last */
 	GPtrArray *warnings;		/* char *: e.g. a class whose file is gone */
+	guint invalid_rows;		/* rows of the store that are not valid samples, left out */
 } VmtReport;
+
+/* Sums of bytes and counts stop at the top rather than wrap. */
+static inline guint64 vmt_report_sat_add(guint64 a, guint64 b)
+{
+	return a > G_MAXUINT64 - b ? G_MAXUINT64 : a + b;
+}
 
 #define VMT_REPORT_WORST 5
 

@@ -323,31 +323,71 @@ gboolean vmt_history_add(VmtHistory *h, const VmtHistorySample *s, GError **erro
 	return rc == SQLITE_DONE || db_fail(h, "writing a sample", error);
 }
 
-static void read_sample(sqlite3_stmt *st, VmtHistorySample *s)
-{
-	int i = 0;
+/* What a row read back must hold to be a sample: a crafted or damaged store
+ * must not crash, hang or mislead a report.  Times up to year 9999 and sizes
+ * up to 1 EiB keep the report's arithmetic in range. */
+#define MAX_TS 253402300799		/* 9999-12-31T23:59:59Z */
+#define MAX_INTERVAL_S (366 * 86400)
+#define MAX_BYTES ((gint64)1 << 60)
 
-	s->ts = sqlite3_column_int64(st, i++);
-	s->interval_s = (guint)sqlite3_column_int64(st, i++);
-	s->vm = (const char *)sqlite3_column_text(st, i++);
-	s->tenant = (const char *)sqlite3_column_text(st, i++);
-	s->klass = (const char *)sqlite3_column_text(st, i++);
-	s->scanner = (const char *)sqlite3_column_text(st, i++);
-	s->quota_bytes = (guint64)sqlite3_column_int64(st, i++);
-	s->ram_bytes = (guint64)sqlite3_column_int64(st, i++);
-	s->dram_bytes = (guint64)sqlite3_column_int64(st, i++);
-	s->slow_bytes = (guint64)sqlite3_column_int64(st, i++);
-	s->hot_bytes = (guint64)sqlite3_column_int64(st, i++);
-	s->dram_access_share = sqlite3_column_double(st, i++);
-	s->hot_coverage = sqlite3_column_double(st, i++);
-	s->promoted_bytes = (guint64)sqlite3_column_int64(st, i++);
-	s->demoted_bytes = (guint64)sqlite3_column_int64(st, i++);
-	s->migrations = (guint)sqlite3_column_int64(st, i++);
-	s->slo_met = sqlite3_column_int(st, i++);
+static gboolean int_col(sqlite3_stmt *st, int i, gint64 lo, gint64 hi, gint64 *out)
+{
+	if (sqlite3_column_type(st, i) != SQLITE_INTEGER)
+		return FALSE;
+	*out = sqlite3_column_int64(st, i);
+	return *out >= lo && *out <= hi;
+}
+
+static gboolean bytes_col(sqlite3_stmt *st, int i, guint64 *out)
+{
+	gint64 v;
+
+	if (!int_col(st, i, 0, MAX_BYTES, &v))
+		return FALSE;
+	*out = (guint64)v;
+	return TRUE;
+}
+
+static gboolean real_col(sqlite3_stmt *st, int i, double *out)
+{
+	int t = sqlite3_column_type(st, i);
+
+	*out = sqlite3_column_double(st, i);
+	return t == SQLITE_FLOAT || t == SQLITE_INTEGER;
+}
+
+/* NULL for a NULL column when NULLABLE; FALSE for anything but text. */
+static gboolean text_col(sqlite3_stmt *st, int i, gboolean nullable, const char **out)
+{
+	int t = sqlite3_column_type(st, i);
+
+	*out = t == SQLITE_TEXT ? (const char *)sqlite3_column_text(st, i) : NULL;
+	return t == SQLITE_TEXT || (nullable && t == SQLITE_NULL);
+}
+
+/* FALSE: the row is not a valid sample (wrong type, NULL name, out of range). */
+static gboolean read_sample(sqlite3_stmt *st, VmtHistorySample *s)
+{
+	gint64 interval, migr, slo;
+
+	if (!int_col(st, 0, 1, MAX_TS, &s->ts) || !int_col(st, 1, 1, MAX_INTERVAL_S, &interval) ||
+	    interval > s->ts || !text_col(st, 2, FALSE, &s->vm) || !text_col(st, 3, FALSE, &s->tenant) ||
+	    !text_col(st, 4, TRUE, &s->klass) || !text_col(st, 5, TRUE, &s->scanner) ||
+	    !bytes_col(st, 6, &s->quota_bytes) || !bytes_col(st, 7, &s->ram_bytes) ||
+	    !bytes_col(st, 8, &s->dram_bytes) || !bytes_col(st, 9, &s->slow_bytes) ||
+	    !bytes_col(st, 10, &s->hot_bytes) || !real_col(st, 11, &s->dram_access_share) ||
+	    !real_col(st, 12, &s->hot_coverage) || !bytes_col(st, 13, &s->promoted_bytes) ||
+	    !bytes_col(st, 14, &s->demoted_bytes) || !int_col(st, 15, 0, G_MAXUINT, &migr) ||
+	    !int_col(st, 16, -1, 1, &slo))
+		return FALSE;
+	s->interval_s = (guint)interval;
+	s->migrations = (guint)migr;
+	s->slo_met = (int)slo;
+	return check_sample(s, NULL);
 }
 
 gboolean vmt_history_foreach(VmtHistory *h, const VmtHistoryQuery *q, VmtHistoryFunc fn,
-			     gpointer data, GError **error)
+			     gpointer data, guint *invalid, GError **error)
 {
 	sqlite3_stmt *st = prepare(h, "SELECT " SAMPLE_COLUMNS " FROM samples"
 				   " WHERE ts > ?1 AND ts <= ?2"
@@ -358,6 +398,8 @@ gboolean vmt_history_foreach(VmtHistory *h, const VmtHistoryQuery *q, VmtHistory
 
 	if (!st)
 		return FALSE;
+	if (invalid)
+		*invalid = 0;
 	sqlite3_bind_int64(st, 1, q->since);
 	sqlite3_bind_int64(st, 2, q->until);
 	sqlite3_bind_text(st, 3, q->tenant, -1, SQLITE_STATIC);
@@ -365,7 +407,11 @@ gboolean vmt_history_foreach(VmtHistory *h, const VmtHistoryQuery *q, VmtHistory
 	while (ok && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		VmtHistorySample s;
 
-		read_sample(st, &s);
+		if (!read_sample(st, &s)) {
+			if (invalid && *invalid < G_MAXUINT)
+				(*invalid)++;
+			continue;
+		}
 		ok = fn(&s, data, error);
 	}
 	if (ok && rc != SQLITE_DONE)

@@ -63,9 +63,13 @@ typedef gboolean (*VmtHistoryFunc)(const VmtHistorySample *s, gpointer data, GEr
 
 /* The samples matching Q by tenant, VM, class (none first) and time: the
  * tenant and class recorded with each sample, so a VM redefined into another
- * tenant or class keeps its past intervals where they were. */
+ * tenant or class keeps its past intervals where they were.  Rows that are
+ * not valid samples (a crafted or damaged store: a NULL name, a wrong type,
+ * a time before 1970 or after 9999, an interval over a year, a size over
+ * 1 EiB, a share not in [0, 1]) are skipped; *INVALID (may be NULL) gets how
+ * many. */
 gboolean vmt_history_foreach(VmtHistory *h, const VmtHistoryQuery *q, VmtHistoryFunc fn,
-			     gpointer data, GError **error);
+			     gpointer data, guint *invalid, GError **error);
 
 /* Retention: drops the samples that ended before BEFORE_TS (totals stay);
  * *REMOVED (may be NULL) gets how many. */

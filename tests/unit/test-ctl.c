@@ -10,8 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #define MAX_LINE (64 * 1024)
@@ -25,6 +27,7 @@ typedef struct {
 	GMutex lock;
 	GCond cond;
 	gboolean started;
+	guint idle_ms;			/* 0: the server's default */
 	GError *error;
 } Fixture;
 
@@ -53,6 +56,8 @@ static gpointer server_thread(gpointer data)
 
 	g_main_context_push_thread_default(f->ctx);
 	s = vmt_ctl_server_new(f->path, f->group, handler, f, &f->error);
+	if (s && f->idle_ms)
+		vmt_ctl_server_set_idle_timeout(s, f->idle_ms);
 	g_mutex_lock(&f->lock);
 	f->started = TRUE;
 	g_cond_signal(&f->cond);
@@ -518,6 +523,209 @@ static void test_default_path(void)
 	g_assert_true(g_path_is_absolute(vmt_ctl_default_path()));
 }
 
+/* A notify whose name holds a newline would forge a line in vmtierd's log:
+ * refused before the handler sees it. */
+static void test_forged_name(Fixture *f, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	json_object *o = request(f, "{\"cmd\":\"notify\",\"event\":\"started\","
+				 "\"name\":\"vm1 (from pid 1)\\nvmtierd: Message: hook: root stopped\"}", &error);
+
+	g_assert_null(o);
+	g_assert_nonnull(error);
+	g_assert_true(g_str_has_prefix(error->message, "bad name 'vm1 (from pid 1)\\u000avmtierd: "));
+	g_assert_null(strchr(error->message, '\n'));
+}
+
+/* A client that says nothing, or sends half a line and stops, is dropped
+ * after the idle limit (it held one of the 32 slots for good before). */
+static void test_idle_timeout(Fixture *f, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	int silent, slow;
+	json_object *o;
+
+	f->idle_ms = 200;
+	server_start(f, (gid_t)-1);
+	silent = raw_connect(f->path);
+	slow = raw_connect(f->path);
+	raw_send(slow, "{\"cmd\":");
+	g_assert_null(raw_reply(silent));	/* end of stream, well before the 5 s receive timeout */
+	g_assert_null(raw_reply(slow));
+	close(silent);
+	close(slow);
+	/* a client that asks gets its answers */
+	o = request(f, "{\"cmd\":\"echo\"}", &error);
+	g_assert_no_error(error);
+	json_object_put(o);
+}
+
+/* Connects to PATH, sends one request and reads its reply: 1 answered, 0
+ * refused, -1 failed; the connection stays open in *FD.  Only system calls
+ * and the stack: it runs in a forked child of this threaded process. */
+static int slot_try(const char *path, int *fd)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	static const char req[] = "{\"cmd\":\"echo\"}\n";
+	char buf[512];
+	size_t len = 0;
+
+	*fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	strncpy(sa.sun_path, path, sizeof sa.sun_path - 1);
+	if (*fd < 0 || connect(*fd, (struct sockaddr *)&sa, sizeof sa) < 0 ||
+	    write(*fd, req, sizeof req - 1) != (ssize_t)(sizeof req - 1))
+		return -1;
+	while (len < sizeof buf - 1) {
+		ssize_t n = read(*fd, buf + len, sizeof buf - 1 - len);
+
+		if (n <= 0)
+			return -1;
+		len += (size_t)n;
+		if (memchr(buf, '\n', len))
+			break;
+	}
+	buf[len] = 0;
+	return strstr(buf, "\"ok\":true") ? 1 : strstr(buf, "too many control connections") ? 0 : -1;
+}
+
+/* Group members get 28 of the 32 connections; root still gets the other 4. */
+static void test_root_slots(Fixture *f, gconstpointer data)
+{
+	const gid_t nobody = 65534;
+	int to_parent[2], to_child[2], got = 0, status, fds[40], n;
+	pid_t child;
+
+	if (getuid() != 0) {
+		g_test_skip("needs root, to connect as another user");
+		return;
+	}
+	f->idle_ms = 600000;
+	server_start(f, nobody);
+	g_assert_cmpint(chmod(f->dir, 0755), ==, 0);
+	g_assert_cmpint(pipe(to_parent), ==, 0);
+	g_assert_cmpint(pipe(to_child), ==, 0);
+	child = fork();
+	g_assert_cmpint(child, >=, 0);
+	if (child == 0) {
+		int fd, count = 0, r;
+		char go;
+
+		close(to_parent[0]);
+		close(to_child[1]);	/* so a parent that fails and exits ends this read */
+		if (setgroups(0, NULL) < 0 || setgid(nobody) < 0 || setuid(nobody) < 0)
+			_exit(2);
+		while ((r = slot_try(f->path, &fd)) == 1 && count < 40)
+			count++;
+		if (r < 0)
+			count = -1;
+		if (write(to_parent[1], &count, sizeof count) != sizeof count)
+			_exit(3);
+		(void)!read(to_child[0], &go, 1);	/* hold the connections until told */
+		_exit(0);
+	}
+	close(to_parent[1]);
+	close(to_child[0]);
+	g_assert_cmpint(read(to_parent[0], &got, sizeof got), ==, sizeof got);
+	g_assert_cmpint(got, ==, 28);
+	/* root: the 4 kept slots, then no more */
+	for (n = 0; n < 4; n++)
+		g_assert_cmpint(slot_try(f->path, &fds[n]), ==, 1);
+	g_assert_cmpint(slot_try(f->path, &fds[n]), ==, 0);
+	for (int i = 0; i <= n; i++)
+		close(fds[i]);
+	g_assert_cmpint(write(to_child[1], "x", 1), ==, 1);
+	g_assert_cmpint(waitpid(child, &status, 0), ==, child);
+	g_assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	close(to_parent[0]);
+	close(to_child[1]);
+}
+
+/* The socket's group and mode are set where nobody else can reach it and
+ * the file is then renamed into place: nothing changes the mode or owner
+ * of whatever PATH names (a chown by path followed a swapped-in link). */
+static void test_no_chmod_by_path(Fixture *f, gconstpointer data)
+{
+	gid_t group = getuid() == 0 ? 4242 : getgid();
+	int in = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+	gboolean moved_in = FALSE, attrib = FALSE, created = FALSE;
+	struct stat st;
+	gssize len;
+
+	g_assert_cmpint(in, >=, 0);
+	g_assert_cmpint(inotify_add_watch(in, f->dir, IN_ATTRIB | IN_CREATE | IN_MOVED_TO), >=, 0);
+	server_start(f, group);
+	while ((len = read(in, buf, sizeof buf)) > 0)
+		for (char *p = buf; p < buf + len;) {
+			const struct inotify_event *ev = (const struct inotify_event *)p;
+
+			if (ev->len && strcmp(ev->name, "vmtierd.sock") == 0) {
+				moved_in |= (ev->mask & IN_MOVED_TO) != 0;
+				attrib |= (ev->mask & IN_ATTRIB) != 0;
+				created |= (ev->mask & IN_CREATE) != 0;
+			}
+			p += sizeof *ev + ev->len;
+		}
+	close(in);
+	g_assert_true(moved_in);
+	g_assert_false(created);
+	g_assert_false(attrib);
+	g_assert_cmpint(stat(f->path, &st), ==, 0);
+	g_assert_cmpint(st.st_mode & 07777, ==, 0660);
+	g_assert_cmpuint(st.st_gid, ==, group);
+	/* and the private directory is gone */
+	{
+		g_autoptr(GDir) d = g_dir_open(f->dir, 0, NULL);
+		const char *name;
+		guint n = 0;
+
+		while ((name = g_dir_read_name(d)))
+			n++;
+		g_assert_cmpuint(n, ==, 1);
+	}
+}
+
+static void test_request_parse(void)
+{
+	static const struct {
+		const char *line, *error;
+	} cases[] = {
+		{ "{\"cmd\":\"status\"}", NULL },
+		{ "{\"cmd\":\"status\",\"name\":\"vm-1\"}", NULL },
+		{ "{\"cmd\":\"status\",\"name\":\"a\\nb\"}", "bad name 'a\\u000ab': U+000A is not allowed" },
+		{ "{\"cmd\":\"notify\",\"event\":\"\\u001b[2J\",\"name\":\"v\"}", "bad event '\\u001b[2J'" },
+		{ "{\"cmd\":\"status\",\"name\":7}", "\"name\" is not a string" },
+		{ "{\"cmd\":1}", "a request is a JSON object with a \"cmd\" string" },
+		{ "[\"cmd\"]", "a request is a JSON object with a \"cmd\" string" },
+		{ "{\"cmd\":\"x\"} {}", "invalid JSON request: " },
+		{ "{\"cmd\":", "invalid JSON request: unexpected end of line" },
+		{ "", "invalid JSON request: " },
+	};
+
+	for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_autoptr(GError) error = NULL;
+		json_object *o = vmt_ctl_request_parse(cases[i].line, strlen(cases[i].line), &error);
+
+		g_test_message("%s", cases[i].line);
+		if (!cases[i].error) {
+			g_assert_no_error(error);
+			g_assert_nonnull(o);
+			json_object_put(o);
+		} else {
+			g_assert_null(o);
+			g_assert_nonnull(error);
+			g_assert_true(g_str_has_prefix(error->message, cases[i].error));
+		}
+	}
+	{
+		g_autofree char *big = g_strnfill(MAX_LINE + 1, ' ');
+		g_autoptr(GError) error = NULL;
+
+		g_assert_null(vmt_ctl_request_parse(big, MAX_LINE + 1, &error));
+		g_assert_error(error, G_IO_ERROR, G_IO_ERROR_MESSAGE_TOO_LARGE);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	static const int no_server = 1;
@@ -537,7 +745,12 @@ int main(int argc, char **argv)
 	ADD("stale-socket", test_stale_socket, &no_server);
 	ADD("client-timeout", test_client_timeout, &no_server);
 	ADD("missing-socket", test_missing_socket, &no_server);
+	ADD("forged-name", test_forged_name, NULL);
+	ADD("idle-timeout", test_idle_timeout, &no_server);
+	ADD("root-slots", test_root_slots, &no_server);
+	ADD("no-chmod-by-path", test_no_chmod_by_path, &no_server);
 #undef ADD
 	g_test_add_func("/ctl/peer-allowed", test_peer_allowed);
+	g_test_add_func("/ctl/request-parse", test_request_parse);
 	return g_test_run();
 }

@@ -56,7 +56,7 @@ static GPtrArray *rows_of(VmtHistory *h, const VmtHistoryQuery *q)
 	VmtHistoryQuery all = VMT_HISTORY_QUERY_INIT;
 	g_autoptr(GError) error = NULL;
 
-	g_assert_true(vmt_history_foreach(h, q ? q : &all, collect, rows, &error));
+	g_assert_true(vmt_history_foreach(h, q ? q : &all, collect, rows, NULL, &error));
 	g_assert_no_error(error);
 	return rows;
 }

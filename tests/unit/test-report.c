@@ -8,6 +8,7 @@
 #include "tmpdir.h"
 
 #include <json-c/json.h>
+#include <sqlite3.h>
 #include <string.h>
 #include <sys/wait.h>
 
@@ -337,6 +338,8 @@ static void test_escaping(void)
 			add(h, "v1", odd, "budget", i, 0.99, 0.9, 1 << 20, 0.95);
 			add(h, "v2", "=HYPERLINK(\"x\")", "budget", i, i == 2 ? 0.5 : 0.99, 0.9, 1 << 20, 0.95);
 			add(h, "v3", "term\x1b[31mred", NULL, i, 0.99, 0.9, 1 << 20, 0);
+			add(h, "v4", ";=1+1;x", "budget", i, 0.99, 0.9, 1 << 20, 0.95);
+			add(h, "@v5", "-2+3", NULL, i, 0.99, 0.9, 1 << 20, 0);
 		}
 	}
 	r = report(path, NULL, NULL);
@@ -351,9 +354,9 @@ static void test_escaping(void)
 	}
 	g_assert_nonnull(strstr(html, "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; co, &apos;q&apos;"));
 	/* two charts per VM, each with plotted points: 4 points per line */
-	g_assert_cmpuint(count(html, "<svg"), ==, 6);
-	g_assert_cmpuint(count(html, "</svg>"), ==, 6);
-	g_assert_cmpuint(count(html, "<polyline class=\"coverage\" points=\""), ==, 3);
+	g_assert_cmpuint(count(html, "<svg"), ==, 10);
+	g_assert_cmpuint(count(html, "</svg>"), ==, 10);
+	g_assert_cmpuint(count(html, "<polyline class=\"coverage\" points=\""), ==, 5);
 	{
 		const char *p = strstr(html, "<polyline class=\"dram\" points=\"");
 		g_autofree char *pts = g_strndup(p + strlen("<polyline class=\"dram\" points=\""),
@@ -361,16 +364,164 @@ static void test_escaping(void)
 		g_auto(GStrv) xy = g_strsplit(pts, " ", -1);
 		g_assert_cmpuint(g_strv_length(xy), ==, 4);
 	}
-	g_assert_cmpuint(count(html, "<line class=\"slo\""), ==, 2);	/* v3 has no class, no SLO line */
+	g_assert_cmpuint(count(html, "<line class=\"slo\""), ==, 3);	/* v3 and v5 have no class, no SLO line */
 	g_assert_cmpuint(count(html, "<circle class=\"missed\""), ==, 1);	/* v2's interval 2 */
 
 	csv = vmt_report_to_csv(r);
-	/* quoted, quotes doubled; a formula-like name defused with a leading ' */
-	g_assert_nonnull(strstr(csv, "\r\nvm,\"<script>alert(\"\"x\"\")</script> & co, 'q'\",v1,budget,"));
-	g_assert_nonnull(strstr(csv, "\r\nvm,\"'=HYPERLINK(\"\"x\"\")\",v2,budget,"));
+	/* every text field quoted, quotes doubled; a formula-like name defused
+	 * with a leading ' (a ; would split an unquoted field where ; is the
+	 * separator, and =1+1 would then run) */
+	g_assert_nonnull(strstr(csv, "\r\n\"vm\",\"<script>alert(\"\"x\"\")</script> & co, 'q'\",\"v1\",\"budget\","));
+	g_assert_nonnull(strstr(csv, "\r\n\"vm\",\"'=HYPERLINK(\"\"x\"\")\",\"v2\",\"budget\","));
+	g_assert_nonnull(strstr(csv, "\r\n\"vm\",\";=1+1;x\",\"v4\",\"budget\",\"20"));
+	g_assert_nonnull(strstr(csv, "\r\n\"vm\",\"'-2+3\",\"'@v5\",,\"20"));
+	g_assert_nonnull(strstr(csv, "\r\n\"total\",\"'-2+3\",,,,,,"));
 	table = vmt_report_to_table(r);
 	g_assert_null(strchr(table, '\x1b'));
 	g_assert_nonnull(strstr(table, "term\\u001b[31mred"));
+}
+
+/* Names from the store reach the terminal escaped: in the table, and in
+ * the warnings on stderr (a class name with an escape sequence, a tenant
+ * with a bidi override). */
+static void test_terminal_escapes(void)
+{
+	g_autofree char *path = db_path("terminal");
+	g_autoptr(VmtReport) r = NULL;
+	g_autofree char *table = NULL, *out = NULL, *err = NULL;
+	{
+		g_autoptr(VmtHistory) h = vmt_history_open(path, NULL);
+		add(h, "v", "evil\xe2\x80\xaetxt.exe", "gold\x1b[2J", 1, 0.99, 0.9, 1 << 20, 0.95);
+	}
+	r = report(path, NULL, NULL);
+	table = vmt_report_to_table(r);
+	g_assert_null(strstr(table, "\xe2\x80\xae"));
+	g_assert_null(strchr(table, '\x1b'));
+	g_assert_nonnull(strstr(table, "Tenant evil\\u202etxt.exe:"));
+	g_assert_nonnull(strstr(table, "class gold\\u001b[2J,"));
+	g_assert_cmpint(run_report(path, &out, &err, NULL), ==, 0);
+	g_assert_null(strchr(err, '\x1b'));
+	g_assert_nonnull(strstr(err, "vmtier report: warning: bad class name 'gold\\u001b[2J'"));
+	g_assert_null(strstr(out, "\xe2\x80\xae"));
+}
+
+static void sql(const char *path, const char *stmt)
+{
+	sqlite3 *db;
+	char *msg = NULL;
+
+	g_assert_cmpint(sqlite3_open(path, &db), ==, SQLITE_OK);
+	if (sqlite3_exec(db, stmt, NULL, NULL, &msg) != SQLITE_OK)
+		g_error("%s: %s", stmt, msg);
+	sqlite3_close(db);
+}
+
+/* A store whose samples table lost its constraints (crafted, or written by
+ * something else), with one good row of tenant t and the bad ones given. */
+static char *crafted_store(const char *name, const char *const *bad, guint n_bad)
+{
+	char *path = db_path(name);
+	{
+		g_autoptr(VmtHistory) h = vmt_history_open(path, NULL);
+		add(h, "good", "t", "budget", 1, 0.99, 0.9, 1 << 20, 0.95);
+	}
+	sql(path, "ALTER TABLE samples RENAME TO s0;"
+		  "CREATE TABLE samples (ts, interval_s, vm, tenant, class, scanner, quota_bytes,"
+		  " ram_bytes, dram_bytes, slow_bytes, hot_bytes, dram_access_share, hot_coverage,"
+		  " promoted_bytes, demoted_bytes, migrations, slo_met);"
+		  "INSERT INTO samples SELECT * FROM s0; DROP TABLE s0;");
+	for (guint i = 0; i < n_bad; i++) {
+		g_autofree char *ins = g_strdup_printf("INSERT INTO samples VALUES (%s)", bad[i]);
+		sql(path, ins);
+	}
+	return path;
+}
+
+/* WORD in TEXT, not inside a longer word ("inf" but not "info"). */
+static gboolean has_word(const char *text, const char *word)
+{
+	gsize n = strlen(word);
+
+	for (const char *p = text; (p = strstr(p, word)); p += n)
+		if ((p == text || !g_ascii_isalpha(p[-1])) && !g_ascii_isalpha(p[n]))
+			return TRUE;
+	return FALSE;
+}
+
+/* Rows that are not samples: each would crash (NULL names), hang (times
+ * near the ends of 64 bits overflowed the HTML's time axis) or print
+ * JSON that is not JSON (inf) before the store checked what it reads. */
+static void test_crafted_rows(void)
+{
+	static const char *const bad[] = {
+		/* ts, interval_s, vm, tenant, class, scanner, quota, ram, dram, slow, hot,
+		 * share, coverage, promoted, demoted, migrations, slo_met */
+		"1704146520, 60, 'v', NULL, NULL, NULL, 1, 1, 1, 1, 1, 0.5, 0.5, 0, 0, 0, 1",
+		"1704146520, 60, NULL, 't', NULL, NULL, 1, 1, 1, 1, 1, 0.5, 0.5, 0, 0, 0, 1",
+		"9000000000000000000, 60, 'v', 't', NULL, NULL, 1, 1, 1, 1, 1, 0.5, 0.5, 0, 0, 0, 1",
+		"-9000000000000000000, 60, 'v', 't', NULL, NULL, 1, 1, 1, 1, 1, 0.5, 0.5, 0, 0, 0, 1",
+		"1704146520, 60, 'v', 't', NULL, NULL, 1, 1, 1, 1, 1, 9e999, 0.5, 0, 0, 0, 1",
+		"1704146520, 60, 'v', 't', NULL, NULL, 1, 1, 1, 1, 1, 0.5, -0.5, 0, 0, 0, 1",
+		"1704146520, 60, 'v', 't', NULL, NULL, 1, 1, -1, 1, 1, 0.5, 0.5, 0, 0, 0, 1",
+		"1704146520.5, 60, 'v', 't', NULL, NULL, 1, 1, 1, 1, 1, 0.5, 0.5, 0, 0, 0, 1",
+		"1704146520, -60, 'v', 't', NULL, NULL, 1, 1, 1, 1, 1, 0.5, 0.5, 0, 0, 0, 1",
+		"1704146520, 60, 'v', 't', NULL, NULL, 1, 1, 1, 1, 1, 0.5, 0.5, 0, 0, 0, 7",
+		"1704146520, 60, X'00', 't', 3, NULL, 1, 1, 1, 1, 1, 0.5, 0.5, 0, 0, 0, 1",
+	};
+	g_autofree char *path = crafted_store("crafted", bad, G_N_ELEMENTS(bad));
+	g_autofree char *out = NULL, *err = NULL;
+	g_autoptr(VmtReport) r = report(path, NULL, NULL);
+
+	g_assert_cmpuint(r->invalid_rows, ==, G_N_ELEMENTS(bad));
+	g_assert_cmpuint(r->warnings->len, ==, 1);
+	g_assert_cmpstr(r->warnings->pdata[0], ==, "11 rows of the history store are not valid (a missing "
+			"name, or a time, size or share out of range) and are left out");
+	g_assert_cmpuint(r->tenants->len, ==, 1);
+	g_assert_cmpuint(vm_of(r, 0, 0)->points->len, ==, 1);
+	for (guint f = 0; f < G_N_ELEMENTS(formats); f++) {
+		g_autofree char *text = vmt_report_format(r, formats[f]);
+
+		g_test_message("format %s", format_names[f]);
+		g_assert_false(has_word(text, "inf"));
+		g_assert_false(has_word(text, "nan"));
+		if (formats[f] == VMT_REPORT_JSON) {
+			json_object *o = json_tokener_parse(text);
+			g_assert_nonnull(o);
+			json_object_put(o);
+		}
+	}
+	/* the command says it once, on stderr, and goes on */
+	g_assert_cmpint(run_report(path, &out, &err, "--format", "json", NULL), ==, 0);
+	g_assert_cmpstr(err, ==, "vmtier report: warning: 11 rows of the history store are not valid "
+			"(a missing name, or a time, size or share out of range) and are left out\n");
+}
+
+/* Sums stop at the top instead of wrapping to a small, false figure. */
+static void test_saturated_sums(void)
+{
+	g_autofree char *path = db_path("saturated");
+	g_autoptr(VmtReport) r = NULL;
+	g_autofree char *json = NULL;
+	{
+		g_autoptr(VmtHistory) h = vmt_history_open(path, NULL);
+		for (guint i = 1; i <= 20; i++) {
+			VmtHistorySample s = {
+				.ts = T0 + 60 * (gint64)i, .interval_s = 60, .vm = "v", .tenant = "t",
+				.quota_bytes = 1ull << 60, .ram_bytes = 1ull << 60, .dram_bytes = 1ull << 60,
+				.slow_bytes = 1ull << 60, .hot_bytes = 1ull << 60, .promoted_bytes = 1ull << 60,
+				.demoted_bytes = 1ull << 60, .migrations = G_MAXUINT, .slo_met = -1,
+			};
+			g_assert_true(vmt_history_add(h, &s, NULL));
+		}
+	}
+	r = report(path, NULL, NULL);
+	g_assert_cmpuint(r->invalid_rows, ==, 0);
+	g_assert_cmpuint(vm_of(r, 0, 0)->stats.promoted_bytes, ==, G_MAXUINT64);
+	g_assert_cmpuint(vm_of(r, 0, 0)->stats.migrations, ==, 20ull * G_MAXUINT);
+	json = vmt_report_to_json(r);
+	g_assert_nonnull(strstr(json, "\"promoted_bytes\": 18446744073709551615"));
+	g_assert_nonnull(strstr(json, "\"avg_dram_bytes\": 1152921504606846976"));
+	g_assert_null(strstr(json, ": -"));
 }
 
 static void test_missing_class(void)
@@ -493,6 +644,9 @@ int main(int argc, char **argv)
 	g_test_add_func("/report/worst-intervals", test_worst);
 	g_test_add_func("/report/escaping", test_escaping);
 	g_test_add_func("/report/missing-class", test_missing_class);
+	g_test_add_func("/report/terminal-escapes", test_terminal_escapes);
+	g_test_add_func("/report/crafted-rows", test_crafted_rows);
+	g_test_add_func("/report/saturated-sums", test_saturated_sums);
 	g_test_add_func("/report/parse-time", test_parse_time);
 	g_test_add_func("/report/percent", test_pct);
 	g_test_add_func("/report/cli", test_cli);
