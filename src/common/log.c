@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "log.h"
+#include "names.h"
 
 #include <stdio.h>
 #include <unistd.h>
@@ -31,8 +32,10 @@ static GLogWriterOutput writer(GLogLevelFlags level, const GLogField *fields,
 	for (gsize i = 0; i < n_fields; i++)
 		if (g_strcmp0(fields[i].key, "MESSAGE") == 0)
 			msg = fields[i].value;
-	fprintf(stderr, "%s[%d]: %s: %s\n", log_prog, (int)getpid(),
-		level_name(level), msg ? msg : "");
+	/* one line each: a name (from libvirt, a tenant, QEMU) with a newline
+	 * or an escape sequence must not forge a line or drive a terminal */
+	g_autofree char *line = vmt_name_escape(msg ? msg : "");
+	fprintf(stderr, "%s[%d]: %s: %s\n", log_prog, (int)getpid(), level_name(level), line);
 	fflush(stderr);
 	return G_LOG_WRITER_HANDLED;
 }

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* Pure logic: node/CPU lists and size formatting. */
+#include "log.h"
 #include "nodeset.h"
 #include "size.h"
 
@@ -126,6 +127,20 @@ static void test_size_parse(void)
 	}
 }
 
+/* A log line is one line: a name with a newline or an escape sequence
+ * (from libvirt, a tenant) neither forges a line nor drives a terminal. */
+static void test_log_one_line(void)
+{
+	if (g_test_subprocess()) {
+		vmt_log_setup("vmtierd", FALSE);
+		g_message("%s: found", "vm1\nvmtierd[1]: notice: forged\x1b[2J");
+		return;
+	}
+	g_test_trap_subprocess(NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+	g_test_trap_assert_passed();
+	g_test_trap_assert_stderr("vmtierd[*]: notice: vm1\\u000avmtierd[1]: notice: forged\\u001b[2J: found\n");
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -134,5 +149,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/nodeset/hostile", test_nodeset_hostile);
 	g_test_add_func("/size/format", test_size_format);
 	g_test_add_func("/size/parse", test_size_parse);
+	g_test_add_func("/log/one-line", test_log_one_line);
 	return g_test_run();
 }
