@@ -159,7 +159,8 @@ fail:
 /* The worker asks QEMU whether G runs (QMP: the main loop never waits on
  * QEMU).  A QEMU that does not answer (its monitor busy with another
  * client, or QEMU stopped or hung) is not moved this window and says so in
- * its state; in a row, it is asked again only after 1, 2, 4 ... 16 windows.
+ * its state; from the third in a row, it is asked again only after 1, 2,
+ * 4, then every 8 windows.
  * One that is gone goes to W->gone. */
 typedef enum { POLL_OK, POLL_QUIET, POLL_GONE } PollResult;
 
@@ -180,9 +181,11 @@ static PollResult poll_guest(VmtWindow *w, VmtGuest *g)
 	 * (a greeting that never came reads as a closed connection) */
 	if (vmt_guest_alive(g)) {
 		/* a timeout now and then (another QMP client, a loaded host) costs
-		 * this window; in a row, fewer and fewer of the worker's windows */
-		g->poll_skip = g->poll_backoff;
-		g->poll_backoff = g->poll_backoff ? MIN(16u, g->poll_backoff * 2) : 1;
+		 * this window only; from the third in a row, the worker asks
+		 * again after 1, 2, 4, then every 8 windows (poll_backoff counts
+		 * them in a row) */
+		g->poll_backoff = MIN(g->poll_backoff + 1, 8u);
+		g->poll_skip = g->poll_backoff < 3 ? 0 : MIN(1u << (g->poll_backoff - 3), 8u);
 		vmt_guest_set_state(g, "unresponsive", error->message);
 		return POLL_QUIET;
 	}

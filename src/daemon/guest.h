@@ -41,8 +41,8 @@ typedef struct {
 	gboolean armed;			/* a bitmap scanner has reset the bits once */
 	char *qmp_path;
 	gboolean attaching;		/* an attach task runs (main thread's) */
-	guint poll_skip, poll_backoff;	/* windows not to poll QEMU after it
-					 * did not answer (the worker's) */
+	guint poll_skip;		/* windows not to poll QEMU, and */
+	guint poll_backoff;		/* polls unanswered in a row (the worker's) */
 	VmtClass *klass_def;		/* NULL: class file missing */
 	/* accounting, totals since first seen (restored from history) */
 	guint64 promoted_bytes, demoted_bytes, migrations, windows;
