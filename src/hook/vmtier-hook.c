@@ -102,13 +102,22 @@ static void config_load(HookConfig *c)
 	c->admit_unanswered = strcmp(cfg->hook_on_no_answer, "admit") == 0;
 }
 
-static GByteArray *read_stdin(GError **error)
+/* The domain XML on stdin, read to the end whatever its size (libvirt
+ * must never meet a closed pipe for an unrelated domain), kept up to
+ * MAX_XML.  *TOO_LARGE: there was more; *OURS_TOO: then, whether vmtier's
+ * namespace appeared anywhere in it (looked for across reads). */
+static GByteArray *read_stdin(gboolean *too_large, gboolean *ours_too, GError **error)
 {
 	g_autoptr(GByteArray) in = g_byte_array_new();
-	guint8 buf[65536];
+	const gsize ns = strlen(VMT_XMLNS);
+	guint8 buf[64 + 65536];
+	gsize keep = 0;		/* the last read's tail, in front of the next */
 
+	G_STATIC_ASSERT(sizeof(VMT_XMLNS) < 64);
+	*too_large = *ours_too = FALSE;
 	for (;;) {
-		gssize n = read(STDIN_FILENO, buf, sizeof buf);
+		gssize n = read(STDIN_FILENO, buf + keep, sizeof buf - keep);
+		gsize have;
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -119,12 +128,18 @@ static GByteArray *read_stdin(GError **error)
 		}
 		if (n == 0)
 			return g_steal_pointer(&in);
-		if (in->len + (gsize)n > MAX_XML) {
-			g_set_error(error, G_IO_ERROR, G_IO_ERROR_MESSAGE_TOO_LARGE,
-				    "the domain XML on stdin is larger than %u bytes", MAX_XML);
-			return NULL;
+		have = keep + (gsize)n;
+		if (!*too_large && in->len + (gsize)n <= MAX_XML) {
+			g_byte_array_append(in, buf + keep, (guint)n);
+		} else {
+			if (!*too_large)
+				*ours_too = memmem(in->data, in->len, VMT_XMLNS, ns) != NULL;
+			*too_large = TRUE;
+			/* with the tail kept: a namespace cut between two reads */
+			*ours_too = *ours_too || memmem(buf, have, VMT_XMLNS, ns) != NULL;
 		}
-		g_byte_array_append(in, buf, (guint)n);
+		keep = MIN(have, ns - 1);
+		memmove(buf, buf + have - keep, keep);
 	}
 }
 
@@ -434,7 +449,7 @@ int main(int argc, char **argv)
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GByteArray) xml = NULL;
 	const char *name, *op;
-	gboolean is_prepare, is_started, is_stopped;
+	gboolean is_prepare, is_started, is_stopped, too_large, ours;
 	xmlDocPtr doc;
 	xmlNodePtr plan;
 	int rc = 0;
@@ -452,13 +467,20 @@ int main(int argc, char **argv)
 	is_started = strcmp(op, "started") == 0 && strcmp(argv[3], "begin") == 0;
 	is_stopped = (strcmp(op, "stopped") == 0 || strcmp(op, "release") == 0) &&
 		     strcmp(argv[3], "end") == 0;
-	xml = read_stdin(&error);
+	xml = read_stdin(&too_large, &ours, &error);
 	/* other operations: nothing to do, but the XML is still read, so that
 	 * whoever writes it never meets a closed pipe */
 	if (!is_prepare && !is_started && !is_stopped)
 		return 0;
 	if (!xml) {
 		g_warning("%s: %s%s", name, error->message, is_prepare ? "; refused" : "");
+		return is_prepare;
+	}
+	if (too_large) {
+		if (!ours)
+			return 0;	/* someone else's domain: not ours to judge */
+		g_warning("%s: its domain XML is larger than %u bytes%s", name, MAX_XML,
+			  is_prepare ? "; refused" : "");
 		return is_prepare;
 	}
 	g_byte_array_append(xml, (const guint8 *)"", 1);

@@ -233,6 +233,27 @@ static void test_garbage(Fixture *f, gconstpointer data)
 				       "but does not parse ("));
 }
 
+/* An unrelated domain whose XML is over 16 MiB (a big <description>) is
+ * read to the end and let be: libvirt never meets a closed pipe and the
+ * guest starts.  A vmtier one that big is refused, its namespace found
+ * even past the first 16 MiB. */
+static void test_huge_xml(Fixture *f, gconstpointer data)
+{
+	g_autoptr(GString) big = g_string_new("<domain><name>big</name><description>");
+	g_autofree char *e1 = NULL, *e2 = NULL;
+
+	while (big->len < (17u << 20))
+		g_string_append(big, "lorem ipsum dolor sit amet, consectetur adipiscing elit. ");
+	g_string_append(big, "</description></domain>");
+	g_assert_cmpint(hook(f, "tiered", "big", "prepare", "begin", big->str, &e1, NULL), ==, 0);
+	g_assert_cmpstr(e1, ==, "");
+	g_string_truncate(big, big->len - strlen("</description></domain>"));
+	g_string_append(big, "</description><metadata><vmtier:plan "
+			"xmlns:vmtier='http://vmtier.dev/xmlns/plan/1'/></metadata></domain>");
+	g_assert_cmpint(hook(f, "tiered", "big", "prepare", "begin", big->str, &e2, NULL), ==, 1);
+	g_assert_cmpstr(e2, ==, "vmtier: big: its domain XML is larger than 16777216 bytes; refused\n");
+}
+
 static void test_reconnect(Fixture *f, gconstpointer data)
 {
 	g_autofree char *xml = define_xml("tiered", "t1", "--dram 64M --pmem 128M --dram-nodes 0");
@@ -550,6 +571,7 @@ int main(int argc, char **argv)
 #define T(path, fn) g_test_add(path, Fixture, NULL, setup, fn, teardown)
 	T("/hook/not-ours", test_not_ours);
 	T("/hook/garbage-xml", test_garbage);
+	T("/hook/huge-xml", test_huge_xml);
 	T("/hook/reconnect", test_reconnect);
 	T("/hook/prepare/fits-alone", test_fits_alone);
 	T("/hook/prepare/movable", test_movable);
