@@ -292,10 +292,13 @@ static gboolean refresh(VmtGuest *g, GError **error)
 	 * DRAM use of now */
 	guint k = g->placed && !g->memcg ? MIN(n, MAX(32u, n / 8)) : n;
 
-	for (guint j = 0; j < k; j++)
-		if (!place(g, (g->refresh_cursor + j) % n, error))
+	/* the cursor moves as chunks are placed: a window cut off (see
+	 * host-deadline.h) carries on from there in the next */
+	for (guint j = 0; j < k; j++) {
+		if (!place(g, g->refresh_cursor, error))
 			return FALSE;
-	g->refresh_cursor = n ? (g->refresh_cursor + k) % n : 0;
+		g->refresh_cursor = (g->refresh_cursor + 1) % n;
+	}
 	g->placed = TRUE;
 	return TRUE;
 }

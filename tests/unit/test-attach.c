@@ -226,6 +226,9 @@ static void test_window_deadline(void)
 	vmt_guest_window(next, next->freq, 0);
 	g_assert_cmpstr(next->state, ==, "tiering");
 	g_assert_cmpuint(next->windows, ==, 1);
+	/* and the slow one's next window, in time, is a window again */
+	vmt_guest_window(slow, slow->freq, 0);
+	g_assert_cmpuint(slow->windows, ==, 1);
 	vmt_host_deadline_set(0);
 	munmap(ram, 8 * MiB);
 }
