@@ -206,17 +206,15 @@ static void window_thread(GTask *task, gpointer src, gpointer data, GCancellable
 	for (guint i = 0; i < w->guests->len; i++) {
 		VmtGuest *g = w->guests->pdata[i];
 
-		switch (poll_guest(w, g)) {
-		case POLL_OK:
-			break;
-		case POLL_QUIET:	/* placement still measured, nothing learnt or moved */
-			ok[i] = FALSE;
-			break;
-		case POLL_GONE:
+		PollResult polled = poll_guest(w, g);
+
+		if (polled == POLL_GONE)
 			continue;
-		}
+		/* quiet: placement still measured, nothing learnt or moved */
+		if (polled == POLL_QUIET)
+			ok[i] = FALSE;
 		vmt_host_deadline_set(w->guest_ms);
-		if (ok[i] && !w->d->damon && w->d->collect) {
+		if (polled == POLL_OK && !w->d->damon && w->d->collect) {
 			g_autoptr(GError) error = NULL;
 
 			if (!w->d->collect(g->pid, g->ranges, g->freq, &ok[i], &error)) {
