@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* A guest under vmtierd; see guest.h. */
 #include "guest.h"
+#include "host-flush.h"
 #include "host-proc.h"
 #include "nodeset.h"
 #include "qmp-memmap.h"
@@ -76,6 +77,9 @@ void vmt_guest_unref(VmtGuest *g)
 	g_free(g->last_error);
 	g_free(g->memcg);
 	g_free(g->offload_note);
+	g_clear_pointer(&g->vcpu_tids, g_array_unref);
+	g_free(g->no_vcpus);
+	g_free(g->sensor_note);
 	g_mutex_clear(&g->lock);
 	g_free(g);
 }
@@ -90,6 +94,43 @@ void vmt_guest_set_state(VmtGuest *g, const char *state, const char *error_or_nu
 		g->last_error = g_strdup(error_or_null);
 	}
 	g_mutex_unlock(&g->lock);
+}
+
+/* The vCPU threads (QMP query-cpus-fast), each checked to be a thread of
+ * PID; none known (no_vcpus says why) leaves the sensor unable to flush. */
+static void vcpu_threads(VmtGuest *g, VmtQmpClient *c, int pid)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(json_object) cpus = vmt_qmp_client_execute_sync(c, "query-cpus-fast", NULL,
+								   QMP_TIMEOUT_MS, &error);
+	g_autoptr(GArray) tids = g_array_new(FALSE, FALSE, sizeof(int));
+	/* QEMU is not trusted to size our loops: no more than it has threads */
+	gsize n = cpus && json_object_is_type(cpus, json_type_array) ?
+			  json_object_array_length(cpus) : 0;
+
+	g_clear_pointer(&g->vcpu_tids, g_array_unref);
+	g_clear_pointer(&g->no_vcpus, g_free);
+	for (gsize i = 0; i < n && i < 4096; i++) {
+		json_object *o = json_object_array_get_idx(cpus, i), *t;
+
+		if (!json_object_object_get_ex(o, "thread-id", &t) ||
+		    !json_object_is_type(t, json_type_int)) {
+			g_clear_error(&error);
+			g_set_error(&error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+				    "query-cpus-fast: vCPU %zu has no thread-id", i);
+			break;
+		}
+		g_array_append_vals(tids, &(int){ json_object_get_int(t) }, 1);
+	}
+	if (!error && n > 4096)
+		g_set_error(&error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+			    "query-cpus-fast: %zu vCPUs", n);
+	if (!error)
+		vmt_host_flush_check_tids(pid, tids, &error);
+	if (error)
+		g->no_vcpus = g_strdup(error->message);
+	else
+		g->vcpu_tids = g_steal_pointer(&tids);
 }
 
 gboolean vmt_guest_attach(VmtGuest *g, const char *qmp_path, const VmtTierParams *params,
@@ -112,6 +153,7 @@ gboolean vmt_guest_attach(VmtGuest *g, const char *qmp_path, const VmtTierParams
 	rams = vmt_qmp_memmap_query(c, QMP_TIMEOUT_MS, error);
 	if (!rams)
 		return FALSE;
+	vcpu_threads(g, c, pid);
 	for (guint i = 0; i < rams->len; i++) {
 		const VmtGuestRam *r = rams->pdata[i];
 		VmtRange range = { r->hva, r->size };
@@ -348,6 +390,49 @@ fail:
 				       "stopping" : "error", error->message);
 }
 
+void vmt_guest_judge_sensor(VmtGuest *g, gboolean sampled, const VmtFlushStats *st,
+			    guint window_ms, guint flush_us, guint sample_us)
+{
+	g_autofree char *why = NULL;
+	guint movable = st ? st->n_vcpus - MIN(st->pinned, st->n_vcpus) : 0;
+	guint64 expect = flush_us ? (guint64)window_ms * 1000 / flush_us * movable : 0;
+
+	if (!flush_us)
+		why = g_strdup("TLB flushes are off (flush_us=0): pages that stay in a TLB read idle");
+	else if (!g->vcpu_tids)
+		why = g_strdup_printf("no vCPU threads to flush (%s)",
+				      g->no_vcpus ? g->no_vcpus : "not known yet");
+	else if (!st || st->n_vcpus == 0)
+		why = g_strdup("the TLB flusher has not run for this guest yet");
+	else if (movable == 0)
+		why = g_strdup_printf("%s pinned to a single CPU: the TLB flush (moving a vCPU "
+				      "thread to another CPU) cannot be done, so the hottest pages "
+				      "read idle", st->n_vcpus > 1 ? "every vCPU thread is" :
+								     "the vCPU thread is");
+	else if (st->flushes * 2 < expect)
+		why = g_strdup_printf("%" G_GUINT64_FORMAT " TLB flushes this window, %" G_GUINT64_FORMAT
+				      " expected%s%s", st->flushes, expect, st->error ? ": " : "",
+				      st->error ? st->error : "");
+	else if (!sampled)
+		why = g_strdup("no DAMON sample this window");
+	g_mutex_lock(&g->lock);
+	g->sensor = why ? "blind" : "ranking";
+	g_free(g->sensor_note);
+	g->sensor_note = g_steal_pointer(&why);
+	if (!g->sensor_note && st->pinned)
+		g->sensor_note = g_strdup_printf("%u of %u vCPU threads pinned to one CPU: their "
+						 "accesses are undercounted", st->pinned, st->n_vcpus);
+	g->sample_us = sample_us;
+	g->flushes += st ? st->flushes : 0;
+	g_mutex_unlock(&g->lock);
+}
+
+/* The access figures mean something unless the sensor says it is blind. */
+static gboolean sensor_sees(const VmtGuest *g)
+{
+	return g_strcmp0(g->sensor, "blind") != 0;
+}
+
 void vmt_guest_offloaded(VmtGuest *g, guint64 promoted, guint64 demoted)
 {
 	g_mutex_lock(&g->lock);
@@ -375,9 +460,17 @@ json_object *vmt_guest_to_json(VmtGuest *g)
 	json_object_object_add(o, "slow_bytes", json_object_new_uint64(g->stats.slow_bytes));
 	json_object_object_add(o, "absent_bytes", json_object_new_uint64(g->absent_bytes));
 	json_object_object_add(o, "hot_bytes", json_object_new_uint64(g->stats.hot_bytes));
-	json_object_object_add(o, "hot_coverage", json_object_new_double(g->stats.hot_coverage));
-	json_object_object_add(o, "dram_access_share",
-			       json_object_new_double(g->stats.fast_access_share));
+	/* unknown (null) rather than a number the sensor cannot back */
+	json_object_object_add(o, "hot_coverage", sensor_sees(g) ?
+			       json_object_new_double(g->stats.hot_coverage) : NULL);
+	json_object_object_add(o, "dram_access_share", sensor_sees(g) ?
+			       json_object_new_double(g->stats.fast_access_share) : NULL);
+	json_object_object_add(o, "sensor", json_object_new_string(g->sensor ? g->sensor :
+								   "unchecked"));
+	json_object_object_add(o, "sensor_note",
+			       g->sensor_note ? json_object_new_string(g->sensor_note) : NULL);
+	json_object_object_add(o, "sample_us", json_object_new_int((int)g->sample_us));
+	json_object_object_add(o, "tlb_flushes", json_object_new_uint64(g->flushes));
 	json_object_object_add(o, "scanner", json_object_new_string(g->scanner ? g->scanner : "none"));
 	json_object_object_add(o, "mover", json_object_new_string(g->memcg ? "damos" : "vmtierd"));
 	json_object_object_add(o, "memcg", g->memcg ? json_object_new_string(g->memcg) : NULL);
@@ -415,8 +508,8 @@ void vmt_guest_account(VmtGuest *g, gint64 now, const char *scanner, VmtHistoryS
 		.quota_bytes = g->quota_bytes, .ram_bytes = g->ram_bytes,
 		.dram_bytes = g->stats.fast_bytes, .slow_bytes = g->stats.slow_bytes,
 		.hot_bytes = g->stats.hot_bytes,
-		.dram_access_share = CLAMP(g->stats.fast_access_share, 0.0, 1.0),
-		.hot_coverage = CLAMP(g->stats.hot_coverage, 0.0, 1.0),
+		.dram_access_share = sensor_sees(g) ? CLAMP(g->stats.fast_access_share, 0.0, 1.0) : -1,
+		.hot_coverage = sensor_sees(g) ? CLAMP(g->stats.hot_coverage, 0.0, 1.0) : -1,
 		.promoted_bytes = g->promoted_bytes - g->acc_promoted,
 		.demoted_bytes = g->demoted_bytes - g->acc_demoted,
 		.migrations = (guint)(g->migrations - g->acc_migrations),
@@ -431,7 +524,7 @@ void vmt_guest_account(VmtGuest *g, gint64 now, const char *scanner, VmtHistoryS
 	g->acc_migrations = g->migrations;
 	g->acc_ts = now;
 	g_mutex_unlock(&g->lock);
-	s->slo_met = g->klass_def && g->klass_def->has_slo ?
+	s->slo_met = g->klass_def && g->klass_def->has_slo && s->hot_coverage >= 0 ?
 		     vmt_slo_judge(s->hot_bytes, s->hot_coverage, g->klass_def->slo_target) : -1;
 }
 
@@ -463,6 +556,8 @@ void vmt_guest_detach(VmtGuest *g)
 	g_clear_pointer(&g->qmp_path, g_free);
 	g_clear_pointer(&g->memcg, g_free);
 	g_clear_pointer(&g->offload_note, g_free);
+	g_clear_pointer(&g->vcpu_tids, g_array_unref);
+	g_clear_pointer(&g->no_vcpus, g_free);
 	g->damos_promoted = g->damos_demoted = 0;
 	g->placed = g->armed = FALSE;
 	g->refresh_cursor = 0;
