@@ -143,7 +143,8 @@ history_db=/var/lib/vmtier/history-damos.db" && start_daemon ;;
 }
 mode_off() {
 	case "$1" in
-	vmtierd*) kill -TERM "$daemon"; wait "$daemon" ;;
+	vmtierd*) "$vmtier" status --json >"$out/$1-$2-status.json" 2>&1
+		  kill -TERM "$daemon"; wait "$daemon" ;;
 	nb2) echo 0 >/proc/sys/kernel/numa_balancing; echo false >/sys/kernel/mm/numa/demotion_enabled
 	     grep -E '^(pgpromote_success|pgdemote_kswapd|numa_hint_faults) ' /proc/vmstat | tr '\n' ' ' >&2; echo >&2 ;;
 	damos) damos_off ;;
@@ -174,7 +175,7 @@ run() {
 		else
 			say "$mode: cannot be set up in the test host (see the log)"
 		fi
-		mode_off "$mode"
+		mode_off "$mode" "${names[0]##*-}"
 	fi
 	release_dram
 	for n in "${names[@]}"; do

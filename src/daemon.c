@@ -212,7 +212,7 @@ static void adapt_sample(VmtDaemon *d, const VmtWindow *w)
 		any = TRUE;
 	}
 	if (any && next != d->sample_us) {
-		g_debug("DAMON sample interval %u -> %u us", d->sample_us, next);
+		g_message("DAMON sample interval %u -> %u us", d->sample_us, next);
 		d->sample_us = next;
 		d->damon_dirty = TRUE;
 	}
@@ -722,6 +722,13 @@ gboolean vmt_daemon_reload(VmtDaemon *d, GError **error)
 	d->cfg->min_interval_ms = n->min_interval_ms;
 	d->cfg->max_interval_ms = n->max_interval_ms;
 	d->cfg->dram_reserve_bytes = n->dram_reserve_bytes;
+	/* the sample interval's bounds too (flush_us needs a restart) */
+	d->cfg->sample_us = n->sample_us;
+	d->cfg->min_sample_us = n->min_sample_us;
+	if (d->sample_us != CLAMP(d->sample_us, n->min_sample_us, n->sample_us)) {
+		d->sample_us = CLAMP(d->sample_us, n->min_sample_us, n->sample_us);
+		d->damon_dirty = TRUE;
+	}
 	if (d->cfg->account_interval_s != n->account_interval_s && d->account_source) {
 		g_source_remove(d->account_source);
 		d->account_source = g_timeout_add_seconds(n->account_interval_s, on_account, d);
