@@ -104,6 +104,14 @@ static void window_free(VmtWindow *w)
 	g_free(w);
 }
 
+static gboolean all_zero(const guint16 *v, guint n)
+{
+	for (guint i = 0; i < n; i++)
+		if (v[i])
+			return FALSE;
+	return TRUE;
+}
+
 static void window_damon(VmtWindow *w, gboolean *ok)
 {
 	VmtDaemon *d = w->d;
@@ -140,8 +148,13 @@ static void window_damon(VmtWindow *w, gboolean *ok)
 	if (!vmt_host_damon_collect(d->damon, freqs, n_chunks, w->guests->len, &error))
 		goto fail;
 	w->collected = TRUE;
+	/* with the TLB flushed, a running guest touches something every
+	 * window (its own kernel at least): all idle means DAMON did not
+	 * sample (a starved or restarted kdamond), not a guest gone cold;
+	 * taken as heat it would demote the whole hot set */
 	for (guint i = 0; i < w->guests->len; i++)
-		ok[i] = TRUE;
+		ok[i] = !d->flusher || !((VmtGuest *)w->guests->pdata[i])->running ||
+			!all_zero(freqs[i], n_chunks[i]);
 	return;
 fail:
 	w->damon_error = g_strdup(error->message);

@@ -335,6 +335,17 @@ static gboolean carry_out(VmtGuest *g, GArray *moves, GError **error)
 	return move_to(g, moves, VMT_TIER_SLOW, error) && move_to(g, moves, VMT_TIER_FAST, error);
 }
 
+/* debug: each chunk's reading, a permille figure per chunk */
+static void log_readings(const VmtGuest *g, const guint16 *freq)
+{
+	g_autoptr(GString) s = g_string_new(NULL);
+	guint n = vmt_tier_engine_n_chunks(g->engine);
+
+	for (guint i = 0; i < n; i++)
+		g_string_append_printf(s, " %u", freq[i]);
+	g_debug("%s: readings:%s", g->name, s->str);
+}
+
 void vmt_guest_window(VmtGuest *g, const guint16 *freq, guint64 budget_bytes)
 {
 	g_autoptr(GError) error = NULL;
@@ -352,6 +363,8 @@ void vmt_guest_window(VmtGuest *g, const guint16 *freq, guint64 budget_bytes)
 	/* a paused guest touches nothing: its silence says nothing about heat */
 	if (freq && g->running)
 		vmt_tier_engine_observe(g->engine, freq);
+	if (freq && g->running)
+		log_readings(g, freq);
 	/* offloaded, the kernel moves; vmtierd only demotes what is over the
 	 * quota (see host-damos.h), coldest first, and keeps a margin free for
 	 * the kernel's promotions: cold pages in DRAM would otherwise stay for
@@ -414,7 +427,8 @@ void vmt_guest_judge_sensor(VmtGuest *g, gboolean sampled, const VmtFlushStats *
 				      " expected%s%s", st->flushes, expect, st->error ? ": " : "",
 				      st->error ? st->error : "");
 	else if (!sampled)
-		why = g_strdup("no DAMON sample this window");
+		why = g_strdup("no DAMON sample this window (none, or every chunk idle: a starved "
+				"or restarted kdamond)");
 	g_mutex_lock(&g->lock);
 	g->sensor = why ? "blind" : "ranking";
 	g_free(g->sensor_note);
