@@ -287,7 +287,8 @@ gboolean vmt_host_move_ranges(int pid, const GArray *ranges, int node, VmtMoveRe
 			return FALSE;
 		}
 		for (unsigned long i = 0; i < m; i++) {
-			if (where)
+			/* a page refused (-EACCES, ...) is where it was */
+			if (where && (now[i] >= 0 || now[i] == -ENOENT || now[i] == -EFAULT))
 				where[idx[i]] = now[i];
 			if (now[i] == node)
 				res->moved_pages++;
