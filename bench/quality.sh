@@ -8,6 +8,8 @@
 #   two     16 MiB at 4x the per-page rate of another 48 MiB, 48 MiB apart
 #   P-ro    P with loads only (write=0: invisible to soft-dirty)
 #   shift   16 MiB uniform, moving on every 15 s
+#   P+Q     two guests at once, P and Q, each with the quota, sharing
+#           node 0 (not run by default; their rows are P+Q.g1 and P+Q.g2)
 # Every second for 60 s we read where each hot page is (hot-share,
 # move_pages) and weight it by the guest's exact access distribution: the
 # share of accesses DRAM serves, over what an oracle with the 32 MiB quota
@@ -40,7 +42,7 @@ patterns=${VMTIER_BENCH_PATTERNS:-zipf3 zipf2 zipf6 two zipf3-ro zipf2-ro zipf6-
 regimes=${VMTIER_BENCH_TLB:-sticky turnover}
 # per guest: its pattern, hot-share's name for its distribution, its hot
 # span (GPA, MiB; shift's moves), the last map hot-share drew
-declare -A gpat gweights glo ghot_mb last_map
+declare -A gpat glabel gweights glo ghot_mb last_map
 
 # pattern_set NAME P: the guest's append line (APPEND) and the above
 pattern_set() {
@@ -60,7 +62,7 @@ pattern_set() {
 	[ "$p" = "${p%-ro}" ] || APPEND+=" write=0"
 	return 0
 }
-for p in $patterns; do pattern_set check "$p" || exit 1; done
+for p in ${patterns//+/ }; do pattern_set check "$p" || exit 1; done
 for r in $regimes; do
 	case "$r" in sticky|turnover) ;; *) say "quality: unknown TLB regime '$r' (have sticky turnover)"; exit 1 ;; esac
 done
@@ -105,7 +107,8 @@ accesses() {
 	local lines i
 	mapfile -t lines <"${glog[$1]}"
 	for ((i = ${#lines[@]} - 1; i >= 0; i--)); do
-		[[ ${lines[i]} =~ ^t=([0-9]+)\ accesses=([0-9]+) ]] && { echo "${BASH_REMATCH[1]} ${BASH_REMATCH[2]}"; return; }
+		# " hot=" after it: the number is whole (the guest may be writing the line)
+		[[ ${lines[i]} =~ ^t=([0-9]+)\ accesses=([0-9]+)\ hot= ]] && { echo "${BASH_REMATCH[1]} ${BASH_REMATCH[2]}"; return; }
 	done
 	echo "0 0"
 }
@@ -117,13 +120,13 @@ watch() {
 	local run=$1 t0 t ts pause n a b; shift
 	declare -A acc0
 	for n in "$@"; do
-		echo "$CSV_HEAD" >"$out/$run-${gpat[$n]}.csv"
+		echo "$CSV_HEAD" >"$out/$run-${glabel[$n]}.csv"
 		acc0[$n]=$(accesses "$n")
 	done
 	t0=${EPOCHREALTIME/./}
 	while t=$(( (${EPOCHREALTIME/./} - t0) / 1000 )) && [ "$t" -le $((secs * 1000 + 500)) ]; do
 		printf -v ts '%d.%03d' $((t / 1000)) $((t % 1000))
-		for n in "$@"; do sample "$n" "$ts" >>"$out/$run-${gpat[$n]}.csv"; done
+		for n in "$@"; do sample "$n" "$ts" >>"$out/$run-${glabel[$n]}.csv"; done
 		t=$(( (${EPOCHREALTIME/./} - t0) / 1000 ))
 		printf -v pause '0.%03d' $((999 - t % 1000))
 		sleep "$pause"
@@ -131,13 +134,16 @@ watch() {
 	for n in "$@"; do
 		read -r -a a <<<"${acc0[$n]}"; read -r -a b <<<"$(accesses "$n")"
 		printf 'weights=%s\naccesses_per_s=%d\n' "${gweights[$n]}" \
-			$(( (b[1] - a[1]) / (b[0] > a[0] ? b[0] - a[0] : 1) )) >"$out/$run-${gpat[$n]}.meta"
+			$(( (b[1] - a[1]) / (b[0] > a[0] ? b[0] - a[0] : 1) )) >"$out/$run-${glabel[$n]}.meta"
 	done
 }
 
-# start_guest_for MODE PATTERN: the guest as MODE needs it, hot set on node 2
+# start_guest_for MODE PATTERN [NAME LABEL]: the guest as MODE needs it,
+# hot set on node 2; NAME defaults to MODE-PATTERN, LABEL (its files) to
+# PATTERN
 start_guest_for() {
-	local n=$1-$2 APPEND
+	local n=${3:-$1-$2} APPEND
+	glabel[$n]=${4:-$2}
 	pattern_set "$n" "$2" || return 1
 	case "$1" in
 	vmtierd*) libvirt_guest "$n" "$quota_mb" "$slow_mb" "${ghot_mb[$n]}" "$APPEND" ;;
@@ -234,19 +240,26 @@ mode_off() {
 	return 0
 }
 
-# run MODE REGIME PATTERN...: the guests (one per pattern), the mode, the
-# TLB regime, 60 s
+# run MODE REGIME PATTERN: the guest (P+Q: two guests at once), the mode,
+# the TLB regime, 60 s
 run() {
-	local mode=$1 regime=$2 p names=() dram n ok=1; shift 2
-	for p in "$@"; do
-		names+=("$mode-$p")
-		start_guest_for "$mode" "$p" || { say "$mode $p: the guest did not start"; ok=; break; }
+	local mode=$1 regime=$2 p names=() parts=() dram=0 d n i=0 ok=1
+	IFS=+ read -r -a parts <<<"$3"
+	for p in "${parts[@]}"; do
+		i=$((i + 1))
+		if [ ${#parts[@]} = 1 ]; then n=$mode-$p; else n=$mode-$p-g$i; fi
+		names+=("$n")
+		start_guest_for "$mode" "$p" "$n" "$3$([ ${#parts[@]} = 1 ] || echo ".g$i")" ||
+			{ say "$mode $p: the guest did not start"; ok=; break; }
 	done
 	if [ -n "$ok" ] && [ "$mode" != static ]; then
-		n=${names[0]}
-		dram=$(sample "$n" 0) && dram=$(cut -d, -f6 <<<"$dram") && hold_dram $((quota_mb - dram)) ||
+		# node 0 keeps every guest's quota free, less what they hold
+		for n in "${names[@]}"; do
+			d=$(sample "$n" 0) && d=$(cut -d, -f6 <<<"$d") && dram=$((dram + d)) || { ok=; break; }
+		done
+		[ -n "$ok" ] && hold_dram $((${#names[@]} * quota_mb - dram)) ||
 			{ say "$mode: cannot hold node 0's memory"; ok=; }
-		bench_note "$mode: guest DRAM ${dram:-?} MiB; node 0 free $(( $(node_free_kib 0) / 1024 )) MiB (high watermarks $(( $(node_high_kib 0) / 1024 )) MiB)"
+		bench_note "$mode: guests' DRAM $dram MiB; node 0 free $(( $(node_free_kib 0) / 1024 )) MiB (high watermarks $(( $(node_high_kib 0) / 1024 )) MiB)"
 	fi
 	if [ -n "$ok" ]; then
 		if mode_on "$mode"; then
