@@ -151,7 +151,7 @@ def main():
             mad, n, hot = reported(r)
             line = (f"{m:13} {g:8} {at(r, 10):>5} {at(r, 30):>5} {at(r, 60):>5} {mean:5.2f} {t90(r):>6}"
                     f" {max(x['dram'] for x in r):>5}MiB {at(r, 60, 'used'):>7} {mad:>7} {n:>5} {hot:>12}"
-                    f" {rates[(p, m, g)]:>7}")
+                    f" {rates[(p, m, g)] if rates[(p, m, g)] >= 0 else '?':>7}")
             if p.startswith("shift"):
                 line += "  " + (" ".join(phases(r)) or "-")
             print(line)
