@@ -8,6 +8,7 @@ build=$(realpath "$1")
 src=$(dirname "$bench")
 move_bench=$build/bench/move-bench move_range=$build/bench/move-range
 engine_bytes=$build/bench/engine-bytes hot_share=$build/bench/hot-share hold_mem=$build/bench/hold-mem
+tlb_flusher=$build/bench/tlb-flusher
 # tiering-lib.sh wants its own folder as $here
 here=$src/tests/libvirt
 . "$here/tiering-lib.sh" "$build/src/vmtier" "$build/src/vmtierd" \
