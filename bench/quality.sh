@@ -155,18 +155,22 @@ start_guest_for() {
 	esac
 }
 
-# tlb_on REGIME RUN / tlb_off RUN: the flusher on the guests' CPU (0) for
-# turnover; what it achieved goes to RUN.flusher
-flusher=
+# tlb_on REGIME RUN [CPUS] / tlb_off RUN: a flusher on each of the guests'
+# CPUS (default 0; vmtierd's guests may run on 0 and 1, its own TLB flush
+# moves them) for turnover; what each achieved goes to RUN.flusher
+flushers=()
 tlb_on() {
+	local c
 	[ "$1" = turnover ] || return 0
-	taskset -c 0 "$tlb_flusher" "$flush_us" >"$out/$2.flusher" 2>&1 &
-	flusher=$!
+	for c in ${3:-0}; do
+		taskset -c "$c" "$tlb_flusher" "$flush_us" >>"$out/$2.flusher" 2>&1 &
+		flushers+=($!)
+	done
 }
 tlb_off() {
-	[ -n "$flusher" ] || return 0
-	kill -TERM "$flusher"; wait "$flusher"
-	flusher=
+	[ ${#flushers[@]} -gt 0 ] || return 0
+	kill -TERM "${flushers[@]}"; wait "${flushers[@]}"
+	flushers=()
 	bench_note "$1: $(cat "$out/$1.flusher")"
 }
 
@@ -264,7 +268,7 @@ run() {
 	fi
 	if [ -n "$ok" ]; then
 		if mode_on "$mode"; then
-			tlb_on "$regime" "$mode-$regime"
+			tlb_on "$regime" "$mode-$regime" "$(case $mode in vmtierd*) echo 0 1 ;; *) echo 0 ;; esac)"
 			watch "$mode-$regime" "${names[@]}"
 			tlb_off "$mode-$regime"
 			for n in "${names[@]}"; do
