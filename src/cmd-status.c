@@ -174,6 +174,11 @@ static void append_vms(GString *out, json_object *reply, gboolean bars)
 			g_string_append_printf(out, "%s: sensor blind, access figures unknown: %s\n",
 					       name, why);
 		}
+		if (strcmp(sensor, "ranking") == 0 && member(vm, "share_note")) {
+			g_autofree char *why = text_cell(vm, "share_note");
+
+			g_string_append_printf(out, "%s: DRAM access share unknown: %s\n", name, why);
+		}
 		if (!e)
 			continue;
 		msg = printable(json_object_is_type(e, json_type_string) ? json_object_get_string(e)

@@ -438,6 +438,9 @@ void vmt_guest_judge_sensor(VmtGuest *g, gboolean sampled, const VmtFlushStats *
 						 "accesses are undercounted", st->pinned, st->n_vcpus);
 	g->sample_us = sample_us;
 	g->flushes += st ? st->flushes : 0;
+	/* a vCPU's flushes a window, each in one sample of window/sample_us */
+	g->ceiling = movable && window_ms ?
+		     (guint)MIN((guint64)VMT_ACCESS_MAX, st->flushes * sample_us / movable / window_ms) : 0;
 	g_mutex_unlock(&g->lock);
 }
 
@@ -445,6 +448,14 @@ void vmt_guest_judge_sensor(VmtGuest *g, gboolean sampled, const VmtFlushStats *
 static gboolean sensor_sees(const VmtGuest *g)
 {
 	return g_strcmp0(g->sensor, "blind") != 0;
+}
+
+/* The DRAM access share weighs chunks by rate, which a saturated reading
+ * hides: the hottest chunk at 90% of what flushed samples allow says only
+ * "at least this hot".  Then the share is unknown, not a number. */
+static gboolean share_known(const VmtGuest *g)
+{
+	return sensor_sees(g) && (!g->ceiling || g->stats.max_freq * 10 < g->ceiling * 9);
 }
 
 void vmt_guest_offloaded(VmtGuest *g, guint64 promoted, guint64 demoted)
@@ -477,8 +488,16 @@ json_object *vmt_guest_to_json(VmtGuest *g)
 	/* unknown (null) rather than a number the sensor cannot back */
 	json_object_object_add(o, "hot_coverage", sensor_sees(g) ?
 			       json_object_new_double(g->stats.hot_coverage) : NULL);
-	json_object_object_add(o, "dram_access_share", sensor_sees(g) ?
+	json_object_object_add(o, "dram_access_share", share_known(g) ?
 			       json_object_new_double(g->stats.fast_access_share) : NULL);
+	if (sensor_sees(g) && !share_known(g)) {
+		g_autofree char *note = g_strdup_printf("readings saturated (the hottest chunk read "
+							"%u permille of the %u a flushed sample "
+							"allows): the access share cannot be told",
+							g->stats.max_freq, g->ceiling);
+
+		json_object_object_add(o, "share_note", json_object_new_string(note));
+	}
 	json_object_object_add(o, "sensor", json_object_new_string(g->sensor ? g->sensor :
 								   "unchecked"));
 	json_object_object_add(o, "sensor_note",
@@ -522,7 +541,7 @@ void vmt_guest_account(VmtGuest *g, gint64 now, const char *scanner, VmtHistoryS
 		.quota_bytes = g->quota_bytes, .ram_bytes = g->ram_bytes,
 		.dram_bytes = g->stats.fast_bytes, .slow_bytes = g->stats.slow_bytes,
 		.hot_bytes = g->stats.hot_bytes,
-		.dram_access_share = sensor_sees(g) ? CLAMP(g->stats.fast_access_share, 0.0, 1.0) : -1,
+		.dram_access_share = share_known(g) ? CLAMP(g->stats.fast_access_share, 0.0, 1.0) : -1,
 		.hot_coverage = sensor_sees(g) ? CLAMP(g->stats.hot_coverage, 0.0, 1.0) : -1,
 		.promoted_bytes = g->promoted_bytes - g->acc_promoted,
 		.demoted_bytes = g->demoted_bytes - g->acc_demoted,

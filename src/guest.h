@@ -66,6 +66,9 @@ typedef struct {
 	const char *sensor;
 	char *sensor_note;
 	guint sample_us;		/* DAMON's sample interval now */
+	/* the highest frequency a flushed sample can give (permille: the
+	 * share of samples with a flush in them); 0: no such bound */
+	guint ceiling;
 	guint64 flushes;		/* TLB flushes, since attach */
 } VmtGuest;
 

@@ -24,6 +24,7 @@ struct VmtTierEngine {
 	/* the last window's accesses weighted by pages, on the fast tier and
 	 * in all, taken at observe time: the placement the accesses met */
 	double acc_fast, acc_all;
+	guint max_freq;
 	VmtChunk *chunks;
 };
 
@@ -136,6 +137,9 @@ void vmt_tier_engine_observe(VmtTierEngine *e, const guint16 *freq)
 	}
 	e->acc_fast = on_fast;
 	e->acc_all = all;
+	e->max_freq = 0;
+	for (guint i = 0; i < e->n; i++)
+		e->max_freq = MAX(e->max_freq, MIN(freq[i], VMT_ACCESS_MAX));
 	e->windows++;
 }
 
@@ -419,6 +423,7 @@ void vmt_tier_engine_stats(const VmtTierEngine *e, VmtTierStats *out)
 		}
 	}
 	out->fast_access_share = e->acc_all > 0 ? e->acc_fast / e->acc_all : 1.0;
+	out->max_freq = e->max_freq;
 	ranking_build(e, &r);
 	for (guint k = 0; k < r.n_target; k++) {
 		const VmtChunk *c = &e->chunks[key_chunk(r.key[k])];

@@ -58,6 +58,7 @@ typedef struct {
 	 * the fast tier: what an oracle placement would reach is 1.0 */
 	double hot_coverage;
 	guint64 windows;
+	guint max_freq;		/* the last window's highest frequency */
 } VmtTierStats;
 
 typedef struct VmtTierEngine VmtTierEngine;
