@@ -26,7 +26,7 @@ truth() {	# share oracle dram_pages
 	local hs
 	hs=$("$hot_share" "${pid[tz]}" zipf $((quota * mib)) $((hva1[tz] + 32 * mib)) $((128 * mib)) \
 		"${hva0[tz]}" $((quota * mib)) "${hva1[tz]}" $((256 * mib))) &&
-	[[ $hs =~ share=([^ ]+)\ oracle=([^ ]+).*dram_pages=([0-9]+)\ map=(.*) ]] &&
+	[[ $hs =~ share=([^ ]+)\ oracle=([^ ]+).*dram_pages=([0-9]+).*map=(.*) ]] &&
 	echo "${BASH_REMATCH[1]} ${BASH_REMATCH[2]} ${BASH_REMATCH[3]} ${BASH_REMATCH[4]}"
 }
 read -r s0 oracle _ <<<"$(truth)"
