@@ -164,11 +164,23 @@ static void append_vms(GString *out, json_object *reply, gboolean bars)
 	append_table(out, cells);
 	for (gsize i = 0; i < n; i++) {
 		json_object *vm = json_object_array_get_idx(vms, i), *e = member(vm, "last_error");
-		g_autofree char *name = NULL, *msg = NULL;
+		g_autofree char *name = text_cell(vm, "name"), *msg = NULL;
+		g_autofree char *sensor = text_cell(vm, "sensor");
 
+		/* why the access figures show "-" */
+		if (strcmp(sensor, "blind") == 0) {
+			g_autofree char *why = text_cell(vm, "sensor_note");
+
+			g_string_append_printf(out, "%s: sensor blind, access figures unknown: %s\n",
+					       name, why);
+		}
+		if (strcmp(sensor, "ranking") == 0 && member(vm, "share_note")) {
+			g_autofree char *why = text_cell(vm, "share_note");
+
+			g_string_append_printf(out, "%s: DRAM access share unknown: %s\n", name, why);
+		}
 		if (!e)
 			continue;
-		name = text_cell(vm, "name");
 		msg = printable(json_object_is_type(e, json_type_string) ? json_object_get_string(e)
 				: json_object_to_json_string_ext(e, JSON_C_TO_STRING_PLAIN));
 		g_string_append_printf(out, "%s: last error: %s\n", name, msg);

@@ -35,6 +35,8 @@ static const Key keys[] = {
 	U("daemon", "max_interval_ms", max_interval_ms, 50, 600000),
 	U("daemon", "sample_us", sample_us, 100, 1000000),
 	U("daemon", "guest_window_ms", guest_window_ms, 100, 600000),
+	U("daemon", "min_sample_us", min_sample_us, 100, 1000000),
+	U("daemon", "flush_us", flush_us, 0, 1000000),
 	U("daemon", "max_migrate_mbs", max_migrate_mbs, 0, 1000000),
 	U("daemon", "vm_migrate_mbs", vm_migrate_mbs, 1, 1000000),
 	U("daemon", "account_interval_s", account_interval_s, 1, 86400),
@@ -73,6 +75,10 @@ static void set_defaults(VmtDaemonConfig *c)
 	c->max_interval_ms = 10000;
 	c->sample_us = 5000;
 	c->guest_window_ms = 5000;
+	/* DAMON's sample interval adapts between these (tier-engine.h); a
+	 * vCPU move per flush_us at most (host-flush.h), 0: no flushes */
+	c->min_sample_us = 500;
+	c->flush_us = 5000;
 	c->max_migrate_mbs = 0;
 	c->vm_migrate_mbs = 256;
 	c->account_interval_s = 60;
@@ -179,6 +185,12 @@ VmtDaemonConfig *vmt_daemon_config_load(const char *path, gboolean must_exist, G
 		g_set_error(error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
 			    "%s: [daemon] scanner damon-vaddr cannot go with offload damos (DAMON "
 			    "runs the kernel's moves then): use auto or a bitmap scanner", path);
+		return NULL;
+	}
+	if (c->min_sample_us > c->sample_us) {
+		g_set_error(error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
+			    "%s: min_sample_us %u is above sample_us %u", path, c->min_sample_us,
+			    c->sample_us);
 		return NULL;
 	}
 	if (c->min_interval_ms > c->max_interval_ms) {

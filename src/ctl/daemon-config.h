@@ -16,6 +16,7 @@ typedef struct {
 	char *offload;			/* none, damos (host-damos.h) */
 	guint scan_interval_ms, min_interval_ms, max_interval_ms, sample_us;
 	guint guest_window_ms;		/* one guest's scan and moves, per window */
+	guint min_sample_us, flush_us;
 	guint max_migrate_mbs;		/* all guests together; 0: no limit */
 	guint vm_migrate_mbs;		/* per guest when its class sets none */
 	guint account_interval_s, discover_interval_s;

@@ -10,6 +10,7 @@
 #include "host.h"
 #include "guest.h"
 #include "host-damon.h"
+#include "host-flush.h"
 
 #include <libvirt/libvirt.h>
 
@@ -26,6 +27,8 @@ struct VmtDaemon {
 	VmtCtlServer *ctl;
 	VmtDamon *damon;		/* scanning (fvaddr) */
 	VmtDamon *damos;		/* offload=damos (paddr, host-damos.h) */
+	VmtFlusher *flusher;		/* TLB flushes for DAMON's guests, or NULL */
+	guint sample_us;		/* DAMON's sample interval now (adapts) */
 	char *offload_note;		/* why offload=damos is not in use */
 	guint damos_n;			/* guests in DAMOS's schemes now */
 	GPtrArray *damos_guests;	/* VmtGuest refs, as DAMOS was started
@@ -69,6 +72,7 @@ typedef struct {
 	gboolean collected;		/* DAMON's collect waited out its interval */
 	guint interval_ms;
 	guint guest_ms;			/* each guest's time limit (host-deadline.h) */
+	guint sample_us;
 	VmtTierParams params;		/* as configured now (SIGHUP) */
 	char *damon_error;
 	gboolean damon_lost;		/* someone else took DAMON over */

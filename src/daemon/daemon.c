@@ -74,6 +74,8 @@ static gboolean choose_scanner(VmtDaemon *d, GError **error)
 		d->damon = vmt_host_damon_claim(marker, "fvaddr", &local);
 		if (d->damon) {
 			d->scanner = "damon-vaddr";
+			if (d->cfg->flush_us)
+				d->flusher = vmt_host_flush_new(d->cfg->flush_us);
 			return TRUE;
 		}
 		want = fallback_scanner(d->host);
@@ -111,6 +113,14 @@ static void window_free(VmtWindow *w)
 	g_free(w);
 }
 
+static gboolean all_zero(const guint16 *v, guint n)
+{
+	for (guint i = 0; i < n; i++)
+		if (v[i])
+			return FALSE;
+	return TRUE;
+}
+
 static void window_damon(VmtWindow *w, gboolean *ok)
 {
 	VmtDaemon *d = w->d;
@@ -127,7 +137,7 @@ static void window_damon(VmtWindow *w, gboolean *ok)
 			t[i].pid = g->pid;
 			t[i].ranges = g->ranges;
 		}
-		if (!vmt_host_damon_start(d->damon, t, w->guests->len, d->cfg->sample_us,
+		if (!vmt_host_damon_start(d->damon, t, w->guests->len, w->sample_us,
 					  w->interval_ms * 1000u, &error))
 			goto fail;
 	}
@@ -147,8 +157,13 @@ static void window_damon(VmtWindow *w, gboolean *ok)
 	if (!vmt_host_damon_collect(d->damon, freqs, n_chunks, w->guests->len, &error))
 		goto fail;
 	w->collected = TRUE;
+	/* with the TLB flushed, a running guest touches something every
+	 * window (its own kernel at least): all idle means DAMON did not
+	 * sample (a starved or restarted kdamond), not a guest gone cold;
+	 * taken as heat it would demote the whole hot set */
 	for (guint i = 0; i < w->guests->len; i++)
-		ok[i] = TRUE;
+		ok[i] = !d->flusher || !((VmtGuest *)w->guests->pdata[i])->running ||
+			!all_zero(freqs[i], n_chunks[i]);
 	return;
 fail:
 	w->damon_error = g_strdup(error->message);
@@ -227,6 +242,14 @@ static void window_thread(GTask *task, gpointer src, gpointer data, GCancellable
 				g->armed = TRUE;
 			}
 		}
+		if (w->d->damon) {
+			VmtFlushStats st = { 0 };
+			gboolean known = w->d->flusher && vmt_host_flush_take(w->d->flusher, g->name, &st);
+
+			vmt_guest_judge_sensor(g, ok[i], known ? &st : NULL, w->interval_ms,
+					       w->d->cfg->flush_us, w->sample_us);
+			vmt_flush_stats_clear(&st);
+		}
 		vmt_tier_engine_set_params(g->engine, &w->params);
 		vmt_guest_window(g, ok[i] ? g->freq : NULL, g_array_index(w->budgets, guint64, i));
 		vmt_host_deadline_set(0);
@@ -239,6 +262,34 @@ static void window_thread(GTask *task, gpointer src, gpointer data, GCancellable
 static void schedule_window(VmtDaemon *d, guint ms);
 static void drop_guest(VmtDaemon *d, VmtGuest *g, const char *why);
 static void oneshot_step(VmtDaemon *d);
+
+/* With TLB flushes, DAMON's samples rank; the window stays and the sample
+ * interval adapts instead (vmt_tier_engine_next_sample_us), one for all the
+ * guests (one kdamond): the shortest any guest asks for.  Only windows
+ * whose sensor ranked count; a change restarts DAMON. */
+static void adapt_sample(VmtDaemon *d, const VmtWindow *w)
+{
+	guint next = d->cfg->sample_us;
+	gboolean any = FALSE;
+
+	if (!d->flusher || !w->collected)
+		return;
+	for (guint i = 0; i < w->guests->len; i++) {
+		VmtGuest *g = w->guests->pdata[i];
+
+		if (g_strcmp0(g->sensor, "ranking") != 0)
+			continue;
+		next = MIN(next, vmt_tier_engine_next_sample_us(g->engine, d->sample_us,
+								 d->cfg->min_sample_us,
+								 d->cfg->sample_us));
+		any = TRUE;
+	}
+	if (any && next != d->sample_us) {
+		g_message("DAMON sample interval %u -> %u us", d->sample_us, next);
+		d->sample_us = next;
+		d->damon_dirty = TRUE;
+	}
+}
 
 static void window_done(GObject *src, GAsyncResult *res, gpointer data)
 {
@@ -279,9 +330,10 @@ static void window_done(GObject *src, GAsyncResult *res, gpointer data)
 								d->cfg->min_interval_ms,
 								d->cfg->max_interval_ms));
 	}
-	if (w->guests->len == 0)
+	if (w->guests->len == 0 || d->flusher)
 		next = d->cfg->scan_interval_ms;
 	d->want_interval_ms = next;
+	adapt_sample(d, w);
 	/* DAMON's aggregation interval is the window: follow the wanted one
 	 * only when it drifted far enough to be worth a kdamond restart */
 	if (d->damon && (next * 4 < d->interval_ms * 3 || next * 4 > d->interval_ms * 5))
@@ -325,6 +377,8 @@ static void drop_guest(VmtDaemon *d, VmtGuest *g, const char *why)
 	}
 	if (g->engine)
 		d->damon_dirty = TRUE;
+	if (d->flusher)
+		vmt_host_flush_set_guest(d->flusher, g->name, 0, NULL);
 	g_hash_table_remove(d->guests, g->name);
 }
 
@@ -365,6 +419,8 @@ static gboolean on_window(gpointer data)
 		}
 		g->scanner = d->scanner;
 		g->scan_interval_ms = d->interval_ms;
+		if (d->flusher)
+			vmt_host_flush_set_guest(d->flusher, g->name, g->pid, g->vcpu_tids);
 		g_ptr_array_add(w->guests, vmt_guest_ref(g));
 		moving += g->may_move;
 	}
@@ -409,6 +465,7 @@ static gboolean on_window(gpointer data)
 	w->params = d->cfg->params;
 	w->interval_ms = d->interval_ms;
 	w->guest_ms = d->cfg->guest_window_ms;
+	w->sample_us = d->sample_us;
 	d->window_running = TRUE;
 	task = g_task_new(NULL, d->cancel, window_done, d);
 	g_task_set_task_data(task, w, (GDestroyNotify)window_free);
@@ -809,6 +866,7 @@ VmtDaemon *vmt_daemon_new(VmtDaemonConfig *cfg, GError **error)
 	d->damos_guests = g_ptr_array_new_with_free_func((GDestroyNotify)vmt_guest_unref);
 	d->started_us = g_get_monotonic_time();
 	d->interval_ms = d->want_interval_ms = cfg->scan_interval_ms;
+	d->sample_us = cfg->sample_us;
 	d->lock_fd = -1;
 	d->host = vmt_host_load(error);
 	/* one vmtierd at a time: a second one would take DAMON from the first */
@@ -913,10 +971,13 @@ gboolean vmt_daemon_reload(VmtDaemon *d, GError **error)
 	d->cfg->max_interval_ms = n->max_interval_ms;
 	d->cfg->dram_reserve_bytes = n->dram_reserve_bytes;
 	d->cfg->history_days = n->history_days;
-	/* DAMON's sampling takes a restart of the kdamond */
-	if (d->cfg->sample_us != n->sample_us)
+	/* the sample interval's bounds too (flush_us needs a restart): a new
+	 * bound restarts DAMON */
+	if (d->cfg->sample_us != n->sample_us || d->cfg->min_sample_us != n->min_sample_us)
 		d->damon_dirty = TRUE;
 	d->cfg->sample_us = n->sample_us;
+	d->cfg->min_sample_us = n->min_sample_us;
+	d->sample_us = CLAMP(d->sample_us, n->min_sample_us, n->sample_us);
 	if (d->cfg->account_interval_s != n->account_interval_s && d->account_source) {
 		g_source_remove(d->account_source);
 		d->account_source = g_timeout_add_seconds(n->account_interval_s, on_account, d);
@@ -940,6 +1001,7 @@ void vmt_daemon_free(VmtDaemon *d)
 	g_clear_handle_id(&d->discover_idle, g_source_remove);
 	g_clear_handle_id(&d->account_source, g_source_remove);
 	g_clear_pointer(&d->ctl, vmt_ctl_server_free);
+	g_clear_pointer(&d->flusher, vmt_host_flush_free);
 	g_clear_pointer(&d->damon, vmt_host_damon_release);
 	g_clear_pointer(&d->damos, vmt_host_damon_release);
 	g_clear_pointer(&d->damos_guests, g_ptr_array_unref);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* A guest under vmtierd; see guest.h. */
 #include "guest.h"
+#include "host-flush.h"
 #include "host-proc.h"
 #include "nodeset.h"
 #include "qmp-memmap.h"
@@ -76,6 +77,9 @@ void vmt_guest_unref(VmtGuest *g)
 	g_free(g->last_error);
 	g_free(g->memcg);
 	g_free(g->offload_note);
+	g_clear_pointer(&g->vcpu_tids, g_array_unref);
+	g_free(g->no_vcpus);
+	g_free(g->sensor_note);
 	g_mutex_clear(&g->lock);
 	g_free(g);
 }
@@ -134,11 +138,49 @@ static GArray *trusted_ranges(GPtrArray *rams, int pid, guint64 ram_bytes, guint
 	return g_steal_pointer(&ranges);
 }
 
+/* The vCPU threads (QMP query-cpus-fast), each checked to be a thread of
+ * PID, into M; none known (M->no_vcpus says why) leaves the sensor unable
+ * to flush. */
+static void vcpu_threads(VmtGuestMap *m, VmtQmpClient *c, int pid)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(json_object) cpus = vmt_qmp_client_execute_sync(c, "query-cpus-fast", NULL,
+								   QMP_TIMEOUT_MS, &error);
+	g_autoptr(GArray) tids = g_array_new(FALSE, FALSE, sizeof(int));
+	/* QEMU is not trusted to size our loops: no more than it has threads */
+	gsize n = cpus && json_object_is_type(cpus, json_type_array) ?
+			  json_object_array_length(cpus) : 0;
+
+	for (gsize i = 0; i < n && i < 4096; i++) {
+		json_object *o = json_object_array_get_idx(cpus, i), *t;
+
+		if (!json_object_object_get_ex(o, "thread-id", &t) ||
+		    !json_object_is_type(t, json_type_int)) {
+			g_clear_error(&error);
+			g_set_error(&error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+				    "query-cpus-fast: vCPU %zu has no thread-id", i);
+			break;
+		}
+		g_array_append_vals(tids, &(int){ json_object_get_int(t) }, 1);
+	}
+	if (!error && n > 4096)
+		g_set_error(&error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+			    "query-cpus-fast: %zu vCPUs", n);
+	if (!error)
+		vmt_host_flush_check_tids(pid, tids, &error);
+	if (error)
+		m->no_vcpus = g_strdup(error->message);
+	else
+		m->vcpu_tids = g_steal_pointer(&tids);
+}
+
 void vmt_guest_map_free(VmtGuestMap *m)
 {
 	if (!m)
 		return;
 	g_clear_pointer(&m->ranges, g_array_unref);
+	g_clear_pointer(&m->vcpu_tids, g_array_unref);
+	g_free(m->no_vcpus);
 	g_free(m->qmp_path);
 	g_free(m);
 }
@@ -181,6 +223,7 @@ VmtGuestMap *vmt_guest_map_query(const char *name, const char *qmp_path, int lib
 		g_prefix_error(error, "%s: ", qmp_path);
 		return NULL;
 	}
+	vcpu_threads(m, c, m->pid);
 	m->start_time = vmt_host_proc_start_time(m->pid);
 	m->ram_bytes = ram_bytes;
 	m->qmp_path = g_strdup(qmp_path);
@@ -197,6 +240,10 @@ void vmt_guest_attach_map(VmtGuest *g, VmtGuestMap *m, const VmtTierParams *para
 	g->state_bytes = vmt_tier_engine_state_bytes(g->engine) + n * sizeof(guint16) + sizeof(*g);
 	g->ranges = g_steal_pointer(&m->ranges);
 	g->qmp_path = g_steal_pointer(&m->qmp_path);
+	g_clear_pointer(&g->vcpu_tids, g_array_unref);
+	g_clear_pointer(&g->no_vcpus, g_free);
+	g->vcpu_tids = g_steal_pointer(&m->vcpu_tids);
+	g->no_vcpus = g_steal_pointer(&m->no_vcpus);
 	g->poll_skip = g->poll_backoff = 0;
 	g_mutex_lock(&g->lock);
 	g->pid = m->pid;
@@ -372,6 +419,17 @@ static gboolean carry_out(VmtGuest *g, GArray *moves, GError **error)
 	return move_to(g, moves, VMT_TIER_SLOW, error) && move_to(g, moves, VMT_TIER_FAST, error);
 }
 
+/* debug: each chunk's reading, a permille figure per chunk */
+static void log_readings(const VmtGuest *g, const guint16 *freq)
+{
+	g_autoptr(GString) s = g_string_new(NULL);
+	guint n = vmt_tier_engine_n_chunks(g->engine);
+
+	for (guint i = 0; i < n; i++)
+		g_string_append_printf(s, " %u", freq[i]);
+	g_debug("%s: readings:%s", g->name, s->str);
+}
+
 void vmt_guest_window(VmtGuest *g, const guint16 *freq, guint64 budget_bytes)
 {
 	g_autoptr(GError) error = NULL;
@@ -389,6 +447,8 @@ void vmt_guest_window(VmtGuest *g, const guint16 *freq, guint64 budget_bytes)
 	/* a paused guest touches nothing: its silence says nothing about heat */
 	if (freq && g->running)
 		vmt_tier_engine_observe(g->engine, freq);
+	if (freq && g->running)
+		log_readings(g, freq);
 	/* offloaded, the kernel moves; vmtierd only demotes what is over the
 	 * quota (see host-damos.h), coldest first, and keeps a margin free for
 	 * the kernel's promotions: cold pages in DRAM would otherwise stay for
@@ -427,6 +487,61 @@ fail:
 				       "stopping" : "error", error->message);
 }
 
+void vmt_guest_judge_sensor(VmtGuest *g, gboolean sampled, const VmtFlushStats *st,
+			    guint window_ms, guint flush_us, guint sample_us)
+{
+	g_autofree char *why = NULL;
+	guint movable = st ? st->n_vcpus - MIN(st->pinned, st->n_vcpus) : 0;
+	guint64 expect = flush_us ? (guint64)window_ms * 1000 / flush_us * movable : 0;
+
+	if (!flush_us)
+		why = g_strdup("TLB flushes are off (flush_us=0): pages that stay in a TLB read idle");
+	else if (!g->vcpu_tids)
+		why = g_strdup_printf("no vCPU threads to flush (%s)",
+				      g->no_vcpus ? g->no_vcpus : "not known yet");
+	else if (!st || st->n_vcpus == 0)
+		why = g_strdup("the TLB flusher has not run for this guest yet");
+	else if (movable == 0)
+		why = g_strdup_printf("%s pinned to a single CPU: the TLB flush (moving a vCPU "
+				      "thread to another CPU) cannot be done, so the hottest pages "
+				      "read idle", st->n_vcpus > 1 ? "every vCPU thread is" :
+								     "the vCPU thread is");
+	else if (st->flushes * 2 < expect)
+		why = g_strdup_printf("%" G_GUINT64_FORMAT " TLB flushes this window, %" G_GUINT64_FORMAT
+				      " expected%s%s", st->flushes, expect, st->error ? ": " : "",
+				      st->error ? st->error : "");
+	else if (!sampled)
+		why = g_strdup("no DAMON sample this window (none, or every chunk idle: a starved "
+				"or restarted kdamond)");
+	g_mutex_lock(&g->lock);
+	g->sensor = why ? "blind" : "ranking";
+	g_free(g->sensor_note);
+	g->sensor_note = g_steal_pointer(&why);
+	if (!g->sensor_note && st->pinned)
+		g->sensor_note = g_strdup_printf("%u of %u vCPU threads pinned to one CPU: their "
+						 "accesses are undercounted", st->pinned, st->n_vcpus);
+	g->sample_us = sample_us;
+	g->flushes += st ? st->flushes : 0;
+	/* a vCPU's flushes a window, each in one sample of window/sample_us */
+	g->ceiling = movable && window_ms ?
+		     (guint)MIN((guint64)VMT_ACCESS_MAX, st->flushes * sample_us / movable / window_ms) : 0;
+	g_mutex_unlock(&g->lock);
+}
+
+/* The access figures mean something unless the sensor says it is blind. */
+static gboolean sensor_sees(const VmtGuest *g)
+{
+	return g_strcmp0(g->sensor, "blind") != 0;
+}
+
+/* The DRAM access share weighs chunks by rate, which a saturated reading
+ * hides: the hottest chunk at 90% of what flushed samples allow says only
+ * "at least this hot".  Then the share is unknown, not a number. */
+static gboolean share_known(const VmtGuest *g)
+{
+	return sensor_sees(g) && (!g->ceiling || g->stats.max_freq * 10 < g->ceiling * 9);
+}
+
 void vmt_guest_offloaded(VmtGuest *g, guint64 promoted, guint64 demoted)
 {
 	g_mutex_lock(&g->lock);
@@ -454,9 +569,25 @@ json_object *vmt_guest_to_json(VmtGuest *g)
 	json_object_object_add(o, "slow_bytes", json_object_new_uint64(g->stats.slow_bytes));
 	json_object_object_add(o, "absent_bytes", json_object_new_uint64(g->absent_bytes));
 	json_object_object_add(o, "hot_bytes", json_object_new_uint64(g->stats.hot_bytes));
-	json_object_object_add(o, "hot_coverage", json_object_new_double(g->stats.hot_coverage));
-	json_object_object_add(o, "dram_access_share",
-			       json_object_new_double(g->stats.fast_access_share));
+	/* unknown (null) rather than a number the sensor cannot back */
+	json_object_object_add(o, "hot_coverage", sensor_sees(g) ?
+			       json_object_new_double(g->stats.hot_coverage) : NULL);
+	json_object_object_add(o, "dram_access_share", share_known(g) ?
+			       json_object_new_double(g->stats.fast_access_share) : NULL);
+	if (sensor_sees(g) && !share_known(g)) {
+		g_autofree char *note = g_strdup_printf("readings saturated (the hottest chunk read "
+							"%u permille of the %u a flushed sample "
+							"allows): the access share cannot be told",
+							g->stats.max_freq, g->ceiling);
+
+		json_object_object_add(o, "share_note", json_object_new_string(note));
+	}
+	json_object_object_add(o, "sensor", json_object_new_string(g->sensor ? g->sensor :
+								   "unchecked"));
+	json_object_object_add(o, "sensor_note",
+			       g->sensor_note ? json_object_new_string(g->sensor_note) : NULL);
+	json_object_object_add(o, "sample_us", json_object_new_int((int)g->sample_us));
+	json_object_object_add(o, "tlb_flushes", json_object_new_uint64(g->flushes));
 	json_object_object_add(o, "scanner", json_object_new_string(g->scanner ? g->scanner : "none"));
 	json_object_object_add(o, "mover", json_object_new_string(g->memcg ? "damos" : "vmtierd"));
 	json_object_object_add(o, "memcg", g->memcg ? json_object_new_string(g->memcg) : NULL);
@@ -494,8 +625,8 @@ void vmt_guest_account(VmtGuest *g, gint64 now, const char *scanner, VmtHistoryS
 		.quota_bytes = g->quota_bytes, .ram_bytes = g->ram_bytes,
 		.dram_bytes = g->stats.fast_bytes, .slow_bytes = g->stats.slow_bytes,
 		.hot_bytes = g->stats.hot_bytes,
-		.dram_access_share = CLAMP(g->stats.fast_access_share, 0.0, 1.0),
-		.hot_coverage = CLAMP(g->stats.hot_coverage, 0.0, 1.0),
+		.dram_access_share = share_known(g) ? CLAMP(g->stats.fast_access_share, 0.0, 1.0) : -1,
+		.hot_coverage = sensor_sees(g) ? CLAMP(g->stats.hot_coverage, 0.0, 1.0) : -1,
 		.promoted_bytes = g->promoted_bytes - g->acc_promoted,
 		.demoted_bytes = g->demoted_bytes - g->acc_demoted,
 		.migrations = (guint)(g->migrations - g->acc_migrations),
@@ -510,7 +641,7 @@ void vmt_guest_account(VmtGuest *g, gint64 now, const char *scanner, VmtHistoryS
 	g->acc_migrations = g->migrations;
 	g->acc_ts = now;
 	g_mutex_unlock(&g->lock);
-	s->slo_met = g->klass_def && g->klass_def->has_slo ?
+	s->slo_met = g->klass_def && g->klass_def->has_slo && s->hot_coverage >= 0 ?
 		     vmt_slo_judge(s->hot_bytes, s->hot_coverage, g->klass_def->slo_target) : -1;
 }
 
@@ -542,6 +673,8 @@ void vmt_guest_detach(VmtGuest *g)
 	g_clear_pointer(&g->qmp_path, g_free);
 	g_clear_pointer(&g->memcg, g_free);
 	g_clear_pointer(&g->offload_note, g_free);
+	g_clear_pointer(&g->vcpu_tids, g_array_unref);
+	g_clear_pointer(&g->no_vcpus, g_free);
 	g->damos_promoted = g->damos_demoted = 0;
 	g->placed = g->armed = FALSE;
 	g->refresh_cursor = 0;

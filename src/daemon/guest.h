@@ -5,6 +5,7 @@
 #include "domains.h"
 #include "history.h"
 #include "host.h"
+#include "host-flush.h"
 #include "host-move.h"
 #include "qmp-client.h"
 #include "tier-engine.h"
@@ -62,6 +63,19 @@ typedef struct {
 	 * and the kernel's applied bytes at the last reading */
 	char *memcg, *offload_note;
 	guint64 damos_promoted, damos_demoted;
+	/* the vCPU threads (int tids, checked against /proc at attach), or
+	 * NULL and why not: the TLB flusher needs them (host-flush.h) */
+	GArray *vcpu_tids;
+	char *no_vcpus;
+	/* can the scanner's figures be trusted: "ranking" or "blind" (then
+	 * sensor_note says why and the access figures are unknown) */
+	const char *sensor;
+	char *sensor_note;
+	guint sample_us;		/* DAMON's sample interval now */
+	/* the highest frequency a flushed sample can give (permille: the
+	 * share of samples with a flush in them); 0: no such bound */
+	guint ceiling;
+	guint64 flushes;		/* TLB flushes, since attach */
 } VmtGuest;
 
 VmtGuest *vmt_guest_new(const VmtDomainInfo *info, const VmtHost *host);
@@ -79,6 +93,8 @@ typedef struct {
 	guint n_chunks;
 	guint64 ram_bytes;
 	char *qmp_path;
+	GArray *vcpu_tids;		/* int, checked against /proc; NULL: */
+	char *no_vcpus;			/* why not */
 } VmtGuestMap;
 
 void vmt_guest_map_free(VmtGuestMap *m);
@@ -106,6 +122,12 @@ gboolean vmt_guest_poll(VmtGuest *g, GError **error);
 void vmt_guest_window(VmtGuest *g, const guint16 *freq, guint64 budget_bytes);
 
 void vmt_guest_set_quota(VmtGuest *g, guint64 bytes);
+/* Worker, DAMON scanner: can this window's sample rank?  SAMPLED: DAMON
+ * gave one; ST: the flusher's counts for G this window (NULL: none kept);
+ * FLUSH_US 0: flushes are off.  Sets sensor, sensor_note (blind when the
+ * flushes could not be done, were too few, or there was no sample). */
+void vmt_guest_judge_sensor(VmtGuest *g, gboolean sampled, const VmtFlushStats *st,
+			    guint window_ms, guint flush_us, guint sample_us);
 /* Worker, offloaded guests: the kernel's bytes moved for G since its
  * schemes started (they restart at 0 with the kdamond). */
 void vmt_guest_offloaded(VmtGuest *g, guint64 promoted, guint64 demoted);

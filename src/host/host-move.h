@@ -31,6 +31,9 @@ gboolean vmt_host_move_range(int pid, guint64 start, guint64 len, int node, VmtM
 			     GError **error);
 /* The same for RANGES (VmtRange, page-aligned lengths), batched across
  * them: one window's chunks bound for NODE go in as few calls as fit.
+ * Where pages are before comes from PID's pagemap (PFNs: needs
+ * CAP_SYS_ADMIN, else move_pages' query), where they end up from the move's
+ * own status (asking again only about pages it left unsaid or busy).
  * WHERE, when given, gets each of their pages' node afterwards (negative:
  * not present), in order: the placement without asking again. */
 gboolean vmt_host_move_ranges(int pid, const GArray *ranges, int node, VmtMoveResult *res,

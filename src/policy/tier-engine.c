@@ -10,6 +10,7 @@
  * rule, and an upper bound on what move_pages touches). */
 #include "tier-engine.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,7 +23,8 @@ struct VmtTierEngine {
 	guint64 windows;
 	/* the last window's accesses weighted by pages, on the fast tier and
 	 * in all, taken at observe time: the placement the accesses met */
-	guint64 acc_fast, acc_all;
+	double acc_fast, acc_all;
+	guint max_freq;
 	VmtChunk *chunks;
 };
 
@@ -108,9 +110,17 @@ static guint8 sat_inc(guint8 v)
 	return v == G_MAXUINT8 ? v : v + 1;
 }
 
+/* A frequency as a rate: a chunk read accessed in a share P of the samples
+ * (or of its pages) is touched about -ln(1-P) times per sample (Poisson);
+ * the last permille is capped, so a saturated chunk counts as about 7. */
+static double rate_of(guint f)
+{
+	return -log1p(-(double)MIN(f, VMT_ACCESS_MAX - 1) / VMT_ACCESS_MAX);
+}
+
 void vmt_tier_engine_observe(VmtTierEngine *e, const guint16 *freq)
 {
-	guint64 on_fast = 0, all = 0;
+	double on_fast = 0, all = 0;
 
 	for (guint i = 0; i < e->n; i++) {
 		VmtChunk *c = &e->chunks[i];
@@ -122,11 +132,14 @@ void vmt_tier_engine_observe(VmtTierEngine *e, const guint16 *freq)
 		c->hot_streak = f > 0 && f >= e->p.hot_threshold ? sat_inc(c->hot_streak) : 0;
 		c->idle_streak = f == 0 ? sat_inc(c->idle_streak) : 0;
 		c->since_move = sat_inc(c->since_move);
-		on_fast += (guint64)f * c->fast_pages;
-		all += (guint64)f * c->resident_pages;
+		on_fast += rate_of(f) * c->fast_pages;
+		all += rate_of(f) * c->resident_pages;
 	}
 	e->acc_fast = on_fast;
 	e->acc_all = all;
+	e->max_freq = 0;
+	for (guint i = 0; i < e->n; i++)
+		e->max_freq = MAX(e->max_freq, MIN(freq[i], VMT_ACCESS_MAX));
 	e->windows++;
 }
 
@@ -409,7 +422,8 @@ void vmt_tier_engine_stats(const VmtTierEngine *e, VmtTierStats *out)
 			out->hot_fast_bytes += pages_bytes(c->fast_pages);
 		}
 	}
-	out->fast_access_share = e->acc_all ? (double)e->acc_fast / (double)e->acc_all : 1.0;
+	out->fast_access_share = e->acc_all > 0 ? e->acc_fast / e->acc_all : 1.0;
+	out->max_freq = e->max_freq;
 	ranking_build(e, &r);
 	for (guint k = 0; k < r.n_target; k++) {
 		const VmtChunk *c = &e->chunks[key_chunk(r.key[k])];
@@ -433,6 +447,25 @@ guint vmt_tier_engine_next_interval(const VmtTierEngine *e, guint cur_ms, guint 
 	else if (hot * 8 < e->quota)
 		next += step;
 	return (guint)CLAMP(next, min_ms, max_ms);
+}
+
+guint vmt_tier_engine_next_sample_us(const VmtTierEngine *e, guint cur_us, guint min_us,
+				     guint max_us)
+{
+	g_auto(Ranking) r = { 0 };
+	guint64 next = cur_us, reading = 0;
+
+	ranking_build(e, &r);
+	/* the last chunk the quota holds: in a steady state heat is the
+	 * window's frequency times 100 / (100 - decay_pct) */
+	if (r.n_target > 0)
+		reading = (guint64)e->chunks[key_chunk(r.key[r.n_target - 1])].heat *
+			  (100 - e->p.decay_pct) / 100;
+	if (reading * 2 > VMT_ACCESS_MAX)
+		next = cur_us / 2;
+	else if (reading * 10 < VMT_ACCESS_MAX)
+		next = (guint64)cur_us * 2;
+	return (guint)CLAMP(next, min_us, max_us);
 }
 
 gsize vmt_tier_engine_state_bytes(const VmtTierEngine *e)

@@ -58,6 +58,7 @@ typedef struct {
 	 * the fast tier: what an oracle placement would reach is 1.0 */
 	double hot_coverage;
 	guint64 windows;
+	guint max_freq;		/* the last window's highest frequency */
 } VmtTierStats;
 
 typedef struct VmtTierEngine VmtTierEngine;
@@ -112,6 +113,16 @@ void vmt_tier_engine_stats(const VmtTierEngine *e, VmtTierStats *out);
  * [MIN_MS, MAX_MS]. */
 guint vmt_tier_engine_next_interval(const VmtTierEngine *e, guint cur_ms, guint min_ms,
 				    guint max_ms);
+
+/* The sample interval for the next windows of a sampling scanner (DAMON
+ * with TLB flushes): a chunk's frequency is the share of samples that found
+ * it touched, which saturates when a sample is long against the time
+ * between its accesses ("touched is not rate").  Ranking needs the chunks
+ * where the quota ends unsaturated: when the last chunk the quota holds
+ * reads above half the samples, halve the interval; below a tenth (or no
+ * chunk ranks), double it; clamp to [MIN_US, MAX_US]. */
+guint vmt_tier_engine_next_sample_us(const VmtTierEngine *e, guint cur_us, guint min_us,
+				     guint max_us);
 
 /* Bytes of engine state per chunk and in all (for the bytes-per-GiB figure). */
 gsize vmt_tier_engine_state_bytes(const VmtTierEngine *e);

@@ -13,6 +13,7 @@ typedef struct {
 	VmtReportStats s;
 	double w, dram, slow, hot, share;	/* weighted sums */
 	double judged_w, coverage;
+	double share_w;		/* weight of intervals whose share is known */
 } Acc;
 
 static void acc_init(Acc *a)
@@ -32,8 +33,12 @@ static void acc_add(Acc *a, const VmtReportPoint *p)
 	a->dram += w * (double)p->dram_bytes;
 	a->slow += w * (double)p->slow_bytes;
 	a->hot += w * (double)p->hot_bytes;
-	a->share += w * p->dram_access_share;
-	if (p->hot_bytes) {	/* coverage of no hot memory means nothing */
+	/* a blind sensor's interval (-1) is left out of the access figures */
+	if (p->dram_access_share >= 0) {
+		a->share_w += w;
+		a->share += w * p->dram_access_share;
+	}
+	if (p->hot_bytes && p->hot_coverage >= 0) {	/* coverage of no hot memory means nothing */
 		a->judged_w += w;
 		a->coverage += w * p->hot_coverage;
 		if (a->s.min_hot_coverage < 0 || p->hot_coverage < a->s.min_hot_coverage)
@@ -54,8 +59,8 @@ static VmtReportStats acc_finish(const Acc *a)
 		s.avg_dram_bytes = a->dram / a->w;
 		s.avg_slow_bytes = a->slow / a->w;
 		s.avg_hot_bytes = a->hot / a->w;
-		s.avg_dram_access_share = a->share / a->w;
 	}
+	s.avg_dram_access_share = a->share_w > 0 ? a->share / a->share_w : -1;
 	s.avg_hot_coverage = a->judged_w > 0 ? a->coverage / a->judged_w : -1;
 	return s;
 }

@@ -260,10 +260,11 @@ void vmt_history_close(VmtHistory *h)
 
 static gboolean check_share(const VmtHistorySample *s, const char *what, double v, GError **error)
 {
-	if (isfinite(v) && v >= 0 && v <= 1)
+	/* -1: unknown (the sensor could not tell; history.h) */
+	if (isfinite(v) && ((v >= 0 && v <= 1) || v == -1))
 		return TRUE;
 	g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-		    "sample of %s: %s %g is not between 0 and 1", s->vm, what, v);
+		    "sample of %s: %s %g is not between 0 and 1 (or -1, unknown)", s->vm, what, v);
 	return FALSE;
 }
 

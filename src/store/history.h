@@ -14,6 +14,7 @@ typedef struct {
 	guint interval_s;		/* its length */
 	const char *vm, *tenant, *klass, *scanner;
 	guint64 quota_bytes, ram_bytes, dram_bytes, slow_bytes, hot_bytes;
+	/* -1 in both: unknown, the access sensor was blind (guest.h) */
 	double dram_access_share;	/* estimated share of accesses DRAM served */
 	double hot_coverage;		/* share of hot memory up to the quota in DRAM */
 	guint64 promoted_bytes, demoted_bytes;	/* during the interval */

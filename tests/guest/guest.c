@@ -1,14 +1,22 @@
 /* vmtier-guest: a freestanding multiboot program with a known hot set.
  *
  * It fills a guest-physical region with a verifiable pattern, then touches
- * a hot range of it (uniform, zipf-like or shifting) and checks every word
- * it reads.  Guest-physical ranges map linearly onto QEMU's memory backends,
+ * a hot range of it (uniform, zipf-like, two regions at different rates or
+ * shifting) and checks every word it reads.  Guest-physical ranges map linearly onto QEMU's memory backends,
  * so the hot set's host virtual addresses are known exactly: this is the
  * ground truth tiering tests measure against.
  *
  * Parameters (-append "key=value ..."; sizes take K/M/G, binary):
- *   mem=SIZE base=ADDR hot=SIZE hot_off=ADDR pattern=uniform|zipf|shift
+ *   mem=SIZE base=ADDR hot=SIZE hot_off=ADDR pattern=uniform|zipf|two|shift
  *   shift=SECONDS write=PERCENT time=SECONDS(0: forever) seed=N
+ *   skew=K (zipf: page floor(u^K * N) for uniform u, 1..8, default 3)
+ *   hot2=SIZE hot2_off=ADDR ratio=R (two: a second hot range, disjoint
+ *   from the first; each page of the first is touched R times as often as
+ *   each page of the second, 1..1000, default 4)
+ * Exact access distributions (bench/hot-share computes ground truth from
+ * them): zipf gives pages [0, k) of N the share (k/N)^(1/K); two gives each
+ * page of the first range R/(R*n1 + n2) and of the second 1/(R*n1 + n2).
+ * write=0 makes every access a load (invisible to soft-dirty).
  * Output: one line per second on the debug console (port 0xe9), after a
  * line per NVDIMM range the firmware's ACPI NFIT describes.
  * Exit (isa-debug-exit at 0xf4; QEMU exits with 2*v+1):
@@ -23,7 +31,7 @@
 #define MAX_PAGES (MAX_ADDR / PAGE)
 
 enum { EXIT_INTACT = 0, EXIT_CORRUPT = 1, EXIT_USAGE = 2 };
-enum pattern { PAT_UNIFORM, PAT_ZIPF, PAT_SHIFT };
+enum pattern { PAT_UNIFORM, PAT_ZIPF, PAT_SHIFT, PAT_TWO };
 
 struct mb_info {
 	uint32_t flags, mem_lower, mem_upper, boot_device, cmdline;
@@ -122,6 +130,7 @@ static inline uint32_t rnd(void)
 /* ---- parameters ---- */
 struct params {
 	uint32_t mem, base, hot, hot_off, shift, write_pct, time, seed;
+	uint32_t skew, hot2, hot2_off, ratio;
 	enum pattern pattern;
 };
 
@@ -214,6 +223,14 @@ static void parse_params(const char *cmd, struct params *p)
 			p->time = parse_size("time", v);
 		else if (keyeq(cmd, "seed", &v))
 			p->seed = parse_size("seed", v);
+		else if (keyeq(cmd, "skew", &v))
+			p->skew = parse_size("skew", v);
+		else if (keyeq(cmd, "hot2", &v))
+			p->hot2 = parse_size("hot2", v);
+		else if (keyeq(cmd, "hot2_off", &v))
+			p->hot2_off = parse_size("hot2_off", v);
+		else if (keyeq(cmd, "ratio", &v))
+			p->ratio = parse_size("ratio", v);
 		else if (keyeq(cmd, "pattern", &v)) {
 			if (streq_tok(v, "uniform"))
 				p->pattern = PAT_UNIFORM;
@@ -221,6 +238,8 @@ static void parse_params(const char *cmd, struct params *p)
 				p->pattern = PAT_ZIPF;
 			else if (streq_tok(v, "shift"))
 				p->pattern = PAT_SHIFT;
+			else if (streq_tok(v, "two"))
+				p->pattern = PAT_TWO;
 			else
 				usage_error("unknown pattern", v);
 		} else {
@@ -257,6 +276,20 @@ static void check_region(const struct mb_info *mbi, const struct params *p)
 		usage_error("shift must be > 0", NULL);
 	if (p->write_pct > 100)
 		usage_error("write must be 0..100", NULL);
+	if (p->skew < 1 || p->skew > 8)
+		usage_error("skew must be 1..8", NULL);
+	if (p->pattern == PAT_TWO) {
+		uint64_t lo2 = p->hot2_off, hi2 = (uint64_t)p->hot2_off + p->hot2;
+
+		if (p->hot2 == 0 || p->hot2 % PAGE || p->hot2_off % PAGE)
+			range_error("hot2 range must be non-empty and 4K-aligned:", p->hot2_off, hi2);
+		if (lo2 < lo || hi2 > hi)
+			range_error("hot2 range lies outside the region:", p->hot2_off, hi2);
+		if (lo2 < (uint64_t)p->hot_off + p->hot && hi2 > p->hot_off)
+			range_error("hot2 range overlaps the hot range:", p->hot2_off, hi2);
+		if (p->ratio < 1 || p->ratio > 1000)
+			usage_error("ratio must be 1..1000", NULL);
+	}
 	if (!(mbi->flags & (1u << 6)))
 		usage_error("no memory map from the boot loader", NULL);
 	for (uint32_t off = 0; off < mbi->mmap_length;) {
@@ -407,11 +440,11 @@ void guest_main(uint32_t magic, const struct mb_info *mbi)
 	struct params p = {
 		.mem = 64u << 20, .base = 16u << 20, .hot = 0, .hot_off = 0,
 		.shift = 10, .write_pct = 20, .time = 30, .seed = 1,
-		.pattern = PAT_UNIFORM,
+		.pattern = PAT_UNIFORM, .skew = 3, .ratio = 4,
 	};
-	static const char *const pattern_names[] = { "uniform", "zipf", "shift" };
+	static const char *const pattern_names[] = { "uniform", "zipf", "shift", "two" };
 	uint64_t accesses = 0;
-	uint32_t hot_start, hot_pages, seconds = 0, since_shift = 0;
+	uint32_t hot_start, hot_pages, hot2_pages = 0, first_share = 0, seconds = 0, since_shift = 0;
 	int hot_given = 0, off_given = 0;
 
 	if (magic != 0x2BADB002)
@@ -445,6 +478,18 @@ void guest_main(uint32_t magic, const struct mb_info *mbi)
 	report_hot(p.hot_off, p.hot);
 	puts_(" pattern=");
 	puts_(pattern_names[p.pattern]);
+	if (p.pattern == PAT_ZIPF) {
+		puts_(" skew=");
+		putu(p.skew);
+	}
+	if (p.pattern == PAT_TWO) {
+		puts_(" hot2=");
+		putx(p.hot2_off);
+		puts_("-");
+		putx(p.hot2_off + p.hot2);
+		puts_(" ratio=");
+		putu(p.ratio);
+	}
 	puts_(" write=");
 	putu(p.write_pct);
 	puts_("% time=");
@@ -459,19 +504,37 @@ void guest_main(uint32_t magic, const struct mb_info *mbi)
 
 	hot_start = p.hot_off;
 	hot_pages = p.hot / PAGE;
+	if (p.pattern == PAT_TWO) {
+		/* P(first range) = R*n1 / (R*n1 + n2), as a 32-bit fraction */
+		uint64_t w1 = (uint64_t)p.ratio * hot_pages;
+
+		hot2_pages = p.hot2 / PAGE;
+		first_share = (uint32_t)((w1 << 32) / (w1 + hot2_pages));
+	}
 	rtc_tick();
 	for (;;) {
 		for (int n = 0; n < 1024; n++) {
 			uint32_t idx, r = rnd();
+			uint32_t page;
+
 			if (p.pattern == PAT_ZIPF) {
-				/* u^3 skew: half the accesses hit the first 1/8 */
-				uint32_t t = (uint32_t)(((uint64_t)r * r) >> 32);
-				t = (uint32_t)(((uint64_t)t * r) >> 32);
+				/* u^K skew (K=3: half the accesses hit the first 1/8) */
+				uint32_t t = r;
+				for (uint32_t k = 1; k < p.skew; k++)
+					t = (uint32_t)(((uint64_t)t * r) >> 32);
 				idx = (uint32_t)(((uint64_t)t * hot_pages) >> 32);
+				page = hot_start + idx * PAGE;
+			} else if (p.pattern == PAT_TWO) {
+				uint32_t u = rnd();
+				if (r < first_share)
+					page = hot_start + (uint32_t)(((uint64_t)u * hot_pages) >> 32) * PAGE;
+				else
+					page = p.hot2_off + (uint32_t)(((uint64_t)u * hot2_pages) >> 32) * PAGE;
 			} else {
 				idx = (uint32_t)(((uint64_t)r * hot_pages) >> 32);
+				page = hot_start + idx * PAGE;
 			}
-			touch(hot_start + idx * PAGE, rnd() % 100 < p.write_pct, p.base);
+			touch(page, rnd() % 100 < p.write_pct, p.base);
 		}
 		accesses += 1024;
 		if (!rtc_tick())

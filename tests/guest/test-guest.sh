@@ -26,6 +26,15 @@ run "$dir/z" 64 mem=32M hot=8M pattern=zipf write=0 time=1; rc=$?
 tap_check "zipf: runs and exits intact" test $rc -eq 1
 tap_check "zipf: default hot_off is the region's base" grep -q '^t=1 .*hot=0x01000000-0x01800000' "$dir/z"
 
+run "$dir/z6" 64 mem=32M hot=8M pattern=zipf skew=6 write=0 time=1; rc=$?
+tap_check "zipf skew=6: runs, exits intact and says its skew" \
+	test $rc -eq 1 -a "$(grep -c 'pattern=zipf skew=6 write=0%' "$dir/z6")" -eq 1
+
+run "$dir/t" 64 mem=32M hot=4M hot2=12M hot2_off=36M ratio=4 pattern=two time=1; rc=$?
+tap_diag "$(head -1 "$dir/t")"
+tap_check "two: runs, exits intact and names both ranges and the ratio" \
+	test $rc -eq 1 -a "$(grep -c 'hot=0x01000000-0x01400000 pattern=two hot2=0x02400000-0x03000000 ratio=4 ' "$dir/t")" -eq 1
+
 run "$dir/s" 64 mem=32M hot=8M pattern=shift shift=1 time=5 write=50; rc=$?
 tap_diag "$(grep '^t=' "$dir/s")"
 tap_check "shift: exits intact" test $rc -eq 1
@@ -35,7 +44,9 @@ tap_check "shift: after the region's end it wraps to the base" \
 	grep -q '^t=4 .*hot=0x01000000-0x01800000' "$dir/s"
 
 # each bad value: status 5, one error line, and the line names the value
-while read -r bad want; do
+# each line: the parameters, then the text the error must name (its last word)
+while read -r line; do
+	bad=${line% *} want=${line##* }
 	run "$dir/b" 64 "$bad"; rc=$?
 	tap_diag "$bad: $(cat "$dir/b")"
 	tap_check "bad parameter '$bad': exit status 5 and one error line naming '$want'" \
@@ -48,6 +59,11 @@ hot=64M 0x01000000-0x05000000
 base=0x1001 0x00001001
 colour=red colour=red
 mem=2G 0x01000000-0x81000000
+skew=9 skew
+pattern=two_ two_
+pattern=two mem=32M hot2=4M hot2_off=40M ratio=0 ratio
+pattern=two mem=32M hot2=4M hot2_off=18M 0x01200000-0x01600000
+pattern=two mem=32M hot2=4M hot2_off=60M 0x03c00000-0x04000000
 LIST
 
 # Corrupt guest RAM from outside through a shared file backend: the guest

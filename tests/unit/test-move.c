@@ -58,6 +58,60 @@ static void test_ranges(void)
 	munmap(p, len);
 }
 
+/* The mover reads where pages are from pagemap's PFNs; a page only read
+ * maps the shared zero page, which pagemap shows present (on node 0 here)
+ * but move_pages cannot move: it must count as absent, not as already
+ * there.  A page shared with a child (not exclusive) is asked about too. */
+static void test_zero_and_shared(void)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GArray) ranges = g_array_new(FALSE, FALSE, sizeof(VmtRange));
+	guint64 len = 64 * (guint64)PAGE;
+	volatile char *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	VmtMoveResult res = { 0 };
+	VmtRange r = { (guintptr)p, len };
+	int where[64], fds[2];
+	pid_t child;
+	char c;
+
+	g_assert_true(p != MAP_FAILED);
+	g_assert_cmpint(madvise((void *)p, len, MADV_NOHUGEPAGE), ==, 0);
+	/* 0-15 written, 16-31 read (the zero page), 32-47 written then
+	 * shared with a child by fork, 48-63 untouched */
+	for (guint i = 0; i < 16; i++)
+		p[i * PAGE] = 1;
+	for (guint i = 16; i < 32; i++)
+		c = p[i * PAGE];
+	(void)c;
+	for (guint i = 32; i < 48; i++)
+		p[i * PAGE] = 1;
+	g_assert_cmpint(pipe(fds), ==, 0);
+	child = fork();
+	if (child == 0) {
+		char b;
+
+		close(fds[1]);
+		while (read(fds[0], &b, 1) < 0)
+			;
+		_exit(0);
+	}
+	close(fds[0]);
+	/* the parent writes 0-15 again: still its own, exclusive pages */
+	for (guint i = 0; i < 16; i++)
+		p[i * PAGE] = 2;
+	g_array_append_val(ranges, r);
+	g_assert_true(vmt_host_move_ranges(getpid(), ranges, 0, &res, where, &error));
+	g_assert_no_error(error);
+	close(fds[1]);
+	g_assert_cmpint(waitpid(child, NULL, 0), ==, child);
+	g_assert_cmpuint(res.already + res.moved_pages, ==, 32);
+	g_assert_cmpuint(res.absent, ==, 32);
+	g_assert_cmpuint(res.busy + res.access + res.nomem + res.other, ==, 0);
+	for (guint i = 0; i < 64; i++)
+		g_assert_cmpint(where[i], ==, i < 16 || (i >= 32 && i < 48) ? 0 : i < 32 ? -EFAULT : -ENOENT);
+	munmap((void *)p, len);
+}
+
 static void test_gone(void)
 {
 	g_autoptr(GError) error = NULL;
@@ -100,6 +154,7 @@ int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/move/ranges", test_ranges);
+	g_test_add_func("/move/zero-and-shared", test_zero_and_shared);
 	g_test_add_func("/move/gone", test_gone);
 	g_test_add_func("/proc/same-process", test_same_process);
 	return g_test_run();

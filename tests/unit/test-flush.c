@@ -1,0 +1,126 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* The TLB flusher (host-flush.h) on this process's own threads: QEMU's
+ * vCPU thread ids are checked against /proc, a move keeps the thread's
+ * mask, a thread allowed on one CPU is reported pinned, not moved. */
+#include "host-flush.h"
+
+#include <gio/gio.h>
+#include <sched.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+typedef struct {
+	gint tid;
+	gint stop;
+} Spinner;
+
+static gpointer spin(gpointer data)
+{
+	Spinner *s = data;
+
+	g_atomic_int_set(&s->tid, (gint)syscall(SYS_gettid));
+	while (!g_atomic_int_get(&s->stop))
+		g_usleep(100);
+	return NULL;
+}
+
+static int start_spinner(Spinner *s, GThread **t)
+{
+	*t = g_thread_new("spin", spin, s);
+	while (!g_atomic_int_get(&s->tid))
+		g_usleep(100);
+	return s->tid;
+}
+
+static void test_check_tids(void)
+{
+	g_autoptr(GArray) tids = g_array_new(FALSE, FALSE, sizeof(int));
+	g_autoptr(GError) error = NULL;
+	int pid = getpid();
+
+	g_assert_false(vmt_host_flush_check_tids(pid, tids, &error));
+	g_assert_nonnull(strstr(error->message, "no vCPU threads"));
+	g_clear_error(&error);
+	g_array_append_val(tids, pid);
+	g_assert_true(vmt_host_flush_check_tids(pid, tids, &error));
+	/* pid 1's thread is not one of ours: QEMU lying about its threads */
+	g_array_append_vals(tids, &(int){ 1 }, 1);
+	g_assert_false(vmt_host_flush_check_tids(pid, tids, &error));
+	g_assert_nonnull(strstr(error->message, "vCPU thread 1,"));
+}
+
+static void test_move(void)
+{
+	Spinner s = { 0 };
+	GThread *t;
+	int tid = start_spinner(&s, &t);
+	cpu_set_t before, after, one;
+	gboolean pinned;
+	g_autoptr(GError) error = NULL;
+	int first = -1;
+
+	g_assert_cmpint(sched_getaffinity(tid, sizeof(before), &before), ==, 0);
+	if (CPU_COUNT(&before) < 2) {
+		g_test_skip("this process may run on one CPU only");
+	} else {
+		g_assert_true(vmt_host_flush_thread(getpid(), tid, &pinned, &error));
+		g_assert_no_error(error);
+		g_assert_false(pinned);
+		g_assert_cmpint(sched_getaffinity(tid, sizeof(after), &after), ==, 0);
+		g_assert_true(CPU_EQUAL(&before, &after));
+		/* allowed on one CPU: reported, left alone */
+		for (int c = 0; first < 0 && c < CPU_SETSIZE; c++)
+			if (CPU_ISSET(c, &before))
+				first = c;
+		CPU_ZERO(&one);
+		CPU_SET(first, &one);
+		g_assert_cmpint(sched_setaffinity(tid, sizeof(one), &one), ==, 0);
+		g_assert_true(vmt_host_flush_thread(getpid(), tid, &pinned, &error));
+		g_assert_true(pinned);
+		g_assert_cmpint(sched_getaffinity(tid, sizeof(after), &after), ==, 0);
+		g_assert_true(CPU_EQUAL(&one, &after));
+	}
+	g_atomic_int_set(&s.stop, 1);
+	g_thread_join(t);
+	/* gone: not moved, an error */
+	g_assert_false(vmt_host_flush_thread(getpid(), tid, &pinned, &error));
+	g_assert_error(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
+}
+
+static void test_flusher(void)
+{
+	Spinner s = { 0 };
+	GThread *t;
+	g_autoptr(GArray) tids = g_array_new(FALSE, FALSE, sizeof(int));
+	g_autoptr(VmtFlusher) f = vmt_host_flush_new(1000);
+	VmtFlushStats st = { 0 };
+	guint64 done = 0;
+
+	g_array_append_vals(tids, &(int){ start_spinner(&s, &t) }, 1);
+	g_assert_false(vmt_host_flush_take(f, "g", &st));
+	vmt_host_flush_set_guest(f, "g", getpid(), tids);
+	for (guint i = 0; i < 20000 && done + st.pinned < 5; i++) {
+		g_usleep(1000);
+		vmt_flush_stats_clear(&st);
+		g_assert_true(vmt_host_flush_take(f, "g", &st));
+		done += st.flushes;
+	}
+	g_assert_cmpuint(st.n_vcpus, ==, 1);
+	g_assert_cmpuint(st.failures, ==, 0);
+	g_assert_true(done >= 5 || st.pinned == 1);
+	vmt_flush_stats_clear(&st);
+	vmt_host_flush_set_guest(f, "g", getpid(), NULL);
+	g_assert_false(vmt_host_flush_take(f, "g", &st));
+	g_atomic_int_set(&s.stop, 1);
+	g_thread_join(t);
+}
+
+int main(int argc, char **argv)
+{
+	g_test_init(&argc, &argv, NULL);
+	g_test_add_func("/flush/check-tids", test_check_tids);
+	g_test_add_func("/flush/move", test_move);
+	g_test_add_func("/flush/flusher", test_flusher);
+	return g_test_run();
+}
