@@ -13,7 +13,9 @@
 # hot_rep/true: mean reported hot set over the pattern's true one.  acc/s:
 # the guest's own accesses per second over the run (other load on the
 # machine and the mode's own work change it: the TLB regime's cost to the
-# guest is measured apart, by quality.sh's tlb_cost).
+# guest is measured apart, by quality.sh's tlb_cost).  flush/s: the TLB
+# flusher's wake-ups per second in that run (1000 asked by default; "-":
+# sticky, or not recorded).
 import csv
 import glob
 import os
@@ -126,7 +128,7 @@ def main():
             else:
                 continue
             break
-    rates = {}
+    rates, flushes = {}, {}
     for p in PATTERNS + sorted({k[0] for k in runs} - set(PATTERNS)):
         keys = [(p, m, g) for m in MODES for g in REGIMES if (p, m, g) in runs]
         if not keys:
@@ -138,20 +140,21 @@ def main():
             if rows:
                 loaded[k] = rows
                 rates[k] = int(meta.get("accesses_per_s", 0))
+                flushes[k] = meta.get("flush_per_s") or "-"
         if not loaded:
             continue
         first = next(iter(loaded.values()))[0]
         print(f"quality pattern={p} hot={first['hot_mib']}MiB quota={quota}MiB"
               f" oracle_share={first['oracle']:.3f} (figures: DRAM access share / oracle)")
         print(f"{'mode':13} {'tlb':8} {'@10s':>5} {'@30s':>5} {'@60s':>5} {'mean':>5} {'t90':>6} {'dram_max':>8}"
-              f" {'used@60':>7} {'rep_mad':>7} {'rep_n':>5} {'hot_rep/true':>12} {'acc/s':>7}"
+              f" {'used@60':>7} {'rep_mad':>7} {'rep_n':>5} {'hot_rep/true':>12} {'acc/s':>7} {'flush/s':>7}"
               + ("  t90 per new hot range" if p.startswith("shift") else ""))
         for (_, m, g), r in loaded.items():
             mean = sum(x["ratio"] for x in r) / len(r)
             mad, n, hot = reported(r)
             line = (f"{m:13} {g:8} {at(r, 10):>5} {at(r, 30):>5} {at(r, 60):>5} {mean:5.2f} {t90(r):>6}"
                     f" {max(x['dram'] for x in r):>5}MiB {at(r, 60, 'used'):>7} {mad:>7} {n:>5} {hot:>12}"
-                    f" {rates[(p, m, g)] if rates[(p, m, g)] >= 0 else '?':>7}")
+                    f" {rates[(p, m, g)] if rates[(p, m, g)] >= 0 else '?':>7} {flushes[(p, m, g)]:>7}")
             if p.startswith("shift"):
                 line += "  " + (" ".join(phases(r)) or "-")
             print(line)

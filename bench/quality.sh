@@ -271,6 +271,11 @@ run() {
 			tlb_on "$regime" "$mode-$regime" "$(case $mode in vmtierd*) echo 0 1 ;; *) echo 0 ;; esac)"
 			watch "$mode-$regime" "${names[@]}"
 			tlb_off "$mode-$regime"
+			# what the flusher achieved, beside each guest's figures
+			for n in "${names[@]}"; do
+				echo "flush_per_s=$(sed -n 's/.*per_s=//p' "$out/$mode-$regime.flusher" 2>/dev/null)" \
+					>>"$out/$mode-$regime-${glabel[$n]}.meta"
+			done
 			for n in "${names[@]}"; do
 				say "$n tlb=$regime: hot range on DRAM at the end, 2 MiB a character from its start (zipf: hottest first): ${last_map[$n]:-?}"
 			done
