@@ -25,11 +25,17 @@ static const char *template_dir(void)
 	return d && *d ? d : VMT_TEMPLATEDIR;
 }
 
-/* A plan the command line asked for that cannot be (no --pmem, a bad node
- * list or class) is a usage error; the host or libvirt saying no is not. */
 static int fail(const char *cmd, GError *error)
 {
 	fprintf(stderr, "vmtier %s: %s\n", cmd, error->message);
+	return VMT_EXIT_FAILURE;
+}
+
+/* A plan the command line asked for that cannot be (no --pmem, a bad node
+ * list, class or kernel path) is a usage error; the host saying no is not. */
+static int fail_plan(GError *error)
+{
+	fail("define", error);
 	return g_error_matches(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT) ? VMT_EXIT_USAGE
 									   : VMT_EXIT_FAILURE;
 }
@@ -135,11 +141,13 @@ int vmt_cmd_define(int argc, char **argv)
 	if (klass) {
 		g_autofree char *dir = g_build_filename(template_dir(), "classes", NULL);
 		if (!vmt_tier_plan_apply_class(plan, dir, klass, &error))
-			return fail("define", error);
+			return fail_plan(error);
 	}
 	host = vmt_host_load(&error);
-	if (!host || !vmt_tier_plan_resolve(plan, host, &error))
+	if (!host)
 		return fail("define", error);
+	if (!vmt_tier_plan_resolve(plan, host, &error))
+		return fail_plan(error);
 	opts.virt_type = virt_type ? virt_type : access("/dev/kvm", R_OK | W_OK) == 0 ? "kvm" : "qemu";
 	opts.kernel = kernel;
 	opts.append = append;
@@ -147,7 +155,7 @@ int vmt_cmd_define(int argc, char **argv)
 	opts.qmp_dir = VMT_QMPDIR;
 	xml = vmt_domain_xml_build(plan, &opts, template_dir(), &error);
 	if (!xml)
-		return fail("define", error);
+		return fail_plan(error);
 	if (print_xml) {
 		fputs(xml, stdout);
 		return VMT_EXIT_OK;
