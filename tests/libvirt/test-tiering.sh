@@ -102,12 +102,16 @@ for _ in range(24):
 print("%.0f %.0f" % (max(worst) * 1000, sorted(worst)[len(worst) // 2] * 1000))
 PY
 )
-w1=$(windows)
 st=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["vms"][0]["state"])' "$("$vmtier" status ts --json)")
+# each window first waits out ts's QMP timeout (2 s), then backs off: tb's
+# windows go on, slower; a generous ceiling, not a rate
+t1=$(now)
+while [ "$(windows)" -lt $((w0 + 3)) ] && [ $(($(now) - t1)) -lt 60 ]; do sleep 1; done
+w1=$(windows)
 kill -CONT "${pid[ts]}"
 tap_diag "status with ts stopped: worst ${lat% *} ms, median ${lat#* } ms over 24 requests; tb's windows $w0 -> $w1; ts $st"
 tap_check "ts's QEMU stopped: vmtier status answers every time within 1 s (worst ${lat% *} ms)" test "${lat% *}" -lt 1000
-tap_check "and tb keeps being tiered ($w0 -> $w1 windows in 12 s)" test "$w1" -ge $((w0 + 3))
+tap_check "and tb keeps being tiered ($w0 -> $w1 windows)" test "$w1" -ge $((w0 + 3))
 tap_check "and ts shows as unresponsive" test "$st" = unresponsive
 back=
 for _ in $(seq 120); do
