@@ -81,7 +81,7 @@ static int pick_cpu(const cpu_set_t *set, guint *rotor)
 
 static gboolean flush_thread(int pid, int tid, guint *rotor, gboolean *pinned, GError **error)
 {
-	cpu_set_t mask, one;
+	cpu_set_t mask, one, now;
 	int cpu, e;
 
 	*pinned = FALSE;
@@ -104,6 +104,13 @@ static gboolean flush_thread(int pid, int tid, guint *rotor, gboolean *pinned, G
 	 * running thread); the mask given back lets it stay there */
 	if (sched_setaffinity(tid, sizeof(one), &one) < 0)
 		goto fail;
+	/* someone pinned it meanwhile (libvirt's vcpupin, taskset): theirs
+	 * stands, and the mask is not given back over it.  The window left is
+	 * the two calls below, not the move. */
+	if (sched_getaffinity(tid, sizeof(now), &now) < 0)
+		goto fail;
+	if (!CPU_EQUAL(&now, &one))
+		return TRUE;
 	if (sched_setaffinity(tid, sizeof(mask), &mask) < 0)
 		goto fail;
 	return TRUE;
