@@ -30,7 +30,7 @@ gboolean vmt_host_damon_writef(const char *path, GError **error, const char *fmt
 gboolean vmt_host_damon_write_regions(const char *target, const GArray *ranges, GError **error);
 /* Turn every kdamond off that is on, when they are still what vmtierd
  * left (G_IO_ERROR_BUSY when someone else took DAMON over: then nothing is
- * touched). */
+ * touched), and forget D's targets and offloaded guests. */
 gboolean vmt_host_damon_turn_off(VmtDamon *d, GError **error);
 /* N kdamonds (all off), the marker kept current. */
 gboolean vmt_host_damon_set_nr(VmtDamon *d, guint n, GError **error);

@@ -144,6 +144,9 @@ gboolean vmt_host_damon_turn_off(VmtDamon *d, GError **error)
 {
 	if (!owned(d, error))
 		return FALSE;
+	/* neither the scanner's targets nor the offloaded guests are DAMON's now */
+	g_array_set_size(d->targets, 0);
+	d->damos_guests = 0;
 	for (guint i = 0; i < d->nr; i++) {
 		g_autofree char *s = state_of(i);
 		g_autofree char *p = g_strdup_printf(VMT_DAMON_KDS "/%u/state", i);
@@ -353,8 +356,6 @@ gboolean vmt_host_damon_start(VmtDamon *d, const VmtDamonTarget *targets, guint 
 
 	if (!vmt_host_damon_turn_off(d, error))
 		return FALSE;
-	g_array_set_size(d->targets, 0);
-	d->damos_guests = 0;
 	if (n == 0)
 		return TRUE;
 	for (guint i = 0; i < n; i++) {

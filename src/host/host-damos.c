@@ -311,9 +311,6 @@ gboolean vmt_host_damos_start(VmtDamon *d, const VmtDamosGuest *guests, guint n,
 
 	if (!vmt_host_damon_turn_off(d, error))
 		return FALSE;
-	/* neither the scanner's targets nor the old guests are DAMON's now */
-	g_array_set_size(d->targets, 0);
-	d->damos_guests = 0;
 	if (n == 0)
 		return TRUE;
 	if (!check_args(guests, n, dram_nodes, slow_nodes, sample_us, aggr_us, error) ||
