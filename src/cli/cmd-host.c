@@ -3,6 +3,7 @@
 #include "cli.h"
 #include "host-check.h"
 #include "host-online.h"
+#include "host-persist.h"
 #include "host.h"
 #include "nodeset.h"
 #include "size.h"
@@ -253,13 +254,35 @@ static void on_progress(const char *device, guint done, guint total, gpointer da
 		fputc('\n', stderr);
 }
 
+/* The devices --persist names: DEVICE, or for "all" every DAX device. */
+static GPtrArray *persist_devices(const char *device, GError **error)
+{
+	g_autoptr(VmtHost) host = NULL;
+	GPtrArray *out = g_ptr_array_new_with_free_func(g_free);
+
+	if (strcmp(device, "all") != 0) {
+		g_ptr_array_add(out, g_strdup(device));
+		return out;
+	}
+	if (!(host = vmt_host_load(error))) {
+		g_ptr_array_unref(out);
+		return NULL;
+	}
+	for (guint i = 0; i < host->dax->len; i++)
+		g_ptr_array_add(out, g_strdup(((VmtDaxDev *)host->dax->pdata[i])->name));
+	return out;
+}
+
 static int host_online(int argc, char **argv)
 {
-	gboolean no_progress = FALSE;
-	g_autofree char *zone_s = NULL;
+	gboolean no_progress = FALSE, persist = FALSE;
+	g_autofree char *zone_s = NULL, *conf = NULL;
+	g_autoptr(GPtrArray) devices = NULL;
 	GOptionEntry entries[] = {
 		{ "zone", 'z', 0, G_OPTION_ARG_STRING, &zone_s, "normal (default) or movable", "ZONE" },
 		{ "no-progress", 0, 0, G_OPTION_ARG_NONE, &no_progress, "Do not show progress", NULL },
+		{ "persist", 0, 0, G_OPTION_ARG_NONE, &persist,
+		  "Also after every reboot (daxctl's /etc/daxctl.conf.d/vmtier.conf)", NULL },
 		{ NULL },
 	};
 	g_autoptr(GOptionContext) ctx = g_option_context_new("DEVICE|all - make DAX devices NUMA nodes");
@@ -273,7 +296,14 @@ static int host_online(int argc, char **argv)
 		"Switches DAX devices to system-ram (kmem) and onlines their memory blocks\n"
 		"into the zone asked for, through libdaxctl.  ZONE_NORMAL is the default:\n"
 		"ZONE_MOVABLE memory cannot hold kernel allocations, so a guest that spills\n"
-		"onto it can be OOM-killed with memory free (see 'vmtier host check').\n");
+		"onto it can be OOM-killed with memory free (see 'vmtier host check').\n"
+		"\n"
+		"Nothing in the kernel remembers this across a reboot: with --persist,\n"
+		"vmtier writes daxctl's boot-time configuration (a [reconfigure-device]\n"
+		"section per device, by its NVDIMM dax UUID, in\n"
+		"/etc/daxctl.conf.d/vmtier.conf), which daxctl's udev rule applies to each\n"
+		"DAX device at boot.  Devices without one are refused before\n"
+		"anything changes.\n");
 	if (!vmt_cli_parse(ctx, "host online", &argc, &argv))
 		return VMT_EXIT_USAGE;
 	if (argc != 2) {
@@ -290,6 +320,14 @@ static int host_online(int argc, char **argv)
 		fprintf(stderr, "vmtier host online: zone normal (default): ZONE_MOVABLE cannot hold "
 			"kernel allocations, so guests spilling onto it can be OOM-killed\n");
 	}
+	if (persist) {
+		/* refused before anything changes */
+		devices = persist_devices(argv[1], &error);
+		if (!devices || !vmt_host_persist_check(devices, zone, &error)) {
+			fprintf(stderr, "vmtier host online: --persist: %s\n", error->message);
+			return VMT_EXIT_FAILURE;
+		}
+	}
 	progress = !no_progress && isatty(STDERR_FILENO);
 	if (!vmt_host_online_run(argv[1], zone, progress ? on_progress : NULL, NULL, done, &error)) {
 		if (done->len)
@@ -303,6 +341,15 @@ static int host_online(int argc, char **argv)
 	for (guint i = 0; i < done->len; i++)
 		printf("%s: system-ram, all memory blocks online in ZONE_%s\n",
 		       (char *)g_ptr_array_index(done, i), zone == VMT_ZONE_NORMAL ? "NORMAL" : "MOVABLE");
+	if (!persist)
+		return VMT_EXIT_OK;
+	if (!(conf = vmt_host_persist_write(devices, zone, &error))) {
+		fprintf(stderr, "vmtier host online: online now, but not after a reboot: %s\n",
+			error->message);
+		return VMT_EXIT_FAILURE;
+	}
+	for (guint i = 0; i < devices->len; i++)
+		printf("%s: after a reboot too (daxctl, %s)\n", (char *)devices->pdata[i], conf);
 	return VMT_EXIT_OK;
 }
 

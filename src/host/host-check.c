@@ -2,6 +2,7 @@
 /* `vmtier host check`: the known traps of tiered hosts, from a VmtHost.
  * Pure logic: the host was loaded before (see host.c). */
 #include "host-check.h"
+#include "host-persist.h"
 #include "nodeset.h"
 #include "size.h"
 
@@ -162,6 +163,45 @@ static void check_dax(const VmtHost *host, GPtrArray *out)
 			     "(at boot: memhp_default_state=offline)"));
 }
 
+/* A slow node that is right now but will not be after a reboot: daxctl's
+ * boot-time configuration must name its dax UUID (host-persist.h).  Devices
+ * daxctl cannot name (no dax UUID) are not judged. */
+static void check_persistent(const VmtHost *host, GPtrArray *out)
+{
+	for (guint i = 0; i < host->dax->len; i++) {
+		const VmtDaxDev *d = g_ptr_array_index(host->dax, i);
+		g_auto(VmtDaxBoot) boot = { 0 };
+		gboolean movable = d->movable_blocks > 0 && d->movable_blocks == d->online_blocks;
+		const char *zone = movable ? "movable" : "normal";
+		char *what;
+
+		if (strcmp(d->mode, "system-ram") != 0 || !d->online_blocks || !d->blocks_known)
+			continue;
+		vmt_host_persist_lookup(d->name, &boot);
+		if (!boot.uuid)
+			continue;
+		if (!boot.config)
+			what = g_strdup_printf("%s (node %d) is online in ZONE_%s now, but no daxctl "
+					       "configuration names its uuid %s: after a reboot it "
+					       "comes back in devdax mode, and node %d with no memory",
+					       d->name, d->target_node, movable ? "MOVABLE" : "NORMAL",
+					       boot.uuid, d->target_node);
+		else if (!boot.system_ram || !boot.online || boot.movable != movable)
+			what = g_strdup_printf("%s (node %d) is online in ZONE_%s now, but %s brings it "
+					       "back %s after a reboot", d->name, d->target_node,
+					       movable ? "MOVABLE" : "NORMAL", boot.config,
+					       !boot.system_ram ? "in devdax mode" :
+					       !boot.online ? "offline" :
+					       boot.movable ? "in ZONE_MOVABLE" : "in ZONE_NORMAL");
+		else
+			continue;
+		add(out, "not-persistent", VMT_SEVERITY_WARNING, d->name, what,
+		    g_strdup("nothing in the kernel remembers how a DAX device was onlined: daxctl "
+			     "redoes it at boot from /etc/daxctl.conf.d"),
+		    g_strdup_printf("vmtier host online %s --zone %s --persist", d->name, zone));
+	}
+}
+
 static void check_kernel_tiering(const VmtHost *host, GPtrArray *out)
 {
 	int nb = host->numa_balancing;
@@ -274,6 +314,7 @@ GPtrArray *vmt_host_check_run(const VmtHost *host)
 	check_tiers(host, out);
 	check_movable(host, out);
 	check_dax(host, out);
+	check_persistent(host, out);
 	check_kernel_tiering(host, out);
 	check_access(host, out);
 	/* GLib's sort is stable: errors, then warnings, then info, each in check order */

@@ -1,10 +1,10 @@
 #!/bin/bash
-# test-host-online.sh VMTIER: inside the test host, topology 'devdax'.
+# test-host-online.sh VMTIER DAX_ONLINE_UNIT: inside the test host, topology 'devdax'.
 # vmtier host online refuses cleanly (nothing changed) and then turns both
 # devdax devices into ZONE_NORMAL NUMA nodes, after which host check is clean.
 set -u
 . "$(dirname "$0")/../tap.sh"
-vmtier=$1
+vmtier=$1 unit=$2
 [ "${VMTIER_TOPOLOGY:-}" = devdax ] || tap_bail "needs topology devdax"
 mode() { daxctl list -d "$1" | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["mode"])'; }
 both_devdax() { [ "$(mode dax0.0) $(mode dax1.0)" = "devdax devdax" ]; }
@@ -80,4 +80,51 @@ tap_check "host check now reports node3 slow-node-movable, exit 2" test $rc -eq 
 "$vmtier" host online dax1.0 --zone normal >/dev/null 2>&1
 "$vmtier" host check >/dev/null; rc=$?
 tap_check "back to ZONE_NORMAL: host check clean again" test $rc -eq 0
+
+# --persist: daxctl's boot-time configuration brings the devices back as
+# they are now; a reboot is what daxctl's udev rule does to a new dax device
+ids() { python3 -c 'import json,sys; print(*sorted(f["subject"] for f in json.loads(sys.argv[1]) if f["id"] == sys.argv[2]))' "$1" "$2"; }
+zones_of() { cat /sys/devices/system/node/node$1/memory*/valid_zones 2>/dev/null | sort -u | xargs; }
+conf=/etc/daxctl.conf.d/vmtier.conf
+rm -f $conf
+out=$("$vmtier" host check --json)
+tap_check "not persisted: host check warns not-persistent for dax0.0 and dax1.0" \
+	test "$(ids "$out" not-persistent)" = "dax0.0 dax1.0"
+out=$("$vmtier" host online dax9.9 --persist 2>&1); rc=$?
+tap_check "--persist, unknown device: exit 1, named, nothing written" \
+	test $rc -eq 1 -a -n "$(grep "no DAX device 'dax9.9'" <<<"$out")" -a ! -e $conf
+out=$("$vmtier" host online all --zone normal --persist 2>&1); rc=$?
+tap_diag "$out"; tap_diag "$(cat $conf 2>&1)"
+tap_check "--persist: exit 0, both said to come back after a reboot" \
+	test $rc -eq 0 -a "$(grep -c 'after a reboot too' <<<"$out")" = 2
+out=$("$vmtier" host check --json)
+tap_check "persisted: no not-persistent finding" test -z "$(ids "$out" not-persistent)"
+# the reboot of dax0.0: its memory goes away and it comes back in devdax mode
+daxctl offline-memory dax0.0 >/dev/null 2>&1
+daxctl reconfigure-device --mode=devdax --force dax0.0 >/dev/null 2>&1
+tap_check "dax0.0 back in devdax mode, node 2 without memory" test "$(mode dax0.0)" = devdax -a -z "$(zones_of 2)"
+# at boot Debian's own udev rule runs "daxctl -C /dev/daxX.Y", which its
+# daxctl refuses; vmtier's rule starts vmtier-dax-online@daxX.Y instead
+rule=$(sed -n 's/.*RUN+="\([^"]*\)".*/\1/p' /lib/udev/rules.d/90-daxctl-device.rules)
+cmd=${rule//\$env\{DEVNAME\}/\/dev\/dax0.0}
+out=$($cmd 2>&1); rc=$?
+tap_diag "Debian's rule: $cmd: rc $rc $out"
+tap_check "Debian's rule alone leaves dax0.0 in devdax mode" test "$(mode dax0.0)" = devdax
+cmd=$(sed -n 's/^ExecStart=//p' "$unit"); cmd=${cmd//%I/dax0.0}
+out=$($cmd 2>&1); rc=$?
+tap_diag "vmtier-dax-online@dax0.0: $cmd: rc $rc $out"
+tap_check "at boot daxctl makes dax0.0 system-ram again, node 2 in ZONE_NORMAL" \
+	test "$(mode dax0.0)" = system-ram -a "$(zones_of 2)" = Normal
+# a site's own file for the namespace wins: --persist says so, writes nothing
+uuid=$(sed -n '/vmtier-dax1.0/,/^\[/s/^nvdimm.uuid=//p' $conf)
+printf '[reconfigure-device site]\nnvdimm.uuid = %s\nmode = system-ram\n' "$uuid" >/etc/daxctl.conf.d/site.conf
+before=$(cat $conf)
+out=$("$vmtier" host online dax1.0 --persist 2>&1); rc=$?
+tap_diag "$out"
+tap_check "another file names dax1.0's namespace: exit 1, that file named, vmtier.conf unchanged" \
+	test $rc -eq 1 -a -n "$(grep site.conf <<<"$out")" -a "$(cat $conf)" = "$before"
+out=$("$vmtier" host check --json)
+tap_check "site.conf would bring dax1.0 back movable (daxctl's default): host check says so" \
+	test "$(ids "$out" not-persistent)" = "dax1.0"
+rm -f /etc/daxctl.conf.d/site.conf
 tap_done
