@@ -230,16 +230,25 @@ history_db=/var/lib/vmtier/history.db" && start_daemon ;;
 history_db=/var/lib/vmtier/history-sd.db" && start_daemon ;;
 	vmtierd-damos) daemon_config "offload=damos
 history_db=/var/lib/vmtier/history-damos.db" && start_daemon ;;
-	nb2) echo true >/sys/kernel/mm/numa/demotion_enabled && echo 2 >/proc/sys/kernel/numa_balancing ;;
+	nb2) nb2_on ;;
+	# hint faults promote (the kernel), vmtierd keeps the quota: its plan
+	# demotes a guest's coldest chunks whenever the kernel took it past it
+	vmtierd-nb2) daemon_config "scanner=damon-vaddr
+history_db=/var/lib/vmtier/history-nb2.db" && start_daemon && nb2_on ;;
 	damos) damos_on ;;
 	esac
 }
+nb2_on() { echo true >/sys/kernel/mm/numa/demotion_enabled && echo 2 >/proc/sys/kernel/numa_balancing; }
+nb2_off() {
+	echo 0 >/proc/sys/kernel/numa_balancing; echo false >/sys/kernel/mm/numa/demotion_enabled
+	grep -E '^(pgpromote_success|pgdemote_kswapd|numa_hint_faults) ' /proc/vmstat | tr '\n' ' ' >&2; echo >&2
+}
 mode_off() {
 	case "$1" in
-	vmtierd*) "$vmtier" status --json >"$out/$1-$2-status.json" 2>&1
+	vmtierd*) [ "$1" = vmtierd-nb2 ] && nb2_off
+		  "$vmtier" status --json >"$out/$1-$2-status.json" 2>&1
 		  kill -TERM "$daemon"; wait "$daemon" ;;
-	nb2) echo 0 >/proc/sys/kernel/numa_balancing; echo false >/sys/kernel/mm/numa/demotion_enabled
-	     grep -E '^(pgpromote_success|pgdemote_kswapd|numa_hint_faults) ' /proc/vmstat | tr '\n' ' ' >&2; echo >&2 ;;
+	nb2) nb2_off ;;
 	damos) damos_off ;;
 	esac
 	return 0
@@ -282,7 +291,7 @@ run() {
 		else
 			say "$mode: cannot be set up in the test host (see the log)"
 		fi
-		mode_off "$mode" "${names[0]##*-}"
+		mode_off "$mode" "$regime-$3"	# status at the end: MODE-REGIME-PATTERN-status.json
 	fi
 	release_dram
 	for n in "${names[@]}"; do
@@ -319,7 +328,7 @@ echo "kernel $(uname -r)" >&2
 for mode in $modes; do
 	for regime in $regimes; do
 		case "$mode" in
-		static|vmtierd|vmtierd-sd|vmtierd-damos|nb2|damos) for p in $patterns; do run "$mode" "$regime" "$p"; done ;;
+		static|vmtierd|vmtierd-sd|vmtierd-damos|vmtierd-nb2|nb2|damos) for p in $patterns; do run "$mode" "$regime" "$p"; done ;;
 		*) say "quality: unknown mode '$mode'" ;;
 		esac
 	done
