@@ -209,8 +209,9 @@ static void check_kernel_tiering(const VmtHost *host, GPtrArray *out)
 	if (nb > 0 && (nb & 2))
 		add(out, "numa-balancing", VMT_SEVERITY_ERROR, "host",
 		    g_strdup_printf("kernel.numa_balancing is %d (memory tiering mode)", nb),
-		    g_strdup("the kernel promotes hot pages from slow nodes into DRAM itself, "
-			     "ignoring each VM's DRAM quota and fighting vmtierd's placement"),
+		    g_strdup("the kernel promotes other processes' hot pages into DRAM, taking "
+			     "DRAM the VMs' quotas count on (it never promotes a vmtier guest's: "
+			     "NUMA balancing skips memory bound with mbind, as theirs is)"),
 		    g_strdup("sysctl -w kernel.numa_balancing=0"));
 	else if (nb > 0)
 		add(out, "numa-balancing", VMT_SEVERITY_WARNING, "host",
@@ -264,7 +265,9 @@ static void check_access(const VmtHost *host, GPtrArray *out)
 			    host->damon_vaddr ? "yes" : "no", host->damon_paddr ? "yes" : "no",
 			    host->damos_migrate ? "yes" : "no", host->page_idle ? "yes" : "no",
 			    host->soft_dirty ? "yes" : "no", host->idle_pages ? "yes" : "no"),
-	    g_strdup("vmtierd samples each guest's accessed bits through one of these"),
+	    g_strdup("vmtierd samples each guest's accessed bits through one of these and "
+		     "promotes with move_pages itself: the kernel's hint faults cannot, because "
+		     "NUMA balancing skips a guest's bound memory"),
 	    strcmp(scanner, "none") == 0 ? g_strdup("see no-access-interface")
 					 : g_strdup_printf("none needed: vmtierd will use %s", scanner));
 }
