@@ -21,9 +21,6 @@ struct VmtTierEngine {
 	guint n;
 	guint64 quota;
 	guint64 windows;
-	/* the last window's accesses weighted by pages, on the fast tier and
-	 * in all, taken at observe time: the placement the accesses met */
-	double acc_fast, acc_all;
 	guint max_freq;
 	VmtChunk *chunks;
 };
@@ -120,8 +117,6 @@ static double rate_of(guint f)
 
 void vmt_tier_engine_observe(VmtTierEngine *e, const guint16 *freq)
 {
-	double on_fast = 0, all = 0;
-
 	for (guint i = 0; i < e->n; i++) {
 		VmtChunk *c = &e->chunks[i];
 		guint f = MIN(freq[i], VMT_ACCESS_MAX);
@@ -132,11 +127,8 @@ void vmt_tier_engine_observe(VmtTierEngine *e, const guint16 *freq)
 		c->hot_streak = f > 0 && f >= e->p.hot_threshold ? sat_inc(c->hot_streak) : 0;
 		c->idle_streak = f == 0 ? sat_inc(c->idle_streak) : 0;
 		c->since_move = sat_inc(c->since_move);
-		on_fast += rate_of(f) * c->fast_pages;
-		all += rate_of(f) * c->resident_pages;
+		c->last_freq = (guint16)f;
 	}
-	e->acc_fast = on_fast;
-	e->acc_all = all;
 	e->max_freq = 0;
 	for (guint i = 0; i < e->n; i++)
 		e->max_freq = MAX(e->max_freq, MIN(freq[i], VMT_ACCESS_MAX));
@@ -408,6 +400,7 @@ void vmt_tier_engine_stats(const VmtTierEngine *e, VmtTierStats *out)
 {
 	g_auto(Ranking) r = { 0 };
 	guint64 target = 0, target_fast = 0;
+	double acc_fast = 0, acc_all = 0;
 
 	memset(out, 0, sizeof(*out));
 	out->quota_bytes = e->quota;
@@ -421,8 +414,12 @@ void vmt_tier_engine_stats(const VmtTierEngine *e, VmtTierStats *out)
 			out->hot_bytes += pages_bytes(c->resident_pages);
 			out->hot_fast_bytes += pages_bytes(c->fast_pages);
 		}
+		/* where the pages are now: what the guest meets from here on,
+		 * and what ground truth (move_pages' placement) measures */
+		acc_fast += rate_of(c->last_freq) * c->fast_pages;
+		acc_all += rate_of(c->last_freq) * c->resident_pages;
 	}
-	out->fast_access_share = e->acc_all > 0 ? e->acc_fast / e->acc_all : 1.0;
+	out->fast_access_share = acc_all > 0 ? acc_fast / acc_all : 1.0;
 	out->max_freq = e->max_freq;
 	ranking_build(e, &r);
 	for (guint k = 0; k < r.n_target; k++) {

@@ -39,6 +39,7 @@ typedef struct {
 	guint8 idle_streak;	/* consecutive idle windows, saturating */
 	guint8 since_move;	/* windows since the last move, saturating at 255 */
 	guint8 moves;		/* moves so far, saturating: the ping-pong record */
+	guint16 last_freq;	/* the last window's reading */
 } VmtChunk;
 
 typedef struct {
@@ -51,8 +52,9 @@ typedef struct {
 	guint64 fast_bytes, slow_bytes;	/* resident pages per tier */
 	guint64 hot_bytes;		/* chunks hot this window */
 	guint64 hot_fast_bytes;		/* ... of which on the fast tier */
-	/* share of this window's accesses (sum of frequencies weighted by
-	 * chunk size) that fell on fast-tier pages; 1.0 when there were none */
+	/* share of this window's accesses (rates read from its frequencies,
+	 * weighted by pages) that fast-tier pages serve in the placement as it
+	 * is now, after the window's moves; 1.0 when there were none */
 	double fast_access_share;
 	/* of the hottest chunks that fit in the quota, the share already on
 	 * the fast tier: what an oracle placement would reach is 1.0 */

@@ -773,6 +773,23 @@ static void test_rate_share(void)
 	g_assert_cmpfloat(fabs(st.fast_access_share - truth), <, 0.1);
 }
 
+/* The DRAM access share is what the placement serves after the window's
+ * moves, as ground truth (where the pages are) measures it: the window
+ * that promotes the hot chunk reports it served, not the placement its
+ * accesses met before the move. */
+static void test_share_after_moves(void)
+{
+	g_auto(Sim) s = { 0 };
+
+	sim_init(&s, 4, 2 * CHUNK, 4 * CHUNK, NULL);
+	set_freq(&s, 0, 1, 500);
+	g_assert_cmpuint(sim_window(&s), ==, 0);	/* hot once: not yet moved */
+	g_assert_cmpfloat(stats(&s).fast_access_share, ==, 0.0);
+	g_assert_cmpuint(sim_window(&s), ==, 1);	/* promoted in this window */
+	g_assert_true(is_fast(&s, 0));
+	g_assert_cmpfloat(stats(&s).fast_access_share, ==, 1.0);
+}
+
 static void test_next_sample(void)
 {
 	const guint n = 8;
@@ -854,6 +871,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/engine/shifting-hot-set", test_shifting_hot_set);
 	g_test_add_func("/engine/partial-chunks", test_partial_chunks);
 	g_test_add_func("/engine/rate-share", test_rate_share);
+	g_test_add_func("/engine/share-after-moves", test_share_after_moves);
 	g_test_add_func("/engine/next-sample", test_next_sample);
 	g_test_add_func("/engine/zipf-sampler", test_zipf_sampler);
 	return g_test_run();
