@@ -28,6 +28,7 @@
 static VmtHistory *h;
 static VmtHistorySample last[8];
 static VmtHistoryTotals totals[8];
+static double targets[8];
 static guint n_vms;
 
 /* Interval I of a VM: coverage in thousandths (COV_PERMILLE), hot set in MiB. */
@@ -61,6 +62,10 @@ static void add(guint vm_slot, const char *vm, const char *tenant, const char *k
 	totals[vm_slot].migrations += s.migrations;
 	totals[vm_slot].windows += 60;
 	totals[vm_slot].move_errors += i == 5;
+	totals[vm_slot].slo_met += s.slo_met == 1;
+	totals[vm_slot].slo_missed += s.slo_met == 0;
+	totals[vm_slot].slo_not_judged += s.slo_met == -1;
+	targets[vm_slot] = target;
 	last[vm_slot] = s;
 	n_vms = MAX(n_vms, vm_slot + 1);
 }
@@ -104,7 +109,28 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	vmt_history_close(h);
-	if (argc == 3 && !vmt_metrics_write(argv[2], last, totals, n_vms, &error)) {
+	/* a host with DRAM nodes 0 and 1 and PMEM node 2, the gold class's
+	 * file missing (no SLO series) */
+	VmtMetricsNode nodes[] = {
+		{ 0, "dram", 4, 16 * GiB, 4 * GiB }, { 1, "dram", 4, 16 * GiB, 0 },
+		{ 2, "pmem", 22, 64 * GiB, 0 },
+	};
+	VmtMetricsDaemon daemon = {
+		.version = "0.0-test", .scanner = "damon-vaddr", .offload = "none",
+		.start_time = T0, .now = T0 + 24 * STEP, .windows = 1440, .scan_seconds = 36.5,
+		.last_scan_seconds = 0.025, .libvirt_connected = TRUE, .dram_reserve_bytes = 256 * MiB,
+		.nodes = nodes, .n_nodes = G_N_ELEMENTS(nodes),
+	};
+	VmtMetricsVm vms[8];
+
+	for (guint i = 0; i < n_vms; i++) {
+		gboolean slo = targets[i] > 0 && g_strcmp0(last[i].klass, "gold") != 0;
+
+		vms[i] = (VmtMetricsVm){ &last[i], &totals[i], slo, slo ? targets[i] : 0,
+					 slo ? (g_strcmp0(last[i].klass, "premium") == 0 ? 0.999 : 0.99) : 0,
+					 slo ? 300 : 0 };
+	}
+	if (argc == 3 && !vmt_metrics_write(argv[2], &daemon, vms, n_vms, &error)) {
 		fprintf(stderr, "history-gen: %s\n", error->message);
 		return 1;
 	}

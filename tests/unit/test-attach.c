@@ -249,6 +249,40 @@ static void test_ranges_check(void)
 	g_assert_cmpuint(n, ==, 7);
 }
 
+/* The class's warm-up grace: an interval that begins in it is not judged
+ * (counted as not_judged, flagged as grace); the next one is. */
+static void test_account_grace(void)
+{
+	g_autoptr(VmtGuest) g = guest();
+	VmtClass k = { .name = (char *)"budget", .has_slo = TRUE, .slo_target = 0.95,
+		       .slo_intervals = 0.99, .slo_grace_s = 300 };
+	VmtHistorySample s;
+	VmtHistoryTotals t;
+
+	g->klass_def = &k;
+	g->started_ts = 1000;
+	g->acc_ts = 1000;
+	g->stats.hot_bytes = 64 * MiB;
+	g->stats.hot_coverage = 0.5;		/* warming up: would be missed */
+	vmt_guest_account(g, 1240, "damon-vaddr", &s, &t);
+	g_assert_true(s.slo_grace);
+	g_assert_cmpint(s.slo_met, ==, -1);
+	/* 1240..1360 begins in the grace (ends at 1300): still not judged */
+	vmt_guest_account(g, 1360, "damon-vaddr", &s, &t);
+	g_assert_true(s.slo_grace);
+	g_assert_cmpint(s.slo_met, ==, -1);
+	vmt_guest_account(g, 1420, "damon-vaddr", &s, &t);
+	g_assert_false(s.slo_grace);
+	g_assert_cmpint(s.slo_met, ==, 0);
+	g->stats.hot_coverage = 1.0;
+	vmt_guest_account(g, 1480, "damon-vaddr", &s, &t);
+	g_assert_cmpint(s.slo_met, ==, 1);
+	g_assert_cmpuint(t.slo_met, ==, 1);
+	g_assert_cmpuint(t.slo_missed, ==, 1);
+	g_assert_cmpuint(t.slo_not_judged, ==, 2);
+	g->klass_def = NULL;			/* a stack class, not the guest's to free */
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -260,5 +294,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/attach/pid-checked-first", test_pid_checked_first);
 	g_test_add_func("/attach/ranges-check", test_ranges_check);
 	g_test_add_func("/attach/window-deadline", test_window_deadline);
+	g_test_add_func("/account/grace", test_account_grace);
 	return g_test_run();
 }

@@ -425,13 +425,15 @@ static char *crafted_store(const char *name, const char *const *bad, guint n_bad
 		g_autoptr(VmtHistory) h = vmt_history_open(path, NULL);
 		add(h, "good", "t", "budget", 1, 0.99, 0.9, 1 << 20, 0.95);
 	}
+#define BAD_COLUMNS "ts, interval_s, vm, tenant, class, scanner, quota_bytes," \
+	" ram_bytes, dram_bytes, slow_bytes, hot_bytes, dram_access_share, hot_coverage," \
+	" promoted_bytes, demoted_bytes, migrations, slo_met"
 	sql(path, "ALTER TABLE samples RENAME TO s0;"
-		  "CREATE TABLE samples (ts, interval_s, vm, tenant, class, scanner, quota_bytes,"
-		  " ram_bytes, dram_bytes, slow_bytes, hot_bytes, dram_access_share, hot_coverage,"
-		  " promoted_bytes, demoted_bytes, migrations, slo_met);"
+		  "CREATE TABLE samples (" BAD_COLUMNS ", slo_grace DEFAULT 0);"
 		  "INSERT INTO samples SELECT * FROM s0; DROP TABLE s0;");
 	for (guint i = 0; i < n_bad; i++) {
-		g_autofree char *ins = g_strdup_printf("INSERT INTO samples VALUES (%s)", bad[i]);
+		g_autofree char *ins = g_strdup_printf("INSERT INTO samples (" BAD_COLUMNS ") VALUES (%s)",
+						       bad[i]);
 		sql(path, ins);
 	}
 	return path;
