@@ -18,12 +18,14 @@ typedef struct {
 	guint64 promoted_bytes, demoted_bytes;
 	guint migrations;
 	int slo_met;
+	gboolean slo_grace;		/* not judged: the warm-up after a start */
 } VmtReportPoint;
 
 /* Averages and sums over a run of intervals (a VM's period, or one day). */
 typedef struct {
 	guint intervals;
 	VmtSloTally slo;
+	guint warm_up;				/* of slo.unjudged, in the class's grace */
 	gint64 seconds;				/* covered by the intervals */
 	double avg_dram_bytes, avg_slow_bytes, avg_hot_bytes;	/* time-weighted */
 	double avg_hot_coverage, min_hot_coverage;	/* judged intervals only; -1: none */
@@ -43,6 +45,7 @@ typedef struct {
 	char *scanner;			/* of the last interval */
 	gboolean has_slo;		/* the class is known and has an SLO */
 	double slo_target, slo_intervals;
+	guint slo_grace_s;
 	GArray *points;			/* VmtReportPoint, by time */
 	VmtReportStats stats;
 	int compliant;			/* 1, 0, -1: nothing judged or no SLO */
@@ -66,6 +69,9 @@ typedef struct {
 	gint64 first_ts, last_ts;	/* start of the first interval, end of the last */
 	GPtrArray *warnings;		/* char *: e.g. a class whose file is gone */
 	guint invalid_rows;		/* rows of the store that are not valid samples, left out */
+	/* provenance, for the HTML page: set by the caller (0 / NULL: not shown) */
+	gint64 generated_ts;
+	char *host, *version;
 } VmtReport;
 
 /* Sums of bytes and counts stop at the top rather than wrap. */

@@ -44,12 +44,12 @@ dram_pages() {	# NAME: the guest's RAM pages on DRAM nodes 0-1
 }
 waitlog() { for _ in $(seq 600); do grep -q "$2" "$out/$1.log" 2>/dev/null && return 0; sleep 0.2; done; return 1; }
 # daemon_config [EXTRA_LINES]: /tmp/vmtierd.conf with 1 s windows, and
-# the shipped classes with a 20 s warm-up grace (not 300 s: a test lasts
-# minutes)
+# the shipped classes with a warm-up grace of $slo_grace_s (20 s unless set;
+# not 300 s: a test lasts minutes)
 daemon_config() {
 	mkdir -p /tmp/vmtier-classes
 	for c in "$VMTIER_TEMPLATE_DIR"/classes/*.conf; do
-		sed 's/^slo_grace_s=.*/slo_grace_s=20/' "$c" >"/tmp/vmtier-classes/${c##*/}"
+		sed "s/^slo_grace_s=.*/slo_grace_s=${slo_grace_s:-20}/" "$c" >"/tmp/vmtier-classes/${c##*/}"
 	done
 	cat >/tmp/vmtierd.conf <<CONF
 [daemon]
