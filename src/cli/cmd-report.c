@@ -7,6 +7,7 @@
 #include "cli.h"
 #include "names.h"
 #include "report.h"
+#include "report-prometheus.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -105,10 +106,36 @@ static int write_per_tenant(VmtHistory *h, const VmtReport *r, const VmtHistoryQ
 	return fflush(stdout) == 0 ? VMT_EXIT_OK : VMT_EXIT_FAILURE;
 }
 
+/* --prometheus URL: the SLO counts of every host's VMs (report-prometheus.h). */
+static int fleet_report(const char *url, const char *tenant, const char *vm, gboolean local_opts,
+			gint64 since, gint64 until, VmtReportFormat fmt, const char *output)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(VmtFleet) f = NULL;
+	g_autofree char *text = NULL;
+
+	if (local_opts || vm || (fmt != VMT_REPORT_TABLE && fmt != VMT_REPORT_JSON)) {
+		fprintf(stderr, "vmtier report: --prometheus '%s' gives the SLO per VM and host as a table or "
+			"json, by --tenant; not with --db, --vm, --per-tenant or another --format\n", url);
+		return VMT_EXIT_USAGE;
+	}
+	f = vmt_fleet_query(url, tenant, since, until, &error);
+	if (!f) {
+		fprintf(stderr, "vmtier report: %s\n", error->message);
+		return error->code == G_IO_ERROR_INVALID_ARGUMENT ? VMT_EXIT_USAGE : VMT_EXIT_FAILURE;
+	}
+	text = fmt == VMT_REPORT_JSON ? vmt_fleet_to_json(f) : vmt_fleet_to_table(f);
+	if (output ? !g_file_set_contents(output, text, -1, &error) : fputs(text, stdout) < 0 || fflush(stdout)) {
+		fprintf(stderr, "vmtier report: %s\n", error ? error->message : "cannot write to stdout");
+		return VMT_EXIT_FAILURE;
+	}
+	return VMT_EXIT_OK;
+}
+
 int vmt_cmd_report(int argc, char **argv)
 {
 	g_autofree char *tenant = NULL, *vm = NULL, *since = NULL, *until = NULL;
-	g_autofree char *format = NULL, *output = NULL, *db = NULL, *per_tenant = NULL;
+	g_autofree char *format = NULL, *output = NULL, *db = NULL, *per_tenant = NULL, *prom = NULL;
 	GOptionEntry entries[] = {
 		{ "tenant", 0, 0, G_OPTION_ARG_FILENAME, &tenant, "Only this tenant's VMs", "NAME" },
 		{ "vm", 0, 0, G_OPTION_ARG_STRING, &vm, "Only this VM", "NAME" },
@@ -118,6 +145,8 @@ int vmt_cmd_report(int argc, char **argv)
 		{ "output", 'o', 0, G_OPTION_ARG_FILENAME, &output, "Write to FILE instead of stdout", "FILE" },
 		{ "per-tenant", 0, 0, G_OPTION_ARG_FILENAME, &per_tenant,
 		  "One file per tenant in DIR (html unless --format says otherwise)", "DIR" },
+		{ "prometheus", 0, 0, G_OPTION_ARG_STRING, &prom,
+		  "SLO per VM and host of a fleet, from this Prometheus server (table or json)", "URL" },
 		{ "db", 0, 0, G_OPTION_ARG_FILENAME, &db, "History store (default $VMTIER_HISTORY_DB or "
 		  VMT_LOCALSTATEDIR "/lib/vmtier/history.db)", "PATH" },
 		{ NULL },
@@ -155,6 +184,9 @@ int vmt_cmd_report(int argc, char **argv)
 	}
 	if (per_tenant && !format)
 		fmt = VMT_REPORT_HTML;
+	if (prom)
+		return fleet_report(prom, tenant, vm, db || per_tenant, q.since,
+				    q.until == G_MAXINT64 ? now : q.until, fmt, output);
 	if (!db) {
 		const char *env = g_getenv("VMTIER_HISTORY_DB");
 		db = g_strdup(env && *env ? env : VMT_LOCALSTATEDIR "/lib/vmtier/history.db");

@@ -13,41 +13,15 @@ import json
 import math
 import os
 import re
-import shutil
-import socket
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.parse
-import urllib.request
 
-n = failed = 0
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from promlib import Stack, Tap, api, missing  # noqa: E402
 
-
-def check(ok, what, detail=""):
-    global n, failed
-    n += 1
-    print(("ok %d - %s" if ok else "not ok %d - %s") % (n, what), flush=True)
-    if not ok:
-        failed += 1
-        for line in str(detail).splitlines()[:20]:
-            print("# " + line)
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def api(url, path, **params):
-    q = urllib.parse.urlencode(params, doseq=True)
-    with urllib.request.urlopen("%s/api/v1/%s?%s" % (url, path, q), timeout=30) as r:
-        body = json.load(r)
-    if body.get("status") != "success":
-        raise RuntimeError(body)
-    return body["data"]
+tap = Tap()
+check = tap.check
 
 
 ALL = {"$instance": ".*", "$tenant": ".*", "$domain": ".*", "$__rate_interval": "1m",
@@ -69,10 +43,9 @@ def main():
         textdir = tempfile.mkdtemp(prefix="vmtier-textfile-")
         subprocess.run([args[2], os.path.join(textdir, "history.db"), os.path.join(textdir, "vmtier.prom")],
                        check=True)
-    for prog in ("prometheus", "prometheus-node-exporter"):
-        if not shutil.which(prog):
-            print("1..0 # SKIP %s is not installed (scripts/vmtier-dev deps installs it)" % prog)
-            return 77
+    if missing():
+        print("1..0 # SKIP %s is not installed (scripts/vmtier-dev deps installs it)" % missing())
+        return 77
     with open(os.path.join(contrib, "grafana", "vmtier-dashboard.json")) as f:
         dash = json.load(f)
     rules = os.path.abspath(os.path.join(contrib, "prometheus", "vmtier-rules.yml"))
@@ -89,37 +62,15 @@ def main():
                ("vmtier_vm_" in t["expr"] and not all(v in t["expr"] for v in ("$instance", "$tenant", "$domain")))]
     check(not unbound, "every query uses the datasource variable, and every VM query all three filters", unbound)
 
-    tmp = tempfile.mkdtemp(prefix="vmtier-dash-")
-    procs = []
+    stack = Stack([textdir], rules)
     try:
-        ne, pr = free_port(), free_port()
-        procs.append(subprocess.Popen(
-            ["prometheus-node-exporter", "--web.listen-address=127.0.0.1:%d" % ne, "--collector.disable-defaults",
-             "--collector.textfile", "--collector.textfile.directory=" + textdir],
-            stdout=subprocess.DEVNULL, stderr=open(os.path.join(tmp, "node-exporter.log"), "w")))
-        with open(os.path.join(tmp, "prometheus.yml"), "w") as f:
-            f.write("global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
-                    "rule_files:\n  - %s\n"
-                    "scrape_configs:\n  - job_name: node\n    static_configs:\n"
-                    "      - targets: ['127.0.0.1:%d']\n" % (rules, ne))
-        procs.append(subprocess.Popen(
-            ["prometheus", "--config.file=" + os.path.join(tmp, "prometheus.yml"),
-             "--storage.tsdb.path=" + os.path.join(tmp, "data"), "--web.listen-address=127.0.0.1:%d" % pr],
-            stdout=subprocess.DEVNULL, stderr=open(os.path.join(tmp, "prometheus.log"), "w")))
-        url = "http://127.0.0.1:%d" % pr
-
-        # wait for rates to have two points (a loaded machine: a generous ceiling)
-        ok, t0 = False, time.monotonic()
-        while time.monotonic() - t0 < 180 and not ok:
-            time.sleep(2)
-            try:
-                ok = bool(api(url, "query", query="rate(vmtier_daemon_scan_windows_total[1m]) >= 0")["result"]) and \
-                    bool(api(url, "query", query="vmtier:host_dram_capacity_bytes:sum")["result"])
-            except Exception:  # noqa: BLE001 - not up yet
-                pass
-        check(ok, "Prometheus scrapes vmtierd's file through node_exporter and evaluates the rules (%.0f s)"
-              % (time.monotonic() - t0), open(os.path.join(tmp, "prometheus.log")).read()[-2000:])
-        if not ok:
+        url = stack.url
+        # rates need two points; the rules one evaluation
+        took = stack.wait("rate(vmtier_daemon_scan_windows_total[1m]) >= 0 and on () "
+                          "count(vmtier:host_dram_capacity_bytes:sum) > 0")
+        check(took is not None, "Prometheus scrapes vmtierd's file through node_exporter and evaluates the rules "
+              "(%s s)" % ("%.0f" % took if took is not None else "over 180"), stack.log())
+        if took is None:
             return 1
 
         for v in dash["templating"]["list"][1:]:
@@ -154,16 +105,8 @@ def main():
             with open(os.path.join(artifacts, "dashboard-queries.json"), "w") as f:
                 json.dump(results, f, indent=1)
     finally:
-        for pr_ in procs:
-            pr_.terminate()
-        for pr_ in procs:
-            try:
-                pr_.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                pr_.kill()
-        shutil.rmtree(tmp, ignore_errors=True)
-    print("1..%d" % n)
-    return 1 if failed else 0
+        stack.close()
+    return tap.done()
 
 
 sys.exit(main())
