@@ -548,6 +548,14 @@ static void provenance(GString *out, const VmtReport *r)
 		g_string_append(out, "<dt>tenant</dt><dd>");
 		esc(out, r->query.tenant);
 		g_string_append(out, "</dd>");
+	} else {
+		g_string_append_printf(out, "<dt>tenant%s in this file</dt><dd>", r->tenants->len == 1 ? "" : "s");
+		for (guint i = 0; i < r->tenants->len; i++) {
+			if (i)
+				g_string_append(out, ", ");
+			esc(out, ((VmtReportTenant *)r->tenants->pdata[i])->tenant);
+		}
+		g_string_append(out, r->tenants->len ? "</dd>" : "none</dd>");
 	}
 	if (r->query.vm) {
 		g_string_append(out, "<dt>VM</dt><dd>");

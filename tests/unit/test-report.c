@@ -304,6 +304,7 @@ static void test_per_tenant(void)
 	g_clear_pointer(&err, g_free);
 	g_assert_cmpint(run_report(path, &all, &err, "--format", "html", NULL), ==, 0);
 	g_assert_nonnull(strstr(all, "<strong>This file holds 2 tenants' reports:</strong> alpha, bravo-corp."));
+	g_assert_nonnull(strstr(all, "<dt>tenants in this file</dt><dd>alpha, bravo-corp</dd>"));
 	g_clear_pointer(&err, g_free);
 	g_assert_cmpint(run_report(path, &out, &err, "--per-tenant", dir, "-o", fa, NULL), ==, 64);
 	g_assert_nonnull(strstr(err, "--per-tenant"));
