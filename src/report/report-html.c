@@ -337,17 +337,6 @@ static void coverage_chart(GString *out, const Scale *time, const VmtReportVm *v
 	g_string_append(out, "</svg>\n");
 }
 
-/* Memory over time in a unit that gives a number worth reading: MiB-hours
- * below a GiB-hour ("0.0 GiB-hours" says nothing), TiB-hours above 1024. */
-static char *byte_hours(double gib_hours)
-{
-	if (gib_hours < 1)
-		return g_strdup_printf("%.0f MiB-hours", gib_hours * 1024);
-	if (gib_hours >= 1024)
-		return g_strdup_printf("%.1f TiB-hours", gib_hours / 1024);
-	return g_strdup_printf("%.1f GiB-hours", gib_hours);
-}
-
 static const char *verdict_class(int compliant)
 {
 	return compliant == 1 ? "ok" : compliant == 0 ? "bad" : "none";
@@ -621,7 +610,8 @@ char *vmt_report_to_html(const VmtReport *r)
 		g_string_append(out, glossary);
 	for (guint i = 0; i < r->tenants->len; i++) {
 		const VmtReportTenant *t = r->tenants->pdata[i];
-		g_autofree char *dram = byte_hours(t->stats.dram_gib_hours), *slow = byte_hours(t->stats.slow_gib_hours);
+		g_autofree char *dram = vmt_report_byte_hours(t->stats.dram_gib_hours);
+		g_autofree char *slow = vmt_report_byte_hours(t->stats.slow_gib_hours);
 		static const char *const head[] = { "VM", "verdict", "class", "SLO promise", "DRAM quota", NULL };
 
 		g_string_append(out, "<section class=\"tenant\"><h2>Tenant ");

@@ -364,8 +364,12 @@ char *vmt_report_to_table(const VmtReport *r)
 				       "met/judged", "SLO", "DRAM avg", "slow avg", "coverage", "DRAM %",
 				       "migrated");
 		table_stats_line(out, "total", &t->stats);
-		g_string_append_printf(out, "    residency  %.1f GiB-hours in DRAM, %.1f GiB-hours on the slow tier\n",
-				       t->stats.dram_gib_hours, t->stats.slow_gib_hours);
+		{
+			g_autofree char *dram = vmt_report_byte_hours(t->stats.dram_gib_hours);
+			g_autofree char *slow = vmt_report_byte_hours(t->stats.slow_gib_hours);
+
+			g_string_append_printf(out, "    residency  %s in DRAM, %s on the slow tier\n", dram, slow);
+		}
 	}
 	return g_string_free(out, FALSE);
 }

@@ -381,6 +381,15 @@ char *vmt_report_pct(double share)
 	return share < 0 ? g_strdup("-") : g_strdup_printf("%.1f%%", (guint64)(share * 1000 + 1e-9) / 10.0);
 }
 
+char *vmt_report_byte_hours(double gib_hours)
+{
+	if (gib_hours < 1)
+		return g_strdup_printf("%.0f MiB-hours", gib_hours * 1024);
+	if (gib_hours >= 1024)
+		return g_strdup_printf("%.1f TiB-hours", gib_hours / 1024);
+	return g_strdup_printf("%.1f GiB-hours", gib_hours);
+}
+
 static const char *const format_names[] = { "table", "json", "csv", "html" };
 
 gboolean vmt_report_parse_format(const char *text, VmtReportFormat *out, GError **error)

@@ -99,6 +99,9 @@ gboolean vmt_report_is_empty(const VmtReport *r);
 gboolean vmt_report_parse_time(const char *text, gint64 now, gint64 *out, GError **error);
 /* "2024-01-02T03:04:05Z" */
 char *vmt_report_format_time(gint64 ts);
+/* Memory over time in a unit that gives a number worth reading: MiB-hours
+ * below a GiB-hour ("0.0 GiB-hours" says nothing), TiB-hours from 1024. */
+char *vmt_report_byte_hours(double gib_hours);
 /* "96.5%" (rounded down); "-" for a negative share (not applicable) */
 char *vmt_report_pct(double share);
 

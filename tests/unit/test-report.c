@@ -342,6 +342,8 @@ static void test_warm_up(void)
 	g_assert_nonnull(strstr(html, "<th scope=\"col\">verdict</th>"));
 	table = vmt_report_to_table(r);
 	g_assert_nonnull(strstr(table, "(1 in the 300 s warm-up after a start)"));
+	g_assert_nonnull(strstr(table, "MiB-hours in DRAM"));
+	g_assert_null(strstr(table, "0.0 GiB-hours"));
 }
 
 static void test_compliance(void)
