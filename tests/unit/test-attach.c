@@ -7,6 +7,7 @@
 #include "access.h"
 #include "fake-qmp.h"
 #include "guest.h"
+#include "host-proc.h"
 #include "host-deadline.h"
 #include "host-pagemap.h"
 
@@ -283,6 +284,18 @@ static void test_account_grace(void)
 	g->klass_def = NULL;			/* a stack class, not the guest's to free */
 }
 
+/* The grace runs from QEMU's start: a process's start time as Unix time. */
+static void test_started_at(void)
+{
+	gint64 now = g_get_real_time() / G_USEC_PER_SEC;
+	gint64 t = vmt_host_proc_started_at(vmt_host_proc_start_time(getpid()));
+
+	g_test_message("started at %" G_GINT64_FORMAT ", now %" G_GINT64_FORMAT, t, now);
+	g_assert_cmpint(t, <=, now + 1);
+	g_assert_cmpint(t, >=, now - 600);
+	g_assert_cmpint(vmt_host_proc_started_at(0), ==, 0);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -295,5 +308,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/attach/ranges-check", test_ranges_check);
 	g_test_add_func("/attach/window-deadline", test_window_deadline);
 	g_test_add_func("/account/grace", test_account_grace);
+	g_test_add_func("/account/started-at", test_started_at);
 	return g_test_run();
 }
