@@ -54,6 +54,9 @@ struct VmtDaemon {
 	char *damon_set;		/* "name:pid:chunks " of DAMON's targets, or
 					 * "name:pid:memcg " of DAMOS's guests */
 	gint64 started_us;
+	gint64 started_ts;		/* Unix s, for the metrics */
+	guint64 windows_done;		/* scan windows since start, and */
+	gint64 windows_us, last_window_us;	/* their time (the metrics) */
 };
 
 /* Look for started and stopped guests soon, on the main loop. */
@@ -78,6 +81,7 @@ typedef struct {
 	gboolean damon_lost;		/* someone else took DAMON over */
 	guint damos_n;			/* offloaded guests, as DAMOS was started */
 	gboolean damos_failed;		/* its start failed: vmtierd moves them */
+	gint64 start_us;		/* monotonic, when it was handed over */
 } VmtWindow;
 
 /* offload=damos (daemon-offload.c): claim the kdamonds at start (or say

@@ -300,6 +300,9 @@ static void window_done(GObject *src, GAsyncResult *res, gpointer data)
 	d->window_running = FALSE;
 	if (g_cancellable_is_cancelled(d->cancel))
 		return;
+	d->last_window_us = g_get_monotonic_time() - w->start_us;
+	d->windows_us += d->last_window_us;
+	d->windows_done++;
 	for (guint i = 0; i < w->gone->len; i++) {
 		VmtGuest *g = w->gone->pdata[i];
 
@@ -467,6 +470,7 @@ static gboolean on_window(gpointer data)
 	w->guest_ms = d->cfg->guest_window_ms;
 	w->sample_us = d->sample_us;
 	d->window_running = TRUE;
+	w->start_us = g_get_monotonic_time();
 	task = g_task_new(NULL, d->cancel, window_done, d);
 	g_task_set_task_data(task, w, (GDestroyNotify)window_free);
 	g_task_run_in_thread(task, window_thread);
@@ -611,6 +615,9 @@ static void guest_setup(VmtDaemon *d, VmtGuest *g)
 	g->demoted_bytes = g->acc_demoted = t.demoted_bytes;
 	g->migrations = g->acc_migrations = t.migrations;
 	g->windows = t.windows;
+	g->slo_met = t.slo_met;
+	g->slo_missed = t.slo_missed;
+	g->slo_not_judged = t.slo_not_judged;
 	g->errors.other = t.move_errors;	/* the kinds are not kept apart */
 	g->acc_ts = g_get_real_time() / G_USEC_PER_SEC;
 }
@@ -767,12 +774,80 @@ static void prune_history(VmtDaemon *d, gint64 now)
 			  d->cfg->history_days);
 }
 
+/* The metrics' nodes: capacity, and the running guests' quotas by the
+ * node their promotions go to. */
+static GArray *metrics_nodes(VmtDaemon *d)
+{
+	GArray *nodes = g_array_new(FALSE, TRUE, sizeof(VmtMetricsNode));
+	GHashTableIter it;
+	gpointer v;
+
+	for (guint i = 0; i < d->host->nodes->len; i++) {
+		const VmtNode *n = d->host->nodes->pdata[i];
+		VmtMetricsNode m = {
+			.id = n->id, .kind = vmt_node_kind_name(n->kind), .tier = n->memory_tier,
+			.capacity_bytes = vmt_node_online_bytes(n),
+		};
+
+		g_array_append_val(nodes, m);
+	}
+	g_hash_table_iter_init(&it, d->guests);
+	while (g_hash_table_iter_next(&it, NULL, &v)) {
+		VmtGuest *g = v;
+
+		for (guint i = 0; i < nodes->len; i++) {
+			VmtMetricsNode *m = &g_array_index(nodes, VmtMetricsNode, i);
+
+			g_mutex_lock(&g->lock);
+			if (m->id == g->fast_node && g->pid > 0)
+				m->committed_bytes += g->quota_bytes;
+			g_mutex_unlock(&g->lock);
+		}
+	}
+	return nodes;
+}
+
+static void write_metrics(VmtDaemon *d, GArray *samples, GArray *totals, GPtrArray *guests,
+			  gint64 now)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GArray) nodes = metrics_nodes(d);
+	g_autoptr(GArray) vms = g_array_new(FALSE, TRUE, sizeof(VmtMetricsVm));
+	VmtMetricsDaemon md = {
+		.version = VMT_VERSION, .scanner = d->scanner, .offload = d->damos ? "damos" : "none",
+		.start_time = d->started_ts, .now = now, .windows = d->windows_done,
+		.scan_seconds = d->windows_us / 1e6, .last_scan_seconds = d->last_window_us / 1e6,
+		.libvirt_connected = d->conn && virConnectIsAlive(d->conn) == 1,
+		.dram_reserve_bytes = d->cfg->dram_reserve_bytes,
+		.nodes = (VmtMetricsNode *)nodes->data, .n_nodes = nodes->len,
+	};
+
+	for (guint i = 0; i < samples->len; i++) {
+		const VmtClass *c = ((VmtGuest *)guests->pdata[i])->klass_def;
+		VmtMetricsVm vm = {
+			.sample = &g_array_index(samples, VmtHistorySample, i),
+			.totals = &g_array_index(totals, VmtHistoryTotals, i),
+			.has_slo = c && c->has_slo,
+		};
+
+		if (vm.has_slo) {
+			vm.slo_target = c->slo_target;
+			vm.slo_intervals = c->slo_intervals;
+			vm.slo_grace_s = c->slo_grace_s;
+		}
+		g_array_append_val(vms, vm);
+	}
+	if (!vmt_metrics_write(d->cfg->metrics_file, &md, (VmtMetricsVm *)vms->data, vms->len,
+			       &error))
+		g_warning("metrics: %s", error->message);
+}
+
 static gboolean on_account(gpointer data)
 {
 	VmtDaemon *d = data;
 	g_autoptr(GArray) samples = g_array_new(FALSE, TRUE, sizeof(VmtHistorySample));
 	g_autoptr(GArray) totals = g_array_new(FALSE, TRUE, sizeof(VmtHistoryTotals));
-	g_autoptr(GError) error = NULL;
+	g_autoptr(GPtrArray) guests = g_ptr_array_new();
 	gint64 now = g_get_real_time() / G_USEC_PER_SEC;
 	GHashTableIter it;
 	gpointer v;
@@ -788,12 +863,11 @@ static gboolean on_account(gpointer data)
 		account_guest(d, g, now, &s, &t);
 		g_array_append_val(samples, s);
 		g_array_append_val(totals, t);
+		g_ptr_array_add(guests, g);
 	}
 	prune_history(d, now);
-	if (*d->cfg->metrics_file &&
-	    !vmt_metrics_write(d->cfg->metrics_file, (VmtHistorySample *)samples->data,
-			       (VmtHistoryTotals *)totals->data, samples->len, &error))
-		g_warning("metrics: %s", error->message);
+	if (*d->cfg->metrics_file)
+		write_metrics(d, samples, totals, guests, now);
 	return G_SOURCE_CONTINUE;
 }
 
@@ -865,6 +939,7 @@ VmtDaemon *vmt_daemon_new(VmtDaemonConfig *cfg, GError **error)
 	d->events_id = -1;
 	d->damos_guests = g_ptr_array_new_with_free_func((GDestroyNotify)vmt_guest_unref);
 	d->started_us = g_get_monotonic_time();
+	d->started_ts = g_get_real_time() / G_USEC_PER_SEC;
 	d->interval_ms = d->want_interval_ms = cfg->scan_interval_ms;
 	d->sample_us = cfg->sample_us;
 	d->lock_fd = -1;

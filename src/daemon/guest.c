@@ -248,6 +248,9 @@ void vmt_guest_attach_map(VmtGuest *g, VmtGuestMap *m, const VmtTierParams *para
 	g_mutex_lock(&g->lock);
 	g->pid = m->pid;
 	g->start_time = m->start_time;
+	g->started_ts = vmt_host_proc_started_at(m->start_time);
+	if (!g->started_ts)
+		g->started_ts = g_get_real_time() / G_USEC_PER_SEC;
 	g->ram_bytes = m->ram_bytes;
 	g_clear_pointer(&g->last_error, g_free);	/* why it could not attach before */
 	g_mutex_unlock(&g->lock);
@@ -640,9 +643,21 @@ void vmt_guest_account(VmtGuest *g, gint64 now, const char *scanner, VmtHistoryS
 	g->acc_demoted = g->demoted_bytes;
 	g->acc_migrations = g->migrations;
 	g->acc_ts = now;
-	g_mutex_unlock(&g->lock);
-	s->slo_met = g->klass_def && g->klass_def->has_slo && s->hot_coverage >= 0 ?
+	/* an interval that began in the warm-up after the start is not judged */
+	s->slo_grace = g->klass_def && g->klass_def->has_slo &&
+		       now - (gint64)s->interval_s < g->started_ts + (gint64)g->klass_def->slo_grace_s;
+	s->slo_met = g->klass_def && g->klass_def->has_slo && s->hot_coverage >= 0 && !s->slo_grace ?
 		     vmt_slo_judge(s->hot_bytes, s->hot_coverage, g->klass_def->slo_target) : -1;
+	if (s->slo_met > 0)
+		g->slo_met++;
+	else if (s->slo_met == 0)
+		g->slo_missed++;
+	else
+		g->slo_not_judged++;
+	t->slo_met = g->slo_met;
+	t->slo_missed = g->slo_missed;
+	t->slo_not_judged = g->slo_not_judged;
+	g_mutex_unlock(&g->lock);
 }
 
 guint64 vmt_guest_offload_room(guint64 quota)

@@ -52,6 +52,9 @@ typedef struct {
 	/* the totals at the last history interval, for per-interval deltas */
 	guint64 acc_promoted, acc_demoted, acc_migrations;
 	gint64 acc_ts;
+	guint64 slo_met, slo_missed, slo_not_judged;	/* intervals, as judged */
+	gint64 started_ts;		/* QEMU's start (Unix s): the SLO's grace
+					 * runs from it */
 	VmtTierStats stats;
 	guint64 absent_bytes;
 	guint max_chunk_moves;

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define PAGE 4096u
 #define BATCH 4096u
@@ -142,6 +143,17 @@ guint64 vmt_host_proc_start_time(int pid)
 		return 0;
 	f = g_strsplit(p + 2, " ", 0);
 	return g_strv_length(f) > 19 ? g_ascii_strtoull(f[19], NULL, 10) : 0;
+}
+
+gint64 vmt_host_proc_started_at(guint64 start_time)
+{
+	g_autofree char *stat = vmt_sysfs_read("/proc/stat", NULL);
+	const char *btime = stat ? strstr(stat, "\nbtime ") : NULL;
+	long hz = sysconf(_SC_CLK_TCK);
+
+	if (!btime || !start_time || hz <= 0)
+		return 0;
+	return g_ascii_strtoll(btime + 7, NULL, 10) + (gint64)(start_time / (guint64)hz);
 }
 
 gboolean vmt_host_proc_same(int pid, guint64 start_time)

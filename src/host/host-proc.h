@@ -27,6 +27,8 @@ gboolean vmt_host_proc_alive(int pid);
 /* PID's start time (clock ticks after boot, /proc/PID/stat field 22); 0
  * if it cannot be read. */
 guint64 vmt_host_proc_start_time(int pid);
+/* That start time as Unix seconds (/proc/stat's btime); 0 if unknown. */
+gint64 vmt_host_proc_started_at(guint64 start_time);
 /* PID is alive and still the process that started at START_TIME (0: any):
  * a pid the kernel gave to another process since is not it. */
 gboolean vmt_host_proc_same(int pid, guint64 start_time);

@@ -90,6 +90,16 @@ VmtClass *vmt_class_load(const char *dir, const char *name, GError **error)
 	    !get_uint(kf, path, "scan_interval_s", 86400, &c->scan_interval_s, error) ||
 	    !get_uint(kf, path, "max_migrate_mbs", 1000000, &c->max_migrate_mbs, error))
 		return NULL;
+	/* 0 is a valid grace (none), which get_uint refuses */
+	c->slo_grace_s = VMT_CLASS_SLO_GRACE_S;
+	if (g_key_file_has_key(kf, "class", "slo_grace_s", NULL)) {
+		g_autofree char *v = g_key_file_get_value(kf, "class", "slo_grace_s", NULL);
+
+		if (g_strcmp0(g_strstrip(v), "0") == 0)
+			c->slo_grace_s = 0;
+		else if (!get_uint(kf, path, "slo_grace_s", 86400, &c->slo_grace_s, error))
+			return NULL;
+	}
 	if (!has_share) {
 		g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "%s: no dram_share", path);
 		return NULL;

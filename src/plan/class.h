@@ -13,7 +13,13 @@ typedef struct {
 	gboolean has_slo;
 	double slo_target, slo_intervals;
 	guint scan_interval_s, max_migrate_mbs;	/* 0: not set, the daemon's default */
+	/* Warm-up: intervals that begin less than this after the guest's start
+	 * (vmtierd's attach) are not judged, while the hot set comes into DRAM
+	 * (the promise is about a warmed-up guest).  Unset: the default. */
+	guint slo_grace_s;
 } VmtClass;
+
+#define VMT_CLASS_SLO_GRACE_S 300
 
 /* DIR/NAME.conf.  Errors name the file and the bad key or value. */
 VmtClass *vmt_class_load(const char *dir, const char *name, GError **error);

@@ -57,6 +57,7 @@ static void add_stats(json_object *o, const VmtReportStats *s)
 	add_int(o, "intervals_met", s->slo.met);
 	add_int(o, "intervals_missed", s->slo.missed);
 	add_int(o, "intervals_not_judged", s->slo.unjudged);
+	add_int(o, "intervals_warm_up", s->warm_up);
 	json_object_object_add(o, "compliance", jratio(vmt_slo_compliance(&s->slo)));
 	add_int(o, "avg_dram_bytes", (gint64)(s->avg_dram_bytes + 0.5));
 	add_int(o, "avg_slow_bytes", (gint64)(s->avg_slow_bytes + 0.5));
@@ -111,6 +112,8 @@ static json_object *vm_json(const VmtReportVm *v)
 	json_object_object_add(o, "slo_target", v->has_slo ? jratio(v->slo_target) : NULL);
 	json_object_object_add(o, "slo_intervals", v->has_slo ? jratio(v->slo_intervals) : NULL);
 	json_object_object_add(o, "slo_compliant", jslo(v->compliant));
+	if (v->has_slo)
+		add_int(o, "slo_grace_s", v->slo_grace_s);
 	add_uint(o, "quota_bytes", last->quota_bytes);
 	add_uint(o, "ram_bytes", last->ram_bytes);
 	json_object_object_add(o, "scanner", v->scanner ? json_object_new_string(v->scanner) : NULL);
@@ -314,8 +317,12 @@ static void table_vm(GString *out, const VmtReportVm *v)
 		g_string_append_printf(out, "    SLO        none (class without an SLO); met in %u of %u judged\n",
 				       v->stats.slo.met, vmt_slo_tally_judged(&v->stats.slo));
 	}
-	g_string_append_printf(out, "    hot set    avg %s, coverage avg %s, min %s; %u interval%s without hot memory\n",
+	g_string_append_printf(out, "    hot set    avg %s, coverage avg %s, min %s; %u interval%s not judged",
 			       hot, cov, mincov, v->stats.slo.unjudged, v->stats.slo.unjudged == 1 ? "" : "s");
+	if (v->stats.warm_up)
+		g_string_append_printf(out, " (%u in the %u s warm-up after a start)", v->stats.warm_up,
+				       v->slo_grace_s);
+	g_string_append_c(out, '\n');
 	g_string_append_printf(out, "    migrated   %" G_GUINT64_FORMAT " calls, %s promoted, %s demoted\n",
 			       v->stats.migrations, promoted, demoted);
 	g_string_append_printf(out, "    %-12s %9s %11s %7s %10s %10s %9s %7s %10s\n", "day", "intervals",
@@ -357,8 +364,12 @@ char *vmt_report_to_table(const VmtReport *r)
 				       "met/judged", "SLO", "DRAM avg", "slow avg", "coverage", "DRAM %",
 				       "migrated");
 		table_stats_line(out, "total", &t->stats);
-		g_string_append_printf(out, "    residency  %.1f GiB-hours in DRAM, %.1f GiB-hours on the slow tier\n",
-				       t->stats.dram_gib_hours, t->stats.slow_gib_hours);
+		{
+			g_autofree char *dram = vmt_report_byte_hours(t->stats.dram_gib_hours);
+			g_autofree char *slow = vmt_report_byte_hours(t->stats.slow_gib_hours);
+
+			g_string_append_printf(out, "    residency  %s in DRAM, %s on the slow tier\n", dram, slow);
+		}
 	}
 	return g_string_free(out, FALSE);
 }

@@ -29,6 +29,7 @@ static void acc_add(Acc *a, const VmtReportPoint *p)
 	a->s.intervals++;
 	a->s.seconds += p->interval_s;
 	vmt_slo_tally_add(&a->s.slo, p->slo_met);
+	a->s.warm_up += p->slo_grace;
 	a->w += w;
 	a->dram += w * (double)p->dram_bytes;
 	a->slow += w * (double)p->slow_bytes;
@@ -124,6 +125,8 @@ void vmt_report_free(VmtReport *r)
 	g_free((char *)r->query.vm);
 	g_ptr_array_unref(r->tenants);
 	g_ptr_array_unref(r->warnings);
+	g_free(r->host);
+	g_free(r->version);
 	g_free(r);
 }
 
@@ -256,7 +259,7 @@ static gboolean add_sample(const VmtHistorySample *s, gpointer data, GError **er
 	VmtReportPoint p = {
 		s->ts, s->interval_s, s->quota_bytes, s->ram_bytes, s->dram_bytes, s->slow_bytes,
 		s->hot_bytes, s->dram_access_share, s->hot_coverage, s->promoted_bytes,
-		s->demoted_bytes, s->migrations, s->slo_met,
+		s->demoted_bytes, s->migrations, s->slo_met, s->slo_grace,
 	};
 
 	if (!b->t || strcmp(b->t->tenant, tenant) != 0) {
@@ -277,6 +280,7 @@ static gboolean add_sample(const VmtHistorySample *s, gpointer data, GError **er
 		b->v->has_slo = c && c->has_slo;
 		b->v->slo_target = b->v->has_slo ? c->slo_target : -1;
 		b->v->slo_intervals = b->v->has_slo ? c->slo_intervals : -1;
+		b->v->slo_grace_s = b->v->has_slo ? c->slo_grace_s : 0;
 		g_ptr_array_add(b->t->vms, b->v);
 	}
 	if (g_strcmp0(b->v->scanner, s->scanner) != 0) {
@@ -375,6 +379,15 @@ char *vmt_report_pct(double share)
 {
 	/* rounded down: 99.96% short of a 100% promise must not show as 100.0% */
 	return share < 0 ? g_strdup("-") : g_strdup_printf("%.1f%%", (guint64)(share * 1000 + 1e-9) / 10.0);
+}
+
+char *vmt_report_byte_hours(double gib_hours)
+{
+	if (gib_hours < 1)
+		return g_strdup_printf("%.0f MiB-hours", gib_hours * 1024);
+	if (gib_hours >= 1024)
+		return g_strdup_printf("%.1f TiB-hours", gib_hours / 1024);
+	return g_strdup_printf("%.1f GiB-hours", gib_hours);
 }
 
 static const char *const format_names[] = { "table", "json", "csv", "html" };

@@ -18,12 +18,14 @@ typedef struct {
 	guint64 promoted_bytes, demoted_bytes;
 	guint migrations;
 	int slo_met;
+	gboolean slo_grace;		/* not judged: the warm-up after a start */
 } VmtReportPoint;
 
 /* Averages and sums over a run of intervals (a VM's period, or one day). */
 typedef struct {
 	guint intervals;
 	VmtSloTally slo;
+	guint warm_up;				/* of slo.unjudged, in the class's grace */
 	gint64 seconds;				/* covered by the intervals */
 	double avg_dram_bytes, avg_slow_bytes, avg_hot_bytes;	/* time-weighted */
 	double avg_hot_coverage, min_hot_coverage;	/* judged intervals only; -1: none */
@@ -43,6 +45,7 @@ typedef struct {
 	char *scanner;			/* of the last interval */
 	gboolean has_slo;		/* the class is known and has an SLO */
 	double slo_target, slo_intervals;
+	guint slo_grace_s;
 	GArray *points;			/* VmtReportPoint, by time */
 	VmtReportStats stats;
 	int compliant;			/* 1, 0, -1: nothing judged or no SLO */
@@ -66,6 +69,9 @@ typedef struct {
 	gint64 first_ts, last_ts;	/* start of the first interval, end of the last */
 	GPtrArray *warnings;		/* char *: e.g. a class whose file is gone */
 	guint invalid_rows;		/* rows of the store that are not valid samples, left out */
+	/* provenance, for the HTML page: set by the caller (0 / NULL: not shown) */
+	gint64 generated_ts;
+	char *host, *version;
 } VmtReport;
 
 /* Sums of bytes and counts stop at the top rather than wrap. */
@@ -93,6 +99,9 @@ gboolean vmt_report_is_empty(const VmtReport *r);
 gboolean vmt_report_parse_time(const char *text, gint64 now, gint64 *out, GError **error);
 /* "2024-01-02T03:04:05Z" */
 char *vmt_report_format_time(gint64 ts);
+/* Memory over time in a unit that gives a number worth reading: MiB-hours
+ * below a GiB-hour ("0.0 GiB-hours" says nothing), TiB-hours from 1024. */
+char *vmt_report_byte_hours(double gib_hours);
 /* "96.5%" (rounded down); "-" for a negative share (not applicable) */
 char *vmt_report_pct(double share);
 

@@ -47,6 +47,14 @@ static const char *const migrations[] = {
 	" migrations INTEGER NOT NULL,"
 	" move_errors INTEGER NOT NULL,"
 	" windows INTEGER NOT NULL);",
+	/* 1 -> 2: the SLO's running counts (Prometheus counters survive a
+	 * restart), and intervals not judged because they fell in the class's
+	 * warm-up grace after a start */
+	"ALTER TABLE totals ADD COLUMN slo_met INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE totals ADD COLUMN slo_missed INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE totals ADD COLUMN slo_not_judged INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE samples ADD COLUMN slo_grace INTEGER NOT NULL DEFAULT 0"
+	" CHECK (slo_grace IN (0, 1));",
 };
 G_STATIC_ASSERT(APPLICATION_ID == 1986884712);
 
@@ -280,6 +288,11 @@ static gboolean check_sample(const VmtHistorySample *s, GError **error)
 			    "sample of %s: slo_met %d is not 1, 0 or -1", s->vm, s->slo_met);
 		return FALSE;
 	}
+	if (s->slo_grace && s->slo_met != -1) {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+			    "sample of %s: an interval in the warm-up grace is not judged", s->vm);
+		return FALSE;
+	}
 	return check_share(s, "dram_access_share", s->dram_access_share, error) &&
 	       check_share(s, "hot_coverage", s->hot_coverage, error);
 }
@@ -287,7 +300,7 @@ static gboolean check_sample(const VmtHistorySample *s, GError **error)
 /* The sample columns, in VmtHistorySample's order (read_sample follows it). */
 #define SAMPLE_COLUMNS "ts, interval_s, vm, tenant, class, scanner, quota_bytes, ram_bytes," \
 	" dram_bytes, slow_bytes, hot_bytes, dram_access_share, hot_coverage, promoted_bytes," \
-	" demoted_bytes, migrations, slo_met"
+	" demoted_bytes, migrations, slo_met, slo_grace"
 
 gboolean vmt_history_add(VmtHistory *h, const VmtHistorySample *s, GError **error)
 {
@@ -297,7 +310,7 @@ gboolean vmt_history_add(VmtHistory *h, const VmtHistorySample *s, GError **erro
 	if (!check_sample(s, error))
 		return FALSE;
 	if (!h->insert && sqlite3_prepare_v3(h->db, "INSERT OR REPLACE INTO samples (" SAMPLE_COLUMNS
-					     ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", -1,
+					     ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", -1,
 					     SQLITE_PREPARE_PERSISTENT, &h->insert, NULL) != SQLITE_OK)
 		return db_fail(h, "preparing insert", error);
 	st = h->insert;
@@ -318,6 +331,7 @@ gboolean vmt_history_add(VmtHistory *h, const VmtHistorySample *s, GError **erro
 	sqlite3_bind_int64(st, i++, (sqlite3_int64)s->demoted_bytes);
 	sqlite3_bind_int64(st, i++, s->migrations);
 	sqlite3_bind_int(st, i++, s->slo_met);
+	sqlite3_bind_int(st, i++, s->slo_grace ? 1 : 0);
 	rc = sqlite3_step(st);
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
@@ -369,7 +383,7 @@ static gboolean text_col(sqlite3_stmt *st, int i, gboolean nullable, const char 
 /* FALSE: the row is not a valid sample (wrong type, NULL name, out of range). */
 static gboolean read_sample(sqlite3_stmt *st, VmtHistorySample *s)
 {
-	gint64 interval, migr, slo;
+	gint64 interval, migr, slo, grace;
 
 	if (!int_col(st, 0, 1, MAX_TS, &s->ts) || !int_col(st, 1, 1, MAX_INTERVAL_S, &interval) ||
 	    interval > s->ts || !text_col(st, 2, FALSE, &s->vm) || !text_col(st, 3, FALSE, &s->tenant) ||
@@ -379,8 +393,9 @@ static gboolean read_sample(sqlite3_stmt *st, VmtHistorySample *s)
 	    !bytes_col(st, 10, &s->hot_bytes) || !real_col(st, 11, &s->dram_access_share) ||
 	    !real_col(st, 12, &s->hot_coverage) || !bytes_col(st, 13, &s->promoted_bytes) ||
 	    !bytes_col(st, 14, &s->demoted_bytes) || !int_col(st, 15, 0, G_MAXUINT, &migr) ||
-	    !int_col(st, 16, -1, 1, &slo))
+	    !int_col(st, 16, -1, 1, &slo) || !int_col(st, 17, 0, 1, &grace))
 		return FALSE;
+	s->slo_grace = grace == 1;
 	s->interval_s = (guint)interval;
 	s->migrations = (guint)migr;
 	s->slo_met = (int)slo;
@@ -442,7 +457,7 @@ gboolean vmt_history_load_totals(VmtHistory *h, const char *vm, VmtHistoryTotals
 				 GError **error)
 {
 	sqlite3_stmt *st = prepare(h, "SELECT promoted_bytes, demoted_bytes, migrations, move_errors,"
-				   " windows FROM totals WHERE vm = ?1", error);
+				   " windows, slo_met, slo_missed, slo_not_judged FROM totals WHERE vm = ?1", error);
 	int rc;
 
 	if (!st)
@@ -456,6 +471,9 @@ gboolean vmt_history_load_totals(VmtHistory *h, const char *vm, VmtHistoryTotals
 		out->migrations = (guint64)sqlite3_column_int64(st, 2);
 		out->move_errors = (guint64)sqlite3_column_int64(st, 3);
 		out->windows = (guint64)sqlite3_column_int64(st, 4);
+		out->slo_met = (guint64)sqlite3_column_int64(st, 5);
+		out->slo_missed = (guint64)sqlite3_column_int64(st, 6);
+		out->slo_not_judged = (guint64)sqlite3_column_int64(st, 7);
 	}
 	sqlite3_finalize(st);
 	return rc == SQLITE_ROW || rc == SQLITE_DONE || db_fail(h, "reading totals", error);
@@ -465,9 +483,11 @@ gboolean vmt_history_save_totals(VmtHistory *h, const char *vm, const VmtHistory
 				 GError **error)
 {
 	sqlite3_stmt *st = prepare(h, "INSERT INTO totals (vm, promoted_bytes, demoted_bytes,"
-				   " migrations, move_errors, windows) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
+				   " migrations, move_errors, windows, slo_met, slo_missed, slo_not_judged)"
+				   " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
 				   " ON CONFLICT (vm) DO UPDATE SET promoted_bytes = ?2,"
-				   " demoted_bytes = ?3, migrations = ?4, move_errors = ?5, windows = ?6",
+				   " demoted_bytes = ?3, migrations = ?4, move_errors = ?5, windows = ?6,"
+				   " slo_met = ?7, slo_missed = ?8, slo_not_judged = ?9",
 				   error);
 	int rc;
 
@@ -479,6 +499,9 @@ gboolean vmt_history_save_totals(VmtHistory *h, const char *vm, const VmtHistory
 	sqlite3_bind_int64(st, 4, (sqlite3_int64)t->migrations);
 	sqlite3_bind_int64(st, 5, (sqlite3_int64)t->move_errors);
 	sqlite3_bind_int64(st, 6, (sqlite3_int64)t->windows);
+	sqlite3_bind_int64(st, 7, (sqlite3_int64)t->slo_met);
+	sqlite3_bind_int64(st, 8, (sqlite3_int64)t->slo_missed);
+	sqlite3_bind_int64(st, 9, (sqlite3_int64)t->slo_not_judged);
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
 	return rc == SQLITE_DONE || db_fail(h, "writing totals", error);

@@ -19,13 +19,18 @@ typedef struct {
 	double hot_coverage;		/* share of hot memory up to the quota in DRAM */
 	guint64 promoted_bytes, demoted_bytes;	/* during the interval */
 	guint migrations;		/* move_pages calls that moved something */
-	int slo_met;			/* 1, 0, or -1: not judged (no hot memory) */
+	int slo_met;			/* 1, 0, or -1: not judged (no hot memory,
+					 * no SLO, a blind sensor, or the grace) */
+	gboolean slo_grace;		/* not judged: in the class's warm-up grace
+					 * after a start (slo_met is -1) */
 } VmtHistorySample;
 
 typedef struct {
 	guint64 promoted_bytes, demoted_bytes, migrations;
 	guint64 move_errors;
 	guint64 windows;
+	/* intervals by SLO judgement (VmtHistorySample.slo_met 1, 0, -1) */
+	guint64 slo_met, slo_missed, slo_not_judged;
 } VmtHistoryTotals;
 
 typedef struct VmtHistory VmtHistory;

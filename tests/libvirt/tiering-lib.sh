@@ -43,13 +43,19 @@ dram_pages() {	# NAME: the guest's RAM pages on DRAM nodes 0-1
 	echo $(($(count "$a" 0) + $(count "$a" 1) + $(count "$b" 0) + $(count "$b" 1)))
 }
 waitlog() { for _ in $(seq 600); do grep -q "$2" "$out/$1.log" 2>/dev/null && return 0; sleep 0.2; done; return 1; }
-# daemon_config [EXTRA_LINES]: /tmp/vmtierd.conf with 1 s windows
+# daemon_config [EXTRA_LINES]: /tmp/vmtierd.conf with 1 s windows, and
+# the shipped classes with a warm-up grace of $slo_grace_s (20 s unless set;
+# not 300 s: a test lasts minutes)
 daemon_config() {
+	mkdir -p /tmp/vmtier-classes
+	for c in "$VMTIER_TEMPLATE_DIR"/classes/*.conf; do
+		sed "s/^slo_grace_s=.*/slo_grace_s=${slo_grace_s:-20}/" "$c" >"/tmp/vmtier-classes/${c##*/}"
+	done
 	cat >/tmp/vmtierd.conf <<CONF
 [daemon]
 socket=$VMTIER_SOCKET
-metrics_file=$out/vmtier.prom
-class_dir=$VMTIER_TEMPLATE_DIR/classes
+metrics_file=${metrics_file:-$out/vmtier.prom}
+class_dir=/tmp/vmtier-classes
 scan_interval_ms=1000
 min_interval_ms=1000
 max_interval_ms=1000

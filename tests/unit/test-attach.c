@@ -7,6 +7,7 @@
 #include "access.h"
 #include "fake-qmp.h"
 #include "guest.h"
+#include "host-proc.h"
 #include "host-deadline.h"
 #include "host-pagemap.h"
 
@@ -249,6 +250,52 @@ static void test_ranges_check(void)
 	g_assert_cmpuint(n, ==, 7);
 }
 
+/* The class's warm-up grace: an interval that begins in it is not judged
+ * (counted as not_judged, flagged as grace); the next one is. */
+static void test_account_grace(void)
+{
+	g_autoptr(VmtGuest) g = guest();
+	VmtClass k = { .name = (char *)"budget", .has_slo = TRUE, .slo_target = 0.95,
+		       .slo_intervals = 0.99, .slo_grace_s = 300 };
+	VmtHistorySample s;
+	VmtHistoryTotals t;
+
+	g->klass_def = &k;
+	g->started_ts = 1000;
+	g->acc_ts = 1000;
+	g->stats.hot_bytes = 64 * MiB;
+	g->stats.hot_coverage = 0.5;		/* warming up: would be missed */
+	vmt_guest_account(g, 1240, "damon-vaddr", &s, &t);
+	g_assert_true(s.slo_grace);
+	g_assert_cmpint(s.slo_met, ==, -1);
+	/* 1240..1360 begins in the grace (ends at 1300): still not judged */
+	vmt_guest_account(g, 1360, "damon-vaddr", &s, &t);
+	g_assert_true(s.slo_grace);
+	g_assert_cmpint(s.slo_met, ==, -1);
+	vmt_guest_account(g, 1420, "damon-vaddr", &s, &t);
+	g_assert_false(s.slo_grace);
+	g_assert_cmpint(s.slo_met, ==, 0);
+	g->stats.hot_coverage = 1.0;
+	vmt_guest_account(g, 1480, "damon-vaddr", &s, &t);
+	g_assert_cmpint(s.slo_met, ==, 1);
+	g_assert_cmpuint(t.slo_met, ==, 1);
+	g_assert_cmpuint(t.slo_missed, ==, 1);
+	g_assert_cmpuint(t.slo_not_judged, ==, 2);
+	g->klass_def = NULL;			/* a stack class, not the guest's to free */
+}
+
+/* The grace runs from QEMU's start: a process's start time as Unix time. */
+static void test_started_at(void)
+{
+	gint64 now = g_get_real_time() / G_USEC_PER_SEC;
+	gint64 t = vmt_host_proc_started_at(vmt_host_proc_start_time(getpid()));
+
+	g_test_message("started at %" G_GINT64_FORMAT ", now %" G_GINT64_FORMAT, t, now);
+	g_assert_cmpint(t, <=, now + 1);
+	g_assert_cmpint(t, >=, now - 600);
+	g_assert_cmpint(vmt_host_proc_started_at(0), ==, 0);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -260,5 +307,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/attach/pid-checked-first", test_pid_checked_first);
 	g_test_add_func("/attach/ranges-check", test_ranges_check);
 	g_test_add_func("/attach/window-deadline", test_window_deadline);
+	g_test_add_func("/account/grace", test_account_grace);
+	g_test_add_func("/account/started-at", test_started_at);
 	return g_test_run();
 }

@@ -344,6 +344,43 @@ static void test_migrate_v0(void)
 	g_assert_cmpint(sql(path, "SELECT count(*) FROM notes WHERE x = 'kept'"), ==, 1);
 }
 
+/* A version-1 store (before the SLO counters and the grace flag): its rows
+ * and totals stay, the new counts start at zero. */
+static void test_migrate_v1(void)
+{
+	g_autofree char *path = tmp_path("v1.db");
+	g_autoptr(VmtHistory) h = NULL;
+	g_autoptr(GError) error = NULL;
+	VmtHistoryTotals t;
+
+	sql(path, "PRAGMA application_id = 1986884712");
+	sql(path, "CREATE TABLE samples (ts INTEGER NOT NULL, interval_s INTEGER NOT NULL,"
+		  " vm TEXT NOT NULL, tenant TEXT NOT NULL, class TEXT, scanner TEXT,"
+		  " quota_bytes INTEGER NOT NULL, ram_bytes INTEGER NOT NULL, dram_bytes INTEGER NOT NULL,"
+		  " slow_bytes INTEGER NOT NULL, hot_bytes INTEGER NOT NULL,"
+		  " dram_access_share REAL NOT NULL, hot_coverage REAL NOT NULL,"
+		  " promoted_bytes INTEGER NOT NULL, demoted_bytes INTEGER NOT NULL,"
+		  " migrations INTEGER NOT NULL, slo_met INTEGER NOT NULL CHECK (slo_met IN (-1, 0, 1)))");
+	sql(path, "CREATE TABLE totals (vm TEXT PRIMARY KEY, promoted_bytes INTEGER NOT NULL,"
+		  " demoted_bytes INTEGER NOT NULL, migrations INTEGER NOT NULL,"
+		  " move_errors INTEGER NOT NULL, windows INTEGER NOT NULL)");
+	sql(path, "INSERT INTO samples VALUES (60, 60, 'vm1', 'acme', 'budget', 'damon', 1, 2, 1, 1,"
+		  " 1, 0.5, 1.0, 0, 0, 0, 1)");
+	sql(path, "INSERT INTO totals VALUES ('vm1', 1, 2, 3, 4, 5)");
+	sql(path, "PRAGMA user_version = 1");
+	h = vmt_history_open(path, &error);
+	g_assert_no_error(error);
+	g_assert_cmpint(sql(path, "PRAGMA user_version"), ==, 2);
+	g_assert_true(vmt_history_load_totals(h, "vm1", &t, &error));
+	g_assert_cmpuint(t.windows, ==, 5);
+	g_assert_cmpuint(t.slo_met + t.slo_missed + t.slo_not_judged, ==, 0);
+	g_assert_cmpint(sql(path, "SELECT count(*) FROM samples WHERE slo_grace = 0"), ==, 1);
+	t.slo_met = 7;
+	g_assert_true(vmt_history_save_totals(h, "vm1", &t, &error));
+	g_assert_true(vmt_history_load_totals(h, "vm1", &t, &error));
+	g_assert_cmpuint(t.slo_met, ==, 7);
+}
+
 /* A migration that fails leaves the store as it was: one transaction. */
 static void test_migrate_fails_atomically(void)
 {
@@ -378,7 +415,7 @@ static void test_newer_version(void)
 	/* and a read-only open refuses an older one rather than migrating it */
 	sql(path, "PRAGMA user_version = 0");
 	g_assert_null(vmt_history_open_readonly(path, &error));
-	g_assert_nonnull(strstr(error->message, "schema version 0 is older than this vmtier's (1)"));
+	g_assert_nonnull(strstr(error->message, "schema version 0 is older than this vmtier's (2)"));
 	g_clear_error(&error);
 	sql(path, "PRAGMA application_id = 42");
 	g_assert_null(vmt_history_open(path, &error));
@@ -440,6 +477,21 @@ static void test_class(void)
 	g_assert_cmpfloat(budget->dram_share, ==, 0.125);
 	g_assert_cmpuint(budget->scan_interval_s, ==, 10);
 	g_assert_cmpuint(budget->max_migrate_mbs, ==, 64);
+	g_assert_cmpuint(budget->slo_grace_s, ==, 300);
+
+	write_class("nograce", "[class]\ndram_share=0.5\nslo_grace_s=0\n");
+	c = vmt_class_load(tmpdir, "nograce", &error);
+	g_assert_no_error(error);
+	g_assert_cmpuint(c->slo_grace_s, ==, 0);
+	vmt_class_free(c);
+	write_class("dflgrace", "[class]\ndram_share=0.5\n");
+	c = vmt_class_load(tmpdir, "dflgrace", &error);
+	g_assert_cmpuint(c->slo_grace_s, ==, VMT_CLASS_SLO_GRACE_S);
+	vmt_class_free(c);
+	write_class("badgrace", "[class]\ndram_share=0.5\nslo_grace_s=-5\n");
+	g_assert_null(vmt_class_load(tmpdir, "badgrace", &error));
+	g_assert_nonnull(strstr(error->message, "badgrace.conf: slo_grace_s is not a positive whole number"));
+	g_clear_error(&error);
 
 	write_class("noslo", "[class]\ndram_share=0.5\n");
 	c = vmt_class_load(tmpdir, "noslo", &error);
@@ -478,7 +530,8 @@ static void test_metrics(void)
 		sample("vm1", "a \"b\" \\c\nd", "budget", 1700000000),
 		sample("vm2", "t2", NULL, 1700000000),
 	};
-	VmtHistoryTotals t[2] = { { 10, 20, 30, 40, 50 }, { 1, 2, 3, 4, 5 } };
+	VmtHistoryTotals t[2] = { { 10, 20, 30, 40, 50, 7, 2, 1 }, { 1, 2, 3, 4, 5, 0, 0, 9 } };
+	VmtMetricsVm vms[2] = { { &s[0], &t[0], TRUE, 0.95, 0.99, 300 }, { &s[1], &t[1], FALSE } };
 	g_autofree char *path = tmp_path("vmtier.prom"), *text = NULL, *back = NULL;
 	g_autoptr(GDir) dir = NULL;
 	GError *error = NULL;
@@ -486,26 +539,34 @@ static void test_metrics(void)
 	guint files = 0;
 
 	s[1].slo_met = -1;
-	text = vmt_metrics_format(s, t, 2, &error);
+	s[1].dram_access_share = -1;	/* unknown: no series */
+	text = vmt_metrics_format(NULL, vms, 2, &error);
 	g_assert_no_error(error);
 	g_assert_nonnull(strstr(text, "# HELP vmtier_vm_dram_bytes "));
 	g_assert_nonnull(strstr(text, "# TYPE vmtier_vm_dram_bytes gauge\n"));
 	g_assert_nonnull(strstr(text, "# TYPE vmtier_vm_promoted_bytes_total counter\n"));
-	g_assert_nonnull(strstr(text, "\nvmtier_vm_dram_bytes{vm=\"vm1\",tenant=\"a \\\"b\\\" \\\\c\\nd\","
-				"class=\"budget\"} 1073741824\n"));
-	g_assert_nonnull(strstr(text, "\nvmtier_vm_hot_coverage_ratio{vm=\"vm2\",tenant=\"t2\",class=\"\"} 0.96875\n"));
-	g_assert_nonnull(strstr(text, "\nvmtier_vm_move_errors_total{vm=\"vm1\",tenant=\"a \\\"b\\\" \\\\c\\nd\","
-				"class=\"budget\"} 40\n"));
-	g_assert_nonnull(strstr(text, "\nvmtier_vm_info{vm=\"vm2\",tenant=\"t2\",class=\"\",scanner=\"damon\"} 1\n"));
-	/* not judged: no slo_met sample for vm2, one for vm1 */
-	g_assert_nonnull(strstr(text, "\nvmtier_vm_slo_met{vm=\"vm1\","));
-	g_assert_null(strstr(text, "\nvmtier_vm_slo_met{vm=\"vm2\","));
+	/* data series: the domain only; descriptive labels on the info series */
+	g_assert_nonnull(strstr(text, "\nvmtier_vm_dram_bytes{domain=\"vm1\"} 1073741824\n"));
+	g_assert_nonnull(strstr(text, "\nvmtier_vm_hot_coverage_ratio{domain=\"vm2\"} 0.96875\n"));
+	g_assert_nonnull(strstr(text, "\nvmtier_vm_move_failed_pages_total{domain=\"vm1\"} 40\n"));
+	g_assert_nonnull(strstr(text, "\nvmtier_vm_move_calls_total{domain=\"vm1\"} 30\n"));
+	g_assert_nonnull(strstr(text, "\nvmtier_vm_info{domain=\"vm1\",tenant=\"a \\\"b\\\" \\\\c\\nd\","
+				"class=\"budget\",scanner=\"damon\"} 1\n"));
+	g_assert_nonnull(strstr(text, "\nvmtier_vm_info{domain=\"vm2\",tenant=\"t2\",class=\"\",scanner=\"damon\"} 1\n"));
+	g_assert_nonnull(strstr(text, "\nvmtier_vm_slo_intervals_total{domain=\"vm1\",result=\"met\"} 7\n"));
+	g_assert_nonnull(strstr(text, "\nvmtier_vm_slo_intervals_total{domain=\"vm1\",result=\"missed\"} 2\n"));
+	g_assert_nonnull(strstr(text, "\nvmtier_vm_slo_intervals_total{domain=\"vm2\",result=\"not_judged\"} 9\n"));
+	g_assert_nonnull(strstr(text, "\nvmtier_vm_slo_coverage_target_ratio{domain=\"vm1\"} 0.95\n"));
+	/* no SLO, no target; an unknown share is absent, not -1 */
+	g_assert_null(strstr(text, "\nvmtier_vm_slo_coverage_target_ratio{domain=\"vm2\""));
+	g_assert_null(strstr(text, "\nvmtier_vm_dram_access_share_ratio{domain=\"vm2\""));
+	g_assert_null(strstr(text, "vmtier_daemon_info"));
 
-	g_assert_true(vmt_metrics_write(path, s, t, 2, &error));
+	g_assert_true(vmt_metrics_write(path, NULL, vms, 2, &error));
 	g_assert_no_error(error);
 	g_assert_true(g_file_get_contents(path, &back, NULL, NULL));
 	g_assert_cmpstr(back, ==, text);
-	g_assert_true(vmt_metrics_write(path, s, t, 1, &error));	/* replaced whole */
+	g_assert_true(vmt_metrics_write(path, NULL, vms, 1, &error));	/* replaced whole */
 	g_clear_pointer(&back, g_free);
 	g_assert_true(g_file_get_contents(path, &back, NULL, NULL));
 	g_assert_null(strstr(back, "vm2"));
@@ -515,12 +576,12 @@ static void test_metrics(void)
 	g_assert_cmpuint(files, ==, 1);	/* no temporary file left behind */
 
 	s[1].vm = "vm1";
-	g_assert_false(vmt_metrics_write(path, s, t, 2, &error));
+	g_assert_false(vmt_metrics_write(path, NULL, vms, 2, &error));
 	g_assert_nonnull(strstr(error->message, "VM 'vm1' given twice"));
 	g_clear_error(&error);
 	{
 		g_autofree char *nodir = tmp_path("nodir/vmtier.prom");
-		g_assert_false(vmt_metrics_write(nodir, s, t, 1, &error));
+		g_assert_false(vmt_metrics_write(nodir, NULL, vms, 1, &error));
 		g_assert_nonnull(strstr(error->message, nodir));
 		g_clear_error(&error);
 	}
@@ -540,6 +601,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/history/crash", test_crash);
 	g_test_add_func("/history/open-errors", test_open_errors);
 	g_test_add_func("/history/migrate-v0", test_migrate_v0);
+	g_test_add_func("/history/migrate-v1", test_migrate_v1);
 	g_test_add_func("/history/migrate-atomic", test_migrate_fails_atomically);
 	g_test_add_func("/history/newer-version", test_newer_version);
 	g_test_add_func("/slo/judge", test_slo_judge);

@@ -2,10 +2,12 @@
 # test-metrics-parse.py HISTORY_GEN: the textfile-collector file vmtierd
 # writes (vmt_metrics_write, through history-gen), read by a strict
 # line-by-line check of the text format 0.0.4 and by the Prometheus client
-# library's own parser; every value must equal the history store's.
+# library's own parser and promtool check metrics; every value must equal
+# the history store's (its last interval, totals and the count of its rows).
 # /usr/bin/python3 on purpose: python3-prometheus-client is Debian's.
 import os
 import re
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -37,7 +39,13 @@ VALUE = r"(?:[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|NaN|[+-]I
 SAMPLE = re.compile(r"^(%s)(?:\{((?:%s)(?:,%s)*)?\})? (%s)(?: -?[0-9]+)?$" % (NAME, LABEL, LABEL, VALUE))
 HELP = re.compile(r"^# HELP (%s) (?:[^\\\n]|\\[\\n])*$" % NAME)
 TYPE = re.compile(r"^# TYPE (%s) (counter|gauge|histogram|summary|untyped)$" % NAME)
-UNITS = ("_bytes", "_ratio", "_seconds", "_total", "_info", "_met")
+UNITS = ("_bytes", "_ratio", "_seconds", "_total", "_info", "_connected")
+# the classes of xml-templates/classes that history-gen's VMs use
+CLASSES = {
+    c: {"vmtier_vm_slo_coverage_target_ratio": t, "vmtier_vm_slo_intervals_target_ratio": i,
+        "vmtier_vm_slo_grace_seconds": 300}
+    for c, t, i in (("budget", 0.95, 0.99), ("standard", 0.98, 0.99), ("premium", 0.995, 0.999))
+}
 
 
 def unescape(v):
@@ -91,6 +99,8 @@ def main():
         last = {r["vm"]: r for r in con.execute(
             "SELECT * FROM samples s WHERE ts = (SELECT max(ts) FROM samples WHERE vm = s.vm)")}
         totals = {r["vm"]: r for r in con.execute("SELECT * FROM totals")}
+        counted = {(vm, {1: "met", 0: "missed", -1: "not_judged"}[met]): c for vm, met, c in con.execute(
+            "SELECT vm, slo_met, count(*) FROM samples GROUP BY vm, slo_met")}
         con.close()
 
     try:
@@ -108,56 +118,90 @@ def main():
         parsed = {}
 
     bad = [k for k, (t, _) in fams.items()
-           if not k.startswith("vmtier_vm_") or not k.endswith(UNITS) or (t == "counter") != k.endswith("_total")]
-    check(fams and not bad, "names: vmtier_vm_ prefix, unit suffix, _total exactly on counters", bad)
+           if not k.startswith(("vmtier_vm_", "vmtier_node_", "vmtier_host_", "vmtier_daemon_"))
+           or not k.endswith(UNITS) or (t == "counter") != k.endswith("_total")]
+    check(fams and not bad, "names: vmtier_ prefix, unit suffix, _total exactly on counters", bad)
 
-    want_fams = {"vmtier_vm_info", "vmtier_vm_quota_bytes", "vmtier_vm_dram_bytes", "vmtier_vm_slow_bytes",
+    # Prometheus's own linter (Debian's prometheus package)
+    if shutil.which("promtool"):
+        r = subprocess.run(["promtool", "check", "metrics"], input=text, capture_output=True, text=True)
+        check(r.returncode == 0 and not r.stdout.strip(), "promtool check metrics: no problem found",
+              r.stdout + r.stderr)
+    else:
+        print("ok %d - # SKIP promtool is not installed (scripts/vmtier-dev deps installs prometheus)" % (n + 1))
+        globals()["n"] += 1
+
+    want_fams = {"vmtier_vm_info", "vmtier_vm_dram_quota_bytes", "vmtier_vm_dram_bytes", "vmtier_vm_slow_bytes",
                  "vmtier_vm_hot_bytes", "vmtier_vm_hot_coverage_ratio", "vmtier_vm_dram_access_share_ratio",
-                 "vmtier_vm_promoted_bytes_total", "vmtier_vm_demoted_bytes_total", "vmtier_vm_migrations_total",
-                 "vmtier_vm_move_errors_total", "vmtier_vm_slo_met"}
+                 "vmtier_vm_promoted_bytes_total", "vmtier_vm_demoted_bytes_total", "vmtier_vm_move_calls_total",
+                 "vmtier_vm_move_failed_pages_total", "vmtier_vm_slo_intervals_total",
+                 "vmtier_vm_slo_coverage_target_ratio", "vmtier_vm_slo_intervals_target_ratio",
+                 "vmtier_daemon_info", "vmtier_daemon_start_time_seconds", "vmtier_daemon_libvirt_connected",
+                 "vmtier_daemon_scan_duration_seconds_total", "vmtier_node_info", "vmtier_node_capacity_bytes",
+                 "vmtier_node_committed_bytes", "vmtier_host_dram_reserve_bytes"}
     check(want_fams <= set(fams), "the promised metric families are there", want_fams - set(fams))
 
     # the client library names counters without _total; its samples keep it
     lib = {}
     for fam in parsed.values():
         for s in fam.samples:
-            lib[(s.name, s.labels["vm"])] = (s.labels, s.value)
+            lib[(s.name, tuple(sorted(s.labels.items())))] = s.value
 
+    total_col = {"move_calls": "migrations", "move_failed_pages": "move_errors", "scan_windows": "windows"}
     mismatches = []
     for name, (_, samples) in fams.items():
+        if not name.startswith("vmtier_vm_"):
+            continue
         for labels, value in samples:
-            vm = labels["vm"]
+            vm = labels["domain"]
             row, tot = last[vm], totals[vm]
-            if name.endswith("_total"):
-                col = name[len("vmtier_vm_"):-len("_total")].replace("scan_windows", "windows")
-                want = tot[col]
+            want_labels = {"domain": vm}
+            if name == "vmtier_vm_slo_intervals_total":
+                want = tot["slo_" + labels["result"]]
+                want_labels["result"] = labels["result"]
+            elif name.endswith("_total"):
+                col = name[len("vmtier_vm_"):-len("_total")]
+                want = tot[total_col.get(col, col)]
             elif name == "vmtier_vm_info":
                 want = 1
+                want_labels.update(tenant=row["tenant"], scanner=row["scanner"])
+                want_labels["class"] = row["class"] or ""
             elif name == "vmtier_vm_last_sample_timestamp_seconds":
                 want = row["ts"]
+            elif name == "vmtier_vm_last_interval_seconds":
+                want = row["interval_s"]
+            elif name == "vmtier_vm_dram_quota_bytes":
+                want = row["quota_bytes"]
+            elif name.startswith("vmtier_vm_slo_"):
+                want = CLASSES[row["class"]][name]
             elif name.endswith("_ratio"):
                 want = row[name[len("vmtier_vm_"):-len("_ratio")]]
             else:
                 want = row[name[len("vmtier_vm_"):]]
-            want_labels = {"vm": vm, "tenant": row["tenant"], "class": row["class"] or ""}
-            if name == "vmtier_vm_info":
-                want_labels["scanner"] = row["scanner"]
             if value != want or labels != want_labels:
                 mismatches.append((name, labels, value, want_labels, want))
-            if lib.get((name, vm)) != (labels, value):
-                mismatches.append(("library read", name, lib.get((name, vm))))
-    check(fams and not mismatches, "every value and label equals the store's last interval and totals, "
+            if lib.get((name, tuple(sorted(labels.items())))) != value:
+                mismatches.append(("library read", name, labels))
+    check(fams and not mismatches, "every VM value and label equals the store's last interval, totals and class, "
           "read alike by both parsers", "\n".join(map(repr, mismatches[:10])))
 
-    vms_met = {l["vm"] for l, _ in fams.get("vmtier_vm_slo_met", (None, []))[1]}
-    judged = {vm for vm, r in last.items() if r["slo_met"] >= 0}
-    check(vms_met == judged and "legacy" not in vms_met,
-          "vmtier_vm_slo_met only for VMs whose last interval was judged", (vms_met, judged))
+    # the SLO counters are the store's own count of judged intervals
+    wrong = [(vm, r, counted.get((vm, r)), tot["slo_" + r]) for vm, tot in totals.items()
+             for r in ("met", "missed", "not_judged") if counted.get((vm, r), 0) != tot["slo_" + r]]
+    check(totals and not wrong, "slo_intervals_total{result} counts the store's intervals by judgement", wrong)
+
+    with_target = {l["domain"] for l, _ in fams.get("vmtier_vm_slo_coverage_target_ratio", (None, []))[1]}
+    check(with_target == {vm for vm, r in last.items() if r["class"] in CLASSES},
+          "SLO targets only for VMs whose class has an SLO (none for no class or a missing class file)", with_target)
+
+    nodes = {l["node"]: v for l, v in fams.get("vmtier_node_capacity_bytes", (None, []))[1]}
+    kinds = {l["node"]: (l["kind"], l["tier"]) for l, _ in fams.get("vmtier_node_info", (None, []))[1]}
+    check(nodes == {"0": 16 << 30, "1": 16 << 30, "2": 64 << 30} and kinds["2"] == ("pmem", "22"),
+          "node capacity, kind and tier as given", (nodes, kinds))
 
     odd = "=cmd|' /C calc'!A0,\"<b>odd</b>\" \\ new\nline"
     tenants = {l["tenant"] for l, _ in fams.get("vmtier_vm_info", (None, []))[1]}
-    check(odd in tenants and ("vmtier_vm_info", "odd1") in lib and lib[("vmtier_vm_info", "odd1")][0]["tenant"] == odd,
-          "a tenant with quote, backslash and newline survives escaping", tenants)
+    check(odd in tenants, "a tenant with quote, backslash and newline survives escaping", tenants)
 
     print("1..%d" % n)
     return 1 if failed else 0

@@ -8,7 +8,11 @@
 #    (served on loopback, so every request shows in Chromium's net log; a
 #    broken control page proves the same check catches all three kinds);
 #  - a 1280x2000 screenshot, kept at SCREENSHOT, shows the plotted lines in
-#    every series colour of the report's stylesheet.
+#    every series colour of the report's stylesheet;
+#  - at 1280 px nothing overflows sideways (every table, its verdict column
+#    too, within the window);
+#  - printed (--print-to-pdf) it is A4 pages holding every VM's verdict;
+#    the pages, rendered by pdftoppm, are kept beside SCREENSHOT.
 # Without chromium it skips, or fails when CI is set (scripts/vmtier-dev deps
 # installs it).
 set -u
@@ -329,5 +333,33 @@ if [ -s "$shot" ] && [ -s "$tmp/bare.png" ] && check png "$shot" "$tmp/bare.png"
 	tap_check "the stylesheet colours at least four series" test "$(grep -c '^series' "$tmp/png.check")" -ge 4
 else
 	tap_fail "the screenshot can be decoded and compared"
+fi
+# 4. at 1280 px: the page's width, and the right edge of every table and
+# verdict, measured by Chromium's layout (a script in a copy of the page)
+sed 's|</body>|<script>var r = 0; document.querySelectorAll("table, .verdict").forEach(function (e) { r = Math.max(r, e.getBoundingClientRect().right); }); document.body.setAttribute("data-fit", document.documentElement.scrollWidth + " " + Math.ceil(r) + " " + window.innerWidth);</script></body>|' \
+	"$tmp/www/report.html" >"$tmp/www/fit.html"
+load fit "$base/fit.html" --dump-dom --window-size=1280,1000
+read -r width right inner < <(sed -n 's/.*data-fit="\([0-9]*\) \([0-9]*\) \([0-9]*\)".*/\1 \2 \3/p' "$tmp/fit.out")
+tap_check "at 1280 px the page does not scroll sideways (width ${width:-?} in ${inner:-?})" \
+	test -n "$width" -a "${width:-9999}" -le "${inner:-0}"
+tap_check "and every table and verdict ends within the window (right edge ${right:-?})" \
+	test -n "$right" -a "${right:-9999}" -le "${inner:-0}"
+
+# 5. printed: A4 pages with every VM's verdict; the pages kept as images
+art=$(dirname "$shot")
+rm -f "$art"/report-print*.png "$art/report.pdf"
+load pdf "$base/report.html" --no-pdf-header-footer --print-to-pdf="$art/report.pdf"
+tap_check "chromium prints the report to PDF" test -s "$art/report.pdf"
+if command -v pdftoppm >/dev/null && command -v pdftotext >/dev/null; then
+	size=$(pdfinfo "$art/report.pdf" | sed -n 's/^Page size: *\([0-9.]*\) x \([0-9.]*\) pts.*/\1x\2/p')
+	tap_check "its pages are A4 ($size pts)" test "${size%%.*}" = 594 -o "${size%%.*}" = 595
+	pdftoppm -r 60 -png "$art/report.pdf" "$art/report-print"
+	n=$(ls "$art"/report-print*.png 2>/dev/null | wc -l)
+	tap_check "pdftoppm renders its $n pages (kept in $art)" test "$n" -ge 1
+	want=$(python3 -c 'import json,sys; print(sum(len(t["vms"]) for t in json.load(open(sys.argv[1]))["tenants"]))' "$tmp/report.json")
+	got=$(pdftotext -layout "$art/report.pdf" - | grep -cE '(SLO kept|SLO broken|no SLO|not judged yet)\.')
+	tap_check "the printed pages state every VM's verdict ($got of $want)" test "$got" -eq "$want"
+else
+	tap_fail "pdftoppm and pdftotext are installed (poppler-utils; scripts/vmtier-dev deps installs it)"
 fi
 tap_done

@@ -242,6 +242,16 @@ static void test_redefined(void)
 	g_assert_cmpint(vm_of(bravo, 0, 1)->compliant, ==, 0);
 }
 
+/* TEXT less its provenance (the command line adds when and where). */
+static char *strip_provenance(const char *text)
+{
+	const char *a = strstr(text, "<dl class=\"provenance\">"), *b = a ? strstr(a, "</dl>") : NULL;
+
+	g_autofree char *head = a && b ? g_strndup(text, a - text) : NULL;
+
+	return head ? g_strconcat(head, b + 5, NULL) : g_strdup(text);
+}
+
 /* A tenant's report never names another tenant's VMs, in any format, from
  * the library or the command line. */
 static void test_isolation(void)
@@ -259,9 +269,81 @@ static void test_isolation(void)
 		g_assert_null(strstr(text, "bravo"));
 		g_assert_cmpint(run_report(path, &out, &err, "--tenant", "alpha", "--format", format_names[f],
 					   NULL), ==, 0);
-		g_assert_cmpstr(out, ==, text);
+		if (formats[f] == VMT_REPORT_HTML) {
+			g_autofree char *a = strip_provenance(out), *b = strip_provenance(text);
+
+			g_assert_cmpstr(a, ==, b);
+			g_assert_nonnull(strstr(out, "<dt>generated</dt>"));
+		} else {
+			g_assert_cmpstr(out, ==, text);
+		}
 		g_assert_cmpstr(err, ==, "");
 	}
+}
+
+/* --per-tenant DIR: one file per tenant, each naming no other tenant; a
+ * page that holds several tenants says so first. */
+static void test_per_tenant(void)
+{
+	g_autofree char *path = db_path("per-tenant"), *dir = g_build_filename(tmpdir, "per-tenant", NULL);
+	g_autofree char *out = NULL, *err = NULL, *alpha = NULL, *bravo = NULL, *all = NULL;
+	g_autofree char *fa = g_build_filename(dir, "alpha.html", NULL);
+	g_autofree char *fb = g_build_filename(dir, "bravo-corp.html", NULL);
+
+	fill_two_tenants(path);
+	g_assert_cmpint(run_report(path, &out, &err, "--per-tenant", dir, NULL), ==, 0);
+	g_assert_true(g_file_get_contents(fa, &alpha, NULL, NULL));
+	g_assert_true(g_file_get_contents(fb, &bravo, NULL, NULL));
+	g_assert_nonnull(strstr(alpha, "alpha-vm"));
+	g_assert_null(strstr(alpha, "bravo"));
+	g_assert_nonnull(strstr(bravo, "bravo-secret-vm"));
+	g_assert_null(strstr(bravo, "alpha"));
+	g_assert_nonnull(strstr(out, fa));
+	g_assert_null(strstr(alpha, "class=\"holds\""));
+	g_clear_pointer(&out, g_free);
+	g_clear_pointer(&err, g_free);
+	g_assert_cmpint(run_report(path, &all, &err, "--format", "html", NULL), ==, 0);
+	g_assert_nonnull(strstr(all, "<strong>This file holds 2 tenants' reports:</strong> alpha, bravo-corp."));
+	g_assert_nonnull(strstr(all, "<dt>tenants in this file</dt><dd>alpha, bravo-corp</dd>"));
+	g_clear_pointer(&err, g_free);
+	g_assert_cmpint(run_report(path, &out, &err, "--per-tenant", dir, "-o", fa, NULL), ==, 64);
+	g_assert_nonnull(strstr(err, "--per-tenant"));
+}
+
+/* Intervals in the class's warm-up are not judged, counted apart and drawn
+ * as such; a short period's residency is in MiB-hours, not "0.0 GiB-hours". */
+static void test_warm_up(void)
+{
+	g_autofree char *path = db_path("warm-up");
+	g_autoptr(VmtReport) r = NULL;
+	g_autofree char *html = NULL, *table = NULL;
+	{
+		g_autoptr(VmtHistory) h = vmt_history_open(path, NULL);
+		VmtHistorySample s = {
+			.ts = T0, .interval_s = 60, .vm = "v", .tenant = "t", .klass = "budget", .scanner = "damon",
+			.quota_bytes = 1 << 20, .ram_bytes = 4 << 20, .dram_bytes = 1 << 20, .slow_bytes = 3 << 20,
+			.hot_bytes = 1 << 20, .dram_access_share = 0.1, .hot_coverage = 0.1, .slo_met = -1,
+			.slo_grace = TRUE,
+		};
+
+		g_assert_true(vmt_history_add(h, &s, NULL));
+		for (guint i = 1; i <= 3; i++)
+			add(h, "v", "t", "budget", i, 0.99, 0.9, 1 << 20, 0.95);
+	}
+	r = report(path, NULL, NULL);
+	g_assert_cmpuint(vm_of(r, 0, 0)->stats.warm_up, ==, 1);
+	g_assert_cmpuint(vm_of(r, 0, 0)->stats.slo.unjudged, ==, 1);
+	g_assert_cmpint(vm_of(r, 0, 0)->compliant, ==, 1);	/* the warm-up's 10% does not count */
+	html = vmt_report_to_html(r);
+	g_assert_cmpuint(count(html, "<rect class=\"warmup\""), ==, 2);	/* both charts */
+	g_assert_nonnull(strstr(html, "1 interval in the 300 s warm-up after a start was not judged."));
+	g_assert_nonnull(strstr(html, "MiB-hours in DRAM"));
+	g_assert_null(strstr(html, "0.0 GiB-hours"));
+	g_assert_nonnull(strstr(html, "<th scope=\"col\">verdict</th>"));
+	table = vmt_report_to_table(r);
+	g_assert_nonnull(strstr(table, "(1 in the 300 s warm-up after a start)"));
+	g_assert_nonnull(strstr(table, "MiB-hours in DRAM"));
+	g_assert_null(strstr(table, "0.0 GiB-hours"));
 }
 
 static void test_compliance(void)
@@ -425,13 +507,15 @@ static char *crafted_store(const char *name, const char *const *bad, guint n_bad
 		g_autoptr(VmtHistory) h = vmt_history_open(path, NULL);
 		add(h, "good", "t", "budget", 1, 0.99, 0.9, 1 << 20, 0.95);
 	}
+#define BAD_COLUMNS "ts, interval_s, vm, tenant, class, scanner, quota_bytes," \
+	" ram_bytes, dram_bytes, slow_bytes, hot_bytes, dram_access_share, hot_coverage," \
+	" promoted_bytes, demoted_bytes, migrations, slo_met"
 	sql(path, "ALTER TABLE samples RENAME TO s0;"
-		  "CREATE TABLE samples (ts, interval_s, vm, tenant, class, scanner, quota_bytes,"
-		  " ram_bytes, dram_bytes, slow_bytes, hot_bytes, dram_access_share, hot_coverage,"
-		  " promoted_bytes, demoted_bytes, migrations, slo_met);"
+		  "CREATE TABLE samples (" BAD_COLUMNS ", slo_grace DEFAULT 0);"
 		  "INSERT INTO samples SELECT * FROM s0; DROP TABLE s0;");
 	for (guint i = 0; i < n_bad; i++) {
-		g_autofree char *ins = g_strdup_printf("INSERT INTO samples VALUES (%s)", bad[i]);
+		g_autofree char *ins = g_strdup_printf("INSERT INTO samples (" BAD_COLUMNS ") VALUES (%s)",
+						       bad[i]);
 		sql(path, ins);
 	}
 	return path;
@@ -641,6 +725,8 @@ int main(int argc, char **argv)
 	g_test_add_func("/report/redefined", test_redefined);
 	g_test_add_func("/report/tenant-isolation", test_isolation);
 	g_test_add_func("/report/compliance", test_compliance);
+	g_test_add_func("/report/per-tenant", test_per_tenant);
+	g_test_add_func("/report/warm-up", test_warm_up);
 	g_test_add_func("/report/worst-intervals", test_worst);
 	g_test_add_func("/report/escaping", test_escaping);
 	g_test_add_func("/report/missing-class", test_missing_class);
