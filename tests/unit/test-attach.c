@@ -195,6 +195,7 @@ static void test_pid_checked_first(void)
 	Backend b[] = { { 2 * MiB, (guint64)(uintptr_t)ram } };
 	g_autoptr(GPtrArray) log = NULL;
 
+	expect_refused(attach(b, 1, -1, 2 * MiB, NULL), "libvirt's QEMU pid for hostile is not known");
 	expect_refused(attach(b, 1, getpid() + 1, 2 * MiB, &log), "but libvirt's QEMU for hostile is");
 	for (guint i = 0; i < log->len; i++)
 		g_assert_false(g_str_has_prefix(log->pdata[i], "query-memdev"));
