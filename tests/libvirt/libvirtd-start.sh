@@ -24,12 +24,11 @@ libvirtd_apparmor() {
 	out=$("$vmtier_bin" hook install --dir "$(mktemp -d /tmp/hooks-unused.XXXXXX)") ||
 		{ echo "vmtier hook install: $out"; return 1; }
 	# only tests read the guests' debug console (-debugcon file:), kept in
-	# the test's output folder or /tmp/vmtier-guests
+	# /tmp/vmtier-guests (the 9p output folder refuses libvirt-qemu)
 	grep -q vmtier-guests $aa/local/abstractions/libvirt-qemu || cat >>$aa/local/abstractions/libvirt-qemu <<'AA'
-  /testbed/out/*.log rw,
   /tmp/vmtier-guests/*.log rw,
 AA
-	mkdir -p /tmp/vmtier-guests && chmod 1777 /tmp/vmtier-guests /testbed/out 2>/dev/null
+	mkdir -p /tmp/vmtier-guests && chmod 1777 /tmp/vmtier-guests
 	apparmor_parser -r -W $aa/usr.lib.libvirt.virt-aa-helper || return 1
 	grep -q "reloaded libvirtd's AppArmor profile" <<<"$out" || apparmor_parser -r -W $aa/usr.sbin.libvirtd
 }
