@@ -38,14 +38,13 @@ tap_diag "other: QEMU pid $other_pid, cgroup $(sed -n 's/^0:://p' /proc/$other_p
 
 daemon_config
 tap_check "vmtierd starts" start_daemon
-refused() {
-	for _ in $(seq 60); do
-		grep -q "victim: cannot attach yet: .*is not libvirt's machine cgroup of domain id" "$out/vmtierd.log" && return 0
-		sleep 1
-	done
+# logged PATTERN SECONDS: vmtierd's log has PATTERN within SECONDS
+logged() {
+	for _ in $(seq "$2"); do grep -q "$1" "$out/vmtierd.log" && return 0; sleep 1; done
 	return 1
 }
-tap_check "vmtierd refuses other's QEMU as victim's: not in victim's machine cgroup" refused
+tap_check "vmtierd refuses other's QEMU as victim's: not in victim's machine cgroup" \
+	logged "victim: cannot attach yet: .*is not libvirt's machine cgroup of domain id" 60
 tap_diag "$(grep 'victim:' "$out/vmtierd.log" | tail -3)"
 st=$("$vmtier" status victim --json)
 tap_check "victim is not attached (attaching, the reason given), never tiered" python3 -c '
@@ -57,14 +56,8 @@ tap_check "vmtierd never attached victim to pid $other_pid" bash -c "! grep -q '
 # its own QEMU, restarted, is attached: libvirt's real machine cgroup passes
 virsh destroy other >/dev/null; virsh destroy victim >/dev/null
 tap_check "victim starts again with its own QEMU" virsh start victim
-attached() {
-	for _ in $(seq 120); do
-		grep -q "victim: attached to QEMU pid $(cat /run/libvirt/qemu/victim.pid)" "$out/vmtierd.log" && return 0
-		sleep 1
-	done
-	return 1
-}
-tap_check "vmtierd attaches victim to its own QEMU (in its machine cgroup)" attached
+tap_check "vmtierd attaches victim to its own QEMU (in its machine cgroup)" \
+	logged "victim: attached to QEMU pid $(cat /run/libvirt/qemu/victim.pid 2>/dev/null)," 120
 tap_diag "$(grep 'victim:' "$out/vmtierd.log" | tail -2)"
 kill -TERM "$daemon"; wait "$daemon"
 virsh destroy victim >/dev/null
