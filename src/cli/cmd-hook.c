@@ -7,9 +7,12 @@
 #include "cli.h"
 #include "ctl.h"
 #include "daemon-config.h"
+#include "hook-apparmor.h"
+#include "host.h"
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -17,6 +20,7 @@
 #define HOOK_DIR "/etc/libvirt/hooks/qemu.d"
 #define HOOK_FILE "50-vmtier"
 #define HOOK_EXE "vmtier-hook"
+#define APPARMOR_DIR "/etc/apparmor.d"
 
 static const char description[] =
 	"libvirt runs DIR/" HOOK_FILE " (a link to " HOOK_EXE ") around every QEMU guest's\n"
@@ -26,7 +30,13 @@ static const char description[] =
 	"starts and reloads: after the first install, run 'systemctl reload libvirtd'\n"
 	"(or send it SIGHUP).  The hook reads vmtierd's configuration\n"
 	"(" VMT_SYSCONFDIR "/vmtier/vmtierd.conf) for the socket and dram_reserve.\n"
-	"'meson install' puts " HOOK_EXE " in " VMT_LIBEXECDIR "; this command links it.\n";
+	"'meson install' puts " HOOK_EXE " in " VMT_LIBEXECDIR "; this command links it.\n"
+	"\n"
+	"Where libvirt's AppArmor profiles are installed (ADIR, default " APPARMOR_DIR "),\n"
+	"install also writes ADIR/abstractions/vmtier-qemu (QEMU may create its QMP\n"
+	"socket) and vmtier-libvirtd (libvirtd may run the hook), includes them from\n"
+	"ADIR/local/abstractions/libvirt-qemu and ADIR/local/usr.sbin.libvirtd, and\n"
+	"reloads libvirtd's profile; guests started from then on get the rule.\n";
 
 typedef enum { HOOK_ABSENT, HOOK_OURS, HOOK_FOREIGN } HookState;
 
@@ -76,7 +86,56 @@ static int fail(const char *cmd, const char *fmt, ...)
 	return VMT_EXIT_FAILURE;
 }
 
-static int install(const char *dir, gboolean force)
+/* The QMP directory vmtierd.conf names, as the hook reads it. */
+static char *qmp_dir(void)
+{
+	const char *env = g_getenv("VMTIER_CONFIG");
+	g_autoptr(VmtDaemonConfig) cfg =
+		vmt_daemon_config_load(env && *env ? env : vmt_daemon_config_default_path(), FALSE, NULL);
+
+	return g_strdup(cfg ? cfg->qmp_dir : VMT_QMPDIR);
+}
+
+/* libvirtd's running profile reads its includes when it is loaded again. */
+static void reload_libvirtd_profile(const char *adir)
+{
+	g_autofree char *profile = g_build_filename(adir, "usr.sbin.libvirtd", NULL);
+	g_autofree char *out = NULL;
+	const char *argv[] = { "apparmor_parser", "-r", profile, NULL };
+	int st = -1;
+
+	if (strcmp(adir, APPARMOR_DIR) != 0 || !vmt_host_apparmor_enabled() ||
+	    !g_file_test(profile, G_FILE_TEST_EXISTS))
+		return;
+	if (g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL,
+			 NULL, NULL, NULL, &out, &st, NULL) && g_spawn_check_wait_status(st, NULL))
+		printf("reloaded libvirtd's AppArmor profile (%s)\n", profile);
+	else
+		printf("could not reload libvirtd's AppArmor profile: run 'apparmor_parser -r %s'%s%s\n",
+		       profile, out && *out ? ": " : "", out ? g_strstrip(out) : "");
+}
+
+static int apparmor_install(const char *adir, const char *bin)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree char *hook = realpath(bin, NULL), *qmp = qmp_dir();
+	gboolean changed;
+
+	if (!vmt_hook_apparmor_present(adir))
+		return VMT_EXIT_OK;	/* no AppArmor confinement of libvirt's here */
+	if (!vmt_hook_apparmor_install(adir, hook ? hook : bin, qmp, &changed, &error))
+		return fail("install", "AppArmor: %s", error->message);
+	if (!changed) {
+		printf("AppArmor: already allowed (%s)\n", adir);
+		return VMT_EXIT_OK;
+	}
+	printf("AppArmor: %s/abstractions/vmtier-qemu (QEMU's QMP socket in %s) and vmtier-libvirtd "
+	       "(the hook) included from %s/local\n", adir, qmp, adir);
+	reload_libvirtd_profile(adir);
+	return VMT_EXIT_OK;
+}
+
+static int install(const char *dir, const char *adir, gboolean force)
 {
 	g_autoptr(GError) error = NULL;
 	g_autofree char *bin = hook_binary(&error);
@@ -91,7 +150,7 @@ static int install(const char *dir, gboolean force)
 	st = hook_state(path, &target);
 	if (st == HOOK_OURS && strcmp(target, bin) == 0) {
 		printf("already installed: %s -> %s\n", path, bin);
-		return VMT_EXIT_OK;
+		return apparmor_install(adir, bin);
 	}
 	if (st == HOOK_FOREIGN && !force)
 		return fail("install", "%s exists and is not vmtier's hook (a link to %s): "
@@ -110,13 +169,24 @@ static int install(const char *dir, gboolean force)
 	printf("installed %s -> %s\n", path, bin);
 	printf("libvirt looks for hooks when it starts or reloads: unless it already ran a qemu "
 	       "hook, run 'systemctl reload libvirtd' (or send libvirtd SIGHUP)\n");
-	return VMT_EXIT_OK;
+	return apparmor_install(adir, bin);
 }
 
-static int uninstall(const char *dir)
+static int uninstall(const char *dir, const char *adir)
 {
 	g_autofree char *path = g_build_filename(dir, HOOK_FILE, NULL);
 	g_autofree char *target = NULL;
+	g_autoptr(GError) error = NULL;
+	gboolean changed = FALSE;
+
+	if (vmt_hook_apparmor_present(adir)) {
+		if (!vmt_hook_apparmor_uninstall(adir, &changed, &error))
+			return fail("uninstall", "AppArmor: %s", error->message);
+		if (changed) {
+			printf("AppArmor: vmtier's includes removed from %s/local\n", adir);
+			reload_libvirtd_profile(adir);
+		}
+	}
 
 	switch (hook_state(path, &target)) {
 	case HOOK_ABSENT:
@@ -136,7 +206,7 @@ static int uninstall(const char *dir)
 
 /* What the hook would see: its link, its binary, vmtierd's configuration
  * and socket.  Exit 0 only when the link is ours and leads to a program. */
-static int status(const char *dir)
+static int status(const char *dir, const char *adir)
 {
 	g_autofree char *path = g_build_filename(dir, HOOK_FILE, NULL);
 	g_autofree char *target = NULL;
@@ -145,12 +215,15 @@ static int status(const char *dir)
 	const char *conf = env && *env ? env : vmt_daemon_config_default_path();
 	g_autoptr(VmtDaemonConfig) cfg = vmt_daemon_config_load(conf, FALSE, &error);
 	HookState st = hook_state(path, &target);
-	gboolean ok = st == HOOK_OURS && g_file_test(path, G_FILE_TEST_IS_EXECUTABLE);
+	gboolean ok = st == HOOK_OURS && g_file_test(path, G_FILE_TEST_IS_EXECUTABLE) &&
+		      vmt_hook_apparmor_ready(adir);
+	g_autofree char *aa = vmt_hook_apparmor_status(adir);
 	json_object *req = json_object_new_object(), *reply;
 
 	printf("hook: %s: %s%s%s\n", path,
 	       st == HOOK_ABSENT ? "not installed" : st == HOOK_FOREIGN ? "not vmtier's" :
 	       ok ? "installed" : "broken link", target ? " -> " : "", target ? target : "");
+	printf("apparmor: %s\n", aa);
 	printf("config: %s%s\n", conf, !cfg ? " (unusable: the hook uses defaults)" :
 	       cfg->path ? "" : " (absent: defaults)");
 	if (cfg) {
@@ -167,10 +240,11 @@ static int status(const char *dir)
 
 int vmt_cmd_hook(int argc, char **argv)
 {
-	g_autofree char *dir = NULL;
+	g_autofree char *dir = NULL, *adir = NULL;
 	gboolean force = FALSE;
 	GOptionEntry entries[] = {
 		{ "dir", 0, 0, G_OPTION_ARG_FILENAME, &dir, "libvirt's qemu hook directory (default " HOOK_DIR ")", "DIR" },
+		{ "apparmor-dir", 0, 0, G_OPTION_ARG_FILENAME, &adir, "AppArmor's policy directory (default " APPARMOR_DIR ")", "ADIR" },
 		{ "force", 0, 0, G_OPTION_ARG_NONE, &force, "install: replace a file that is not vmtier's", NULL },
 		{ NULL },
 	};
@@ -192,12 +266,14 @@ int vmt_cmd_hook(int argc, char **argv)
 	}
 	if (!dir)
 		dir = g_strdup(HOOK_DIR);
+	if (!adir)
+		adir = g_strdup(APPARMOR_DIR);
 	if (strcmp(sub, "install") == 0)
-		return install(dir, force);
+		return install(dir, adir, force);
 	if (strcmp(sub, "uninstall") == 0)
-		return uninstall(dir);
+		return uninstall(dir, adir);
 	if (strcmp(sub, "status") == 0)
-		return status(dir);
+		return status(dir, adir);
 	fprintf(stderr, "vmtier hook: unknown subcommand '%s' (install, uninstall, status)\n", sub);
 	return VMT_EXIT_USAGE;
 }

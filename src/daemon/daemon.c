@@ -524,7 +524,7 @@ typedef struct {
 	VmtDaemon *d;
 	VmtGuest *g;			/* a ref */
 	char *sock;
-	int libvirt_pid;
+	int libvirt_pid, domain_id;
 	guint64 ram_bytes;
 } Attach;
 
@@ -539,8 +539,8 @@ static void attach_thread(GTask *task, gpointer src, gpointer data, GCancellable
 {
 	Attach *a = data;
 	GError *error = NULL;
-	VmtGuestMap *m = vmt_guest_map_query(a->g->name, a->sock, a->libvirt_pid, a->ram_bytes,
-					     &error);
+	VmtGuestMap *m = vmt_guest_map_query(a->g->name, a->sock, a->libvirt_pid, a->domain_id,
+					     a->ram_bytes, &error);
 
 	if (m)
 		g_task_return_pointer(task, m, (GDestroyNotify)vmt_guest_map_free);
@@ -591,6 +591,7 @@ static void try_attach(VmtDaemon *d, VmtGuest *g, const VmtDomainInfo *info)
 	a->g = vmt_guest_ref(g);
 	a->sock = g_strdup_printf("%s/%s.qmp", d->cfg->qmp_dir, g->name);
 	a->libvirt_pid = libvirt_pid(g);
+	a->domain_id = info->id;
 	a->ram_bytes = info->ram_bytes;
 	g->attaching = TRUE;
 	d->attaching++;

@@ -185,8 +185,30 @@ void vmt_guest_map_free(VmtGuestMap *m)
 	g_free(m);
 }
 
+/* The peer's cgroup, besides its pid: a pid file libvirt left behind (its
+ * QEMU died while libvirtd was down) may name a pid the kernel gave since
+ * to another guest's process, which can create this guest's socket. */
+static gboolean check_cgroup(const char *name, int pid, int domain_id, GError **error)
+{
+	g_autofree char *cg = NULL;
+
+	if (domain_id == VMT_GUEST_NO_DOMAIN)
+		return TRUE;
+	if (domain_id < 0) {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED,
+			    "libvirt's domain id for %s is not known", name);
+		return FALSE;
+	}
+	cg = vmt_host_proc_cgroup(pid, error);
+	if (!cg || !vmt_domains_check_cgroup(cg, domain_id, error)) {
+		g_prefix_error(error, "the QMP socket's peer pid %d is not %s's QEMU: ", pid, name);
+		return FALSE;
+	}
+	return TRUE;
+}
+
 VmtGuestMap *vmt_guest_map_query(const char *name, const char *qmp_path, int libvirt_pid,
-				  guint64 ram_bytes, GError **error)
+				  int domain_id, guint64 ram_bytes, GError **error)
 {
 	g_autoptr(VmtQmpClient) c = NULL;
 	g_autoptr(GPtrArray) rams = NULL;
@@ -215,6 +237,8 @@ VmtGuestMap *vmt_guest_map_query(const char *name, const char *qmp_path, int lib
 			    m->pid, name, libvirt_pid);
 		return NULL;
 	}
+	if (!check_cgroup(name, m->pid, domain_id, error))
+		return NULL;
 	rams = vmt_qmp_memmap_query(c, QMP_TIMEOUT_MS, error);
 	if (!rams)
 		return NULL;
@@ -257,11 +281,11 @@ void vmt_guest_attach_map(VmtGuest *g, VmtGuestMap *m, const VmtTierParams *para
 	vmt_guest_set_state(g, g->movable ? "tiering" : "report-only", NULL);
 }
 
-gboolean vmt_guest_attach(VmtGuest *g, const char *qmp_path, int libvirt_pid, guint64 ram_bytes,
-			  const VmtTierParams *params, GError **error)
+gboolean vmt_guest_attach(VmtGuest *g, const char *qmp_path, int libvirt_pid, int domain_id,
+			  guint64 ram_bytes, const VmtTierParams *params, GError **error)
 {
-	g_autoptr(VmtGuestMap) m = vmt_guest_map_query(g->name, qmp_path, libvirt_pid, ram_bytes,
-						       error);
+	g_autoptr(VmtGuestMap) m = vmt_guest_map_query(g->name, qmp_path, libvirt_pid, domain_id,
+						       ram_bytes, error);
 
 	if (!m)
 		return FALSE;

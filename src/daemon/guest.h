@@ -103,18 +103,24 @@ typedef struct {
 void vmt_guest_map_free(VmtGuestMap *m);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VmtGuestMap, vmt_guest_map_free)
 
+/* DOMAIN_ID for a QEMU that no libvirt started (unit tests only): its
+ * cgroup is not checked. */
+#define VMT_GUEST_NO_DOMAIN G_MININT
+
 /* Any thread (it waits on QEMU): connect to guest NAME's QMP socket
  * QMP_PATH and learn its pid and RAM map.  The peer must be LIBVIRT_PID
- * (unknown, <= 0: refused) and its RAM backends, all within its mappings,
- * must add up to RAM_BYTES, the domain's: QEMU may be hostile. */
+ * (unknown, <= 0: refused), in the machine cgroup of the running domain
+ * with libvirt id DOMAIN_ID (unknown, < 0: refused), and its RAM backends,
+ * all within its mappings, must add up to RAM_BYTES, the domain's: QEMU may
+ * be hostile, and every QEMU may create any guest's socket. */
 VmtGuestMap *vmt_guest_map_query(const char *name, const char *qmp_path, int libvirt_pid,
-				  guint64 ram_bytes, GError **error);
+				  int domain_id, guint64 ram_bytes, GError **error);
 /* Main thread, G in no window: attach G to what M says (M's ranges and
  * path are taken) and build its engine. */
 void vmt_guest_attach_map(VmtGuest *g, VmtGuestMap *m, const VmtTierParams *params);
 /* Both at once (tests). */
-gboolean vmt_guest_attach(VmtGuest *g, const char *qmp_path, int libvirt_pid, guint64 ram_bytes,
-			  const VmtTierParams *params, GError **error);
+gboolean vmt_guest_attach(VmtGuest *g, const char *qmp_path, int libvirt_pid, int domain_id,
+			  guint64 ram_bytes, const VmtTierParams *params, GError **error);
 /* Window worker: query QEMU's run and migration state; sets running and
  * may_move.  An error means QEMU is gone, or its monitor is busy or hung
  * (VMT_QMP_ERROR_TIMEOUT). */

@@ -171,13 +171,12 @@ static char *cgroup_file(const char *cg, const char *name)
 	return vmt_sysfs_read(p, NULL);
 }
 
-char *vmt_host_proc_memcg(int pid, GError **error)
+char *vmt_host_proc_cgroup(int pid, GError **error)
 {
 	g_autofree char *path = g_strdup_printf("/proc/%d/cgroup", pid);
 	g_autofree char *text = vmt_sysfs_read(path, error);
-	g_autofree char *cg = NULL, *controllers = NULL;
-	g_auto(GStrv) lines = NULL, names = NULL;
-	gboolean memory = FALSE;
+	g_autofree char *cg = NULL;
+	g_auto(GStrv) lines = NULL;
 
 	if (!text)
 		return NULL;
@@ -195,6 +194,18 @@ char *vmt_host_proc_memcg(int pid, GError **error)
 			    "%s: not a cgroup path: '%s'", path, cg);
 		return NULL;
 	}
+	return g_steal_pointer(&cg);
+}
+
+char *vmt_host_proc_memcg(int pid, GError **error)
+{
+	g_autofree char *cg = vmt_host_proc_cgroup(pid, error);
+	g_autofree char *controllers = NULL;
+	g_auto(GStrv) names = NULL;
+	gboolean memory = FALSE;
+
+	if (!cg)
+		return NULL;
 	/* memory is a domain controller: a threaded cgroup's pages are charged
 	 * to its threaded subtree's domain (paths are in our cgroup namespace,
 	 * the kernel's own when vmtierd runs as a plain service) */

@@ -33,6 +33,8 @@ gint64 vmt_host_proc_started_at(guint64 start_time);
  * a pid the kernel gave to another process since is not it. */
 gboolean vmt_host_proc_same(int pid, guint64 start_time);
 
+/* PID's cgroup v2 path as in /proc/PID/cgroup ("0::PATH"). */
+char *vmt_host_proc_cgroup(int pid, GError **error);
 /* The cgroup v2 path (as in /proc/PID/cgroup, e.g. "/machine.slice/x.scope")
  * whose memory controller PID's memory is charged to: its own cgroup, or in
  * a threaded subtree the subtree's domain.  Fails with

@@ -528,3 +528,10 @@ VmtHost *vmt_host_load(GError **error)
 	load_access_interfaces(host);
 	return g_steal_pointer(&host);
 }
+
+gboolean vmt_host_apparmor_enabled(void)
+{
+	g_autofree char *v = vmt_sysfs_read("/sys/module/apparmor/parameters/enabled", NULL);
+
+	return v && g_str_has_prefix(v, "Y");
+}

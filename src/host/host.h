@@ -68,6 +68,8 @@ typedef struct {
 } VmtHost;
 
 VmtHost *vmt_host_load(GError **error);
+/* The running kernel enforces AppArmor (/sys/module/apparmor). */
+gboolean vmt_host_apparmor_enabled(void);
 void vmt_host_free(VmtHost *host);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VmtHost, vmt_host_free)
 

@@ -116,6 +116,25 @@ static guint64 cells_bytes(virDomainPtr dom)
 	return ok ? sum : 0;
 }
 
+gboolean vmt_domains_check_cgroup(const char *cgroup, int id, GError **error)
+{
+	g_autofree char *scope = g_strdup_printf("machine-qemu\\x2d%d\\x2d", id);
+	g_autofree char *own = g_strdup_printf("qemu-%d-", id);
+	g_auto(GStrv) parts = g_strsplit(cgroup, "/", -1);
+
+	for (char **p = parts; id >= 0 && *p; p++) {
+		if ((g_str_has_prefix(*p, scope) && g_str_has_suffix(*p, ".scope")) ||
+		    (g_str_has_prefix(*p, own) && g_str_has_suffix(*p, ".libvirt-qemu")))
+			return TRUE;
+		/* below a unit, cgroups are that unit's to name (delegation) */
+		if (g_str_has_suffix(*p, ".service") || g_str_has_suffix(*p, ".scope"))
+			break;
+	}
+	g_set_error(error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED,
+		    "cgroup %s is not libvirt's machine cgroup of domain id %d", cgroup, id);
+	return FALSE;
+}
+
 static VmtDomainInfo *info_of(virDomainPtr dom)
 {
 	char *md = virDomainGetMetadata(dom, VIR_DOMAIN_METADATA_ELEMENT, VMT_XMLNS, 0);
@@ -152,6 +171,7 @@ static VmtDomainInfo *info_of(virDomainPtr dom)
 	}
 	virDomainGetState(dom, &state, &reason, 0);
 	d->state = g_strdup(state_name(state));
+	d->id = virDomainGetID(dom) == (unsigned int)-1 ? -1 : (int)virDomainGetID(dom);
 	if (state == VIR_DOMAIN_RUNNING || state == VIR_DOMAIN_PAUSED)
 		d->ram_bytes = cells_bytes(dom);
 	xmlFreeDoc(doc);

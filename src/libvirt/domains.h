@@ -12,9 +12,19 @@ typedef struct {
 	guint64 dram_bytes, pmem_bytes;	/* the plan; dram_bytes is the quota */
 	guint64 ram_bytes;	/* running: RAM in its NUMA cells (0: unknown) */
 	gboolean pinned;	/* has host devices (VFIO): its memory is pinned */
+	int id;			/* libvirt's id while it runs, else -1 */
 } VmtDomainInfo;
 
 void vmt_domain_info_free(VmtDomainInfo *d);
+
+/* CGROUP (a cgroup v2 path, as in /proc/PID/cgroup) is in, or below, the
+ * machine cgroup libvirt's QEMU driver gives the running domain with id ID:
+ * "machine-qemu\x2dID\x2d....scope" under systemd (machined), else
+ * "qemu-ID-....libvirt-qemu" (libvirt's own cgroups), and not below another
+ * systemd unit (whose owner may name cgroups as it likes).  Domain ids are
+ * unique among one libvirtd's running domains, so another domain's QEMU
+ * fails. */
+gboolean vmt_domains_check_cgroup(const char *cgroup, int id, GError **error);
 
 virConnectPtr vmt_domains_connect(const char *uri, GError **error);
 /* VmtDomainInfo* of every vmtier-managed domain, by name. */

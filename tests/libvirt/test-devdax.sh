@@ -26,7 +26,7 @@ tap_check "dumpxml keeps an NVDIMM on /dev/dax0.0 in guest node 1" \
 python3 - "$x" >/tmp/dd.xml <<'PY'
 import sys
 x = sys.argv[1]
-print(x.replace("</qemu:commandline>", "<qemu:arg value='-debugcon'/><qemu:arg value='file:/tmp/dd.log'/></qemu:commandline>"))
+print(x.replace("</qemu:commandline>", "<qemu:arg value='-debugcon'/><qemu:arg value='file:/tmp/vmtier-guests/dd.log'/></qemu:commandline>"))
 PY
 virsh define /tmp/dd.xml >/dev/null
 out=$(virsh start dd 2>&1); rc=$?
@@ -34,10 +34,10 @@ tap_diag "$out"
 tap_check "the devdax guest starts" test $rc -eq 0
 pid=$(cat /run/libvirt/qemu/dd.pid 2>/dev/null)
 tap_check "QEMU maps /dev/dax0.0" grep -q '/dev/dax0.0' "/proc/${pid:-0}/maps"
-for _ in $(seq 300); do grep -q '^t=1 ' /tmp/dd.log 2>/dev/null && break; sleep 0.2; done
-tap_diag "$(head -3 /tmp/dd.log 2>/dev/null)"
+for _ in $(seq 300); do grep -q '^t=1 ' /tmp/vmtier-guests/dd.log 2>/dev/null && break; sleep 0.2; done
+tap_diag "$(head -3 /tmp/vmtier-guests/dd.log 2>/dev/null)"
 tap_check "the guest sees its NVDIMM: NFIT range on node 1, 512 MiB" \
-	grep -qE '^vmtier-guest: nvdimm node=1 base=0x[0-9a-f]+ size_mib=512$' /tmp/dd.log
+	grep -qE '^vmtier-guest: nvdimm node=1 base=0x[0-9a-f]+ size_mib=512$' /tmp/vmtier-guests/dd.log
 virsh destroy dd >/dev/null
 "$vmtier" undefine dd >/dev/null; rc=$?
 tap_check "undefine dd" test $rc -eq 0 -a -z "$(virsh list --all --name | xargs)"

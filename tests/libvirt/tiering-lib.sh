@@ -20,7 +20,10 @@ start_guest() {
 	"$vmtier" define "$1" --class "$2" --tenant acme --dram "$3M" --pmem "$4M" --dram-nodes 0 \
 		--virt-type qemu --kernel "$elf" \
 		--append "base=20M mem=256M hot=$5M hot_off=192M time=$6 ${7:-}" >/dev/null || return 1
-	virsh dumpxml "$1" | sed "s|</qemu:commandline>|<qemu:arg value='-debugcon'/><qemu:arg value='file:$out/$1.log'/></qemu:commandline>|" >"/tmp/$1.xml"
+	# QEMU (libvirt-qemu, confined) writes its debug console where
+	# libvirtd-start.sh lets it; $out/NAME.log leads there
+	mkdir -p /tmp/vmtier-guests && ln -sfn "/tmp/vmtier-guests/$1.log" "$out/$1.log"
+	virsh dumpxml "$1" | sed "s|</qemu:commandline>|<qemu:arg value='-debugcon'/><qemu:arg value='file:/tmp/vmtier-guests/$1.log'/></qemu:commandline>|" >"/tmp/$1.xml"
 	virsh define "/tmp/$1.xml" >/dev/null && virsh start "$1" >/dev/null
 }
 declare -A pid hva0 hva1 dram_mb hot_mb

@@ -86,12 +86,12 @@ static VmtGuest *guest(void)
 
 /* Attach G to a fake QEMU with backends B; the error, or NULL if attached. */
 static GError *attach_guest(VmtGuest *g, const Backend *b, guint n, int libvirt_pid,
-			    guint64 ram_bytes, GPtrArray **log)
+			    int domain_id, guint64 ram_bytes, GPtrArray **log)
 {
 	Server *s = fake_qemu(b, n);
 	GError *error = NULL;
 
-	if (vmt_guest_attach(g, s->path, libvirt_pid, ram_bytes, NULL, &error)) {
+	if (vmt_guest_attach(g, s->path, libvirt_pid, domain_id, ram_bytes, NULL, &error)) {
 		g_assert_no_error(error);
 		g_assert_cmpuint(g->ram_bytes, ==, ram_bytes);
 		g_assert_cmpuint(vmt_tier_engine_n_chunks(g->engine), ==, vmt_ranges_n_chunks(g->ranges));
@@ -109,7 +109,7 @@ static GError *attach(const Backend *b, guint n, int libvirt_pid, guint64 ram_by
 {
 	g_autoptr(VmtGuest) g = guest();
 
-	return attach_guest(g, b, n, libvirt_pid, ram_bytes, log);
+	return attach_guest(g, b, n, libvirt_pid, VMT_GUEST_NO_DOMAIN, ram_bytes, log);
 }
 
 static void *map(guint64 len)
@@ -196,10 +196,62 @@ static void test_pid_checked_first(void)
 	Backend b[] = { { 2 * MiB, (guint64)(uintptr_t)ram } };
 	g_autoptr(GPtrArray) log = NULL;
 
+	expect_refused(attach(b, 1, -1, 2 * MiB, NULL), "libvirt's QEMU pid for hostile is not known");
 	expect_refused(attach(b, 1, getpid() + 1, 2 * MiB, &log), "but libvirt's QEMU for hostile is");
 	for (guint i = 0; i < log->len; i++)
 		g_assert_false(g_str_has_prefix(log->pdata[i], "query-memdev"));
 	munmap(ram, 2 * MiB);
+}
+
+/* Issue 12 item 8: every QEMU may create any guest's socket (one user, one
+ * AppArmor rule).  A process whose pid libvirt's pid file names (a stale
+ * one: the guest's QEMU died while libvirtd was down and the pid came
+ * round again) but that is not in the domain's machine cgroup is refused
+ * before it is asked for anything.  This test's process is in no machine
+ * cgroup of libvirt's. */
+static void test_cgroup_of_another(void)
+{
+	char *ram = map(2 * MiB);
+	Backend b[] = { { 2 * MiB, (guint64)(uintptr_t)ram } };
+	g_autoptr(GPtrArray) log = NULL;
+	g_autoptr(VmtGuest) g = guest();
+
+	expect_refused(attach_guest(g, b, 1, getpid(), 5, 2 * MiB, &log),
+		       "is not libvirt's machine cgroup of domain id 5");
+	for (guint i = 0; i < log->len; i++)
+		g_assert_false(g_str_has_prefix(log->pdata[i], "query-memdev"));
+	g_clear_pointer(&log, g_ptr_array_unref);
+	expect_refused(attach_guest(g, b, 1, getpid(), -1, 2 * MiB, NULL),
+		       "domain id for hostile is not known");
+	munmap(ram, 2 * MiB);
+}
+
+/* libvirt's machine cgroups, under systemd and without it */
+static void test_machine_cgroup(void)
+{
+	static const struct {
+		const char *cg;
+		gboolean ok;
+	} t[] = {
+		{ "/machine.slice/machine-qemu\\x2d5\\x2dvictim.scope/libvirt/emulator", TRUE },
+		{ "/machine.slice/machine-qemu\\x2d5\\x2dvictim.scope", TRUE },
+		{ "/machine/qemu-5-victim.libvirt-qemu/emulator", TRUE },
+		{ "/custom/part/qemu-5-victim.libvirt-qemu/vcpu0", TRUE },
+		{ "/machine.slice/machine-qemu\\x2d15\\x2dother.scope/libvirt/emulator", FALSE },
+		{ "/machine/qemu-55-other.libvirt-qemu/emulator", FALSE },
+		{ "/machine/qemu-6-other.libvirt-qemu/emulator", FALSE },
+		{ "/user.slice/user-1000.slice/user@1000.service/qemu-5-x.libvirt-qemu", FALSE },
+		{ "/system.slice/x.scope/machine-qemu\\x2d5\\x2dx.scope", FALSE },
+		{ "/", FALSE },
+	};
+
+	for (guint i = 0; i < G_N_ELEMENTS(t); i++) {
+		g_autoptr(GError) error = NULL;
+
+		g_test_message("%s", t[i].cg);
+		g_assert_cmpint(vmt_domains_check_cgroup(t[i].cg, 5, &error), ==, t[i].ok);
+		g_assert_true(t[i].ok == !error);
+	}
 }
 
 /* The window worker gives each guest its own time (daemon.c): one over it
@@ -213,8 +265,8 @@ static void test_window_deadline(void)
 	g_autoptr(GError) error = NULL;
 
 	memset(ram, 1, 8 * MiB);
-	g_assert_null(attach_guest(slow, a, 1, getpid(), 4 * MiB, NULL));
-	g_assert_null(attach_guest(next, b, 1, getpid(), 4 * MiB, NULL));
+	g_assert_null(attach_guest(slow, a, 1, getpid(), VMT_GUEST_NO_DOMAIN, 4 * MiB, NULL));
+	g_assert_null(attach_guest(next, b, 1, getpid(), VMT_GUEST_NO_DOMAIN, 4 * MiB, NULL));
 	vmt_host_deadline_set(1);
 	g_usleep(20000);	/* its time is up */
 	g_assert_false(vmt_host_pagemap_walk(getpid(), slow->ranges, mark, slow->freq, &error));
@@ -305,6 +357,8 @@ int main(int argc, char **argv)
 	g_test_add_func("/attach/overlap", test_overlap);
 	g_test_add_func("/attach/too-many-backends", test_too_many_backends);
 	g_test_add_func("/attach/pid-checked-first", test_pid_checked_first);
+	g_test_add_func("/attach/cgroup-of-another-domain", test_cgroup_of_another);
+	g_test_add_func("/attach/machine-cgroup", test_machine_cgroup);
 	g_test_add_func("/attach/ranges-check", test_ranges_check);
 	g_test_add_func("/attach/window-deadline", test_window_deadline);
 	g_test_add_func("/account/grace", test_account_grace);

@@ -488,7 +488,9 @@ static void test_daemon_lock_held(Fixture *f, gconstpointer data)
 
 static int vmtier(Fixture *f, const char *args, char **out)
 {
-	g_autofree char *cmd = g_strdup_printf("%s hook %s", vmtier_bin, args);
+	/* never the machine's own /etc/apparmor.d */
+	g_autofree char *cmd = g_strdup_printf("%s hook %s --apparmor-dir %s/aa", vmtier_bin, args,
+					       f->dir);
 	g_auto(GStrv) argv = NULL;
 	g_autoptr(GSubprocessLauncher) l = g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDOUT_PIPE |
 		G_SUBPROCESS_FLAGS_STDERR_MERGE);
@@ -557,6 +559,87 @@ static void test_foreign(Fixture *f, gconstpointer data)
 	g_assert_false(g_file_test(file, G_FILE_TEST_EXISTS));
 }
 
+static char *aa_path(Fixture *f, const char *rel)
+{
+	return g_build_filename(f->dir, "aa", rel, NULL);
+}
+
+static void aa_write(Fixture *f, const char *rel, const char *text)
+{
+	g_autofree char *path = aa_path(f, rel), *dir = g_path_get_dirname(path);
+
+	g_assert_cmpint(g_mkdir_with_parents(dir, 0755), ==, 0);
+	g_assert_true(g_file_set_contents(path, text, -1, NULL));
+}
+
+static char *aa_read(Fixture *f, const char *rel)
+{
+	g_autofree char *path = aa_path(f, rel);
+	char *text = NULL;
+
+	return g_file_get_contents(path, &text, NULL, NULL) ? text : NULL;
+}
+
+/* Under libvirt-daemon-system's AppArmor profiles (a copy's layout), install
+ * lets every guest's QEMU create its QMP socket in the configured directory
+ * and libvirtd run the hook, through vmtier's own abstractions included from
+ * the site's local/ files; uninstall takes back its lines only. */
+static void test_apparmor(Fixture *f, gconstpointer data)
+{
+	static const char site[] = "# the site's own\n  /srv/images/** r,\n";
+	static const char *const rels[] = { "abstractions/libvirt-qemu", "abstractions/vmtier-qemu",
+					    "abstractions/vmtier-libvirtd", "local/abstractions/libvirt-qemu",
+					    "local/usr.sbin.libvirtd", "local/abstractions", "local",
+					    "abstractions", "" };
+	g_autofree char *args = g_strdup_printf("install --dir %s", f->dir);
+	g_autofree char *un = g_strdup_printf("uninstall --dir %s", f->dir);
+	g_autofree char *st = g_strdup_printf("status --dir %s", f->dir);
+	g_autofree char *o1 = NULL, *o2 = NULL, *o3 = NULL, *o4 = NULL, *o5 = NULL;
+	g_autofree char *qemu = NULL, *libvirtd = NULL, *lq = NULL, *ll = NULL, *want = NULL;
+	g_autofree char *real_hook = realpath(hook_bin, NULL);
+
+	aa_write(f, "abstractions/libvirt-qemu", "  #include <abstractions/base>\n");
+	aa_write(f, "local/usr.sbin.libvirtd", site);
+	g_assert_cmpint(vmtier(f, st, &o1), ==, 1);
+	g_assert_nonnull(strstr(o1, "apparmor: vmtier-qemu missing, vmtier-libvirtd missing\n"));
+	g_assert_cmpint(vmtier(f, args, &o2), ==, 0);
+	g_test_message("%s", o2);
+	g_assert_nonnull(strstr(o2, "AppArmor: "));
+	qemu = aa_read(f, "abstractions/vmtier-qemu");
+	want = g_strdup_printf("\"%s/run/qmp/*.qmp\" rw,\n", f->dir);
+	g_assert_nonnull(qemu);
+	g_assert_nonnull(strstr(qemu, want));
+	g_free(want);
+	libvirtd = aa_read(f, "abstractions/vmtier-libvirtd");
+	want = g_strdup_printf("\"%s\" rmix,\n", real_hook);
+	g_assert_nonnull(libvirtd);
+	g_assert_nonnull(strstr(libvirtd, want));
+	lq = aa_read(f, "local/abstractions/libvirt-qemu");
+	g_assert_cmpstr(lq, ==, "include <abstractions/vmtier-qemu>\n");
+	ll = aa_read(f, "local/usr.sbin.libvirtd");
+	g_free(want);
+	want = g_strdup_printf("%sinclude <abstractions/vmtier-libvirtd>\n", site);
+	g_assert_cmpstr(ll, ==, want);
+	g_assert_cmpint(vmtier(f, args, &o3), ==, 0);
+	g_assert_nonnull(strstr(o3, "AppArmor: already allowed"));
+	g_assert_cmpint(vmtier(f, st, &o4), ==, 0);
+	g_assert_nonnull(strstr(o4, "apparmor: vmtier-qemu included, vmtier-libvirtd included\n"));
+	g_assert_cmpint(vmtier(f, un, &o5), ==, 0);
+	g_free(ll);
+	ll = aa_read(f, "local/usr.sbin.libvirtd");
+	g_assert_cmpstr(ll, ==, site);
+	g_free(lq);
+	lq = aa_read(f, "local/abstractions/libvirt-qemu");
+	g_assert_cmpstr(lq, ==, "");
+	g_assert_null(aa_read(f, "abstractions/vmtier-qemu"));
+	g_assert_null(aa_read(f, "abstractions/vmtier-libvirtd"));
+	for (guint i = 0; i < G_N_ELEMENTS(rels); i++) {
+		g_autofree char *p = aa_path(f, rels[i]);
+
+		g_remove(p);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -586,5 +669,6 @@ int main(int argc, char **argv)
 	T("/hook/daemon-lock-held", test_daemon_lock_held);
 	T("/hook/install", test_install);
 	T("/hook/install-foreign", test_foreign);
+	T("/hook/install-apparmor", test_apparmor);
 	return g_test_run();
 }
