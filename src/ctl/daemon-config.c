@@ -57,6 +57,13 @@ const char *vmt_daemon_config_default_path(void)
 	return VMT_SYSCONFDIR "/vmtier/vmtierd.conf";
 }
 
+const char *vmt_daemon_config_client_path(void)
+{
+	const char *env = g_getenv("VMTIER_CONFIG");
+
+	return env && *env ? env : vmt_daemon_config_default_path();
+}
+
 static void set_defaults(VmtDaemonConfig *c)
 {
 	c->socket_path = g_strdup(vmt_ctl_default_path());

@@ -32,3 +32,6 @@ VmtDaemonConfig *vmt_daemon_config_load(const char *path, gboolean must_exist, G
 void vmt_daemon_config_free(VmtDaemonConfig *c);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VmtDaemonConfig, vmt_daemon_config_free)
 const char *vmt_daemon_config_default_path(void);
+/* The file vmtierd's clients (vmtier define, the hook) read for what they
+ * share with it, such as dram_reserve: $VMTIER_CONFIG, else the default. */
+const char *vmt_daemon_config_client_path(void);

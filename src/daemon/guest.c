@@ -31,6 +31,7 @@ VmtGuest *vmt_guest_new(const VmtDomainInfo *info, const VmtHost *host)
 	g->state = g_strdup("attaching");
 	g->pid = -1;
 	g->quota_bytes = info->dram_bytes;
+	g->kmem_bytes = strcmp(info->backend, "kmem") == 0 ? info->pmem_bytes : 0;
 	g->fast_node = first_node(info->dram_nodes);
 	g->slow_node = first_node(info->pmem_nodes);
 	/* device-DAX pages are not in the page allocator and VFIO pins guest
@@ -564,6 +565,7 @@ json_object *vmt_guest_to_json(VmtGuest *g)
 	json_object_object_add(o, "state", json_object_new_string(g->state));
 	json_object_object_add(o, "pid", json_object_new_int(g->pid));
 	json_object_object_add(o, "quota_bytes", json_object_new_uint64(g->quota_bytes));
+	json_object_object_add(o, "kmem_bytes", json_object_new_uint64(g->kmem_bytes));
 	json_object_object_add(o, "ram_bytes", json_object_new_uint64(g->ram_bytes));
 	json_object_object_add(o, "dram_bytes", json_object_new_uint64(g->stats.fast_bytes));
 	json_object_object_add(o, "slow_bytes", json_object_new_uint64(g->stats.slow_bytes));

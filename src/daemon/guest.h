@@ -31,6 +31,7 @@ typedef struct {
 	gboolean may_move;		/* running and not migrating */
 	gboolean running;		/* QEMU's run state is "running" */
 	guint64 quota_bytes, ram_bytes;
+	guint64 kmem_bytes;		/* its plan's part on shared slow nodes (admission) */
 	guint64 max_migrate_bps;
 	GArray *ranges;			/* VmtRange */
 	VmtTierEngine *engine;

@@ -46,8 +46,3 @@ gboolean vmt_tier_plan_apply_class(VmtTierPlan *p, const char *dir, const char *
 /* Pick and check nodes on HOST.  Needs a slow node with memory (for kmem)
  * or the named devdax device (for devdax). */
 gboolean vmt_tier_plan_resolve(VmtTierPlan *p, const VmtHost *host, GError **error);
-
-/* Admission: quotas of domains already defined (COMMITTED_DRAM/PMEM, bytes)
- * plus this plan must fit DRAM capacity minus RESERVE and the slow nodes. */
-gboolean vmt_tier_plan_admit(const VmtTierPlan *p, const VmtHost *host, guint64 committed_dram,
-			     guint64 committed_pmem, guint64 reserve, GError **error);
