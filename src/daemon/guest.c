@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* A guest under vmtierd; see guest.h. */
+#include "error.h"
 #include "guest.h"
 #include "host-flush.h"
 #include "host-proc.h"
@@ -374,7 +375,7 @@ static gboolean move_to(VmtGuest *g, GArray *moves, VmtTier to, GError **error)
 	if (ranges->len == 0)
 		return TRUE;
 	if (!vmt_guest_alive(g)) {
-		g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "QEMU (pid %d) is gone", g->pid);
+		g_set_error(error, VMT_ERROR, VMT_ERROR_GUEST_GONE, "QEMU (pid %d) is gone", g->pid);
 		return FALSE;
 	}
 	for (guint i = 0; i < ranges->len; i++)
@@ -484,7 +485,7 @@ void vmt_guest_window(VmtGuest *g, const guint16 *freq, guint64 budget_bytes)
 fail:
 	g_log_structured(G_LOG_DOMAIN, G_LOG_LEVEL_INFO, "MESSAGE", "%s: window failed: %s",
 			 g->name, error->message);
-	vmt_guest_set_state(g, g_error_matches(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND) ?
+	vmt_guest_set_state(g, g_error_matches(error, VMT_ERROR, VMT_ERROR_GUEST_GONE) ?
 				       "stopping" : "error", error->message);
 }
 
