@@ -201,10 +201,10 @@ static PollResult poll_guest(VmtWindow *w, VmtGuest *g)
 		 * them in a row) */
 		g->poll_backoff = MIN(g->poll_backoff + 1, 8u);
 		g->poll_skip = g->poll_backoff < 3 ? 0 : MIN(1u << (g->poll_backoff - 3), 8u);
-		vmt_guest_set_state(g, "unresponsive", error->message);
+		vmt_guest_set_state(g, VMT_GUEST_UNRESPONSIVE, error->message);
 		return POLL_QUIET;
 	}
-	vmt_guest_set_state(g, "stopping", error->message);
+	vmt_guest_set_state(g, VMT_GUEST_STOPPING, error->message);
 	g_ptr_array_add(w->gone, vmt_guest_ref(g));
 	return POLL_GONE;
 }
@@ -233,7 +233,7 @@ static void window_thread(GTask *task, gpointer src, gpointer data, GCancellable
 			g_autoptr(GError) error = NULL;
 
 			if (!w->d->collect(g->pid, g->ranges, g->freq, &ok[i], &error)) {
-				vmt_guest_set_state(g, "error", error->message);
+				vmt_guest_set_state(g, VMT_GUEST_ERROR, error->message);
 				ok[i] = FALSE;
 			} else if (!g->armed) {
 				/* the first sample since attach covers the time since
@@ -414,7 +414,7 @@ static gboolean on_window(gpointer data)
 			g_autofree char *why = g_strdup_printf("QEMU (pid %d) exited", g->pid);
 
 			g_ptr_array_add(gone, vmt_guest_ref(g));
-			vmt_guest_set_state(g, "stopping", why);
+			vmt_guest_set_state(g, VMT_GUEST_STOPPING, why);
 			continue;
 		}
 		g->scanner = d->scanner;
@@ -569,7 +569,7 @@ static void attach_done(GObject *src, GAsyncResult *res, gpointer data)
 	}
 	if (!g->last_error || strcmp(g->last_error, error->message) != 0)
 		g_message("%s: cannot attach yet: %s", g->name, error->message);
-	vmt_guest_set_state(g, "attaching", error->message);
+	vmt_guest_set_state(g, VMT_GUEST_ATTACHING, error->message);
 out:
 	if (!g_cancellable_is_cancelled(d->cancel))
 		oneshot_step(d);

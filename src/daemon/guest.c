@@ -29,7 +29,7 @@ VmtGuest *vmt_guest_new(const VmtDomainInfo *info, const VmtHost *host)
 	g->name = g_strdup(info->name);
 	g->tenant = g_strdup(info->tenant);
 	g->klass = g_strdup(info->klass);
-	g->state = g_strdup("attaching");
+	g->state = VMT_GUEST_ATTACHING;
 	g->pid = -1;
 	g->quota_bytes = info->dram_bytes;
 	g->kmem_bytes = strcmp(info->backend, "kmem") == 0 ? info->pmem_bytes : 0;
@@ -75,7 +75,6 @@ void vmt_guest_unref(VmtGuest *g)
 	g_free(g->name);
 	g_free(g->tenant);
 	g_free(g->klass);
-	g_free(g->state);
 	g_free(g->last_error);
 	g_free(g->memcg);
 	g_free(g->offload_note);
@@ -86,11 +85,26 @@ void vmt_guest_unref(VmtGuest *g)
 	g_free(g);
 }
 
-void vmt_guest_set_state(VmtGuest *g, const char *state, const char *error_or_null)
+static const char *const state_names[] = {
+	[VMT_GUEST_ATTACHING] = "attaching",
+	[VMT_GUEST_TIERING] = "tiering",
+	[VMT_GUEST_REPORT_ONLY] = "report-only",
+	[VMT_GUEST_PAUSED] = "paused",
+	[VMT_GUEST_UNRESPONSIVE] = "unresponsive",
+	[VMT_GUEST_MIGRATING] = "migrating",
+	[VMT_GUEST_STOPPING] = "stopping",
+	[VMT_GUEST_ERROR] = "error",
+};
+
+const char *vmt_guest_state_name(VmtGuestState s)
+{
+	return (guint)s < G_N_ELEMENTS(state_names) ? state_names[s] : "unknown";
+}
+
+void vmt_guest_set_state(VmtGuest *g, VmtGuestState state, const char *error_or_null)
 {
 	g_mutex_lock(&g->lock);
-	g_free(g->state);
-	g->state = g_strdup(state);
+	g->state = state;
 	if (error_or_null) {
 		g_free(g->last_error);
 		g->last_error = g_strdup(error_or_null);
@@ -253,7 +267,7 @@ void vmt_guest_attach_map(VmtGuest *g, VmtGuestMap *m, const VmtTierParams *para
 	g->ram_bytes = m->ram_bytes;
 	g_clear_pointer(&g->last_error, g_free);	/* why it could not attach before */
 	g_mutex_unlock(&g->lock);
-	vmt_guest_set_state(g, g->movable ? "tiering" : "report-only", NULL);
+	vmt_guest_set_state(g, g->movable ? VMT_GUEST_TIERING : VMT_GUEST_REPORT_ONLY, NULL);
 }
 
 gboolean vmt_guest_attach(VmtGuest *g, const char *qmp_path, int libvirt_pid, guint64 ram_bytes,
@@ -304,11 +318,12 @@ gboolean vmt_guest_poll(VmtGuest *g, GError **error)
 	if (!g->movable)
 		return TRUE;
 	if (!running)
-		vmt_guest_set_state(g, strcmp(status, "shutdown") == 0 ? "stopping" : "paused", NULL);
+		vmt_guest_set_state(g, strcmp(status, "shutdown") == 0 ? VMT_GUEST_STOPPING : VMT_GUEST_PAUSED,
+				    NULL);
 	else if (!g->may_move)
-		vmt_guest_set_state(g, "migrating", NULL);
+		vmt_guest_set_state(g, VMT_GUEST_MIGRATING, NULL);
 	else
-		vmt_guest_set_state(g, "tiering", NULL);
+		vmt_guest_set_state(g, VMT_GUEST_TIERING, NULL);
 	return TRUE;
 }
 
@@ -486,7 +501,7 @@ fail:
 	g_log_structured(G_LOG_DOMAIN, G_LOG_LEVEL_INFO, "MESSAGE", "%s: window failed: %s",
 			 g->name, error->message);
 	vmt_guest_set_state(g, g_error_matches(error, VMT_ERROR, VMT_ERROR_GUEST_GONE) ?
-				       "stopping" : "error", error->message);
+				       VMT_GUEST_STOPPING : VMT_GUEST_ERROR, error->message);
 }
 
 void vmt_guest_judge_sensor(VmtGuest *g, gboolean sampled, const VmtFlushStats *st,
@@ -563,7 +578,7 @@ json_object *vmt_guest_to_json(VmtGuest *g)
 	json_object_object_add(o, "name", json_object_new_string(g->name));
 	json_object_object_add(o, "tenant", json_object_new_string(g->tenant));
 	json_object_object_add(o, "class", json_object_new_string(g->klass));
-	json_object_object_add(o, "state", json_object_new_string(g->state));
+	json_object_object_add(o, "state", json_object_new_string(vmt_guest_state_name(g->state)));
 	json_object_object_add(o, "pid", json_object_new_int(g->pid));
 	json_object_object_add(o, "quota_bytes", json_object_new_uint64(g->quota_bytes));
 	json_object_object_add(o, "kmem_bytes", json_object_new_uint64(g->kmem_bytes));

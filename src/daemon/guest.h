@@ -17,12 +17,25 @@
  * guards what both touch: counters, stats, state texts and the pending
  * quota. */
 
+/* What status says a guest is doing (its names are status's JSON). */
+typedef enum {
+	VMT_GUEST_ATTACHING,
+	VMT_GUEST_TIERING,
+	VMT_GUEST_REPORT_ONLY,		/* devdax or pinned: measured, never moved */
+	VMT_GUEST_PAUSED,
+	VMT_GUEST_UNRESPONSIVE,		/* its QMP poll went unanswered */
+	VMT_GUEST_MIGRATING,
+	VMT_GUEST_STOPPING,
+	VMT_GUEST_ERROR,
+} VmtGuestState;
+
+const char *vmt_guest_state_name(VmtGuestState s);
+
 typedef struct {
 	gint ref;
 	GMutex lock;
 	char *name, *tenant, *klass;
-	char *state;			/* attaching, tiering, paused, unresponsive,
-					 * migrating, stopping, error */
+	VmtGuestState state;
 	char *last_error;
 	int pid;
 	guint64 start_time;		/* of that pid: a reused pid is not QEMU */
@@ -84,7 +97,7 @@ VmtGuest *vmt_guest_ref(VmtGuest *g);
 void vmt_guest_unref(VmtGuest *g);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VmtGuest, vmt_guest_unref)
 
-void vmt_guest_set_state(VmtGuest *g, const char *state, const char *error_or_null);
+void vmt_guest_set_state(VmtGuest *g, VmtGuestState state, const char *error_or_null);
 
 /* What attaching learns from QEMU, before anything of a guest changes. */
 typedef struct {
