@@ -120,8 +120,7 @@ int vmt_cmd_define(int argc, char **argv)
 			fprintf(stderr, "vmtier define: bad --pmem-backend '%s' (devdax:/dev/daxX.Y)\n", backend);
 			return VMT_EXIT_USAGE;
 		}
-		g_free(plan->backend);
-		plan->backend = g_strdup("devdax");
+		plan->backend = VMT_BACKEND_DEVDAX;
 		plan->devdax = g_strdup(dev + strlen("/dev/"));
 	} else if (backend && strcmp(backend, "kmem") != 0) {
 		fprintf(stderr, "vmtier define: bad --pmem-backend '%s' (kmem or devdax:/dev/daxX.Y)\n", backend);

@@ -168,7 +168,7 @@ char *vmt_domain_xml_build(const VmtTierPlan *p, const VmtDomainOpts *o, const c
 	g_autofree char *total = g_strdup_printf("%" G_GUINT64_FORMAT, (p->dram_bytes + p->pmem_bytes) >> 10);
 	g_autofree char *vcpus = g_strdup_printf("%u", p->vcpus);
 	g_autofree char *qmp = g_strdup_printf("unix:%s/%s.qmp,server=on,wait=off", o->qmp_dir, p->name);
-	gboolean kmem = strcmp(p->backend, "kmem") == 0;
+	gboolean kmem = p->backend == VMT_BACKEND_KMEM;
 	xmlDocPtr doc;
 	xmlNodePtr root, os, devs, cl, a;
 	xmlNsPtr qns;

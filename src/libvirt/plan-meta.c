@@ -84,10 +84,9 @@ VmtTierPlan *vmt_plan_meta_read(xmlNodePtr plan, const char *name, GError **erro
 	g_autoptr(VmtTierPlan) p = vmt_tier_plan_new();
 	g_autofree char *policy = vmt_plan_meta_field(plan, "pmem_policy");
 	g_autofree char *klass = vmt_plan_meta_field(plan, "class");
+	g_autofree char *backend = vmt_plan_meta_field(plan, "backend");
 
 	p->name = g_strdup(name);
-	g_free(p->backend);
-	p->backend = vmt_plan_meta_field(plan, "backend");
 	g_free(p->tenant);
 	p->tenant = vmt_plan_meta_field(plan, "tenant");
 	p->klass = *klass ? g_steal_pointer(&klass) : NULL;
@@ -99,19 +98,22 @@ VmtTierPlan *vmt_plan_meta_read(xmlNodePtr plan, const char *name, GError **erro
 	    !field_u64(plan, "pmem_bytes", 0, &p->pmem_bytes, error) ||
 	    !field_nodes(plan, "dram_nodes", p->dram_nodes, error))
 		return NULL;
-	if (strcmp(p->backend, "devdax") == 0) {
+	if (!vmt_backend_parse(backend, &p->backend)) {
+		g_autofree char *shown = g_strescape(backend, NULL);
+
+		g_set_error(error, VMT_ERROR, VMT_ERROR_METADATA,
+			    "bad <backend> '%s' in vmtier's metadata (kmem or devdax)",
+			    strlen(shown) > 80 ? "(too long)" : shown);
+		return NULL;
+	}
+	if (p->backend == VMT_BACKEND_DEVDAX) {
 		p->devdax = vmt_plan_meta_field(plan, "devdax");
 		if (!*p->devdax) {
 			g_set_error(error, VMT_ERROR, VMT_ERROR_METADATA,
 				    "vmtier's metadata has backend devdax but no <devdax>");
 			return NULL;
 		}
-	} else if (strcmp(p->backend, "kmem") == 0) {
-		if (!field_nodes(plan, "pmem_nodes", p->pmem_nodes, error))
-			return NULL;
-	} else {
-		g_set_error(error, VMT_ERROR, VMT_ERROR_METADATA,
-			    "bad <backend> '%s' in vmtier's metadata (kmem or devdax)", p->backend);
+	} else if (!field_nodes(plan, "pmem_nodes", p->pmem_nodes, error)) {
 		return NULL;
 	}
 	return g_steal_pointer(&p);
@@ -156,7 +158,7 @@ void vmt_plan_meta_write(xmlNodePtr md, const VmtTierPlan *p)
 		xmlNewTextChild(plan, ns, BAD_CAST "class", BAD_CAST p->klass);
 	xmlNewTextChild(plan, ns, BAD_CAST "dram_bytes", BAD_CAST dram);
 	xmlNewTextChild(plan, ns, BAD_CAST "pmem_bytes", BAD_CAST pmem);
-	xmlNewTextChild(plan, ns, BAD_CAST "backend", BAD_CAST p->backend);
+	xmlNewTextChild(plan, ns, BAD_CAST "backend", BAD_CAST vmt_backend_name(p->backend));
 	if (p->devdax)
 		xmlNewTextChild(plan, ns, BAD_CAST "devdax", BAD_CAST p->devdax);
 	xmlNewTextChild(plan, ns, BAD_CAST "pmem_policy", BAD_CAST vmt_tier_plan_policy_name(p->policy));

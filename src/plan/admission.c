@@ -111,7 +111,7 @@ static gboolean check_nodes(const VmtTierPlan *p, const VmtHost *host, guint64 *
 		}
 		return TRUE;
 	}
-	if (strcmp(p->backend, "kmem") != 0)
+	if (p->backend != VMT_BACKEND_KMEM)
 		return TRUE;
 	*slow_cap = 0;
 	for (guint i = 0; i < p->pmem_nodes->len; i++) {

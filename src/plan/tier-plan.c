@@ -14,7 +14,6 @@ VmtTierPlan *vmt_tier_plan_new(void)
 	VmtTierPlan *p = g_new0(VmtTierPlan, 1);
 
 	p->vcpus = 1;
-	p->backend = g_strdup("kmem");
 	p->tenant = g_strdup("default");
 	p->dram_nodes = g_array_new(FALSE, FALSE, sizeof(int));
 	p->pmem_nodes = g_array_new(FALSE, FALSE, sizeof(int));
@@ -28,11 +27,27 @@ void vmt_tier_plan_free(VmtTierPlan *p)
 	g_free(p->name);
 	g_free(p->tenant);
 	g_free(p->klass);
-	g_free(p->backend);
 	g_free(p->devdax);
 	g_array_unref(p->dram_nodes);
 	g_array_unref(p->pmem_nodes);
 	g_free(p);
+}
+
+static const char *const backend_names[] = { "kmem", "devdax" };
+
+const char *vmt_backend_name(VmtBackend b)
+{
+	return (guint)b < G_N_ELEMENTS(backend_names) ? backend_names[b] : "unknown";
+}
+
+gboolean vmt_backend_parse(const char *text, VmtBackend *out)
+{
+	for (guint i = 0; i < G_N_ELEMENTS(backend_names); i++)
+		if (strcmp(text, backend_names[i]) == 0) {
+			*out = (VmtBackend)i;
+			return TRUE;
+		}
+	return FALSE;
 }
 
 static const char *const policy_names[] = { "closest", "all", "preferred" };
@@ -207,7 +222,7 @@ gboolean vmt_tier_plan_resolve(VmtTierPlan *p, const VmtHost *host, GError **err
 	if (!pick_dram(p, host, error))
 		return FALSE;
 	dram = vmt_host_node(host, g_array_index(p->dram_nodes, int, 0));
-	if (strcmp(p->backend, "devdax") == 0) {
+	if (p->backend == VMT_BACKEND_DEVDAX) {
 		const VmtDaxDev *d = vmt_host_dax(host, p->devdax);
 		if (!d) {
 			g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,

@@ -12,11 +12,22 @@ typedef enum {
 	VMT_PMEM_PREFERRED,	/* nearest first, then by distance (DAX_KMEM_PREFERRED) */
 } VmtPmemPolicy;
 
+/* Where the guest's slow part lives; the names are the metadata's and
+ * `vmtier list`'s. */
+typedef enum {
+	VMT_BACKEND_KMEM,	/* anonymous memory bound to slow NUMA nodes (moves) */
+	VMT_BACKEND_DEVDAX,	/* an NVDIMM on a /dev/daxX.Y of its own (static) */
+} VmtBackend;
+
+const char *vmt_backend_name(VmtBackend b);
+/* FALSE: TEXT is neither name */
+gboolean vmt_backend_parse(const char *text, VmtBackend *out);
+
 typedef struct {
 	char *name, *tenant, *klass;
 	guint64 dram_bytes, pmem_bytes;
 	guint vcpus;
-	char *backend;		/* "kmem" or "devdax" */
+	VmtBackend backend;
 	char *devdax;		/* "dax0.0" for the devdax backend */
 	VmtPmemPolicy policy;
 	GArray *dram_nodes;	/* int; chosen by resolve when empty */

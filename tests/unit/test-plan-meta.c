@@ -73,7 +73,7 @@ static void test_kmem(void)
 	g_assert_cmpstr(p->klass, ==, "standard");
 	g_assert_cmpuint(p->dram_bytes, ==, 268435456);
 	g_assert_cmpuint(p->pmem_bytes, ==, 805306368);
-	g_assert_cmpstr(p->backend, ==, "kmem");
+	g_assert_cmpint(p->backend, ==, VMT_BACKEND_KMEM);
 	g_assert_null(p->devdax);
 	g_assert_cmpint(p->policy, ==, VMT_PMEM_PREFERRED);
 	g_assert_cmpstr(dn, ==, "0");
@@ -89,7 +89,7 @@ static void test_devdax(void)
 	g_autofree char *again = NULL;
 
 	g_assert_no_error(error);
-	g_assert_cmpstr(p->backend, ==, "devdax");
+	g_assert_cmpint(p->backend, ==, VMT_BACKEND_DEVDAX);
 	g_assert_cmpstr(p->devdax, ==, "dax0.0");
 	g_assert_null(p->klass);
 	g_assert_cmpuint(p->pmem_nodes->len, ==, 0);

@@ -154,14 +154,10 @@ static void test_admission_missing_node(void)
 	int seven = 7, nine = 9;
 
 	g_array_append_val(p->dram_nodes, seven);
-	g_free(p->backend);
-	p->backend = g_strdup("none");
 	g_assert_false(admit(p, h, 0, 0, 0, &error));
 	g_assert_cmpstr(error->message, ==, "DRAM node 7 is not an online DRAM node on this host");
 	g_clear_error(&error);
 	g_array_index(p->dram_nodes, int, 0) = 0;
-	g_free(p->backend);
-	p->backend = g_strdup("kmem");
 	g_array_append_val(p->pmem_nodes, nine);
 	g_assert_false(admit(p, h, 0, 0, 0, &error));
 	g_assert_cmpstr(error->message, ==,
