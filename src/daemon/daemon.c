@@ -277,7 +277,7 @@ static void adapt_sample(VmtDaemon *d, const VmtWindow *w)
 	for (guint i = 0; i < w->guests->len; i++) {
 		VmtGuest *g = w->guests->pdata[i];
 
-		if (g_strcmp0(g->sensor, "ranking") != 0)
+		if (g->sensor != VMT_SENSOR_RANKING)
 			continue;
 		next = MIN(next, vmt_tier_engine_next_sample_us(g->engine, d->sample_us,
 								 d->cfg->min_sample_us,

@@ -96,6 +96,17 @@ static const char *const state_names[] = {
 	[VMT_GUEST_ERROR] = "error",
 };
 
+static const char *const sensor_names[] = {
+	[VMT_SENSOR_UNCHECKED] = "unchecked",
+	[VMT_SENSOR_RANKING] = "ranking",
+	[VMT_SENSOR_BLIND] = "blind",
+};
+
+const char *vmt_sensor_name(VmtSensor s)
+{
+	return (guint)s < G_N_ELEMENTS(sensor_names) ? sensor_names[s] : "unknown";
+}
+
 const char *vmt_guest_state_name(VmtGuestState s)
 {
 	return (guint)s < G_N_ELEMENTS(state_names) ? state_names[s] : "unknown";
@@ -531,7 +542,7 @@ void vmt_guest_judge_sensor(VmtGuest *g, gboolean sampled, const VmtFlushStats *
 		why = g_strdup("no DAMON sample this window (none, or every chunk idle: a starved "
 				"or restarted kdamond)");
 	g_mutex_lock(&g->lock);
-	g->sensor = why ? "blind" : "ranking";
+	g->sensor = why ? VMT_SENSOR_BLIND : VMT_SENSOR_RANKING;
 	g_free(g->sensor_note);
 	g->sensor_note = g_steal_pointer(&why);
 	if (!g->sensor_note && st->pinned)
@@ -548,7 +559,7 @@ void vmt_guest_judge_sensor(VmtGuest *g, gboolean sampled, const VmtFlushStats *
 /* The access figures mean something unless the sensor says it is blind. */
 static gboolean sensor_sees(const VmtGuest *g)
 {
-	return g_strcmp0(g->sensor, "blind") != 0;
+	return g->sensor != VMT_SENSOR_BLIND;
 }
 
 /* The DRAM access share weighs chunks by rate, which a saturated reading
@@ -600,8 +611,7 @@ json_object *vmt_guest_to_json(VmtGuest *g)
 
 		json_object_object_add(o, "share_note", json_object_new_string(note));
 	}
-	json_object_object_add(o, "sensor", json_object_new_string(g->sensor ? g->sensor :
-								   "unchecked"));
+	json_object_object_add(o, "sensor", json_object_new_string(vmt_sensor_name(g->sensor)));
 	json_object_object_add(o, "sensor_note",
 			       g->sensor_note ? json_object_new_string(g->sensor_note) : NULL);
 	json_object_object_add(o, "sample_us", json_object_new_int((int)g->sample_us));

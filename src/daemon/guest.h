@@ -17,6 +17,16 @@
  * guards what both touch: counters, stats, state texts and the pending
  * quota. */
 
+/* Whether the scanner's figures for a guest can be trusted (the names are
+ * status's JSON). */
+typedef enum {
+	VMT_SENSOR_UNCHECKED,		/* no window judged yet, or not DAMON */
+	VMT_SENSOR_RANKING,
+	VMT_SENSOR_BLIND,		/* sensor_note says why; access figures unknown */
+} VmtSensor;
+
+const char *vmt_sensor_name(VmtSensor s);
+
 /* What status says a guest is doing (its names are status's JSON). */
 typedef enum {
 	VMT_GUEST_ATTACHING,
@@ -81,9 +91,7 @@ typedef struct {
 	 * NULL and why not: the TLB flusher needs them (host-flush.h) */
 	GArray *vcpu_tids;
 	char *no_vcpus;
-	/* can the scanner's figures be trusted: "ranking" or "blind" (then
-	 * sensor_note says why and the access figures are unknown) */
-	const char *sensor;
+	VmtSensor sensor;
 	char *sensor_note;
 	guint sample_us;		/* DAMON's sample interval now */
 	/* the highest frequency a flushed sample can give (permille: the
