@@ -8,14 +8,22 @@
 #include <gio/gio.h>
 #include <string.h>
 
-typedef enum { STR, UINT, SIZE } Kind;
+typedef enum { STR, UINT, SIZE, CHOICE } Kind;
 
 typedef struct {
 	const char *group, *key;
 	Kind kind;
 	gsize offset;
 	guint min, max;
+	const char *const *names;	/* CHOICE: the values, in the enum's order */
 } Key;
+
+static const char *const offload_names[] = { "none", "damos", NULL };
+
+const char *vmt_offload_name(VmtOffload o)
+{
+	return (guint)o < G_N_ELEMENTS(offload_names) - 1 ? offload_names[o] : "unknown";
+}
 
 #define S(g, k, f) { g, k, STR, G_STRUCT_OFFSET(VmtDaemonConfig, f), 0, 0 }
 #define U(g, k, f, lo, hi) { g, k, UINT, G_STRUCT_OFFSET(VmtDaemonConfig, f), lo, hi }
@@ -29,7 +37,7 @@ static const Key keys[] = {
 	S("daemon", "libvirt_uri", libvirt_uri),
 	S("daemon", "class_dir", class_dir),
 	S("daemon", "scanner", scanner),
-	S("daemon", "offload", offload),
+	{ "daemon", "offload", CHOICE, G_STRUCT_OFFSET(VmtDaemonConfig, offload), 0, 0, offload_names },
 	U("daemon", "scan_interval_ms", scan_interval_ms, 50, 600000),
 	U("daemon", "min_interval_ms", min_interval_ms, 50, 600000),
 	U("daemon", "max_interval_ms", max_interval_ms, 50, 600000),
@@ -75,7 +83,7 @@ static void set_defaults(VmtDaemonConfig *c)
 	c->libvirt_uri = g_strdup("qemu:///system");
 	c->class_dir = g_strdup("");
 	c->scanner = g_strdup("auto");
-	c->offload = g_strdup("none");
+	c->offload = VMT_OFFLOAD_NONE;
 	c->hook_on_no_answer = g_strdup("refuse");
 	c->scan_interval_ms = 1000;
 	c->min_interval_ms = 200;
@@ -124,6 +132,20 @@ static gboolean read_key(VmtDaemonConfig *c, GKeyFile *kf, const Key *k, GError 
 			return FALSE;
 		}
 		return TRUE;
+	case CHOICE:
+		for (guint i = 0; k->names[i]; i++)
+			if (strcmp(v, k->names[i]) == 0) {
+				*(int *)(base + k->offset) = (int)i;
+				return TRUE;
+			}
+		{
+			g_autofree char *one_of = g_strjoinv(" or ", (char **)k->names);
+
+			g_set_error(error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
+				    "%s: [%s] %s: unknown mode '%s' (%s)", c->path, k->group, k->key, v,
+				    one_of);
+		}
+		return FALSE;
 	case UINT:
 		n = g_ascii_strtoull(v, &end, 10);
 		if (!*v || *end || n < k->min || n > k->max) {
@@ -146,7 +168,6 @@ VmtDaemonConfig *vmt_daemon_config_load(const char *path, gboolean must_exist, G
 	g_auto(GStrv) groups = NULL;
 	static const char *const scanners[] = { "auto", "damon-vaddr", "soft-dirty", "page-idle",
 						 "idle-pages", NULL };
-	static const char *const offloads[] = { "none", "damos", NULL };
 	static const char *const answers[] = { "refuse", "admit", NULL };
 
 	set_defaults(c);
@@ -176,11 +197,6 @@ VmtDaemonConfig *vmt_daemon_config_load(const char *path, gboolean must_exist, G
 			    "%s: [daemon] scanner: unknown scanner '%s'", path, c->scanner);
 		return NULL;
 	}
-	if (!g_strv_contains(offloads, c->offload)) {
-		g_set_error(error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
-			    "%s: [daemon] offload: unknown mode '%s' (none or damos)", path, c->offload);
-		return NULL;
-	}
 	if (!g_strv_contains(answers, c->hook_on_no_answer)) {
 		g_set_error(error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
 			    "%s: [hook] on_no_answer: '%s' is not refuse or admit", path,
@@ -188,7 +204,7 @@ VmtDaemonConfig *vmt_daemon_config_load(const char *path, gboolean must_exist, G
 		return NULL;
 	}
 	/* DAMON serves one of them: the kernel's moves, or vmtierd's scans */
-	if (strcmp(c->offload, "damos") == 0 && strcmp(c->scanner, "damon-vaddr") == 0) {
+	if (c->offload == VMT_OFFLOAD_DAMOS && strcmp(c->scanner, "damon-vaddr") == 0) {
 		g_set_error(error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
 			    "%s: [daemon] scanner damon-vaddr cannot go with offload damos (DAMON "
 			    "runs the kernel's moves then): use auto or a bitmap scanner", path);
@@ -236,7 +252,6 @@ void vmt_daemon_config_free(VmtDaemonConfig *c)
 	g_free(c->libvirt_uri);
 	g_free(c->class_dir);
 	g_free(c->scanner);
-	g_free(c->offload);
 	g_free(c->hook_on_no_answer);
 	g_free(c);
 }

@@ -3,6 +3,14 @@
 
 #include "tier-engine.h"
 
+/* Who moves the guests' pages (the names are vmtierd.conf's and status's). */
+typedef enum {
+	VMT_OFFLOAD_NONE,	/* vmtierd's own mover */
+	VMT_OFFLOAD_DAMOS,	/* the kernel's DAMOS, per guest (host-damos.h) */
+} VmtOffload;
+
+const char *vmt_offload_name(VmtOffload o);
+
 /* vmtierd's configuration: a GKeyFile (default VMT_SYSCONFDIR/vmtier/
  * vmtierd.conf; data/vmtierd.conf documents every key and its default).
  * A missing default file means defaults; a missing file given with
@@ -13,7 +21,7 @@ typedef struct {
 	char *socket_path, *socket_group, *qmp_dir, *history_db, *metrics_file;
 	char *libvirt_uri, *class_dir, *state_dir;
 	char *scanner;			/* auto, damon-vaddr, soft-dirty, page-idle, idle-pages */
-	char *offload;			/* none, damos (host-damos.h) */
+	VmtOffload offload;
 	guint scan_interval_ms, min_interval_ms, max_interval_ms, sample_us;
 	guint guest_window_ms;		/* one guest's scan and moves, per window */
 	guint min_sample_us, flush_us;

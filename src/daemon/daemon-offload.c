@@ -15,7 +15,7 @@ void vmt_daemon_offload_choose(VmtDaemon *d)
 {
 	g_autoptr(GError) local = NULL;
 
-	if (strcmp(d->cfg->offload, "damos") != 0)
+	if (d->cfg->offload != VMT_OFFLOAD_DAMOS)
 		return;
 	if (!d->host->damos_migrate) {
 		g_set_error(&local, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
