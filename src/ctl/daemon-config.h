@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #pragma once
 
+#include "scanner.h"
 #include "tier-engine.h"
 
 /* Who moves the guests' pages (the names are vmtierd.conf's and status's). */
@@ -20,7 +21,7 @@ typedef struct {
 	/* [daemon] */
 	char *socket_path, *socket_group, *qmp_dir, *history_db, *metrics_file;
 	char *libvirt_uri, *class_dir, *state_dir;
-	char *scanner;			/* auto, damon-vaddr, soft-dirty, page-idle, idle-pages */
+	VmtScanner scanner;		/* auto .. idle-pages: not none */
 	VmtOffload offload;
 	guint scan_interval_ms, min_interval_ms, max_interval_ms, sample_us;
 	guint guest_window_ms;		/* one guest's scan and moves, per window */

@@ -37,7 +37,7 @@ static json_object *do_status(VmtDaemon *d, json_object *req, GError **error)
 	json_object_object_add(daemon, "version", json_object_new_string(VMT_VERSION));
 	json_object_object_add(daemon, "uptime_s",
 			       json_object_new_int64((g_get_monotonic_time() - d->started_us) / G_USEC_PER_SEC));
-	json_object_object_add(daemon, "scanner", json_object_new_string(d->scanner));
+	json_object_object_add(daemon, "scanner", json_object_new_string(vmt_scanner_name(d->scanner)));
 	json_object_object_add(daemon, "scanner_note",
 			       d->scanner_note ? json_object_new_string(d->scanner_note) : NULL);
 	json_object_object_add(daemon, "offload", json_object_new_string(vmt_offload_name(d->damos ? VMT_OFFLOAD_DAMOS :

@@ -616,7 +616,7 @@ json_object *vmt_guest_to_json(VmtGuest *g)
 			       g->sensor_note ? json_object_new_string(g->sensor_note) : NULL);
 	json_object_object_add(o, "sample_us", json_object_new_int((int)g->sample_us));
 	json_object_object_add(o, "tlb_flushes", json_object_new_uint64(g->flushes));
-	json_object_object_add(o, "scanner", json_object_new_string(g->scanner ? g->scanner : "none"));
+	json_object_object_add(o, "scanner", json_object_new_string(vmt_scanner_name(g->scanner)));
 	json_object_object_add(o, "mover", json_object_new_string(g->memcg ? "damos" : "vmtierd"));
 	json_object_object_add(o, "memcg", g->memcg ? json_object_new_string(g->memcg) : NULL);
 	json_object_object_add(o, "offload_note",
@@ -641,7 +641,7 @@ json_object *vmt_guest_to_json(VmtGuest *g)
 	return o;
 }
 
-void vmt_guest_account(VmtGuest *g, gint64 now, const char *scanner, VmtHistorySample *s,
+void vmt_guest_account(VmtGuest *g, gint64 now, VmtScanner scanner, VmtHistorySample *s,
 		       VmtHistoryTotals *t)
 {
 	g_mutex_lock(&g->lock);
@@ -649,7 +649,7 @@ void vmt_guest_account(VmtGuest *g, gint64 now, const char *scanner, VmtHistoryS
 		.ts = now,
 		.interval_s = (guint)MAX(1, now - g->acc_ts),
 		.vm = g->name, .tenant = *g->tenant ? g->tenant : "default",
-		.klass = *g->klass ? g->klass : NULL, .scanner = scanner,
+		.klass = *g->klass ? g->klass : NULL, .scanner = vmt_scanner_name(scanner),
 		.quota_bytes = g->quota_bytes, .ram_bytes = g->ram_bytes,
 		.dram_bytes = g->stats.fast_bytes, .slow_bytes = g->stats.slow_bytes,
 		.hot_bytes = g->stats.hot_bytes,

@@ -81,7 +81,7 @@ typedef struct {
 	guint max_chunk_moves;
 	guint64 state_bytes;
 	guint scan_interval_ms;
-	const char *scanner;
+	VmtScanner scanner;
 	/* offload=damos: the memory cgroup the kernel's schemes filter on
 	 * (NULL: vmtierd moves this guest's pages), why it is not offloaded,
 	 * and the kernel's applied bytes at the last reading */
@@ -158,7 +158,7 @@ json_object *vmt_guest_to_json(VmtGuest *g);
 
 /* One accounting interval ending at NOW: the history row (S; names are
  * borrowed from G) and running totals (T), and start the next interval. */
-void vmt_guest_account(VmtGuest *g, gint64 now, const char *scanner, VmtHistorySample *s,
+void vmt_guest_account(VmtGuest *g, gint64 now, VmtScanner scanner, VmtHistorySample *s,
 		       VmtHistoryTotals *t);
 
 /* At least one window measured since attach (not counting restored totals). */
