@@ -159,7 +159,7 @@ static gboolean daemon_committed(const HookConfig *c, VmtAdmission *adm, GError 
 		return FALSE;
 	}
 	for (gsize i = 0; i < json_object_array_length(vms); i++) {
-		json_object *vm = json_object_array_get_idx(vms, i), *n, *q, *k;
+		json_object *vm = json_object_array_get_idx(vms, i), *n = NULL, *q, *k;
 
 		if (!json_object_object_get_ex(vm, "quota_bytes", &q))
 			continue;

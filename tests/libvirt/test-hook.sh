@@ -85,6 +85,11 @@ virsh start A >/dev/null; rc=$?
 tap_check "after SIGHUP, A starts" test $rc -eq 0
 tap_check "vmtierd logs 'hook: A started' within 1 s of virsh start" logged A started
 tap_check "and tracks A" tracked A
+# vmtier set raises a quota by the same rule: B and C are defined
+err=$("$vmtier" set A --dram 402M 2>&1); rc=$?
+tap_diag "$err"
+tap_check "vmtier set A --dram 402M is refused next to defined B and C (define's rule)" \
+	test $rc -eq 1 -a -n "$(grep -F 'A: DRAM quota does not fit: 600 MiB already promised + 402 MiB asked + 256 MiB reserve > ' <<<"$err")"
 # define accepted C next to A: so does the hook, on the same host
 err=$(virsh start C 2>&1); rc=$?
 tap_diag "$err"
