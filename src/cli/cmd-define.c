@@ -4,6 +4,7 @@
 
 #include "config.h"
 #include "cli.h"
+#include "daemon-config.h"
 #include "domain-xml.h"
 #include "domains.h"
 #include "host.h"
@@ -57,7 +58,7 @@ int vmt_cmd_define(int argc, char **argv)
 {
 	g_autofree char *dram = NULL, *pmem = NULL, *klass = NULL, *tenant = NULL, *backend = NULL;
 	g_autofree char *policy = NULL, *pmem_nodes = NULL, *dram_nodes = NULL, *kernel = NULL;
-	g_autofree char *append = NULL, *disk = NULL, *uri = NULL, *virt_type = NULL, *reserve_s = NULL;
+	g_autofree char *append = NULL, *disk = NULL, *uri = NULL, *virt_type = NULL;
 	gboolean print_xml = FALSE;
 	int vcpus = 1;
 	GOptionEntry entries[] = {
@@ -75,7 +76,6 @@ int vmt_cmd_define(int argc, char **argv)
 		{ "disk", 0, 0, G_OPTION_ARG_FILENAME, &disk, "Boot this qcow2 disk", "FILE" },
 		{ "connect", 'c', 0, G_OPTION_ARG_STRING, &uri, "libvirt URI (default: vmtier -c, $LIBVIRT_DEFAULT_URI, qemu:///system)", "URI" },
 		{ "virt-type", 0, 0, G_OPTION_ARG_STRING, &virt_type, "kvm or qemu (default: kvm if /dev/kvm works)", "T" },
-		{ "dram-reserve", 0, 0, G_OPTION_ARG_STRING, &reserve_s, "DRAM kept out of quotas (default 256M)", "SIZE" },
 		{ "print-xml", 0, 0, G_OPTION_ARG_NONE, &print_xml, "Print the XML, define nothing", NULL },
 		{ NULL },
 	};
@@ -85,7 +85,6 @@ int vmt_cmd_define(int argc, char **argv)
 	g_autoptr(VmtHost) host = NULL;
 	g_autofree char *xml = NULL;
 	VmtDomainOpts opts = { 0 };
-	guint64 reserve = 256ull << 20;
 
 	g_option_context_add_main_entries(ctx, entries, NULL);
 	if (!vmt_cli_parse(ctx, "define", &argc, &argv))
@@ -97,7 +96,6 @@ int vmt_cmd_define(int argc, char **argv)
 	if (!vmt_tier_plan_check_name(argv[1], &error) ||
 	    (dram && !vmt_size_parse(dram, &plan->dram_bytes, &error)) ||
 	    (pmem && !vmt_size_parse(pmem, &plan->pmem_bytes, &error)) ||
-	    (reserve_s && !vmt_size_parse(reserve_s, &reserve, &error)) ||
 	    (policy && !vmt_tier_plan_parse_policy(policy, &plan->policy, &error)) ||
 	    (pmem_nodes && !parse_nodes("--pmem-nodes", pmem_nodes, plan->pmem_nodes, &error)) ||
 	    (dram_nodes && !parse_nodes("--dram-nodes", dram_nodes, plan->dram_nodes, &error)))
@@ -122,8 +120,7 @@ int vmt_cmd_define(int argc, char **argv)
 			fprintf(stderr, "vmtier define: bad --pmem-backend '%s' (devdax:/dev/daxX.Y)\n", backend);
 			return VMT_EXIT_USAGE;
 		}
-		g_free(plan->backend);
-		plan->backend = g_strdup("devdax");
+		plan->backend = VMT_BACKEND_DEVDAX;
 		plan->devdax = g_strdup(dev + strlen("/dev/"));
 	} else if (backend && strcmp(backend, "kmem") != 0) {
 		fprintf(stderr, "vmtier define: bad --pmem-backend '%s' (kmem or devdax:/dev/daxX.Y)\n", backend);
@@ -161,11 +158,17 @@ int vmt_cmd_define(int argc, char **argv)
 		return VMT_EXIT_OK;
 	}
 	{
-		virConnectPtr conn = vmt_domains_connect(vmt_cli_uri(uri), &error);
+		/* vmtierd's dram_reserve: the hook and vmtier set keep the same */
+		g_autoptr(VmtDaemonConfig) cfg = vmt_daemon_config_load(vmt_daemon_config_client_path(),
+									FALSE, &error);
+		g_autoptr(VmtAdmission) adm = NULL;
 		g_autoptr(GPtrArray) doms = NULL;
-		guint64 cd = 0, cp = 0;
+		virConnectPtr conn;
 		gboolean ok;
 
+		if (!cfg)
+			return fail("define", error);
+		conn = vmt_domains_connect(vmt_cli_uri(uri), &error);
 		if (!conn)
 			return fail("define", error);
 		doms = vmt_domains_list(conn, &error);
@@ -183,11 +186,9 @@ int vmt_cmd_define(int argc, char **argv)
 					    "/dev/%s is already the slow memory of '%s'", plan->devdax, d->name);
 				ok = FALSE;
 			}
-			cd += d->dram_bytes;
-			if (strcmp(d->backend, "kmem") == 0)
-				cp += d->pmem_bytes;
 		}
-		ok = ok && vmt_tier_plan_admit(plan, host, cd, cp, reserve, &error) &&
+		adm = ok ? vmt_domains_admission(doms, cfg->dram_reserve_bytes) : NULL;
+		ok = ok && vmt_admission_check(adm, plan, host, &error) &&
 		     vmt_domains_define(conn, xml, &error);
 		virConnectClose(conn);
 		if (!ok)

@@ -211,8 +211,7 @@ static int status(const char *dir, const char *adir)
 	g_autofree char *path = g_build_filename(dir, HOOK_FILE, NULL);
 	g_autofree char *target = NULL;
 	g_autoptr(GError) error = NULL;
-	const char *env = g_getenv("VMTIER_CONFIG");
-	const char *conf = env && *env ? env : vmt_daemon_config_default_path();
+	const char *conf = vmt_daemon_config_client_path();
 	g_autoptr(VmtDaemonConfig) cfg = vmt_daemon_config_load(conf, FALSE, &error);
 	HookState st = hook_state(path, &target);
 	gboolean ok = st == HOOK_OURS && g_file_test(path, G_FILE_TEST_IS_EXECUTABLE) &&

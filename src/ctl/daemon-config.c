@@ -8,14 +8,23 @@
 #include <gio/gio.h>
 #include <string.h>
 
-typedef enum { STR, UINT, SIZE } Kind;
+typedef enum { STR, UINT, SIZE, CHOICE } Kind;
 
 typedef struct {
 	const char *group, *key;
 	Kind kind;
 	gsize offset;
 	guint min, max;
+	const char *const *names;	/* CHOICE: the enum's names, NULL-ended; min..max
+					 * are the ones the file may give */
 } Key;
+
+static const char *const offload_names[] = { "none", "damos", NULL };
+
+const char *vmt_offload_name(VmtOffload o)
+{
+	return (guint)o < G_N_ELEMENTS(offload_names) - 1 ? offload_names[o] : "unknown";
+}
 
 #define S(g, k, f) { g, k, STR, G_STRUCT_OFFSET(VmtDaemonConfig, f), 0, 0 }
 #define U(g, k, f, lo, hi) { g, k, UINT, G_STRUCT_OFFSET(VmtDaemonConfig, f), lo, hi }
@@ -28,8 +37,10 @@ static const Key keys[] = {
 	S("daemon", "metrics_file", metrics_file),
 	S("daemon", "libvirt_uri", libvirt_uri),
 	S("daemon", "class_dir", class_dir),
-	S("daemon", "scanner", scanner),
-	S("daemon", "offload", offload),
+	{ "daemon", "scanner", CHOICE, G_STRUCT_OFFSET(VmtDaemonConfig, scanner), VMT_SCANNER_AUTO,
+	  VMT_SCANNER_IDLE_PAGES, vmt_scanner_names },
+	{ "daemon", "offload", CHOICE, G_STRUCT_OFFSET(VmtDaemonConfig, offload), VMT_OFFLOAD_NONE,
+	  VMT_OFFLOAD_DAMOS, offload_names },
 	U("daemon", "scan_interval_ms", scan_interval_ms, 50, 600000),
 	U("daemon", "min_interval_ms", min_interval_ms, 50, 600000),
 	U("daemon", "max_interval_ms", max_interval_ms, 50, 600000),
@@ -57,6 +68,13 @@ const char *vmt_daemon_config_default_path(void)
 	return VMT_SYSCONFDIR "/vmtier/vmtierd.conf";
 }
 
+const char *vmt_daemon_config_client_path(void)
+{
+	const char *env = g_getenv("VMTIER_CONFIG");
+
+	return env && *env ? env : vmt_daemon_config_default_path();
+}
+
 static void set_defaults(VmtDaemonConfig *c)
 {
 	c->socket_path = g_strdup(vmt_ctl_default_path());
@@ -67,8 +85,8 @@ static void set_defaults(VmtDaemonConfig *c)
 	c->metrics_file = g_strdup("");
 	c->libvirt_uri = g_strdup("qemu:///system");
 	c->class_dir = g_strdup("");
-	c->scanner = g_strdup("auto");
-	c->offload = g_strdup("none");
+	c->scanner = VMT_SCANNER_AUTO;
+	c->offload = VMT_OFFLOAD_NONE;
 	c->hook_on_no_answer = g_strdup("refuse");
 	c->scan_interval_ms = 1000;
 	c->min_interval_ms = 200;
@@ -117,6 +135,23 @@ static gboolean read_key(VmtDaemonConfig *c, GKeyFile *kf, const Key *k, GError 
 			return FALSE;
 		}
 		return TRUE;
+	case CHOICE:
+		for (guint i = k->min; i <= k->max; i++)
+			if (strcmp(v, k->names[i]) == 0) {
+				*(int *)(base + k->offset) = (int)i;
+				return TRUE;
+			}
+		{
+			g_autoptr(GString) one_of = g_string_new(NULL);
+
+			for (guint i = k->min; i <= k->max; i++)
+				g_string_append_printf(one_of, "%s%s", i == k->min ? "" :
+						       i == k->max ? " or " : ", ", k->names[i]);
+			g_set_error(error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
+				    "%s: [%s] %s: unknown %s '%s' (%s)", c->path, k->group, k->key,
+				    k->key, v, one_of->str);
+		}
+		return FALSE;
 	case UINT:
 		n = g_ascii_strtoull(v, &end, 10);
 		if (!*v || *end || n < k->min || n > k->max) {
@@ -137,9 +172,6 @@ VmtDaemonConfig *vmt_daemon_config_load(const char *path, gboolean must_exist, G
 	g_autoptr(GKeyFile) kf = g_key_file_new();
 	g_autoptr(GError) local = NULL;
 	g_auto(GStrv) groups = NULL;
-	static const char *const scanners[] = { "auto", "damon-vaddr", "soft-dirty", "page-idle",
-						 "idle-pages", NULL };
-	static const char *const offloads[] = { "none", "damos", NULL };
 	static const char *const answers[] = { "refuse", "admit", NULL };
 
 	set_defaults(c);
@@ -164,16 +196,6 @@ VmtDaemonConfig *vmt_daemon_config_load(const char *path, gboolean must_exist, G
 	for (guint i = 0; i < G_N_ELEMENTS(keys); i++)
 		if (!read_key(c, kf, &keys[i], error))
 			return NULL;
-	if (!g_strv_contains(scanners, c->scanner)) {
-		g_set_error(error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
-			    "%s: [daemon] scanner: unknown scanner '%s'", path, c->scanner);
-		return NULL;
-	}
-	if (!g_strv_contains(offloads, c->offload)) {
-		g_set_error(error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
-			    "%s: [daemon] offload: unknown mode '%s' (none or damos)", path, c->offload);
-		return NULL;
-	}
 	if (!g_strv_contains(answers, c->hook_on_no_answer)) {
 		g_set_error(error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
 			    "%s: [hook] on_no_answer: '%s' is not refuse or admit", path,
@@ -181,7 +203,7 @@ VmtDaemonConfig *vmt_daemon_config_load(const char *path, gboolean must_exist, G
 		return NULL;
 	}
 	/* DAMON serves one of them: the kernel's moves, or vmtierd's scans */
-	if (strcmp(c->offload, "damos") == 0 && strcmp(c->scanner, "damon-vaddr") == 0) {
+	if (c->offload == VMT_OFFLOAD_DAMOS && c->scanner == VMT_SCANNER_DAMON_VADDR) {
 		g_set_error(error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
 			    "%s: [daemon] scanner damon-vaddr cannot go with offload damos (DAMON "
 			    "runs the kernel's moves then): use auto or a bitmap scanner", path);
@@ -228,8 +250,6 @@ void vmt_daemon_config_free(VmtDaemonConfig *c)
 	g_free(c->metrics_file);
 	g_free(c->libvirt_uri);
 	g_free(c->class_dir);
-	g_free(c->scanner);
-	g_free(c->offload);
 	g_free(c->hook_on_no_answer);
 	g_free(c);
 }

@@ -1,7 +1,16 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #pragma once
 
+#include "scanner.h"
 #include "tier-engine.h"
+
+/* Who moves the guests' pages (the names are vmtierd.conf's and status's). */
+typedef enum {
+	VMT_OFFLOAD_NONE,	/* vmtierd's own mover */
+	VMT_OFFLOAD_DAMOS,	/* the kernel's DAMOS, per guest (host-damos.h) */
+} VmtOffload;
+
+const char *vmt_offload_name(VmtOffload o);
 
 /* vmtierd's configuration: a GKeyFile (default VMT_SYSCONFDIR/vmtier/
  * vmtierd.conf; data/vmtierd.conf documents every key and its default).
@@ -12,8 +21,8 @@ typedef struct {
 	/* [daemon] */
 	char *socket_path, *socket_group, *qmp_dir, *history_db, *metrics_file;
 	char *libvirt_uri, *class_dir, *state_dir;
-	char *scanner;			/* auto, damon-vaddr, soft-dirty, page-idle, idle-pages */
-	char *offload;			/* none, damos (host-damos.h) */
+	VmtScanner scanner;		/* auto .. idle-pages: not none */
+	VmtOffload offload;
 	guint scan_interval_ms, min_interval_ms, max_interval_ms, sample_us;
 	guint guest_window_ms;		/* one guest's scan and moves, per window */
 	guint min_sample_us, flush_us;
@@ -32,3 +41,6 @@ VmtDaemonConfig *vmt_daemon_config_load(const char *path, gboolean must_exist, G
 void vmt_daemon_config_free(VmtDaemonConfig *c);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VmtDaemonConfig, vmt_daemon_config_free)
 const char *vmt_daemon_config_default_path(void);
+/* The file vmtierd's clients (vmtier define, the hook) read for what they
+ * share with it, such as dram_reserve: $VMTIER_CONFIG, else the default. */
+const char *vmt_daemon_config_client_path(void);

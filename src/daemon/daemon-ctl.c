@@ -4,10 +4,9 @@
 #include "daemon-private.h"
 #include "config.h"
 #include "domains.h"
+#include "error.h"
 #include "guest.h"
-#include "nodeset.h"
 #include "size.h"
-#include "tier-plan.h"
 
 #include <string.h>
 
@@ -38,10 +37,11 @@ static json_object *do_status(VmtDaemon *d, json_object *req, GError **error)
 	json_object_object_add(daemon, "version", json_object_new_string(VMT_VERSION));
 	json_object_object_add(daemon, "uptime_s",
 			       json_object_new_int64((g_get_monotonic_time() - d->started_us) / G_USEC_PER_SEC));
-	json_object_object_add(daemon, "scanner", json_object_new_string(d->scanner));
+	json_object_object_add(daemon, "scanner", json_object_new_string(vmt_scanner_name(d->scanner)));
 	json_object_object_add(daemon, "scanner_note",
 			       d->scanner_note ? json_object_new_string(d->scanner_note) : NULL);
-	json_object_object_add(daemon, "offload", json_object_new_string(d->damos ? "damos" : "none"));
+	json_object_object_add(daemon, "offload", json_object_new_string(vmt_offload_name(d->damos ? VMT_OFFLOAD_DAMOS :
+										VMT_OFFLOAD_NONE)));
 	json_object_object_add(daemon, "offload_note",
 			       d->offload_note ? json_object_new_string(d->offload_note) : NULL);
 	json_object_object_add(daemon, "config",
@@ -69,10 +69,9 @@ static json_object *do_set(VmtDaemon *d, json_object *req, GError **error)
 {
 	VmtGuest *g = lookup(d, req, error);
 	g_autoptr(GPtrArray) doms = NULL;
-	g_autoptr(GArray) dram_nodes = NULL;
 	g_autofree char *want = NULL, *old = NULL;
 	json_object *v, *reply;
-	guint64 bytes, others = 0;
+	guint64 bytes;
 
 	if (!g)
 		return NULL;
@@ -98,31 +97,31 @@ static json_object *do_set(VmtDaemon *d, json_object *req, GError **error)
 				    "libvirt is not reachable; the quota cannot be recorded");
 		return NULL;
 	}
-	/* the same rule as vmtier define and the hook: every other defined
-	 * guest's quota, plus this one and the reserve, on this one's DRAM nodes */
+	/* the rule of vmtier define and the hook (admission.h), on this
+	 * guest's plan as its metadata has it, with the new quota */
 	{
-		g_autoptr(VmtTierPlan) p = vmt_tier_plan_new();
+		g_autoptr(VmtAdmission) adm = vmt_domains_admission(doms, d->cfg->dram_reserve_bytes);
+		VmtTierPlan *p = NULL;
 
-		for (guint i = 0; i < doms->len; i++) {
-			const VmtDomainInfo *info = doms->pdata[i];
+		for (guint i = 0; i < doms->len && !p; i++) {
+			VmtDomainInfo *info = doms->pdata[i];
 
 			if (strcmp(info->name, g->name) != 0)
-				others = others > G_MAXUINT64 - info->dram_bytes ? G_MAXUINT64 :
-					 others + info->dram_bytes;
-			else if (!(dram_nodes = vmt_nodeset_parse(info->dram_nodes, error)))
+				continue;
+			if (!info->plan) {
+				g_set_error(error, VMT_ERROR, VMT_ERROR_METADATA, "%s: %s", g->name,
+					    info->plan_error);
 				return NULL;
+			}
+			p = info->plan;
 		}
-		if (!dram_nodes) {
+		if (!p) {
 			g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "libvirt no longer has '%s'",
 				    g->name);
 			return NULL;
 		}
-		g_array_append_vals(p->dram_nodes, dram_nodes->data, dram_nodes->len);
 		p->dram_bytes = bytes;
-		g_free(p->backend);
-		p->backend = g_strdup("none");	/* the slow part does not change */
-		if (bytes > g->quota_bytes &&
-		    !vmt_tier_plan_admit(p, d->host, others, 0, d->cfg->dram_reserve_bytes, error)) {
+		if (bytes > g->quota_bytes && !vmt_admission_check(adm, p, d->host, error)) {
 			g_prefix_error(error, "%s: ", g->name);
 			return NULL;
 		}

@@ -15,7 +15,7 @@ void vmt_daemon_offload_choose(VmtDaemon *d)
 {
 	g_autoptr(GError) local = NULL;
 
-	if (strcmp(d->cfg->offload, "damos") != 0)
+	if (d->cfg->offload != VMT_OFFLOAD_DAMOS)
 		return;
 	if (!d->host->damos_migrate) {
 		g_set_error(&local, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
@@ -168,7 +168,7 @@ void vmt_daemon_offload_steer(VmtWindow *w)
 		quota = g->quota_bytes;
 		g_mutex_unlock(&g->lock);
 		/* paused for migration or shutting down: the kernel leaves it be */
-		if (g->may_move && g_strcmp0(g->state, "error") != 0) {
+		if (g->may_move && g->state != VMT_GUEST_ERROR) {
 			/* not in a fresh kdamond's first window: a new quota only
 			 * holds from the next reset interval, and seen overshooting
 			 * by 150 MiB in the first one (6.12) */

@@ -33,7 +33,7 @@ struct VmtDaemon {
 	guint damos_n;			/* guests in DAMOS's schemes now */
 	GPtrArray *damos_guests;	/* VmtGuest refs, as DAMOS was started
 					 * (the window worker's only) */
-	const char *scanner;		/* in use */
+	VmtScanner scanner;		/* in use */
 	VmtBitmapCollect collect;		/* NULL for DAMON */
 	char *scanner_note;		/* why not the preferred one */
 	gboolean damon_dirty;		/* targets or interval changed */

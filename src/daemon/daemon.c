@@ -24,31 +24,31 @@
 #include <unistd.h>
 
 static const struct {
-	const char *name;
+	VmtScanner scanner;
 	VmtBitmapCollect fn;
 } bitmap_scanners[] = {
-	{ "idle-pages", vmt_host_idlepages_collect },
-	{ "page-idle", vmt_host_pageidle_collect },
-	{ "soft-dirty", vmt_host_softdirty_collect },
+	{ VMT_SCANNER_IDLE_PAGES, vmt_host_idlepages_collect },
+	{ VMT_SCANNER_PAGE_IDLE, vmt_host_pageidle_collect },
+	{ VMT_SCANNER_SOFT_DIRTY, vmt_host_softdirty_collect },
 };
 
 
 /* ---- scanner choice ---- */
 
-static const char *fallback_scanner(const VmtHost *h)
+static VmtScanner fallback_scanner(const VmtHost *h)
 {
 	if (h->idle_pages)
-		return "idle-pages";
+		return VMT_SCANNER_IDLE_PAGES;
 	if (h->page_idle)
-		return "page-idle";
-	return h->soft_dirty ? "soft-dirty" : "none";
+		return VMT_SCANNER_PAGE_IDLE;
+	return h->soft_dirty ? VMT_SCANNER_SOFT_DIRTY : VMT_SCANNER_NONE;
 }
 
-static gboolean use_bitmap_scanner(VmtDaemon *d, const char *name)
+static gboolean use_bitmap_scanner(VmtDaemon *d, VmtScanner want)
 {
 	for (guint i = 0; i < G_N_ELEMENTS(bitmap_scanners); i++)
-		if (strcmp(name, bitmap_scanners[i].name) == 0) {
-			d->scanner = bitmap_scanners[i].name;
+		if (bitmap_scanners[i].scanner == want) {
+			d->scanner = want;
 			d->collect = bitmap_scanners[i].fn;
 			return TRUE;
 		}
@@ -57,39 +57,39 @@ static gboolean use_bitmap_scanner(VmtDaemon *d, const char *name)
 
 static gboolean choose_scanner(VmtDaemon *d, GError **error)
 {
-	const char *want = d->cfg->scanner;
+	VmtScanner want = d->cfg->scanner;
 
 	vmt_daemon_offload_choose(d);
-	if (d->damos && strcmp(want, "auto") == 0)
+	if (d->damos && want == VMT_SCANNER_AUTO)
 		want = fallback_scanner(d->host);
 
 	/* auto: DAMON whenever the kernel has vaddr monitoring, even when host
 	 * check calls it busy, so that the claim says why it is not used */
-	if (strcmp(want, "auto") == 0)
-		want = d->host->damon_vaddr ? "damon-vaddr" : vmt_host_scanner(d->host);
-	if (strcmp(want, "damon-vaddr") == 0) {
+	if (want == VMT_SCANNER_AUTO)
+		want = d->host->damon_vaddr ? VMT_SCANNER_DAMON_VADDR : vmt_host_scanner(d->host);
+	if (want == VMT_SCANNER_DAMON_VADDR) {
 		g_autofree char *marker = g_build_filename(d->cfg->state_dir, "damon.owner", NULL);
 		g_autoptr(GError) local = NULL;
 
 		d->damon = vmt_host_damon_claim(marker, "fvaddr", &local);
 		if (d->damon) {
-			d->scanner = "damon-vaddr";
+			d->scanner = VMT_SCANNER_DAMON_VADDR;
 			if (d->cfg->flush_us)
 				d->flusher = vmt_host_flush_new(d->cfg->flush_us);
 			return TRUE;
 		}
 		want = fallback_scanner(d->host);
 		d->scanner_note = g_strdup_printf("DAMON not used: %s; falling back to %s",
-						  local->message, want);
+						  local->message, vmt_scanner_name(want));
 		g_warning("%s", d->scanner_note);
 	}
 	if (use_bitmap_scanner(d, want))
 		return TRUE;
-	if (strcmp(want, "none") == 0) {
+	if (want == VMT_SCANNER_NONE) {
 		/* still worth running: residency, status and history */
 		g_autofree char *why = g_steal_pointer(&d->scanner_note);
 
-		d->scanner = "none";
+		d->scanner = VMT_SCANNER_NONE;
 		d->scanner_note = g_strdup_printf("%s%sno other page-access interface (idle_pages, "
 						  "page_idle or soft-dirty): guests are reported, "
 						  "not tiered; see `vmtier host check`",
@@ -98,7 +98,7 @@ static gboolean choose_scanner(VmtDaemon *d, GError **error)
 		return TRUE;
 	}
 	g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED, "scanner '%s' is not available here",
-		    want);
+		    vmt_scanner_name(want));
 	return FALSE;
 }
 
@@ -201,10 +201,10 @@ static PollResult poll_guest(VmtWindow *w, VmtGuest *g)
 		 * them in a row) */
 		g->poll_backoff = MIN(g->poll_backoff + 1, 8u);
 		g->poll_skip = g->poll_backoff < 3 ? 0 : MIN(1u << (g->poll_backoff - 3), 8u);
-		vmt_guest_set_state(g, "unresponsive", error->message);
+		vmt_guest_set_state(g, VMT_GUEST_UNRESPONSIVE, error->message);
 		return POLL_QUIET;
 	}
-	vmt_guest_set_state(g, "stopping", error->message);
+	vmt_guest_set_state(g, VMT_GUEST_STOPPING, error->message);
 	g_ptr_array_add(w->gone, vmt_guest_ref(g));
 	return POLL_GONE;
 }
@@ -233,7 +233,7 @@ static void window_thread(GTask *task, gpointer src, gpointer data, GCancellable
 			g_autoptr(GError) error = NULL;
 
 			if (!w->d->collect(g->pid, g->ranges, g->freq, &ok[i], &error)) {
-				vmt_guest_set_state(g, "error", error->message);
+				vmt_guest_set_state(g, VMT_GUEST_ERROR, error->message);
 				ok[i] = FALSE;
 			} else if (!g->armed) {
 				/* the first sample since attach covers the time since
@@ -277,7 +277,7 @@ static void adapt_sample(VmtDaemon *d, const VmtWindow *w)
 	for (guint i = 0; i < w->guests->len; i++) {
 		VmtGuest *g = w->guests->pdata[i];
 
-		if (g_strcmp0(g->sensor, "ranking") != 0)
+		if (g->sensor != VMT_SENSOR_RANKING)
 			continue;
 		next = MIN(next, vmt_tier_engine_next_sample_us(g->engine, d->sample_us,
 								 d->cfg->min_sample_us,
@@ -313,15 +313,15 @@ static void window_done(GObject *src, GAsyncResult *res, gpointer data)
 	if (w->damos_failed)
 		vmt_daemon_offload_fallback(w);
 	if (w->damon_lost) {
-		const char *want = fallback_scanner(d->host);
+		VmtScanner want = fallback_scanner(d->host);
 
 		g_clear_pointer(&d->damon, vmt_host_damon_release);	/* touches nothing */
 		g_free(d->scanner_note);
 		d->scanner_note = g_strdup_printf("DAMON not used: %s; falling back to %s",
-						  w->damon_error, want);
+						  w->damon_error, vmt_scanner_name(want));
 		g_warning("%s", d->scanner_note);
 		if (!use_bitmap_scanner(d, want))
-			d->scanner = "none";
+			d->scanner = VMT_SCANNER_NONE;
 	} else if (w->damon_error) {
 		g_warning("DAMON window failed: %s", w->damon_error);
 		d->damon_dirty = TRUE;	/* a target died, or someone stopped it */
@@ -417,7 +417,7 @@ static gboolean on_window(gpointer data)
 			g_autofree char *why = g_strdup_printf("QEMU (pid %d) exited", g->pid);
 
 			g_ptr_array_add(gone, vmt_guest_ref(g));
-			vmt_guest_set_state(g, "stopping", why);
+			vmt_guest_set_state(g, VMT_GUEST_STOPPING, why);
 			continue;
 		}
 		g->scanner = d->scanner;
@@ -573,7 +573,7 @@ static void attach_done(GObject *src, GAsyncResult *res, gpointer data)
 	}
 	if (!g->last_error || strcmp(g->last_error, error->message) != 0)
 		g_message("%s: cannot attach yet: %s", g->name, error->message);
-	vmt_guest_set_state(g, "attaching", error->message);
+	vmt_guest_set_state(g, VMT_GUEST_ATTACHING, error->message);
 out:
 	if (!g_cancellable_is_cancelled(d->cancel))
 		oneshot_step(d);
@@ -815,7 +815,7 @@ static void write_metrics(VmtDaemon *d, GArray *samples, GArray *totals, GPtrArr
 	g_autoptr(GArray) nodes = metrics_nodes(d);
 	g_autoptr(GArray) vms = g_array_new(FALSE, TRUE, sizeof(VmtMetricsVm));
 	VmtMetricsDaemon md = {
-		.version = VMT_VERSION, .scanner = d->scanner, .offload = d->damos ? "damos" : "none",
+		.version = VMT_VERSION, .scanner = vmt_scanner_name(d->scanner), .offload = d->damos ? "damos" : "none",
 		.start_time = d->started_ts, .now = now, .windows = d->windows_done,
 		.scan_seconds = d->windows_us / 1e6, .last_scan_seconds = d->last_window_us / 1e6,
 		.libvirt_connected = d->conn && virConnectIsAlive(d->conn) == 1,
@@ -1019,7 +1019,7 @@ gboolean vmt_daemon_start(VmtDaemon *d, GError **error)
 		if (!d->history)
 			g_warning("history: %s; running without history", herr->message);
 	}
-	g_message("scanner: %s; pages moved by %s; control socket %s", d->scanner,
+	g_message("scanner: %s; pages moved by %s; control socket %s", vmt_scanner_name(d->scanner),
 		  d->damos ? "the kernel (DAMOS) where it can" : "vmtierd", d->cfg->socket_path);
 	discover(d);
 	if (d->oneshot_done) {

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* A guest under vmtierd; see guest.h. */
+#include "error.h"
 #include "guest.h"
 #include "host-flush.h"
 #include "host-proc.h"
@@ -28,9 +29,10 @@ VmtGuest *vmt_guest_new(const VmtDomainInfo *info, const VmtHost *host)
 	g->name = g_strdup(info->name);
 	g->tenant = g_strdup(info->tenant);
 	g->klass = g_strdup(info->klass);
-	g->state = g_strdup("attaching");
+	g->state = VMT_GUEST_ATTACHING;
 	g->pid = -1;
 	g->quota_bytes = info->dram_bytes;
+	g->kmem_bytes = strcmp(info->backend, "kmem") == 0 ? info->pmem_bytes : 0;
 	g->fast_node = first_node(info->dram_nodes);
 	g->slow_node = first_node(info->pmem_nodes);
 	/* device-DAX pages are not in the page allocator and VFIO pins guest
@@ -73,7 +75,6 @@ void vmt_guest_unref(VmtGuest *g)
 	g_free(g->name);
 	g_free(g->tenant);
 	g_free(g->klass);
-	g_free(g->state);
 	g_free(g->last_error);
 	g_free(g->memcg);
 	g_free(g->offload_note);
@@ -84,11 +85,37 @@ void vmt_guest_unref(VmtGuest *g)
 	g_free(g);
 }
 
-void vmt_guest_set_state(VmtGuest *g, const char *state, const char *error_or_null)
+static const char *const state_names[] = {
+	[VMT_GUEST_ATTACHING] = "attaching",
+	[VMT_GUEST_TIERING] = "tiering",
+	[VMT_GUEST_REPORT_ONLY] = "report-only",
+	[VMT_GUEST_PAUSED] = "paused",
+	[VMT_GUEST_UNRESPONSIVE] = "unresponsive",
+	[VMT_GUEST_MIGRATING] = "migrating",
+	[VMT_GUEST_STOPPING] = "stopping",
+	[VMT_GUEST_ERROR] = "error",
+};
+
+static const char *const sensor_names[] = {
+	[VMT_SENSOR_UNCHECKED] = "unchecked",
+	[VMT_SENSOR_RANKING] = "ranking",
+	[VMT_SENSOR_BLIND] = "blind",
+};
+
+const char *vmt_sensor_name(VmtSensor s)
+{
+	return (guint)s < G_N_ELEMENTS(sensor_names) ? sensor_names[s] : "unknown";
+}
+
+const char *vmt_guest_state_name(VmtGuestState s)
+{
+	return (guint)s < G_N_ELEMENTS(state_names) ? state_names[s] : "unknown";
+}
+
+void vmt_guest_set_state(VmtGuest *g, VmtGuestState state, const char *error_or_null)
 {
 	g_mutex_lock(&g->lock);
-	g_free(g->state);
-	g->state = g_strdup(state);
+	g->state = state;
 	if (error_or_null) {
 		g_free(g->last_error);
 		g->last_error = g_strdup(error_or_null);
@@ -278,7 +305,7 @@ void vmt_guest_attach_map(VmtGuest *g, VmtGuestMap *m, const VmtTierParams *para
 	g->ram_bytes = m->ram_bytes;
 	g_clear_pointer(&g->last_error, g_free);	/* why it could not attach before */
 	g_mutex_unlock(&g->lock);
-	vmt_guest_set_state(g, g->movable ? "tiering" : "report-only", NULL);
+	vmt_guest_set_state(g, g->movable ? VMT_GUEST_TIERING : VMT_GUEST_REPORT_ONLY, NULL);
 }
 
 gboolean vmt_guest_attach(VmtGuest *g, const char *qmp_path, int libvirt_pid, int domain_id,
@@ -329,11 +356,12 @@ gboolean vmt_guest_poll(VmtGuest *g, GError **error)
 	if (!g->movable)
 		return TRUE;
 	if (!running)
-		vmt_guest_set_state(g, strcmp(status, "shutdown") == 0 ? "stopping" : "paused", NULL);
+		vmt_guest_set_state(g, strcmp(status, "shutdown") == 0 ? VMT_GUEST_STOPPING : VMT_GUEST_PAUSED,
+				    NULL);
 	else if (!g->may_move)
-		vmt_guest_set_state(g, "migrating", NULL);
+		vmt_guest_set_state(g, VMT_GUEST_MIGRATING, NULL);
 	else
-		vmt_guest_set_state(g, "tiering", NULL);
+		vmt_guest_set_state(g, VMT_GUEST_TIERING, NULL);
 	return TRUE;
 }
 
@@ -400,7 +428,7 @@ static gboolean move_to(VmtGuest *g, GArray *moves, VmtTier to, GError **error)
 	if (ranges->len == 0)
 		return TRUE;
 	if (!vmt_guest_alive(g)) {
-		g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "QEMU (pid %d) is gone", g->pid);
+		g_set_error(error, VMT_ERROR, VMT_ERROR_GUEST_GONE, "QEMU (pid %d) is gone", g->pid);
 		return FALSE;
 	}
 	for (guint i = 0; i < ranges->len; i++)
@@ -510,8 +538,8 @@ void vmt_guest_window(VmtGuest *g, const guint16 *freq, guint64 budget_bytes)
 fail:
 	g_log_structured(G_LOG_DOMAIN, G_LOG_LEVEL_INFO, "MESSAGE", "%s: window failed: %s",
 			 g->name, error->message);
-	vmt_guest_set_state(g, g_error_matches(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND) ?
-				       "stopping" : "error", error->message);
+	vmt_guest_set_state(g, g_error_matches(error, VMT_ERROR, VMT_ERROR_GUEST_GONE) ?
+				       VMT_GUEST_STOPPING : VMT_GUEST_ERROR, error->message);
 }
 
 void vmt_guest_judge_sensor(VmtGuest *g, gboolean sampled, const VmtFlushStats *st,
@@ -541,7 +569,7 @@ void vmt_guest_judge_sensor(VmtGuest *g, gboolean sampled, const VmtFlushStats *
 		why = g_strdup("no DAMON sample this window (none, or every chunk idle: a starved "
 				"or restarted kdamond)");
 	g_mutex_lock(&g->lock);
-	g->sensor = why ? "blind" : "ranking";
+	g->sensor = why ? VMT_SENSOR_BLIND : VMT_SENSOR_RANKING;
 	g_free(g->sensor_note);
 	g->sensor_note = g_steal_pointer(&why);
 	if (!g->sensor_note && st->pinned)
@@ -558,7 +586,7 @@ void vmt_guest_judge_sensor(VmtGuest *g, gboolean sampled, const VmtFlushStats *
 /* The access figures mean something unless the sensor says it is blind. */
 static gboolean sensor_sees(const VmtGuest *g)
 {
-	return g_strcmp0(g->sensor, "blind") != 0;
+	return g->sensor != VMT_SENSOR_BLIND;
 }
 
 /* The DRAM access share weighs chunks by rate, which a saturated reading
@@ -588,9 +616,10 @@ json_object *vmt_guest_to_json(VmtGuest *g)
 	json_object_object_add(o, "name", json_object_new_string(g->name));
 	json_object_object_add(o, "tenant", json_object_new_string(g->tenant));
 	json_object_object_add(o, "class", json_object_new_string(g->klass));
-	json_object_object_add(o, "state", json_object_new_string(g->state));
+	json_object_object_add(o, "state", json_object_new_string(vmt_guest_state_name(g->state)));
 	json_object_object_add(o, "pid", json_object_new_int(g->pid));
 	json_object_object_add(o, "quota_bytes", json_object_new_uint64(g->quota_bytes));
+	json_object_object_add(o, "kmem_bytes", json_object_new_uint64(g->kmem_bytes));
 	json_object_object_add(o, "ram_bytes", json_object_new_uint64(g->ram_bytes));
 	json_object_object_add(o, "dram_bytes", json_object_new_uint64(g->stats.fast_bytes));
 	json_object_object_add(o, "slow_bytes", json_object_new_uint64(g->stats.slow_bytes));
@@ -609,13 +638,12 @@ json_object *vmt_guest_to_json(VmtGuest *g)
 
 		json_object_object_add(o, "share_note", json_object_new_string(note));
 	}
-	json_object_object_add(o, "sensor", json_object_new_string(g->sensor ? g->sensor :
-								   "unchecked"));
+	json_object_object_add(o, "sensor", json_object_new_string(vmt_sensor_name(g->sensor)));
 	json_object_object_add(o, "sensor_note",
 			       g->sensor_note ? json_object_new_string(g->sensor_note) : NULL);
 	json_object_object_add(o, "sample_us", json_object_new_int((int)g->sample_us));
 	json_object_object_add(o, "tlb_flushes", json_object_new_uint64(g->flushes));
-	json_object_object_add(o, "scanner", json_object_new_string(g->scanner ? g->scanner : "none"));
+	json_object_object_add(o, "scanner", json_object_new_string(vmt_scanner_name(g->scanner)));
 	json_object_object_add(o, "mover", json_object_new_string(g->memcg ? "damos" : "vmtierd"));
 	json_object_object_add(o, "memcg", g->memcg ? json_object_new_string(g->memcg) : NULL);
 	json_object_object_add(o, "offload_note",
@@ -640,7 +668,7 @@ json_object *vmt_guest_to_json(VmtGuest *g)
 	return o;
 }
 
-void vmt_guest_account(VmtGuest *g, gint64 now, const char *scanner, VmtHistorySample *s,
+void vmt_guest_account(VmtGuest *g, gint64 now, VmtScanner scanner, VmtHistorySample *s,
 		       VmtHistoryTotals *t)
 {
 	g_mutex_lock(&g->lock);
@@ -648,7 +676,7 @@ void vmt_guest_account(VmtGuest *g, gint64 now, const char *scanner, VmtHistoryS
 		.ts = now,
 		.interval_s = (guint)MAX(1, now - g->acc_ts),
 		.vm = g->name, .tenant = *g->tenant ? g->tenant : "default",
-		.klass = *g->klass ? g->klass : NULL, .scanner = scanner,
+		.klass = *g->klass ? g->klass : NULL, .scanner = vmt_scanner_name(scanner),
 		.quota_bytes = g->quota_bytes, .ram_bytes = g->ram_bytes,
 		.dram_bytes = g->stats.fast_bytes, .slow_bytes = g->stats.slow_bytes,
 		.hot_bytes = g->stats.hot_bytes,

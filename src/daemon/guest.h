@@ -17,12 +17,35 @@
  * guards what both touch: counters, stats, state texts and the pending
  * quota. */
 
+/* Whether the scanner's figures for a guest can be trusted (the names are
+ * status's JSON). */
+typedef enum {
+	VMT_SENSOR_UNCHECKED,		/* no window judged yet, or not DAMON */
+	VMT_SENSOR_RANKING,
+	VMT_SENSOR_BLIND,		/* sensor_note says why; access figures unknown */
+} VmtSensor;
+
+const char *vmt_sensor_name(VmtSensor s);
+
+/* What status says a guest is doing (its names are status's JSON). */
+typedef enum {
+	VMT_GUEST_ATTACHING,
+	VMT_GUEST_TIERING,
+	VMT_GUEST_REPORT_ONLY,		/* devdax or pinned: measured, never moved */
+	VMT_GUEST_PAUSED,
+	VMT_GUEST_UNRESPONSIVE,		/* its QMP poll went unanswered */
+	VMT_GUEST_MIGRATING,
+	VMT_GUEST_STOPPING,
+	VMT_GUEST_ERROR,
+} VmtGuestState;
+
+const char *vmt_guest_state_name(VmtGuestState s);
+
 typedef struct {
 	gint ref;
 	GMutex lock;
 	char *name, *tenant, *klass;
-	char *state;			/* attaching, tiering, paused, unresponsive,
-					 * migrating, stopping, error */
+	VmtGuestState state;
 	char *last_error;
 	int pid;
 	guint64 start_time;		/* of that pid: a reused pid is not QEMU */
@@ -31,6 +54,7 @@ typedef struct {
 	gboolean may_move;		/* running and not migrating */
 	gboolean running;		/* QEMU's run state is "running" */
 	guint64 quota_bytes, ram_bytes;
+	guint64 kmem_bytes;		/* its plan's part on shared slow nodes (admission) */
 	guint64 max_migrate_bps;
 	GArray *ranges;			/* VmtRange */
 	VmtTierEngine *engine;
@@ -60,7 +84,7 @@ typedef struct {
 	guint max_chunk_moves;
 	guint64 state_bytes;
 	guint scan_interval_ms;
-	const char *scanner;
+	VmtScanner scanner;
 	/* offload=damos: the memory cgroup the kernel's schemes filter on
 	 * (NULL: vmtierd moves this guest's pages), why it is not offloaded,
 	 * and the kernel's applied bytes at the last reading */
@@ -70,9 +94,7 @@ typedef struct {
 	 * NULL and why not: the TLB flusher needs them (host-flush.h) */
 	GArray *vcpu_tids;
 	char *no_vcpus;
-	/* can the scanner's figures be trusted: "ranking" or "blind" (then
-	 * sensor_note says why and the access figures are unknown) */
-	const char *sensor;
+	VmtSensor sensor;
 	char *sensor_note;
 	guint sample_us;		/* DAMON's sample interval now */
 	/* the highest frequency a flushed sample can give (permille: the
@@ -86,7 +108,7 @@ VmtGuest *vmt_guest_ref(VmtGuest *g);
 void vmt_guest_unref(VmtGuest *g);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VmtGuest, vmt_guest_unref)
 
-void vmt_guest_set_state(VmtGuest *g, const char *state, const char *error_or_null);
+void vmt_guest_set_state(VmtGuest *g, VmtGuestState state, const char *error_or_null);
 
 /* What attaching learns from QEMU, before anything of a guest changes. */
 typedef struct {
@@ -145,7 +167,7 @@ json_object *vmt_guest_to_json(VmtGuest *g);
 
 /* One accounting interval ending at NOW: the history row (S; names are
  * borrowed from G) and running totals (T), and start the next interval. */
-void vmt_guest_account(VmtGuest *g, gint64 now, const char *scanner, VmtHistorySample *s,
+void vmt_guest_account(VmtGuest *g, gint64 now, VmtScanner scanner, VmtHistorySample *s,
 		       VmtHistoryTotals *t);
 
 /* At least one window measured since attach (not counting restored totals). */

@@ -28,10 +28,9 @@
 #include "config.h"
 #include "ctl.h"
 #include "daemon-config.h"
-#include "domain-xml.h"
-#include "nodeset.h"
-#include "size.h"
-#include "tier-plan.h"
+#include "admission.h"
+#include "error.h"
+#include "plan-meta.h"
 
 #include <errno.h>
 #include <libxml/parser.h>
@@ -82,8 +81,7 @@ static GLogWriterOutput writer(GLogLevelFlags level, const GLogField *fields, gs
 
 static void config_load(HookConfig *c)
 {
-	const char *env = g_getenv("VMTIER_CONFIG");
-	const char *path = env && *env ? env : vmt_daemon_config_default_path();
+	const char *path = vmt_daemon_config_client_path();
 	g_autoptr(GError) error = NULL;
 	g_autoptr(VmtDaemonConfig) cfg = vmt_daemon_config_load(path, FALSE, &error);
 
@@ -143,164 +141,10 @@ static GByteArray *read_stdin(gboolean *too_large, gboolean *ours_too, GError **
 	}
 }
 
-/* vmtier's <plan> in the domain's <metadata>, or NULL: not ours. */
-static xmlNodePtr find_plan(xmlDocPtr doc)
-{
-	xmlNodePtr root = xmlDocGetRootElement(doc);
-
-	for (xmlNodePtr md = root ? root->children : NULL; md; md = md->next) {
-		if (md->type != XML_ELEMENT_NODE || strcmp((const char *)md->name, "metadata") != 0)
-			continue;
-		for (xmlNodePtr p = md->children; p; p = p->next)
-			if (p->type == XML_ELEMENT_NODE && p->ns &&
-			    strcmp((const char *)p->ns->href, VMT_XMLNS) == 0)
-				return p;
-	}
-	return NULL;
-}
-
-static char *field(xmlNodePtr plan, const char *name)
-{
-	for (xmlNodePtr n = plan->children; n; n = n->next)
-		if (n->type == XML_ELEMENT_NODE && strcmp((const char *)n->name, name) == 0) {
-			xmlChar *t = xmlNodeGetContent(n);
-			char *s = g_strstrip(g_strdup((const char *)t));
-
-			xmlFree(t);
-			return s;
-		}
-	return g_strdup("");
-}
-
-static gboolean field_u64(xmlNodePtr plan, const char *name, guint64 min, guint64 *out,
-			  GError **error)
-{
-	g_autofree char *text = field(plan, name);
-
-	if (g_ascii_string_to_unsigned(text, 10, min, G_MAXUINT64, out, NULL))
-		return TRUE;
-	g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-		    "bad <%s> '%s' in vmtier's metadata", name, text);
-	return FALSE;
-}
-
-static gboolean field_nodes(xmlNodePtr plan, const char *name, GArray *into, GError **error)
-{
-	g_autofree char *text = field(plan, name);
-	g_autoptr(GArray) ids = vmt_nodeset_parse(text, NULL);
-
-	if (!ids || !ids->len) {
-		g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-			    "bad <%s> '%s' in vmtier's metadata", name, text);
-		return FALSE;
-	}
-	g_array_append_vals(into, ids->data, ids->len);
-	return TRUE;
-}
-
-/* The plan `vmtier define` recorded in the domain's metadata. */
-static VmtTierPlan *plan_from_xml(const char *name, xmlNodePtr plan, GError **error)
-{
-	g_autoptr(VmtTierPlan) p = vmt_tier_plan_new();
-
-	p->name = g_strdup(name);
-	g_free(p->backend);
-	p->backend = field(plan, "backend");
-	if (!field_u64(plan, "dram_bytes", 1, &p->dram_bytes, error) ||
-	    !field_u64(plan, "pmem_bytes", 0, &p->pmem_bytes, error) ||
-	    !field_nodes(plan, "dram_nodes", p->dram_nodes, error))
-		return NULL;
-	if (strcmp(p->backend, "devdax") == 0) {
-		p->devdax = field(plan, "devdax");
-		if (!*p->devdax) {
-			g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-				    "vmtier's metadata has backend devdax but no <devdax>");
-			return NULL;
-		}
-	} else if (strcmp(p->backend, "kmem") == 0) {
-		if (!field_nodes(plan, "pmem_nodes", p->pmem_nodes, error))
-			return NULL;
-	} else {
-		g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-			    "bad <backend> '%s' in vmtier's metadata (kmem or devdax)", p->backend);
-		return NULL;
-	}
-	return g_steal_pointer(&p);
-}
-
-/* The system-ram DAX device whose memory node ID is, for the fix. */
-static const char *node_dax(const VmtHost *host, int id)
-{
-	for (guint i = 0; i < host->dax->len; i++) {
-		const VmtDaxDev *d = g_ptr_array_index(host->dax, i);
-
-		if (d->target_node == id && strcmp(d->mode, "system-ram") == 0)
-			return d->name;
-	}
-	return NULL;
-}
-
-static gboolean check_slow_node(const VmtHost *host, int id, GError **error)
-{
-	const VmtNode *n = vmt_host_node(host, id);
-	guint64 movable;
-
-	if (!n || !vmt_node_is_slow(n) || !n->total_bytes) {
-		g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
-			    "slow node %d is offline or has no memory online (see 'vmtier host check')", id);
-		return FALSE;
-	}
-	movable = n->zone_bytes[VMT_ZONE_MOVABLE];
-	if (movable && movable == vmt_node_online_bytes(n)) {
-		/* host check's slow-node-movable: kernel allocations follow the
-		 * guest's binding but cannot use ZONE_MOVABLE: OOM with memory free */
-		g_autofree char *size = vmt_size_format(movable);
-		const char *dax = node_dax(host, id);
-		g_autofree char *fix = dax ? g_strdup_printf("vmtier host online %s --zone normal", dax)
-					   : g_strdup("online its blocks with online_kernel");
-
-		g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED,
-			    "slow node %d has its %s only in ZONE_MOVABLE, where the guest can be "
-			    "OOM-killed with memory free (host check: slow-node-movable; fix: %s)",
-			    id, size, fix);
-		return FALSE;
-	}
-	return TRUE;
-}
-
-/* The nodes or device the plan binds the guest to are there and usable. */
-static gboolean check_nodes(const VmtTierPlan *p, const VmtHost *host, GError **error)
-{
-	for (guint i = 0; i < p->dram_nodes->len; i++) {
-		int id = g_array_index(p->dram_nodes, int, i);
-		const VmtNode *n = vmt_host_node(host, id);
-
-		if (!n || vmt_node_is_slow(n) || !n->total_bytes) {
-			g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
-				    "DRAM node %d is not an online DRAM node on this host", id);
-			return FALSE;
-		}
-	}
-	if (p->devdax) {
-		const VmtDaxDev *d = vmt_host_dax(host, p->devdax);
-
-		if (!d || strcmp(d->mode, "devdax") != 0) {
-			g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
-				    "/dev/%s %s%s%s", p->devdax, d ? "is in " : "does not exist",
-				    d ? d->mode : "", d ? " mode, not devdax" : "");
-			return FALSE;
-		}
-		return TRUE;
-	}
-	for (guint i = 0; i < p->pmem_nodes->len; i++)
-		if (!check_slow_node(host, g_array_index(p->pmem_nodes, int, i), error))
-			return FALSE;
-	return TRUE;
-}
-
-/* DRAM quotas of the guests vmtierd runs, other than NAME. */
-static gboolean daemon_committed(const HookConfig *c, const char *name, guint64 *sum,
-				 GError **error)
+/* The guests vmtierd runs, counted into ADM (their DRAM quotas and, on
+ * kmem, their slow-tier parts): the defined guests the hook can see
+ * without calling libvirt. */
+static gboolean daemon_committed(const HookConfig *c, VmtAdmission *adm, GError **error)
 {
 	json_object *req = json_object_new_object(), *reply, *vms;
 
@@ -308,7 +152,6 @@ static gboolean daemon_committed(const HookConfig *c, const char *name, guint64 
 	reply = vmt_ctl_request(c->socket, req, HOOK_TIMEOUT_MS, error);
 	if (!reply)
 		return FALSE;
-	*sum = 0;
 	if (!json_object_object_get_ex(reply, "vms", &vms) || !json_object_is_type(vms, json_type_array)) {
 		json_object_put(reply);
 		g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
@@ -316,15 +159,14 @@ static gboolean daemon_committed(const HookConfig *c, const char *name, guint64 
 		return FALSE;
 	}
 	for (gsize i = 0; i < json_object_array_length(vms); i++) {
-		json_object *vm = json_object_array_get_idx(vms, i), *n, *q;
-		guint64 quota;
+		json_object *vm = json_object_array_get_idx(vms, i), *n = NULL, *q, *k;
 
-		if (!json_object_object_get_ex(vm, "quota_bytes", &q) ||
-		    (json_object_object_get_ex(vm, "name", &n) &&
-		     g_strcmp0(json_object_get_string(n), name) == 0))
+		if (!json_object_object_get_ex(vm, "quota_bytes", &q))
 			continue;
-		quota = json_object_get_uint64(q);
-		*sum = quota > G_MAXUINT64 - *sum ? G_MAXUINT64 : *sum + quota;
+		json_object_object_get_ex(vm, "name", &n);
+		vmt_admission_count(adm, n ? json_object_get_string(n) : NULL, json_object_get_uint64(q),
+				    json_object_object_get_ex(vm, "kmem_bytes", &k) ?
+				    json_object_get_uint64(k) : 0, TRUE);
 	}
 	json_object_put(reply);
 	return TRUE;
@@ -394,35 +236,31 @@ static gboolean prepare_qmp_dir(const char *dir, GError **error)
 static int prepare(const char *name, xmlNodePtr plan_el, const HookConfig *c)
 {
 	g_autoptr(GError) error = NULL, derr = NULL;
-	g_autoptr(VmtTierPlan) p = plan_from_xml(name, plan_el, &error);
+	g_autoptr(VmtTierPlan) p = vmt_plan_meta_read(plan_el, name, &error);
 	g_autoptr(VmtHost) host = p ? vmt_host_load(&error) : NULL;
-	guint64 committed = 0;
+	g_autoptr(VmtAdmission) adm = vmt_admission_new(c->reserve);
 	gboolean alone = FALSE;
 
-	if (host && check_nodes(p, host, &error)) {
-		if (!daemon_committed(c, name, &committed, &derr)) {
-			/* the DRAM its guests hold is unknown: admitting on this
-			 * guest alone could over-commit */
-			if (daemon_running(c, derr) && !c->admit_unanswered) {
-				g_warning("%s: refused: vmtierd runs but did not answer (%s), so the DRAM "
-					  "quotas of its guests are unknown ([hook] on_no_answer=admit in "
-					  "vmtierd.conf checks a guest alone instead)", name, derr->message);
-				return 1;
-			}
-			g_info("%s: %s; checking %s alone against the host", name, derr->message, name);
-			alone = TRUE;
-			committed = 0;
+	if (host && !daemon_committed(c, adm, &derr)) {
+		/* the DRAM its guests hold is unknown: admitting on this guest
+		 * alone could over-commit */
+		if (daemon_running(c, derr) && !c->admit_unanswered) {
+			g_warning("%s: refused: vmtierd runs but did not answer (%s), so the DRAM "
+				  "quotas of its guests are unknown ([hook] on_no_answer=admit in "
+				  "vmtierd.conf checks a guest alone instead)", name, derr->message);
+			return 1;
 		}
-		/* the slow tier is allocated on demand: only this guest's part
-		 * is checked against it, as for a VM alone */
-		if (vmt_tier_plan_admit(p, host, committed, 0, c->reserve, &error) &&
-		    prepare_qmp_dir(c->qmp_dir, &error)) {
-			g_info("%s: admitted", name);
-			return 0;
-		}
+		g_info("%s: %s; checking %s alone against the host", name, derr->message, name);
+		alone = TRUE;	/* nothing was counted */
+	}
+	if (host && vmt_admission_check(adm, p, host, &error) &&
+	    prepare_qmp_dir(c->qmp_dir, &error)) {
+		g_info("%s: admitted", name);
+		return 0;
 	}
 	g_warning("%s: refused: %s%s", name, error->message,
-		  alone ? " (vmtierd not reachable: checked alone)" : "");
+		  alone && g_error_matches(error, VMT_ERROR, VMT_ERROR_NO_ROOM) ?
+		  " (vmtierd not reachable: checked alone)" : "");
 	return 1;
 }
 
@@ -486,7 +324,7 @@ int main(int argc, char **argv)
 	g_byte_array_append(xml, (const guint8 *)"", 1);
 	doc = xmlReadMemory((const char *)xml->data, (int)xml->len - 1, NULL, NULL,
 			    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
-	plan = doc ? find_plan(doc) : NULL;
+	plan = doc ? vmt_plan_meta_find(doc) : NULL;
 	if (!doc && strstr((const char *)xml->data, VMT_XMLNS)) {
 		/* ours, judging by the text: admission cannot tell what it asks for */
 		const xmlError *e = xmlGetLastError();

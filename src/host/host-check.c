@@ -228,7 +228,8 @@ static void check_kernel_tiering(const VmtHost *host, GPtrArray *out)
 
 static void check_access(const VmtHost *host, GPtrArray *out)
 {
-	const char *scanner = vmt_host_scanner(host);
+	VmtScanner best = vmt_host_scanner(host);
+	const char *scanner = vmt_scanner_name(best);
 
 	if (host->kdamonds_running) {
 		g_autoptr(GString) list = g_string_new(NULL);
@@ -240,12 +241,12 @@ static void check_access(const VmtHost *host, GPtrArray *out)
 		    g_strdup_printf("DAMON sysfs is busy: kdamond %s running, not vmtier's", list->str),
 		    g_strdup("vmtier never reconfigures a kdamond it did not create, and DAMON's "
 			     "sysfs cannot add a kdamond while another runs"),
-		    strcmp(scanner, "none") == 0 ?
+		    best == VMT_SCANNER_NONE ?
 		    g_strdup("stop the other DAMON user: vmtierd has no other interface to fall back to here") :
 		    g_strdup_printf("none needed: vmtierd falls back to %s; stop the other DAMON "
 				    "user to let it use DAMON vaddr", scanner));
 	}
-	if (strcmp(scanner, "none") == 0)
+	if (best == VMT_SCANNER_NONE)
 		add(out, "no-access-interface", VMT_SEVERITY_ERROR, "host",
 		    g_strdup("no usable page-access interface (DAMON vaddr, page_idle, soft-dirty)"),
 		    g_strdup("vmtierd cannot tell hot guest pages from cold ones"),
@@ -268,7 +269,7 @@ static void check_access(const VmtHost *host, GPtrArray *out)
 	    g_strdup("vmtierd samples each guest's accessed bits through one of these and "
 		     "promotes with move_pages itself: the kernel's hint faults cannot, because "
 		     "NUMA balancing skips a guest's bound memory"),
-	    strcmp(scanner, "none") == 0 ? g_strdup("see no-access-interface")
+	    best == VMT_SCANNER_NONE ? g_strdup("see no-access-interface")
 					 : g_strdup_printf("none needed: vmtierd will use %s", scanner));
 }
 

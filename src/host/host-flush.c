@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* vCPU thread moves as TLB flushes; see host-flush.h. */
+#include "error.h"
 #include "host-flush.h"
 #include "sysfs.h"
 
@@ -87,7 +88,7 @@ static gboolean flush_thread(int pid, int tid, guint *rotor, gboolean *pinned, G
 	*pinned = FALSE;
 	/* a tid the kernel gave to another process since is not ours to move */
 	if (!is_thread_of(pid, tid)) {
-		g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+		g_set_error(error, VMT_ERROR, VMT_ERROR_GUEST_GONE,
 			    "vCPU thread %d of pid %d is gone", tid, pid);
 		return FALSE;
 	}

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* move_pages(2) wrappers; see host-move.h. */
 #include "host-deadline.h"
+#include "error.h"
 #include "host-move.h"
 #include "host-pagemap.h"
 #include "sysfs.h"
@@ -20,6 +21,17 @@
 #define NODES "/sys/devices/system/node"
 #define BLOCK_SIZE "/sys/devices/system/memory/block_size_bytes"
 
+/* move_pages(2) failed with E: ESRCH is the guest gone */
+static void move_error(GError **error, int pid, int e)
+{
+	if (e == ESRCH)
+		g_set_error(error, VMT_ERROR, VMT_ERROR_GUEST_GONE, "move_pages(pid %d): %s", pid,
+			    g_strerror(e));
+	else
+		g_set_error(error, G_IO_ERROR, g_io_error_from_errno(e), "move_pages(pid %d): %s", pid,
+			    g_strerror(e));
+}
+
 static gboolean call_move_pages(int pid, unsigned long n, void **addrs, const int *nodes,
 				int *status, GError **error)
 {
@@ -28,8 +40,7 @@ static gboolean call_move_pages(int pid, unsigned long n, void **addrs, const in
 	if (r < 0) {
 		int e = errno;
 
-		g_set_error(error, G_IO_ERROR, e == ESRCH ? G_IO_ERROR_NOT_FOUND : g_io_error_from_errno(e),
-			    "move_pages(pid %d): %s", pid, g_strerror(e));
+		move_error(error, pid, e);
 		return FALSE;
 	}
 	/* r > 0: pages that could not be moved; their status says why */
@@ -269,9 +280,7 @@ gboolean vmt_host_move_ranges(int pid, const GArray *ranges, int node, VmtMoveRe
 		if (r < 0 && errno != ENOMEM) {
 			int e = errno;
 
-			g_set_error(error, G_IO_ERROR,
-				    e == ESRCH ? G_IO_ERROR_NOT_FOUND : g_io_error_from_errno(e),
-				    "move_pages(pid %d): %s", pid, g_strerror(e));
+			move_error(error, pid, e);
 			close(fd);
 			return FALSE;
 		}

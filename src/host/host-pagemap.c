@@ -3,6 +3,7 @@
 #include <gio/gio.h>
 
 #include "host-deadline.h"
+#include "error.h"
 #include "host-pagemap.h"
 #include "sysfs.h"
 
@@ -24,7 +25,7 @@ static gboolean pid_exists(int pid)
 
 static void set_gone(GError **error, int pid)
 {
-	g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "process %d not found (exited?)", pid);
+	g_set_error(error, VMT_ERROR, VMT_ERROR_GUEST_GONE, "process %d not found (exited?)", pid);
 }
 
 int vmt_host_pagemap_open(const char *path, int flags, int pid, const char *missing,

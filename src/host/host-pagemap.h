@@ -17,14 +17,14 @@
 
 /* open(2) of PATH ("/proc/...", "/sys/...") under the sysfs root.  With PID
  * > 0, PATH belongs to that process: when /proc/PID is gone the error is
- * G_IO_ERROR_NOT_FOUND naming the pid.  A missing file is
+ * VMT_ERROR_GUEST_GONE naming the pid.  A missing file is
  * G_IO_ERROR_NOT_SUPPORTED saying MISSING (the kernel feature it needs); no
  * access is G_IO_ERROR_PERMISSION_DENIED naming the file. */
 int vmt_host_pagemap_open(const char *path, int flags, int pid, const char *missing,
 			  GError **error);
 
 /* The error for a failed OP ("reading", "writing") of PATH with errno E:
- * ESRCH (PID exited meanwhile) is G_IO_ERROR_NOT_FOUND naming the pid. */
+ * ESRCH (PID exited meanwhile) is VMT_ERROR_GUEST_GONE naming the pid. */
 void vmt_host_pagemap_io_error(GError **error, const char *path, int pid, const char *op, int e);
 
 /* pread/pwrite of exactly LEN bytes at OFF; *DONE (may be NULL) gets what

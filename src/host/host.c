@@ -112,17 +112,17 @@ gboolean vmt_host_has_slow_tier(const VmtHost *host)
 	return FALSE;
 }
 
-const char *vmt_host_scanner(const VmtHost *host)
+VmtScanner vmt_host_scanner(const VmtHost *host)
 {
 	if (host->damon_vaddr && host->kdamonds_running == 0)
-		return "damon-vaddr";
+		return VMT_SCANNER_DAMON_VADDR;
 	if (host->idle_pages)
-		return "idle-pages";
+		return VMT_SCANNER_IDLE_PAGES;
 	if (host->page_idle)
-		return "page-idle";
+		return VMT_SCANNER_PAGE_IDLE;
 	if (host->soft_dirty)
-		return "soft-dirty";
-	return "none";
+		return VMT_SCANNER_SOFT_DIRTY;
+	return VMT_SCANNER_NONE;
 }
 
 /* Memory block state: TRUE if online, with its zone. */

@@ -3,6 +3,8 @@
 
 #include <glib.h>
 
+#include "scanner.h"
+
 /* What a host's memory looks like: NUMA nodes with their tier, kind, zones
  * and distances; DAX devices; the kernel knobs and page-access interfaces
  * that matter to tiering.  Loaded from sysfs/procfs (see sysfs.h). */
@@ -85,4 +87,4 @@ guint64 vmt_node_online_bytes(const VmtNode *node);
 gboolean vmt_host_has_slow_tier(const VmtHost *host);
 /* The page-access scanner vmtierd would use here: "damon-vaddr",
  * "idle-pages", "page-idle", "soft-dirty" or "none". */
-const char *vmt_host_scanner(const VmtHost *host);
+VmtScanner vmt_host_scanner(const VmtHost *host);

@@ -46,30 +46,6 @@ static void set_text(xmlNodePtr n, const char *text)
 	xmlNodeAddContent(n, BAD_CAST text);
 }
 
-static void fill_metadata(xmlNodePtr md, const VmtTierPlan *p)
-{
-	xmlNodePtr plan = xmlNewChild(md, NULL, BAD_CAST "plan", NULL);
-	xmlNsPtr ns = xmlNewNs(plan, BAD_CAST VMT_XMLNS, BAD_CAST VMT_XMLNS_PREFIX);
-	g_autofree char *dram = g_strdup_printf("%" G_GUINT64_FORMAT, p->dram_bytes);
-	g_autofree char *pmem = g_strdup_printf("%" G_GUINT64_FORMAT, p->pmem_bytes);
-	g_autofree char *dn = vmt_nodeset_format(p->dram_nodes);
-	g_autofree char *pn = vmt_nodeset_format(p->pmem_nodes);
-
-	xmlSetNs(plan, ns);
-	xmlNewTextChild(plan, ns, BAD_CAST "tenant", BAD_CAST p->tenant);
-	if (p->klass)
-		xmlNewTextChild(plan, ns, BAD_CAST "class", BAD_CAST p->klass);
-	xmlNewTextChild(plan, ns, BAD_CAST "dram_bytes", BAD_CAST dram);
-	xmlNewTextChild(plan, ns, BAD_CAST "pmem_bytes", BAD_CAST pmem);
-	xmlNewTextChild(plan, ns, BAD_CAST "backend", BAD_CAST p->backend);
-	if (p->devdax)
-		xmlNewTextChild(plan, ns, BAD_CAST "devdax", BAD_CAST p->devdax);
-	xmlNewTextChild(plan, ns, BAD_CAST "pmem_policy", BAD_CAST vmt_tier_plan_policy_name(p->policy));
-	xmlNewTextChild(plan, ns, BAD_CAST "dram_nodes", BAD_CAST dn);
-	if (p->pmem_nodes->len)
-		xmlNewTextChild(plan, ns, BAD_CAST "pmem_nodes", BAD_CAST pn);
-}
-
 static void fill_numatune(xmlNodePtr nt, const VmtTierPlan *p, gboolean kmem)
 {
 	g_autoptr(GArray) all = g_array_copy(p->dram_nodes);
@@ -192,7 +168,7 @@ char *vmt_domain_xml_build(const VmtTierPlan *p, const VmtDomainOpts *o, const c
 	g_autofree char *total = g_strdup_printf("%" G_GUINT64_FORMAT, (p->dram_bytes + p->pmem_bytes) >> 10);
 	g_autofree char *vcpus = g_strdup_printf("%u", p->vcpus);
 	g_autofree char *qmp = g_strdup_printf("unix:%s/%s.qmp,server=on,wait=off", o->qmp_dir, p->name);
-	gboolean kmem = strcmp(p->backend, "kmem") == 0;
+	gboolean kmem = p->backend == VMT_BACKEND_KMEM;
 	xmlDocPtr doc;
 	xmlNodePtr root, os, devs, cl, a;
 	xmlNsPtr qns;
@@ -210,7 +186,7 @@ char *vmt_domain_xml_build(const VmtTierPlan *p, const VmtDomainOpts *o, const c
 	root = xmlDocGetRootElement(doc);
 	attr(root, "type", o->virt_type);
 	set_text(child(root, "name"), p->name);
-	fill_metadata(child(root, "metadata"), p);
+	vmt_plan_meta_write(child(root, "metadata"), p);
 	set_text(child(root, "memory"), total);
 	set_text(child(root, "vcpu"), vcpus);
 	fill_numatune(child(root, "numatune"), p, kmem);

@@ -1,11 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #pragma once
 
-#include "tier-plan.h"
-
-/* vmtier's own XML namespace for <metadata>. */
-#define VMT_XMLNS "http://vmtier.dev/xmlns/plan/1"
-#define VMT_XMLNS_PREFIX "vmtier"
+#include "plan-meta.h"
 
 typedef struct {
 	const char *virt_type;		/* "kvm" or "qemu" */

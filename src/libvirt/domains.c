@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include <gio/gio.h>
 
-#include "domain-xml.h"
+#include "admission.h"
 #include "domains.h"
+#include "plan-meta.h"
 
 #include <libvirt/virterror.h>
 #include <libxml/parser.h>
@@ -33,6 +34,8 @@ void vmt_domain_info_free(VmtDomainInfo *d)
 	g_free(d->dram_nodes);
 	g_free(d->pmem_nodes);
 	g_free(d->state);
+	g_free(d->plan_error);
+	vmt_tier_plan_free(d->plan);
 	g_free(d);
 }
 
@@ -53,20 +56,6 @@ static xmlNodePtr element(xmlNodePtr parent, const char *name)
 		if (n->type == XML_ELEMENT_NODE && strcmp((const char *)n->name, name) == 0)
 			return n;
 	return NULL;
-}
-
-static char *field(xmlNodePtr plan, const char *name)
-{
-	xmlNodePtr n = element(plan, name);
-	xmlChar *t;
-	char *s;
-
-	if (!n)
-		return g_strdup("");
-	t = xmlNodeGetContent(n);
-	s = g_strdup((const char *)t);
-	xmlFree(t);
-	return s;
 }
 
 static const char *state_name(int s)
@@ -142,6 +131,7 @@ static VmtDomainInfo *info_of(virDomainPtr dom)
 	xmlNodePtr plan;
 	VmtDomainInfo *d;
 	g_autofree char *dram = NULL, *pmem = NULL;
+	g_autoptr(GError) bad = NULL;
 	int state = 0, reason;
 
 	if (!md)
@@ -153,17 +143,20 @@ static VmtDomainInfo *info_of(virDomainPtr dom)
 	plan = xmlDocGetRootElement(doc);
 	d = g_new0(VmtDomainInfo, 1);
 	d->name = g_strdup(virDomainGetName(dom));
-	d->tenant = field(plan, "tenant");
-	d->klass = field(plan, "class");
-	d->backend = field(plan, "backend");
-	d->devdax = field(plan, "devdax");
-	d->policy = field(plan, "pmem_policy");
-	d->dram_nodes = field(plan, "dram_nodes");
-	d->pmem_nodes = field(plan, "pmem_nodes");
-	dram = field(plan, "dram_bytes");
-	pmem = field(plan, "pmem_bytes");
-	d->dram_bytes = g_ascii_strtoull(dram, NULL, 10);
-	d->pmem_bytes = g_ascii_strtoull(pmem, NULL, 10);
+	d->tenant = vmt_plan_meta_field(plan, "tenant");
+	d->klass = vmt_plan_meta_field(plan, "class");
+	d->backend = vmt_plan_meta_field(plan, "backend");
+	d->devdax = vmt_plan_meta_field(plan, "devdax");
+	d->policy = vmt_plan_meta_field(plan, "pmem_policy");
+	d->dram_nodes = vmt_plan_meta_field(plan, "dram_nodes");
+	d->pmem_nodes = vmt_plan_meta_field(plan, "pmem_nodes");
+	d->plan = vmt_plan_meta_read(plan, d->name, &bad);
+	d->plan_error = bad ? g_strdup(bad->message) : NULL;
+	/* what there is to list even when the plan does not read */
+	dram = vmt_plan_meta_field(plan, "dram_bytes");
+	pmem = vmt_plan_meta_field(plan, "pmem_bytes");
+	d->dram_bytes = d->plan ? d->plan->dram_bytes : g_ascii_strtoull(dram, NULL, 10);
+	d->pmem_bytes = d->plan ? d->plan->pmem_bytes : g_ascii_strtoull(pmem, NULL, 10);
 	{	/* VFIO pins all guest memory: such pages never move */
 		char *xml = virDomainGetXMLDesc(dom, VIR_DOMAIN_XML_INACTIVE);
 		d->pinned = xml && (strstr(xml, "<hostdev") || strstr(xml, "type='hostdev'"));
@@ -248,8 +241,7 @@ gboolean vmt_domains_set_dram(virConnectPtr conn, const char *name, guint64 byte
 {
 	virDomainPtr dom = virDomainLookupByName(conn, name);
 	char *md = NULL;
-	xmlDocPtr doc = NULL;
-	xmlBufferPtr buf = NULL;
+	g_autofree char *edited = NULL;
 	gboolean ok = FALSE;
 	unsigned int flags = VIR_DOMAIN_AFFECT_CONFIG;
 
@@ -258,30 +250,33 @@ gboolean vmt_domains_set_dram(virConnectPtr conn, const char *name, guint64 byte
 		return FALSE;
 	}
 	md = virDomainGetMetadata(dom, VIR_DOMAIN_METADATA_ELEMENT, VMT_XMLNS, 0);
-	doc = md ? xmlReadMemory(md, (int)strlen(md), NULL, NULL, XML_PARSE_NONET) : NULL;
-	if (!doc) {
+	if (!md) {
 		g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
 			    "'%s' is not a vmtier-managed domain", name);
 		goto out;
 	}
-	for (xmlNodePtr n = xmlDocGetRootElement(doc)->children; n; n = n->next)
-		if (n->type == XML_ELEMENT_NODE && strcmp((const char *)n->name, "dram_bytes") == 0) {
-			g_autofree char *v = g_strdup_printf("%" G_GUINT64_FORMAT, bytes);
-
-			xmlNodeSetContent(n, BAD_CAST v);
-		}
-	buf = xmlBufferCreate();
-	xmlNodeDump(buf, doc, xmlDocGetRootElement(doc), 0, 0);
+	edited = vmt_plan_meta_set_dram(md, bytes, error);
+	if (!edited)
+		goto out;
 	if (virDomainIsActive(dom) == 1)
 		flags |= VIR_DOMAIN_AFFECT_LIVE;
-	ok = virDomainSetMetadata(dom, VIR_DOMAIN_METADATA_ELEMENT, (const char *)xmlBufferContent(buf),
-				  VMT_XMLNS_PREFIX, VMT_XMLNS, flags) == 0 || virt_error(error, "set metadata");
+	ok = virDomainSetMetadata(dom, VIR_DOMAIN_METADATA_ELEMENT, edited, VMT_XMLNS_PREFIX, VMT_XMLNS,
+				  flags) == 0 || virt_error(error, "set metadata");
 out:
-	if (buf)
-		xmlBufferFree(buf);
-	if (doc)
-		xmlFreeDoc(doc);
 	free(md);
 	virDomainFree(dom);
 	return ok;
+}
+
+VmtAdmission *vmt_domains_admission(const GPtrArray *doms, guint64 reserve)
+{
+	VmtAdmission *a = vmt_admission_new(reserve);
+
+	for (guint i = 0; i < doms->len; i++) {
+		const VmtDomainInfo *d = doms->pdata[i];
+
+		vmt_admission_count(a, d->name, d->dram_bytes, d->pmem_bytes,
+				    strcmp(d->backend, "kmem") == 0);
+	}
+	return a;
 }

@@ -4,6 +4,8 @@
 #include <glib.h>
 #include <libvirt/libvirt.h>
 
+#include "admission.h"
+
 /* vmtier-managed libvirt domains: those with vmtier's <metadata>. */
 
 typedef struct {
@@ -13,6 +15,8 @@ typedef struct {
 	guint64 ram_bytes;	/* running: RAM in its NUMA cells (0: unknown) */
 	gboolean pinned;	/* has host devices (VFIO): its memory is pinned */
 	int id;			/* libvirt's id while it runs, else -1 */
+	VmtTierPlan *plan;	/* its metadata read as a plan; NULL: see plan_error */
+	char *plan_error;
 } VmtDomainInfo;
 
 void vmt_domain_info_free(VmtDomainInfo *d);
@@ -36,3 +40,6 @@ gboolean vmt_domains_undefine(virConnectPtr conn, const char *name, GError **err
 /* Record a new DRAM quota in a vmtier domain's metadata (persistent, and
  * live when it runs). */
 gboolean vmt_domains_set_dram(virConnectPtr conn, const char *name, guint64 bytes, GError **error);
+/* Admission (admission.h) with every domain of DOMS (vmt_domains_list:
+ * every vmtier domain libvirt has defined) counted, as define and set do. */
+VmtAdmission *vmt_domains_admission(const GPtrArray *doms, guint64 reserve);

@@ -2,7 +2,6 @@
 #include <gio/gio.h>
 
 #include "class.h"
-#include "nodeset.h"
 #include "size.h"
 #include "tier-plan.h"
 
@@ -15,7 +14,6 @@ VmtTierPlan *vmt_tier_plan_new(void)
 	VmtTierPlan *p = g_new0(VmtTierPlan, 1);
 
 	p->vcpus = 1;
-	p->backend = g_strdup("kmem");
 	p->tenant = g_strdup("default");
 	p->dram_nodes = g_array_new(FALSE, FALSE, sizeof(int));
 	p->pmem_nodes = g_array_new(FALSE, FALSE, sizeof(int));
@@ -29,11 +27,27 @@ void vmt_tier_plan_free(VmtTierPlan *p)
 	g_free(p->name);
 	g_free(p->tenant);
 	g_free(p->klass);
-	g_free(p->backend);
 	g_free(p->devdax);
 	g_array_unref(p->dram_nodes);
 	g_array_unref(p->pmem_nodes);
 	g_free(p);
+}
+
+static const char *const backend_names[] = { "kmem", "devdax" };
+
+const char *vmt_backend_name(VmtBackend b)
+{
+	return (guint)b < G_N_ELEMENTS(backend_names) ? backend_names[b] : "unknown";
+}
+
+gboolean vmt_backend_parse(const char *text, VmtBackend *out)
+{
+	for (guint i = 0; i < G_N_ELEMENTS(backend_names); i++)
+		if (strcmp(text, backend_names[i]) == 0) {
+			*out = (VmtBackend)i;
+			return TRUE;
+		}
+	return FALSE;
 }
 
 static const char *const policy_names[] = { "closest", "all", "preferred" };
@@ -208,7 +222,7 @@ gboolean vmt_tier_plan_resolve(VmtTierPlan *p, const VmtHost *host, GError **err
 	if (!pick_dram(p, host, error))
 		return FALSE;
 	dram = vmt_host_node(host, g_array_index(p->dram_nodes, int, 0));
-	if (strcmp(p->backend, "devdax") == 0) {
+	if (p->backend == VMT_BACKEND_DEVDAX) {
 		const VmtDaxDev *d = vmt_host_dax(host, p->devdax);
 		if (!d) {
 			g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
@@ -244,57 +258,5 @@ gboolean vmt_tier_plan_resolve(VmtTierPlan *p, const VmtHost *host, GError **err
 	p->dram_bw_mbs = dram->read_bandwidth_mbs;
 	p->pmem_latency_ns = pmem->read_latency_ns;
 	p->pmem_bw_mbs = pmem->read_bandwidth_mbs;
-	return TRUE;
-}
-
-/* Memory of nodes IDS; FALSE naming the first this host lacks (a migrated
- * guest's metadata, an offlined node). */
-static gboolean nodes_total(const VmtHost *host, const GArray *ids, const char *kind, guint64 *sum,
-			    GError **error)
-{
-	*sum = 0;
-	for (guint i = 0; i < ids->len; i++) {
-		int id = g_array_index(ids, int, i);
-		const VmtNode *n = vmt_host_node(host, id);
-
-		if (!n) {
-			g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
-				    "%s node %d is not online on this host", kind, id);
-			return FALSE;
-		}
-		*sum += n->total_bytes;
-	}
-	return TRUE;
-}
-
-gboolean vmt_tier_plan_admit(const VmtTierPlan *p, const VmtHost *host, guint64 committed_dram,
-			     guint64 committed_pmem, guint64 reserve, GError **error)
-{
-	guint64 dram_cap, pmem_cap = G_MAXUINT64;
-
-	if (!nodes_total(host, p->dram_nodes, "DRAM", &dram_cap, error) ||
-	    (strcmp(p->backend, "kmem") == 0 &&
-	     !nodes_total(host, p->pmem_nodes, "slow", &pmem_cap, error)))
-		return FALSE;
-	/* compare by subtraction: no sum can wrap */
-	if (p->dram_bytes > dram_cap || reserve > dram_cap - p->dram_bytes ||
-	    committed_dram > dram_cap - p->dram_bytes - reserve) {
-		g_autofree char *c = vmt_size_format(committed_dram), *w = vmt_size_format(p->dram_bytes);
-		g_autofree char *r = vmt_size_format(reserve), *cap = vmt_size_format(dram_cap);
-		g_autofree char *nodes = vmt_nodeset_format(p->dram_nodes);
-		g_set_error(error, G_IO_ERROR, G_IO_ERROR_NO_SPACE,
-			    "DRAM quota does not fit: %s already promised + %s asked + %s reserve > %s on node(s) %s",
-			    c, w, r, cap, nodes);
-		return FALSE;
-	}
-	if (p->pmem_bytes > pmem_cap || committed_pmem > pmem_cap - p->pmem_bytes) {
-		g_autofree char *c = vmt_size_format(committed_pmem), *w = vmt_size_format(p->pmem_bytes);
-		g_autofree char *cap = vmt_size_format(pmem_cap);
-		g_autofree char *nodes = vmt_nodeset_format(p->pmem_nodes);
-		g_set_error(error, G_IO_ERROR, G_IO_ERROR_NO_SPACE,
-			    "slow tier cannot hold the PMEM part: %s already placed + %s asked > %s on node(s) %s",
-			    c, w, cap, nodes);
-		return FALSE;
-	}
 	return TRUE;
 }

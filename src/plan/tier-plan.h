@@ -12,11 +12,22 @@ typedef enum {
 	VMT_PMEM_PREFERRED,	/* nearest first, then by distance (DAX_KMEM_PREFERRED) */
 } VmtPmemPolicy;
 
+/* Where the guest's slow part lives; the names are the metadata's and
+ * `vmtier list`'s. */
+typedef enum {
+	VMT_BACKEND_KMEM,	/* anonymous memory bound to slow NUMA nodes (moves) */
+	VMT_BACKEND_DEVDAX,	/* an NVDIMM on a /dev/daxX.Y of its own (static) */
+} VmtBackend;
+
+const char *vmt_backend_name(VmtBackend b);
+/* FALSE: TEXT is neither name */
+gboolean vmt_backend_parse(const char *text, VmtBackend *out);
+
 typedef struct {
 	char *name, *tenant, *klass;
 	guint64 dram_bytes, pmem_bytes;
 	guint vcpus;
-	char *backend;		/* "kmem" or "devdax" */
+	VmtBackend backend;
 	char *devdax;		/* "dax0.0" for the devdax backend */
 	VmtPmemPolicy policy;
 	GArray *dram_nodes;	/* int; chosen by resolve when empty */
@@ -46,8 +57,3 @@ gboolean vmt_tier_plan_apply_class(VmtTierPlan *p, const char *dir, const char *
 /* Pick and check nodes on HOST.  Needs a slow node with memory (for kmem)
  * or the named devdax device (for devdax). */
 gboolean vmt_tier_plan_resolve(VmtTierPlan *p, const VmtHost *host, GError **error);
-
-/* Admission: quotas of domains already defined (COMMITTED_DRAM/PMEM, bytes)
- * plus this plan must fit DRAM capacity minus RESERVE and the slow nodes. */
-gboolean vmt_tier_plan_admit(const VmtTierPlan *p, const VmtHost *host, guint64 committed_dram,
-			     guint64 committed_pmem, guint64 reserve, GError **error);

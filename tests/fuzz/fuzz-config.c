@@ -29,7 +29,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		return 0;
 	}
-	if (!c->socket_path || !c->qmp_dir || !c->scanner || !c->offload ||
+	if (!c->socket_path || !c->qmp_dir || (guint)c->offload > VMT_OFFLOAD_DAMOS ||
+	    c->scanner < VMT_SCANNER_AUTO || c->scanner > VMT_SCANNER_IDLE_PAGES ||
 	    c->min_interval_ms < 50 || c->max_interval_ms > 600000 ||
 	    c->account_interval_s < 1 || c->account_interval_s > 86400 ||
 	    c->params.decay_pct > 99 || c->params.promote_windows < 1)

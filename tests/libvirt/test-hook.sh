@@ -2,8 +2,9 @@
 # test-hook.sh VMTIER VMTIERD VMTIER_HOOK GUEST_ELF: inside the test host
 # (topology 'tiered'), with a private libvirtd and vmtierd: the libvirt hook
 # as `vmtier hook install` puts it.  libvirt runs it only after a reload; it
-# refuses a guest whose DRAM quota no longer fits next to the running ones
-# (the reason in virsh's error), also while vmtierd is stopped, tells vmtierd at once when a guest starts or
+# admits a guest vmtier define accepted, refuses one (defined past vmtier
+# define) whose DRAM quota does not fit next to the running ones (the reason
+# in virsh's error), also while vmtierd is stopped, tells vmtierd at once when a guest starts or
 # stops, lets guests start while vmtierd is down, and leaves running guests
 # alone when libvirtd reconnects.
 set -u
@@ -48,13 +49,20 @@ logged() {
 tracked() { for _ in $(seq 10); do "$vmtier" status "$1" >/dev/null 2>&1 && return 0; sleep 0.1; done; return 1; }
 untracked() { for _ in $(seq 10); do "$vmtier" status "$1" >/dev/null 2>&1 || return 0; sleep 0.1; done; return 1; }
 # A and B: 400 MiB DRAM quotas on node 0 (about 969 MiB): each fits with the
-# 256 MiB reserve, both together do not (B is defined with --dram-reserve 2M)
+# 256 MiB reserve, both together do not; C (200 MiB) fits next to A
 def() {
 	"$vmtier" define "$@" --pmem 64M --dram-nodes 0 --virt-type qemu --kernel "$elf" \
-		--append "base=20M mem=16M hot=4M hot_off=24M time=0" >/dev/null
+		--append "base=20M mem=16M hot=4M hot_off=24M time=0"
 }
-tap_check "define A (400 MiB DRAM quota)" def A --dram 400M
-tap_check "define B (400 MiB DRAM quota, --dram-reserve 2M)" def B --dram 400M --dram-reserve 2M
+tap_check "define A (400 MiB DRAM quota)" eval 'def A --dram 400M >/dev/null'
+tap_check "define C (200 MiB DRAM quota, fits next to A)" eval 'def C --dram 200M >/dev/null'
+err=$(def B --dram 400M 2>&1); rc=$?
+tap_diag "$err"
+tap_check "vmtier define refuses B next to A and C (the hook's rule: defined guests count)" \
+	test $rc -eq 1 -a -n "$(grep -F 'vmtier define: DRAM quota does not fit: 600 MiB already promised + 400 MiB asked + 256 MiB reserve > ' <<<"$err")"
+# B defined past vmtier's admission: the hook must still guard the host
+xml=$(def B --dram 400M --print-xml)
+tap_check "B defined with virsh from vmtier define --print-xml" eval 'virsh define /dev/stdin <<<"$xml" >/dev/null'
 
 out1=$("$vmtier" hook install 2>&1); rc=$?
 tap_diag "$out1"
@@ -77,6 +85,18 @@ virsh start A >/dev/null; rc=$?
 tap_check "after SIGHUP, A starts" test $rc -eq 0
 tap_check "vmtierd logs 'hook: A started' within 1 s of virsh start" logged A started
 tap_check "and tracks A" tracked A
+# vmtier set raises a quota by the same rule: B and C are defined
+err=$("$vmtier" set A --dram 402M 2>&1); rc=$?
+tap_diag "$err"
+tap_check "vmtier set A --dram 402M is refused next to defined B and C (define's rule)" \
+	test $rc -eq 1 -a -n "$(grep -F 'A: DRAM quota does not fit: 600 MiB already promised + 402 MiB asked + 256 MiB reserve > ' <<<"$err")"
+# define accepted C next to A: so does the hook, on the same host
+err=$(virsh start C 2>&1); rc=$?
+tap_diag "$err"
+tap_check "C, which vmtier define accepted, starts next to A" test $rc -eq 0
+virsh destroy C >/dev/null
+tap_check "vmtierd logs 'hook: C stopped'" logged C stopped
+tap_check "and no longer tracks C" untracked C
 err=$(virsh start B 2>&1); rc=$?
 tap_diag "$err"
 tap_check "B is refused next to A, the hook's reason in libvirt's error" test $rc -ne 0 -a -n \
@@ -115,6 +135,6 @@ virsh destroy A >/dev/null; virsh destroy B >/dev/null
 tap_check "vmtier hook uninstall removes the link" bash -c \
 	"'$vmtier' hook uninstall >/dev/null && [ ! -e /etc/libvirt/hooks/qemu.d/50-vmtier ]"
 tap_check "vmtier hook status: not installed (exit 1)" bash -c "! '$vmtier' hook status >/dev/null"
-for d in A B; do "$vmtier" undefine "$d" >/dev/null; done
+for d in A B C; do "$vmtier" undefine "$d" >/dev/null; done
 tap_diag "$(grep -E 'hook:|found|dropped|stopp' "$log" | tail -12)"
 tap_done

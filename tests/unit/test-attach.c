@@ -272,12 +272,12 @@ static void test_window_deadline(void)
 	g_assert_false(vmt_host_pagemap_walk(getpid(), slow->ranges, mark, slow->freq, &error));
 	g_assert_error(error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT);
 	vmt_guest_window(slow, slow->freq, 0);
-	g_assert_cmpstr(slow->state, ==, "error");
+	g_assert_cmpstr(vmt_guest_state_name(slow->state), ==, "error");
 	g_assert_cmpstr(slow->last_error, ==, "cut off after its 1 ms for this window");
 	g_assert_cmpuint(slow->windows, ==, 0);
 	vmt_host_deadline_set(600000);
 	vmt_guest_window(next, next->freq, 0);
-	g_assert_cmpstr(next->state, ==, "tiering");
+	g_assert_cmpstr(vmt_guest_state_name(next->state), ==, "tiering");
 	g_assert_cmpuint(next->windows, ==, 1);
 	/* and the slow one's next window, in time, is a window again */
 	vmt_guest_window(slow, slow->freq, 0);
@@ -317,18 +317,18 @@ static void test_account_grace(void)
 	g->acc_ts = 1000;
 	g->stats.hot_bytes = 64 * MiB;
 	g->stats.hot_coverage = 0.5;		/* warming up: would be missed */
-	vmt_guest_account(g, 1240, "damon-vaddr", &s, &t);
+	vmt_guest_account(g, 1240, VMT_SCANNER_DAMON_VADDR, &s, &t);
 	g_assert_true(s.slo_grace);
 	g_assert_cmpint(s.slo_met, ==, -1);
 	/* 1240..1360 begins in the grace (ends at 1300): still not judged */
-	vmt_guest_account(g, 1360, "damon-vaddr", &s, &t);
+	vmt_guest_account(g, 1360, VMT_SCANNER_DAMON_VADDR, &s, &t);
 	g_assert_true(s.slo_grace);
 	g_assert_cmpint(s.slo_met, ==, -1);
-	vmt_guest_account(g, 1420, "damon-vaddr", &s, &t);
+	vmt_guest_account(g, 1420, VMT_SCANNER_DAMON_VADDR, &s, &t);
 	g_assert_false(s.slo_grace);
 	g_assert_cmpint(s.slo_met, ==, 0);
 	g->stats.hot_coverage = 1.0;
-	vmt_guest_account(g, 1480, "damon-vaddr", &s, &t);
+	vmt_guest_account(g, 1480, VMT_SCANNER_DAMON_VADDR, &s, &t);
 	g_assert_cmpint(s.slo_met, ==, 1);
 	g_assert_cmpuint(t.slo_met, ==, 1);
 	g_assert_cmpuint(t.slo_missed, ==, 1);

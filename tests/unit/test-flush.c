@@ -2,6 +2,7 @@
 /* The TLB flusher (host-flush.h) on this process's own threads: QEMU's
  * vCPU thread ids are checked against /proc, a move keeps the thread's
  * mask, a thread allowed on one CPU is reported pinned, not moved. */
+#include "error.h"
 #include "host-flush.h"
 
 #include <gio/gio.h>
@@ -85,7 +86,7 @@ static void test_move(void)
 	g_thread_join(t);
 	/* gone: not moved, an error */
 	g_assert_false(vmt_host_flush_thread(getpid(), tid, &pinned, &error));
-	g_assert_error(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
+	g_assert_error(error, VMT_ERROR, VMT_ERROR_GUEST_GONE);
 }
 
 static void test_flusher(void)

@@ -28,6 +28,7 @@ typedef struct {
 	char *dir, *socket, *config;
 	VmtCtlServer *server;
 	guint64 others;			/* the quota of the other guest vmtierd runs */
+	guint64 others_kmem;		/* and its slow-tier part */
 	json_object *requests;		/* what the hook sent */
 } Fixture;
 
@@ -43,6 +44,7 @@ static json_object *handler(json_object *req, const VmtCtlPeer *peer, gpointer u
 	vm = json_object_new_object();
 	json_object_object_add(vm, "name", json_object_new_string("other"));
 	json_object_object_add(vm, "quota_bytes", json_object_new_uint64(f->others));
+	json_object_object_add(vm, "kmem_bytes", json_object_new_uint64(f->others_kmem));
 	json_object_array_add(vms, vm);
 	/* the guest being started, if vmtierd still has it, does not count twice */
 	vm = json_object_new_object();
@@ -123,6 +125,12 @@ static void on_done(GObject *src, GAsyncResult *res, gpointer data)
 	r->done = TRUE;
 }
 
+/* A captured host tree: a name under $VMTIER_FIXTURES, or a path. */
+static char *fixture_root(const char *fixture)
+{
+	return g_path_is_absolute(fixture) ? g_strdup(fixture) : g_build_filename(fixtures, fixture, NULL);
+}
+
 /* Run ARGV (NULL-ended) with INPUT on stdin and the host layer on FIXTURE,
  * serving the fake vmtierd meanwhile; ERR gets stderr, MS how long it took. */
 static int run(Fixture *f, const char *fixture, const char *const *argv, const char *input,
@@ -130,7 +138,7 @@ static int run(Fixture *f, const char *fixture, const char *const *argv, const c
 {
 	g_autoptr(GSubprocessLauncher) l = g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDIN_PIPE |
 		G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
-	g_autofree char *root = g_build_filename(fixtures, fixture, NULL);
+	g_autofree char *root = fixture_root(fixture);
 	g_autoptr(GSubprocess) p = NULL;
 	g_autoptr(GError) error = NULL;
 	Result r = { 0 };
@@ -172,7 +180,7 @@ static char *define_xml(const char *fixture, const char *name, const char *args)
 	g_autofree char *cmd = g_strdup_printf("%s define %s %s --print-xml", vmtier_bin, name, args);
 	g_auto(GStrv) argv = NULL;
 	g_autoptr(GSubprocessLauncher) l = g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDOUT_PIPE);
-	g_autofree char *root = g_build_filename(fixtures, fixture, NULL);
+	g_autofree char *root = fixture_root(fixture);
 	g_autoptr(GSubprocess) p = NULL;
 	char *out = NULL;
 
@@ -281,9 +289,138 @@ static void test_movable(Fixture *f, gconstpointer data)
 	g_autofree char *err = NULL;
 
 	g_assert_cmpint(hook(f, "movable", "t1", "prepare", "begin", xml, &err, NULL), ==, 1);
-	g_assert_cmpstr(err, ==, "vmtier: t1: refused: slow node 2 has its 896 MiB only in ZONE_MOVABLE, "
-			"where the guest can be OOM-killed with memory free (host check: "
-			"slow-node-movable; fix: vmtier host online dax0.0 --zone normal)\n");
+	g_assert_cmpstr(err, ==, "vmtier: t1: refused: node 2 (pmem, 896 MiB online) is 100% ZONE_MOVABLE "
+			"(host check: slow-node-movable; fix: vmtier host online dax0.0 --zone normal "
+			"(offlines and re-onlines its 7 blocks into ZONE_NORMAL; stop guests using node 2 "
+			"first); host-wide movable:normal becomes 0.3:1)\n");
+}
+
+/* The movable fixture with node 2's first BLOCKS memory blocks in
+ * ZONE_NORMAL, under DIR/partial; removed by remove_partial. */
+static char *partial_movable(const char *dir, guint blocks)
+{
+	g_autofree char *src = g_build_filename(fixtures, "movable", NULL);
+	char *dst = g_build_filename(dir, "partial", NULL);
+	g_autofree char *node2 = g_build_filename(dst, "sys/devices/system/node/node2", NULL);
+	const char *cp[] = { "cp", "-a", src, dst, NULL };
+	g_autoptr(GDir) d = NULL;
+	g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
+	const char *name;
+	int status;
+
+	g_assert_true(g_spawn_sync(NULL, (char **)cp, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL,
+				   &status, NULL));
+	g_assert_true(g_spawn_check_wait_status(status, NULL));
+	d = g_dir_open(node2, 0, NULL);
+	g_assert_nonnull(d);
+	while ((name = g_dir_read_name(d)))
+		if (g_str_has_prefix(name, "memory") && g_ascii_isdigit(name[6]))
+			g_ptr_array_add(names, g_strdup(name));
+	g_ptr_array_sort(names, (GCompareFunc)g_strcmp0);
+	g_assert_cmpuint(names->len, >, blocks);
+	for (guint i = 0; i < blocks; i++) {
+		g_autofree char *zones = g_build_filename(node2, names->pdata[i], "valid_zones", NULL);
+		/* through the node's link: the block's own file in the copy */
+		g_autofree char *real = g_canonicalize_filename(zones, NULL);
+
+		g_assert_true(g_file_set_contents(real, "Normal\n", -1, NULL));
+	}
+	return dst;
+}
+
+static void remove_partial(const char *path)
+{
+	const char *rm[] = { "rm", "-rf", path, NULL };
+
+	g_assert_true(g_spawn_sync(NULL, (char **)rm, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL,
+				   NULL, NULL));
+}
+
+/* host check calls a slow node 4/7 ZONE_MOVABLE an error (slow-node-movable,
+ * >= 50%): the hook refuses it too, quoting it (it refused only at 100%) */
+static void test_movable_partial(Fixture *f, gconstpointer data)
+{
+	g_autofree char *root = partial_movable(f->dir, 3);
+	g_autofree char *xml = define_xml(root, "t1", "--dram 64M --pmem 128M --dram-nodes 0");
+	g_autofree char *err = NULL;
+
+	g_assert_cmpint(hook(f, root, "t1", "prepare", "begin", xml, &err, NULL), ==, 1);
+	g_assert_true(g_str_has_prefix(err, "vmtier: t1: refused: node 2 (pmem, 896 MiB online) is 57% "
+				       "ZONE_MOVABLE (host check: slow-node-movable; fix: "));
+	remove_partial(root);
+}
+
+/* `vmtier define NAME ARGS` through libvirt's test driver holding the
+ * domains of NODE_XML (a test:/// file: they run), on FIXTURE. */
+static int define_in(Fixture *f, const char *fixture, const char *node_xml, const char *name,
+		     const char *args, char **err)
+{
+	g_autofree char *cmd = g_strdup_printf("%s define %s %s -c test://%s", vmtier_bin, name, args,
+					       node_xml);
+	g_auto(GStrv) argv = NULL;
+
+	g_assert_true(g_shell_parse_argv(cmd, NULL, &argv, NULL));
+	return run(f, fixture, (const char *const *)argv, NULL, err, NULL);
+}
+
+/* One admission rule: with every defined guest running, `vmtier define`
+ * and the hook (at virsh start) give the same verdict on the same host
+ * for every size; define accepts => start accepts.  Before, define used a
+ * fixed 256M reserve and no node check, the hook vmtierd.conf's reserve,
+ * a 100%-movable rule and no other guest's slow-tier part. */
+static void agree(Fixture *f, const char *fixture, const char *reserve, const char *const *sizes,
+		  guint *accepted)
+{
+	g_autofree char *other = define_xml(fixture, "other", "--dram 200M --pmem 300M --dram-nodes 0");
+	g_autofree char *node_xml = g_build_filename(f->dir, "node.xml", NULL);
+	g_autofree char *text = NULL;
+	const char *body = strstr(other, "<domain");
+
+	/* the test driver's file: the other guest, running */
+	g_assert_nonnull(body);
+	text = g_strdup_printf("<node>%s</node>\n", body);
+	g_assert_true(g_file_set_contents(node_xml, text, -1, NULL));
+	write_config(f, reserve);
+	if (!f->server)
+		start_daemon(f);
+	f->others = 200 * MIB;
+	f->others_kmem = 300 * MIB;
+	*accepted = 0;
+	for (guint i = 0; sizes[i]; i++) {
+		g_autofree char *args = g_strdup_printf("%s --dram-nodes 0", sizes[i]);
+		g_autofree char *xml = define_xml(fixture, "t1", args);
+		g_autofree char *e1 = NULL, *e2 = NULL;
+		int def = define_in(f, fixture, node_xml, "t1", args, &e1);
+		int start = hook(f, fixture, "t1", "prepare", "begin", xml, &e2, NULL);
+
+		g_test_message("%s: define %d (%s), start %d (%s)", sizes[i], def, g_strstrip(e1), start,
+			       g_strstrip(e2));
+		g_assert_cmpint(def, ==, start);
+		*accepted += def == 0;
+	}
+	g_remove(node_xml);
+}
+
+static void test_define_agrees(Fixture *f, gconstpointer data)
+{
+	/* node 0: 969 MiB, node 2: 896 MiB; the other guest 200M + 300M */
+	static const char *const sizes[] = {
+		"--dram 128M --pmem 128M", "--dram 256M --pmem 128M",	/* fit with 512M reserve */
+		"--dram 258M --pmem 128M", "--dram 512M --pmem 128M",	/* only with 256M */
+		"--dram 64M --pmem 596M", "--dram 64M --pmem 598M",	/* the slow tier's edge */
+		NULL,
+	};
+	static const char *const small[] = { "--dram 64M --pmem 128M", NULL };
+	g_autofree char *root = partial_movable(f->dir, 3);
+	guint n;
+
+	agree(f, "tiered", "512M", sizes, &n);
+	g_assert_cmpuint(n, ==, 3);
+	agree(f, "movable", "512M", small, &n);
+	g_assert_cmpuint(n, ==, 0);
+	agree(f, root, "512M", small, &n);
+	g_assert_cmpuint(n, ==, 0);
+	remove_partial(root);
 }
 
 static void test_offline(Fixture *f, gconstpointer data)
@@ -658,6 +795,8 @@ int main(int argc, char **argv)
 	T("/hook/reconnect", test_reconnect);
 	T("/hook/prepare/fits-alone", test_fits_alone);
 	T("/hook/prepare/movable", test_movable);
+	T("/hook/prepare/movable-partial", test_movable_partial);
+	T("/hook/prepare/define-agrees", test_define_agrees);
 	T("/hook/prepare/offline", test_offline);
 	T("/hook/prepare/devdax", test_devdax);
 	T("/hook/prepare/too-big-alone", test_too_big_alone);

@@ -73,7 +73,7 @@ static void test_tiered(void)
 	g_assert_true(h->damon_vaddr && h->damon_paddr && h->damos_migrate);
 	g_assert_true(h->soft_dirty);
 	g_assert_false(h->page_idle);
-	g_assert_cmpstr(vmt_host_scanner(h), ==, "damon-vaddr");
+	g_assert_cmpstr(vmt_scanner_name(vmt_host_scanner(h)), ==, "damon-vaddr");
 }
 
 static void test_movable(void)
@@ -127,7 +127,7 @@ static void test_single_node(void)
 	g_assert_false(h->damon_vaddr);
 	g_assert_true(h->damon_paddr);
 	g_assert_cmpint(h->kdamonds_running, ==, 1);
-	g_assert_cmpstr(vmt_host_scanner(h), ==, "none");
+	g_assert_cmpstr(vmt_scanner_name(vmt_host_scanner(h)), ==, "none");
 }
 
 static void test_nonroot(void)
@@ -233,7 +233,7 @@ static void test_scanner_fallback(void)
 	g_autoptr(VmtHost) h = load("tiered-damon-busy");
 
 	/* DAMON busy with another user's kdamond: soft-dirty, not DAMON */
-	g_assert_cmpstr(vmt_host_scanner(h), ==, "soft-dirty");
+	g_assert_cmpstr(vmt_scanner_name(vmt_host_scanner(h)), ==, "soft-dirty");
 }
 
 int main(int argc, char **argv)

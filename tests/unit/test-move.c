@@ -4,6 +4,7 @@
  * whatever the ranges' sizes (empty, partial pages, more than one batch).
  * The machine may have one node: moving to node 0 finds present pages
  * already there and untouched ones absent. */
+#include "error.h"
 #include "host-move.h"
 #include "host-proc.h"
 
@@ -127,7 +128,7 @@ static void test_gone(void)
 	g_assert_cmpint(waitpid(pid, NULL, 0), ==, pid);
 	page[0] = 1;
 	g_assert_false(vmt_host_move_range(pid, (guintptr)page, PAGE, 0, &res, &error));
-	g_assert_error(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
+	g_assert_error(error, VMT_ERROR, VMT_ERROR_GUEST_GONE);
 }
 
 /* A pid is only the same process while its start time is: vmtierd must

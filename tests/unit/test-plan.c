@@ -3,6 +3,7 @@
  * class-derived quotas, and admission arithmetic. */
 #include <gio/gio.h>
 
+#include "admission.h"
 #include "host.h"
 #include "nodeset.h"
 #include "sysfs.h"
@@ -106,6 +107,18 @@ static void test_class(void)
 	}
 }
 
+/* admission with one other guest holding DRAM and (kmem) PMEM */
+static gboolean admit(const VmtTierPlan *p, const VmtHost *h, guint64 dram, guint64 pmem,
+		      guint64 reserve, GError **error)
+{
+	g_autoptr(VmtAdmission) a = vmt_admission_new(reserve);
+
+	vmt_admission_count(a, "other", dram, pmem, TRUE);
+	/* the guest itself, as vmtierd may still list it: not counted twice */
+	vmt_admission_count(a, p->name, G_MAXUINT64, G_MAXUINT64, TRUE);
+	return vmt_admission_check(a, p, h, error);
+}
+
 static void test_admission(void)
 {
 	g_autoptr(VmtHost) h = load("tiered");
@@ -115,18 +128,18 @@ static void test_admission(void)
 
 	g_assert_true(vmt_tier_plan_resolve(p, h, &error));
 	/* exactly full fits; one 2 MiB more does not */
-	g_assert_true(vmt_tier_plan_admit(p, h, cap - (128u << 20) - (256u << 20), 0, 256u << 20, &error));
-	g_assert_false(vmt_tier_plan_admit(p, h, cap - (126u << 20) - (256u << 20), 0, 256u << 20, &error));
+	g_assert_true(admit(p, h, cap - (128u << 20) - (256u << 20), 0, 256u << 20, &error));
+	g_assert_false(admit(p, h, cap - (126u << 20) - (256u << 20), 0, 256u << 20, &error));
 	g_assert_nonnull(strstr(error->message, "DRAM quota does not fit: "));
 	g_assert_nonnull(strstr(error->message, "+ 128 MiB asked + 256 MiB reserve > 969 MiB on node(s) 0"));
 	g_clear_error(&error);
 	g_clear_error(&error);
 	/* huge numbers are refused, not wrapped into a pass */
-	g_assert_false(vmt_tier_plan_admit(p, h, G_MAXUINT64 - (100u << 20), 0, 0, &error));
+	g_assert_false(admit(p, h, G_MAXUINT64 - (100u << 20), 0, 0, &error));
 	g_clear_error(&error);
-	g_assert_false(vmt_tier_plan_admit(p, h, 0, 0, G_MAXUINT64, &error));
+	g_assert_false(admit(p, h, 0, 0, G_MAXUINT64, &error));
 	g_clear_error(&error);
-	g_assert_false(vmt_tier_plan_admit(p, h, 0, 800u << 20, 0, &error));
+	g_assert_false(admit(p, h, 0, 800u << 20, 0, &error));
 	g_assert_cmpstr(error->message, ==, "slow tier cannot hold the PMEM part: 800 MiB already "
 			"placed + 128 MiB asked > 896 MiB on node(s) 2");
 }
@@ -141,17 +154,14 @@ static void test_admission_missing_node(void)
 	int seven = 7, nine = 9;
 
 	g_array_append_val(p->dram_nodes, seven);
-	g_free(p->backend);
-	p->backend = g_strdup("none");
-	g_assert_false(vmt_tier_plan_admit(p, h, 0, 0, 0, &error));
-	g_assert_cmpstr(error->message, ==, "DRAM node 7 is not online on this host");
+	g_assert_false(admit(p, h, 0, 0, 0, &error));
+	g_assert_cmpstr(error->message, ==, "DRAM node 7 is not an online DRAM node on this host");
 	g_clear_error(&error);
 	g_array_index(p->dram_nodes, int, 0) = 0;
-	g_free(p->backend);
-	p->backend = g_strdup("kmem");
 	g_array_append_val(p->pmem_nodes, nine);
-	g_assert_false(vmt_tier_plan_admit(p, h, 0, 0, 0, &error));
-	g_assert_cmpstr(error->message, ==, "slow node 9 is not online on this host");
+	g_assert_false(admit(p, h, 0, 0, 0, &error));
+	g_assert_cmpstr(error->message, ==,
+			"slow node 9 is offline or has no memory online (see 'vmtier host check')");
 }
 
 static void test_names(void)

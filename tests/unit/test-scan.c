@@ -5,6 +5,7 @@
 #include <gio/gio.h>
 #include <glib/gstdio.h>
 
+#include "error.h"
 #include "host-pagemap.h"
 #include "host-scan.h"
 #include "idle-pages.h"
@@ -158,7 +159,8 @@ static void collect_ok(Collect collect, Tree *t, guint16 *freq)
 	assert_freq(t, freq);
 }
 
-/* COLLECT on the tree fails with CODE and a message holding NEEDLE. */
+/* COLLECT on the tree fails with CODE (G_IO_ERROR; -1: the guest gone)
+ * and a message holding NEEDLE. */
 static void collect_fails(Collect collect, int pid, Tree *t, gint code, const char *needle)
 {
 	g_autofree guint16 *freq = g_new0(guint16, t->n);
@@ -166,7 +168,10 @@ static void collect_fails(Collect collect, int pid, Tree *t, gint code, const ch
 	gboolean valid = FALSE;
 
 	g_assert_false(collect(pid, t->ranges, freq, &valid, &error));
-	g_assert_error(error, G_IO_ERROR, code);
+	if (code < 0)
+		g_assert_error(error, VMT_ERROR, VMT_ERROR_GUEST_GONE);
+	else
+		g_assert_error(error, G_IO_ERROR, code);
 	g_test_message("%s", error->message);
 	g_assert_nonnull(strstr(error->message, needle));
 	g_assert_false(valid);
@@ -219,7 +224,7 @@ static void test_softdirty_errors(Tree *t, gconstpointer data)
 	g_autofree char *clear_refs = NULL;
 
 	add_range(t, 0x40000000, 4 * MIB);
-	collect_fails(vmt_host_softdirty_collect, 4343, t, G_IO_ERROR_NOT_FOUND, "4343");
+	collect_fails(vmt_host_softdirty_collect, 4343, t, -1, "4343");
 	collect_fails(vmt_host_softdirty_collect, PID, t, G_IO_ERROR_NOT_SUPPORTED, "pagemap");
 	/* a pagemap that ends inside the ranges: the process lost its mm */
 	map_pages(t, 0x40000000, 1, 1, PRESENT | SD, 0x1000, TRUE);
@@ -340,7 +345,7 @@ static void test_pageidle_errors(Tree *t, gconstpointer data)
 		      "CONFIG_IDLE_PAGE_TRACKING");
 	put_u64(t, BITMAP, 0, 0);
 	put_u64(t, "proc/kpageflags", 0, 0);
-	collect_fails(vmt_host_pageidle_collect, 4343, t, G_IO_ERROR_NOT_FOUND, "4343");
+	collect_fails(vmt_host_pageidle_collect, 4343, t, -1, "4343");
 	/* without CAP_SYS_ADMIN pagemap says present, pfn 0 */
 	map_pages(t, 0x40000000, 512, 1, PRESENT, 0, FALSE);
 	collect_fails(vmt_host_pageidle_collect, PID, t, G_IO_ERROR_PERMISSION_DENIED, "CAP_SYS_ADMIN");
@@ -636,7 +641,7 @@ static void test_idlepages_errors(Tree *t, gconstpointer data)
 	add_range(t, 0x40000000, 2 * MIB);
 	collect_fails(vmt_host_idlepages_collect, PID, t, G_IO_ERROR_NOT_SUPPORTED,
 		      "/proc/PID/idle_pages (\"PMEM NUMA node and hotness accounting/migration\", patch 17)");
-	collect_fails(vmt_host_idlepages_collect, 4343, t, G_IO_ERROR_NOT_FOUND, "4343");
+	collect_fails(vmt_host_idlepages_collect, 4343, t, -1, "4343");
 	set_hva(b, 0x40000000);
 	pages(b, PTE_ACCESSED, 30);
 	g_byte_array_append(b, (const guint8 *)"\xc1", 1);
