@@ -28,14 +28,12 @@
 #include "config.h"
 #include "ctl.h"
 #include "daemon-config.h"
+#include "domain-plan.h"
 #include "domain-xml.h"
-#include "nodeset.h"
 #include "size.h"
 #include "tier-plan.h"
 
 #include <errno.h>
-#include <libxml/parser.h>
-#include <libxml/tree.h>
 #include <locale.h>
 #include <stdio.h>
 #include <fcntl.h>
@@ -141,91 +139,6 @@ static GByteArray *read_stdin(gboolean *too_large, gboolean *ours_too, GError **
 		keep = MIN(have, ns - 1);
 		memmove(buf, buf + have - keep, keep);
 	}
-}
-
-/* vmtier's <plan> in the domain's <metadata>, or NULL: not ours. */
-static xmlNodePtr find_plan(xmlDocPtr doc)
-{
-	xmlNodePtr root = xmlDocGetRootElement(doc);
-
-	for (xmlNodePtr md = root ? root->children : NULL; md; md = md->next) {
-		if (md->type != XML_ELEMENT_NODE || strcmp((const char *)md->name, "metadata") != 0)
-			continue;
-		for (xmlNodePtr p = md->children; p; p = p->next)
-			if (p->type == XML_ELEMENT_NODE && p->ns &&
-			    strcmp((const char *)p->ns->href, VMT_XMLNS) == 0)
-				return p;
-	}
-	return NULL;
-}
-
-static char *field(xmlNodePtr plan, const char *name)
-{
-	for (xmlNodePtr n = plan->children; n; n = n->next)
-		if (n->type == XML_ELEMENT_NODE && strcmp((const char *)n->name, name) == 0) {
-			xmlChar *t = xmlNodeGetContent(n);
-			char *s = g_strstrip(g_strdup((const char *)t));
-
-			xmlFree(t);
-			return s;
-		}
-	return g_strdup("");
-}
-
-static gboolean field_u64(xmlNodePtr plan, const char *name, guint64 min, guint64 *out,
-			  GError **error)
-{
-	g_autofree char *text = field(plan, name);
-
-	if (g_ascii_string_to_unsigned(text, 10, min, G_MAXUINT64, out, NULL))
-		return TRUE;
-	g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-		    "bad <%s> '%s' in vmtier's metadata", name, text);
-	return FALSE;
-}
-
-static gboolean field_nodes(xmlNodePtr plan, const char *name, GArray *into, GError **error)
-{
-	g_autofree char *text = field(plan, name);
-	g_autoptr(GArray) ids = vmt_nodeset_parse(text, NULL);
-
-	if (!ids || !ids->len) {
-		g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-			    "bad <%s> '%s' in vmtier's metadata", name, text);
-		return FALSE;
-	}
-	g_array_append_vals(into, ids->data, ids->len);
-	return TRUE;
-}
-
-/* The plan `vmtier define` recorded in the domain's metadata. */
-static VmtTierPlan *plan_from_xml(const char *name, xmlNodePtr plan, GError **error)
-{
-	g_autoptr(VmtTierPlan) p = vmt_tier_plan_new();
-
-	p->name = g_strdup(name);
-	g_free(p->backend);
-	p->backend = field(plan, "backend");
-	if (!field_u64(plan, "dram_bytes", 1, &p->dram_bytes, error) ||
-	    !field_u64(plan, "pmem_bytes", 0, &p->pmem_bytes, error) ||
-	    !field_nodes(plan, "dram_nodes", p->dram_nodes, error))
-		return NULL;
-	if (strcmp(p->backend, "devdax") == 0) {
-		p->devdax = field(plan, "devdax");
-		if (!*p->devdax) {
-			g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-				    "vmtier's metadata has backend devdax but no <devdax>");
-			return NULL;
-		}
-	} else if (strcmp(p->backend, "kmem") == 0) {
-		if (!field_nodes(plan, "pmem_nodes", p->pmem_nodes, error))
-			return NULL;
-	} else {
-		g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-			    "bad <backend> '%s' in vmtier's metadata (kmem or devdax)", p->backend);
-		return NULL;
-	}
-	return g_steal_pointer(&p);
 }
 
 /* The system-ram DAX device whose memory node ID is, for the fix. */
@@ -391,11 +304,10 @@ static gboolean prepare_qmp_dir(const char *dir, GError **error)
 	return TRUE;
 }
 
-static int prepare(const char *name, xmlNodePtr plan_el, const HookConfig *c)
+static int prepare(const char *name, const VmtTierPlan *p, const HookConfig *c)
 {
 	g_autoptr(GError) error = NULL, derr = NULL;
-	g_autoptr(VmtTierPlan) p = plan_from_xml(name, plan_el, &error);
-	g_autoptr(VmtHost) host = p ? vmt_host_load(&error) : NULL;
+	g_autoptr(VmtHost) host = vmt_host_load(&error);
 	guint64 committed = 0;
 	gboolean alone = FALSE;
 
@@ -450,8 +362,7 @@ int main(int argc, char **argv)
 	g_autoptr(GByteArray) xml = NULL;
 	const char *name, *op;
 	gboolean is_prepare, is_started, is_stopped, too_large, ours;
-	xmlDocPtr doc;
-	xmlNodePtr plan;
+	g_autoptr(VmtTierPlan) plan = NULL;
 	int rc = 0;
 
 	setlocale(LC_ALL, "");
@@ -483,31 +394,23 @@ int main(int argc, char **argv)
 			  is_prepare ? "; refused" : "");
 		return is_prepare;
 	}
-	g_byte_array_append(xml, (const guint8 *)"", 1);
-	doc = xmlReadMemory((const char *)xml->data, (int)xml->len - 1, NULL, NULL,
-			    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
-	plan = doc ? find_plan(doc) : NULL;
-	if (!doc && strstr((const char *)xml->data, VMT_XMLNS)) {
-		/* ours, judging by the text: admission cannot tell what it asks for */
-		const xmlError *e = xmlGetLastError();
-		g_autofree char *why = g_strstrip(g_strdup(e && e->message ? e->message : "unknown error"));
-
+	switch (vmt_domain_plan_read((const char *)xml->data, xml->len, name, &plan, &error)) {
+	case VMT_DOMAIN_PLAN_NONE:
+		return 0;	/* not a vmtier guest */
+	case VMT_DOMAIN_PLAN_BAD:
+		/* admission cannot tell what it asks for */
 		if (is_prepare) {
-			g_warning("%s: refused: its domain XML names vmtier's namespace but does not "
-				  "parse (%s)", name, why);
+			g_warning("%s: refused: %s", name, error->message);
 			return 1;
 		}
-	} else if (!plan) {
-		if (doc)
-			xmlFreeDoc(doc);
-		return 0;	/* not a vmtier guest */
+		break;
+	case VMT_DOMAIN_PLAN_OK:
+		break;
 	}
 	config_load(&c);
 	if (is_prepare)
 		rc = prepare(name, plan, &c);
 	else
 		notify(name, is_started ? "started" : "stopped", &c);
-	if (doc)
-		xmlFreeDoc(doc);
 	return rc;
 }
