@@ -80,3 +80,12 @@ converge() {
 	done
 	return 1
 }
+# offload_setup: the kernel moves no page on its own (no NUMA balancing, no
+# demotion), and a private libvirtd gives each guest a memory cgroup of its
+# own: what DAMOS's memcg filter tells guests apart by (offload=damos)
+offload_setup() {
+	echo 0 >/proc/sys/kernel/numa_balancing
+	echo false >/sys/kernel/mm/numa/demotion_enabled
+	export VMTIER_LIBVIRT_CGROUPS='"memory"'
+	tap_check "a private libvirtd starts, with memory cgroups" libvirtd_start
+}
