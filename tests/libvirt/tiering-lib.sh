@@ -43,12 +43,13 @@ dram_pages() {	# NAME: the guest's RAM pages on DRAM nodes 0-1
 	echo $(($(count "$a" 0) + $(count "$a" 1) + $(count "$b" 0) + $(count "$b" 1)))
 }
 waitlog() { for _ in $(seq 600); do grep -q "$2" "$out/$1.log" 2>/dev/null && return 0; sleep 0.2; done; return 1; }
-# daemon_config [EXTRA_LINES]: /tmp/vmtierd.conf with 1 s windows
+# daemon_config [EXTRA_LINES]: /tmp/vmtierd.conf with 1 s windows, the
+# metrics in $metrics_file (default $out/vmtier.prom)
 daemon_config() {
 	cat >/tmp/vmtierd.conf <<CONF
 [daemon]
 socket=$VMTIER_SOCKET
-metrics_file=$out/vmtier.prom
+metrics_file=${metrics_file:-$out/vmtier.prom}
 class_dir=$VMTIER_TEMPLATE_DIR/classes
 scan_interval_ms=1000
 min_interval_ms=1000
