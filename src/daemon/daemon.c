@@ -950,6 +950,15 @@ VmtDaemon *vmt_daemon_new(VmtDaemonConfig *cfg, GError **error)
 		vmt_daemon_free(d);
 		return NULL;
 	}
+	/* a vmtierd that died left them; in offload mode they were promoting */
+	for (guint k = 0; k < 2; k++) {
+		VmtDamon *x = k ? d->damos : d->damon;
+
+		if (x && vmt_host_damon_leftover(x))
+			g_message("DAMON: %u kdamond(s) an earlier vmtierd left running found by its "
+				  "marker and turned off before anything else",
+				  vmt_host_damon_leftover(x));
+	}
 	return d;
 }
 

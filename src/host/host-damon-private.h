@@ -15,11 +15,13 @@
 struct VmtDamon {
 	char *marker;
 	guint nr;		/* kdamonds vmtierd set up */
+	guint leftover;		/* ours still running at claim (a crashed vmtierd's) */
 	GArray *targets;	/* scanner: one Target (host-damon.c) per guest */
 	guint max_accesses;	/* aggr_us / sample_us */
 	/* offload mode (host-damos.c) */
 	guint damos_guests;	/* guests of the last vmt_host_damos_start; 0: none */
 	guint cold_aggrs;	/* min age of a cold region, in aggregation intervals */
+	guint aggr_us;		/* the aggregation interval of the last start */
 };
 
 gboolean vmt_host_damon_write(const char *path, const char *value, GError **error);

@@ -133,6 +133,11 @@ static gboolean owned(VmtDamon *d, GError **error)
 	return TRUE;
 }
 
+guint vmt_host_damon_leftover(VmtDamon *d)
+{
+	return d->leftover;
+}
+
 gboolean vmt_host_damon_running(VmtDamon *d)
 {
 	g_autofree char *s = state();
@@ -231,6 +236,8 @@ VmtDamon *vmt_host_damon_claim(const char *marker_path, const char *ops, GError 
 	d = g_new0(VmtDamon, 1);
 	d->marker = g_strdup(marker_path);
 	d->nr = (guint)n;
+	for (guint i = 0; i < n; i++)
+		d->leftover += running_pid_of(i) > 0;
 	d->targets = g_array_new(FALSE, TRUE, sizeof(Target));
 	g_array_set_clear_func(d->targets, target_clear);
 	/* ours from an earlier run (or none): start from a clean kdamond */

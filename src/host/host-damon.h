@@ -51,3 +51,6 @@ gboolean vmt_host_damon_start(VmtDamon *d, const VmtDamonTarget *targets, guint 
 gboolean vmt_host_damon_collect(VmtDamon *d, guint16 *const *freqs, const guint *n_chunks, guint n,
 				GError **error);
 gboolean vmt_host_damon_running(VmtDamon *d);
+/* How many kdamonds an earlier vmtierd left running (killed, crashed) the
+ * claim found and turned off before anything else. */
+guint vmt_host_damon_leftover(VmtDamon *d);

@@ -21,6 +21,13 @@
 /* "no limit" as a quota: 0 would stop DAMON resetting the quota's charge
  * window, leaving the last effective quota in force */
 #define NO_LIMIT "1125899906842624"
+/* A promotion's charge window that never renews by itself: 6.12 gives
+ * reset_interval_ms to msecs_to_jiffies() as an unsigned int, and one that
+ * is negative as an int means "never" (MAX_JIFFY_OFFSET; 49 days where a
+ * kernel takes it at its word).  With it, a window's budget is all DAMOS
+ * promotes until vmtierd opens the next window: a vmtierd that dies leaves
+ * at most what is left of one window's budget (vmt_host_damos_steer). */
+#define ONE_SHOT_MS UINT_MAX_S
 
 /* DAMON adapts paddr regions between these (min 3 for the kernel) */
 #define MIN_REGIONS 10u
@@ -321,6 +328,7 @@ gboolean vmt_host_damos_start(VmtDamon *d, const VmtDamosGuest *guests, guint n,
 		return FALSE;
 	d->max_accesses = MAX(1u, aggr_us / sample_us);
 	d->cold_aggrs = cold_aggrs;
+	d->aggr_us = aggr_us;
 	/* one kdamond per guest: a DAMOS action resets the age of every region
 	 * it tries, memcg-filtered or not, so in one context a guest's cold
 	 * scheme would find no old region after another guest's ran */
@@ -364,30 +372,62 @@ static gboolean command(guint i, const char *cmd, GError **error)
 	return FALSE;
 }
 
+/* Scheme S's settings that the kernel applies on the next commit; the
+ * quota's esz only at the start of its next charge window. */
+static gboolean set_quota(VmtDamon *d, guint s, guint64 bytes, const char *reset_ms, Match m,
+			  GError **error)
+{
+	return set(s, "quotas/reset_interval_ms", reset_ms, error) &&
+	       setf(s, "quotas/bytes", error, "%" G_GUINT64_FORMAT, bytes) &&
+	       set_match(d, s, m, error);
+}
+
 gboolean vmt_host_damos_steer(VmtDamon *d, const VmtDamosSteer *steer, guint n, guint window_ms,
 			      guint cold_aggrs, GError **error)
 {
+	g_autofree char *window = g_strdup_printf("%u", MAX(1u, window_ms));
+	gboolean promote = FALSE;
+
 	if (!same_guests(d, n, error))
 		return FALSE;
 	if (n == 0)
 		return TRUE;
 	d->cold_aggrs = MAX(1u, cold_aggrs);
+	/* Promotion in two commits, so that what the kernel holds is safe
+	 * whenever vmtierd dies.  First it matches nothing and its charge
+	 * window renews at once (1 ms), the kernel taking UP as this window's
+	 * budget (esz); cold pages go whatever their number: with a quota,
+	 * DAMOS would spend it on the coldest physical memory, free pages and
+	 * other processes' included, before reaching this guest's */
 	for (guint i = 0; i < n; i++) {
 		const VmtDamosSteer *st = &steer[i];
 		guint s = 2 * i;
-		guint64 up = MAX(st->promote_bytes, VMT_DAMOS_MIN_QUOTA);
 
-		/* cold pages go whatever their number: with a quota, DAMOS would
-		 * spend it on the coldest physical memory, free pages and other
-		 * processes' included, before reaching this guest's */
-		if (!setf(s, "quotas/reset_interval_ms", error, "%u", MAX(1u, window_ms)) ||
-		    !setf(s + 1, "quotas/reset_interval_ms", error, "%u", MAX(1u, window_ms)) ||
-		    !setf(s, "quotas/bytes", error, "%" G_GUINT64_FORMAT, up) ||
-		    !set_match(d, s, st->promote_bytes ? MATCH_HOT : MATCH_NOTHING, error) ||
+		promote |= st->promote_bytes > 0;
+		if (!set_quota(d, s, MAX(st->promote_bytes, VMT_DAMOS_MIN_QUOTA), "1", MATCH_NOTHING,
+			       error) ||
+		    !set(s + 1, "quotas/reset_interval_ms", window, error) ||
 		    !set(s + 1, "quotas/bytes", st->demote_cold ? NO_LIMIT : MIN_QUOTA, error) ||
 		    !set_match(d, s + 1, st->demote_cold ? MATCH_COLD : MATCH_NOTHING, error) ||
 		    /* online: DAMON keeps its regions and the schemes' stats */
 		    !command(i, "commit", error))
+			return FALSE;
+	}
+	if (!promote)
+		return TRUE;
+	/* The renewal happens when the schemes next apply: an aggregation
+	 * interval after a commit, and never in one that commits (6.12's
+	 * damon_set_attrs puts it off), so the next commit waits for that.
+	 * A kdamond later than this only skips this window's promotion: its
+	 * charge window does not renew, and what it charged stays charged. */
+	g_usleep(2 * (gulong)d->aggr_us + 20000);
+	/* then hot pages match, in a charge window that never renews */
+	for (guint i = 0; i < n; i++) {
+		const VmtDamosSteer *st = &steer[i];
+
+		if (st->promote_bytes &&
+		    (!set_quota(d, 2 * i, st->promote_bytes, ONE_SHOT_MS, MATCH_HOT, error) ||
+		     !command(i, "commit", error)))
 			return FALSE;
 	}
 	return TRUE;

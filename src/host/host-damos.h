@@ -20,9 +20,8 @@
  *   2I+1  migrate_cold to the guest's slow node: regions idle for at least
  *         COLD_AGGRS aggregation intervals, of the guest's memcg, not
  *         already on a slow node, with no byte limit.
- * The promotion quota is bytes per WINDOW_MS (quotas/reset_interval_ms),
- * set by vmt_host_damos_steer from the guest's DRAM use against its quota
- * (the per-memcg quota goals that would let the kernel do this alone came
+ * The promotion quota is bytes per window, set by vmt_host_damos_steer
+ * from the guest's DRAM use against its quota (the per-memcg quota goals that would let the kernel do this alone came
  * after 6.12).  A DRAM use over the quota (a hot set bigger than it, a
  * lowered quota) is vmtierd's to demote (down to a margin below the quota,
  * so the kernel has room to promote): on 6.12 a quota is charged with
@@ -31,7 +30,13 @@
  * and the coldest regions tried first are free memory, so a demotion quota
  * would never reach the guest.  For promotion it bounds the physical memory
  * tried per window, so at most that much moves: vmt_host_damos_stats says
- * what did.  A committed quota takes effect at the next reset interval. */
+ * what did.  A committed quota takes effect when its charge window renews
+ * (its reset interval), so steer renews it at once and then makes the
+ * charge window one that never renews by itself: when vmtierd dies (kill -9, a crash), DAMOS promotes
+ * at most what is left of the window's budget and then nothing (DRAM use
+ * stays within the quota), and demotes cold pages as before.  A clean exit
+ * turns the kdamonds off (vmt_host_damon_release), and so does the next
+ * claim when it finds them left by an earlier vmtierd. */
 
 /* the smallest quota a scheme ever has: 0 would mean no limit */
 #define VMT_DAMOS_MIN_QUOTA 4096
@@ -56,10 +61,10 @@ gboolean vmt_host_damos_start(VmtDamon *d, const VmtDamosGuest *guests, guint n,
 			      guint aggr_us, guint window_ms, guint cold_aggrs,
 			      GError **error);
 
-/* Apply STEER[i] to guest I's schemes, with the window (the quotas' reset
- * interval) and cold age of now (online commit: blocks for up to one
- * aggregation interval; run it off the main loop).  N must be the N of the
- * last start. */
+/* Apply STEER[i] to guest I's schemes, with the window (the cold quota's
+ * reset interval) and cold age of now (online commits: blocks for up to
+ * about two aggregation intervals per guest and two more when any guest
+ * promotes; run it off the main loop).  N must be the N of the last start. */
 gboolean vmt_host_damos_steer(VmtDamon *d, const VmtDamosSteer *steer, guint n, guint window_ms,
 			      guint cold_aggrs, GError **error);
 

@@ -148,7 +148,9 @@ GPtrArray *vmt_sysfs_list(const char *dir, const char *prefix)
 gboolean vmt_sysfs_write(const char *path, const char *value, GError **error)
 {
 	g_autofree char *p = vmt_sysfs_path(path);
-	int fd = open(p, O_WRONLY | O_CLOEXEC);
+	/* O_TRUNC: nothing to sysfs, and a captured tree in tests holds
+	 * what was written last, as sysfs would */
+	int fd = open(p, O_WRONLY | O_TRUNC | O_CLOEXEC);
 	gsize len = strlen(value);
 	ssize_t n;
 

@@ -10,11 +10,7 @@
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/tiering-lib.sh" "$@"
-echo 0 >/proc/sys/kernel/numa_balancing
-echo false >/sys/kernel/mm/numa/demotion_enabled
-# libvirt's default cgroups give each guest a memory cgroup of its own:
-# what DAMOS's memcg filter tells guests apart by
-tap_check "a private libvirtd starts" libvirtd_start
+offload_setup
 tap_check "budget guest to starts" start_guest to budget 64 448 32 0
 tap_check "it fills its memory and runs its hot set" waitlog to '^t=1 '
 track to 64 32

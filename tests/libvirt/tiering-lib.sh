@@ -46,9 +46,10 @@ dram_pages() {	# NAME: the guest's RAM pages on DRAM nodes 0-1
 	echo $(($(count "$a" 0) + $(count "$a" 1) + $(count "$b" 0) + $(count "$b" 1)))
 }
 waitlog() { for _ in $(seq 600); do grep -q "$2" "$out/$1.log" 2>/dev/null && return 0; sleep 0.2; done; return 1; }
-# daemon_config [EXTRA_LINES]: /tmp/vmtierd.conf with 1 s windows, and
-# the shipped classes with a warm-up grace of $slo_grace_s (20 s unless set;
-# not 300 s: a test lasts minutes)
+# daemon_config [EXTRA_LINES]: /tmp/vmtierd.conf with 1 s windows, the
+# metrics in $metrics_file (default $out/vmtier.prom), and the shipped
+# classes with a warm-up grace of $slo_grace_s (20 s unless set; not 300 s:
+# a test lasts minutes)
 daemon_config() {
 	mkdir -p /tmp/vmtier-classes
 	for c in "$VMTIER_TEMPLATE_DIR"/classes/*.conf; do
@@ -88,4 +89,12 @@ converge() {
 		fi
 	done
 	return 1
+}
+# offload_setup: the kernel moves no page on its own (no NUMA balancing, no
+# demotion); libvirt's default cgroups give each guest a memory cgroup of its
+# own: what DAMOS's memcg filter tells guests apart by (offload=damos)
+offload_setup() {
+	echo 0 >/proc/sys/kernel/numa_balancing
+	echo false >/sys/kernel/mm/numa/demotion_enabled
+	tap_check "a private libvirtd starts" libvirtd_start
 }
