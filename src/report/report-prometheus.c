@@ -223,7 +223,7 @@ VmtFleet *vmt_fleet_query(const char *url, const char *tenant, gint64 since, gin
 	json_object *counts = NULL, *info = NULL, *cov = NULL, *ivl = NULL, *r;
 	gint64 range;
 	GHashTableIter it;
-	gpointer v;
+	gpointer stolen, v;
 	gboolean ok = FALSE;
 
 	if (!parse_url(url, &srv, error))
@@ -312,12 +312,15 @@ VmtFleet *vmt_fleet_query(const char *url, const char *tenant, gint64 since, gin
 			fv->slo.unjudged = n;
 	}
 	g_hash_table_iter_init(&it, by_key);
-	while (g_hash_table_iter_next(&it, NULL, &v)) {
+	while (g_hash_table_iter_next(&it, &stolen, &v)) {
 		VmtFleetVm *fv = v;
 
 		fv->has_slo = fv->slo_target >= 0 && fv->slo_intervals >= 0;
 		fv->compliant = fv->has_slo ? vmt_slo_compliant(&fv->slo, fv->slo_intervals) : -1;
+		/* stealing skips both destroy functions: the value moves to
+		 * f->vms, the key is ours to free */
 		g_hash_table_iter_steal(&it);
+		g_free(stolen);
 		g_ptr_array_add(f->vms, fv);
 	}
 	g_ptr_array_sort(f->vms, by_tenant_vm_instance);
