@@ -30,11 +30,10 @@
 #include "daemon-config.h"
 #include "admission.h"
 #include "error.h"
+#include "domain-plan.h"
 #include "plan-meta.h"
 
 #include <errno.h>
-#include <libxml/parser.h>
-#include <libxml/tree.h>
 #include <locale.h>
 #include <stdio.h>
 #include <fcntl.h>
@@ -233,11 +232,10 @@ static gboolean prepare_qmp_dir(const char *dir, GError **error)
 	return TRUE;
 }
 
-static int prepare(const char *name, xmlNodePtr plan_el, const HookConfig *c)
+static int prepare(const char *name, const VmtTierPlan *p, const HookConfig *c)
 {
 	g_autoptr(GError) error = NULL, derr = NULL;
-	g_autoptr(VmtTierPlan) p = vmt_plan_meta_read(plan_el, name, &error);
-	g_autoptr(VmtHost) host = p ? vmt_host_load(&error) : NULL;
+	g_autoptr(VmtHost) host = vmt_host_load(&error);
 	g_autoptr(VmtAdmission) adm = vmt_admission_new(c->reserve);
 	gboolean alone = FALSE;
 
@@ -288,8 +286,7 @@ int main(int argc, char **argv)
 	g_autoptr(GByteArray) xml = NULL;
 	const char *name, *op;
 	gboolean is_prepare, is_started, is_stopped, too_large, ours;
-	xmlDocPtr doc;
-	xmlNodePtr plan;
+	g_autoptr(VmtTierPlan) plan = NULL;
 	int rc = 0;
 
 	setlocale(LC_ALL, "");
@@ -321,31 +318,23 @@ int main(int argc, char **argv)
 			  is_prepare ? "; refused" : "");
 		return is_prepare;
 	}
-	g_byte_array_append(xml, (const guint8 *)"", 1);
-	doc = xmlReadMemory((const char *)xml->data, (int)xml->len - 1, NULL, NULL,
-			    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
-	plan = doc ? vmt_plan_meta_find(doc) : NULL;
-	if (!doc && strstr((const char *)xml->data, VMT_XMLNS)) {
-		/* ours, judging by the text: admission cannot tell what it asks for */
-		const xmlError *e = xmlGetLastError();
-		g_autofree char *why = g_strstrip(g_strdup(e && e->message ? e->message : "unknown error"));
-
+	switch (vmt_domain_plan_read((const char *)xml->data, xml->len, name, &plan, &error)) {
+	case VMT_DOMAIN_PLAN_NONE:
+		return 0;	/* not a vmtier guest */
+	case VMT_DOMAIN_PLAN_BAD:
+		/* ours, but admission cannot tell what it asks for */
 		if (is_prepare) {
-			g_warning("%s: refused: its domain XML names vmtier's namespace but does not "
-				  "parse (%s)", name, why);
+			g_warning("%s: refused: %s", name, error->message);
 			return 1;
 		}
-	} else if (!plan) {
-		if (doc)
-			xmlFreeDoc(doc);
-		return 0;	/* not a vmtier guest */
+		break;
+	case VMT_DOMAIN_PLAN_OK:
+		break;
 	}
 	config_load(&c);
 	if (is_prepare)
 		rc = prepare(name, plan, &c);
 	else
 		notify(name, is_started ? "started" : "stopped", &c);
-	if (doc)
-		xmlFreeDoc(doc);
 	return rc;
 }

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* The tier plan in a domain XML's vmtier <metadata>; see domain-plan.h.
- * The same parse the hook makes (libxml2, then plan-meta), in one call the
- * fuzz target drives. */
+ * The hook's parse (libxml2, then plan-meta), which the fuzz target drives. */
 #include <gio/gio.h>
 
 #include "domain-plan.h"
@@ -14,7 +13,7 @@
 VmtDomainPlanRead vmt_domain_plan_read(const char *xml, gsize len, const char *name,
 				       VmtTierPlan **plan, GError **error)
 {
-	g_autofree char *text = g_strndup(xml, len);
+	g_autofree char *text = g_strndup(len ? xml : "", len);
 	xmlDocPtr doc;
 	xmlNodePtr el;
 	VmtDomainPlanRead r;
@@ -22,14 +21,18 @@ VmtDomainPlanRead vmt_domain_plan_read(const char *xml, gsize len, const char *n
 	*plan = NULL;
 	if (len > G_MAXINT)
 		len = G_MAXINT;
-	doc = xmlReadMemory(xml, (int)len, NULL, NULL,
+	doc = xmlReadMemory(text, (int)len, NULL, NULL,
 			    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
 	if (!doc) {
 		/* ours only when it names vmtier's namespace */
+		const xmlError *e = xmlGetLastError();
+		g_autofree char *why = NULL;
+
 		if (!strstr(text, VMT_XMLNS))
 			return VMT_DOMAIN_PLAN_NONE;
+		why = g_strstrip(g_strdup(e && e->message ? e->message : "unknown error"));
 		g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-			    "its domain XML names vmtier's namespace but does not parse");
+			    "its domain XML names vmtier's namespace but does not parse (%s)", why);
 		return VMT_DOMAIN_PLAN_BAD;
 	}
 	el = vmt_plan_meta_find(doc);
