@@ -171,7 +171,8 @@ void vmt_fleet_free(VmtFleet *f)
 		return;
 	g_free(f->url);
 	g_free(f->tenant);
-	g_ptr_array_unref(f->vms);
+	if (f->vms)	/* NULL when the URL was refused */
+		g_ptr_array_unref(f->vms);
 	g_free(f);
 }
 

@@ -100,6 +100,7 @@ class Tap:
 
     def check(self, ok, what, detail=""):
         self.n += 1
+        what = " ".join(str(what).split())	# a value holding a newline must not break TAP
         print(("ok %d - %s" if ok else "not ok %d - %s") % (self.n, what), flush=True)
         if not ok:
             self.failed += 1
