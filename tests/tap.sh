@@ -1,7 +1,9 @@
 # Minimal TAP helpers for shell tests: ok/not ok lines, diagnostics, plan.
-tap_n=0 tap_failed=0
-tap_ok() { tap_n=$((tap_n + 1)); echo "ok $tap_n - $*"; }
-tap_fail() { tap_n=$((tap_n + 1)); tap_failed=$((tap_failed + 1)); echo "not ok $tap_n - $*"; }
+tap_n=0 tap_failed=0 tap_t=$SECONDS
+# the seconds a step took, when it took 5 or more: where a slow test spends them
+tap_time() { [ $((SECONDS - tap_t)) -lt 5 ] || echo "# $((SECONDS - tap_t)) s"; tap_t=$SECONDS; }
+tap_ok() { tap_time; tap_n=$((tap_n + 1)); echo "ok $tap_n - $*"; }
+tap_fail() { tap_time; tap_n=$((tap_n + 1)); tap_failed=$((tap_failed + 1)); echo "not ok $tap_n - $*"; }
 # tap_check DESC CMD...: ok when CMD succeeds
 tap_check() { local d=$1; shift; if "$@"; then tap_ok "$d"; else tap_fail "$d"; fi; }
 tap_diag() { sed 's/^/# /' <<<"$*"; }
