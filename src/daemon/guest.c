@@ -546,6 +546,7 @@ void vmt_guest_judge_sensor(VmtGuest *g, gboolean sampled, const VmtFlushStats *
 			    guint window_ms, guint flush_us, guint sample_us)
 {
 	g_autofree char *why = NULL;
+	double exposure;
 	guint movable = st ? st->n_vcpus - MIN(st->pinned, st->n_vcpus) : 0;
 	guint64 expect = flush_us ? (guint64)window_ms * 1000 / flush_us * movable : 0;
 
@@ -581,6 +582,12 @@ void vmt_guest_judge_sensor(VmtGuest *g, gboolean sampled, const VmtFlushStats *
 	g->ceiling = movable && window_ms ?
 		     (guint)MIN((guint64)VMT_ACCESS_MAX, st->flushes * sample_us / movable / window_ms) : 0;
 	g_mutex_unlock(&g->lock);
+	/* the same figure unclipped: how the share reads rates from readings */
+	exposure = movable && window_ms && !why ?
+		   (double)st->flushes * sample_us / movable / window_ms / 1000.0 : 0;
+	g_debug("%s: %.3f TLB flushes per %u us sample", g->name, exposure, sample_us);
+	if (g->engine)
+		vmt_tier_engine_set_exposure(g->engine, exposure);
 }
 
 /* The access figures mean something unless the sensor says it is blind. */
