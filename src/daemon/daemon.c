@@ -263,13 +263,26 @@ static void schedule_window(VmtDaemon *d, guint ms);
 static void drop_guest(VmtDaemon *d, VmtGuest *g, const char *why);
 static void oneshot_step(VmtDaemon *d);
 
+/* The longest sample: sample_us, and with flushes at most half of flush_us,
+ * so that a sample holds a flush at most half the time: a chunk read
+ * accessed more often than that was exposed by flushes vmtierd did not make
+ * (a busy host switching the vCPU's CPU), the readings saturate, and the
+ * access share is called unknown instead of read from them (guest.c
+ * share_known).  Above, every hot chunk of a skewed set read alike. */
+static guint max_sample_us(const VmtDaemonConfig *cfg)
+{
+	guint half = cfg->flush_us / 2;
+
+	return cfg->flush_us ? MAX(cfg->min_sample_us, MIN(cfg->sample_us, half)) : cfg->sample_us;
+}
+
 /* With TLB flushes, DAMON's samples rank; the window stays and the sample
  * interval adapts instead (vmt_tier_engine_next_sample_us), one for all the
  * guests (one kdamond): the shortest any guest asks for.  Only windows
  * whose sensor ranked count; a change restarts DAMON. */
 static void adapt_sample(VmtDaemon *d, const VmtWindow *w)
 {
-	guint next = d->cfg->sample_us;
+	guint next = max_sample_us(d->cfg);
 	gboolean any = FALSE;
 
 	if (!d->flusher || !w->collected)
@@ -281,7 +294,7 @@ static void adapt_sample(VmtDaemon *d, const VmtWindow *w)
 			continue;
 		next = MIN(next, vmt_tier_engine_next_sample_us(g->engine, d->sample_us,
 								 d->cfg->min_sample_us,
-								 d->cfg->sample_us));
+								 max_sample_us(d->cfg)));
 		any = TRUE;
 	}
 	if (any && next != d->sample_us) {
@@ -942,7 +955,7 @@ VmtDaemon *vmt_daemon_new(VmtDaemonConfig *cfg, GError **error)
 	d->started_us = g_get_monotonic_time();
 	d->started_ts = g_get_real_time() / G_USEC_PER_SEC;
 	d->interval_ms = d->want_interval_ms = cfg->scan_interval_ms;
-	d->sample_us = cfg->sample_us;
+	d->sample_us = max_sample_us(cfg);
 	d->lock_fd = -1;
 	d->host = vmt_host_load(error);
 	/* one vmtierd at a time: a second one would take DAMON from the first */
@@ -1062,7 +1075,7 @@ gboolean vmt_daemon_reload(VmtDaemon *d, GError **error)
 		d->damon_dirty = TRUE;
 	d->cfg->sample_us = n->sample_us;
 	d->cfg->min_sample_us = n->min_sample_us;
-	d->sample_us = CLAMP(d->sample_us, n->min_sample_us, n->sample_us);
+	d->sample_us = CLAMP(d->sample_us, n->min_sample_us, max_sample_us(d->cfg));
 	if (d->cfg->account_interval_s != n->account_interval_s && d->account_source) {
 		g_source_remove(d->account_source);
 		d->account_source = g_timeout_add_seconds(n->account_interval_s, on_account, d);
