@@ -7,7 +7,11 @@ gboolean vmt_cli_parse(GOptionContext *ctx, const char *cmd, int *argc,
 		       char ***argv)
 {
 	g_autoptr(GError) error = NULL;
+	g_autofree char *name = g_strdup_printf("vmtier %s", cmd);
 
+	/* --help's usage line names the whole command, not argv[0] alone */
+	if (!g_get_prgname())
+		g_set_prgname(name);
 	if (g_option_context_parse(ctx, argc, argv, &error))
 		return TRUE;
 	fprintf(stderr, "vmtier %s: %s\n", cmd, error->message);

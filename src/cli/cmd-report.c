@@ -161,6 +161,11 @@ int vmt_cmd_report(int argc, char **argv)
 	gint64 now = g_get_real_time() / G_USEC_PER_SEC;
 
 	g_option_context_add_main_entries(ctx, entries, NULL);
+	g_option_context_set_description(ctx,
+		"WHEN: Nd, Nh or Nm before now, or a UTC YYYY-MM-DD[THH:MM[:SS]].\n"
+		"Example: vmtier report --tenant acme --since 7d --format html -o acme.html\n"
+		"Exit status: 0 reported (also when nothing matched), 1 the store or Prometheus\n"
+		"could not be read or the output written, 64 bad command line.\n");
 	if (!vmt_cli_parse(ctx, "report", &argc, &argv))
 		return VMT_EXIT_USAGE;
 	if (argc > 1) {

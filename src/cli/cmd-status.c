@@ -306,7 +306,9 @@ int vmt_cmd_status(int argc, char **argv)
 		"and the bytes migrated.  --watch redraws the screen on a terminal; otherwise\n"
 		"it prints one timestamped table per refresh.  With --watch, errors after the\n"
 		"first refresh are shown and the watch goes on.\n"
+		"Sizes are binary (MiB, GiB); --json gives bytes and shares from 0 to 1.\n"
 		"The socket is $VMTIER_SOCKET, else " VMT_RUNSTATEDIR "/vmtierd.sock.\n"
+		"Example: vmtier status --watch --interval 5\n"
 		"Exit status: 0 ok, 1 vmtierd cannot be reached or refused (an unknown NAME;\n"
 		"with --watch, the last refresh failed), 64 bad command line.\n");
 	if (!vmt_cli_parse(ctx, "status", &argc, &argv))
@@ -356,6 +358,7 @@ int vmt_cmd_set(int argc, char **argv)
 	g_option_context_set_description(ctx,
 		"vmtierd moves the guest's pages to fit the new quota on its next passes.\n"
 		"The socket is $VMTIER_SOCKET, else " VMT_RUNSTATEDIR "/vmtierd.sock.\n"
+		"Example: vmtier set web1 --dram 4G\n"
 		"Exit status: 0 ok, 1 vmtierd cannot be reached or refused, 64 bad command line.\n");
 	if (!vmt_cli_parse(ctx, "set", &argc, &argv))
 		return VMT_EXIT_USAGE;

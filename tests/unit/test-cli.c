@@ -61,6 +61,34 @@ static void test_help(void)
 	g_assert_nonnull(strstr(out, "Exit status:"));
 }
 
+/* `vmtier help CMD [SUB]` is `vmtier CMD [SUB] --help`, usage line and all */
+static void test_help_command(void)
+{
+	static const char *const cmds[][2] = { { "define", NULL }, { "host", "online" }, { "status", NULL } };
+
+	for (guint i = 0; i < G_N_ELEMENTS(cmds); i++) {
+		g_autofree char *out = NULL, *err = NULL, *want = NULL, *werr = NULL;
+		const char *help[] = { vmtier_bin, "help", cmds[i][0], cmds[i][1], NULL };
+		const char *direct[] = { vmtier_bin, cmds[i][0], cmds[i][1] ? cmds[i][1] : "--help",
+					 cmds[i][1] ? "--help" : NULL, NULL };
+		g_autofree char *usage = g_strdup_printf("Usage:\n  vmtier %s%s%s [OPTION", cmds[i][0],
+							 cmds[i][1] ? " " : "", cmds[i][1] ? cmds[i][1] : "");
+
+		g_assert_cmpint(run(help, &out, &err), ==, 0);
+		g_assert_cmpint(run(direct, &want, &werr), ==, 0);
+		g_assert_cmpstr(out, ==, want);
+		g_assert_true(g_str_has_prefix(out, usage));
+		g_assert_nonnull(strstr(out, "\nExit status: "));
+	}
+	{
+		g_autofree char *out = NULL, *err = NULL;
+		const char *argv[] = { vmtier_bin, "help", "frobnicate", NULL };
+
+		g_assert_cmpint(run(argv, &out, &err), ==, 64);
+		g_assert_cmpstr(err, ==, "vmtier help: unknown command 'frobnicate' (see 'vmtier --help')\n");
+	}
+}
+
 static void test_unknown_command(void)
 {
 	g_autofree char *out = NULL, *err = NULL;
@@ -302,6 +330,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/cli/version", test_version);
 	g_test_add_func("/cli/version-json", test_version_json);
 	g_test_add_func("/cli/help", test_help);
+	g_test_add_func("/cli/help-command", test_help_command);
 	g_test_add_func("/cli/unknown-command", test_unknown_command);
 	g_test_add_func("/cli/bad-option", test_bad_option);
 	g_test_add_func("/cli/no-command", test_no_command);

@@ -4,7 +4,8 @@
 # code: every command of `vmtier --help` is in vmtier(8) and has a page,
 # every long option of `vmtier CMD [SUB] --help` is on that command's page,
 # vmtierd's options on vmtierd(8), every key of vmtierd.conf on
-# vmtierd.conf(5).  TAP.
+# vmtierd.conf(5); every command's --help gives an example and its exit
+# status.  TAP.
 . "$(dirname "$0")/../tap.sh"
 mandir=$1 vmtier=$2 vmtierd=$3 conf=$4
 ls "$mandir"/*.[58] >/dev/null 2>&1 || tap_skip "no man pages built (scdoc missing: Debian package scdoc; or -Dman=disabled)"
@@ -53,12 +54,17 @@ for cmd in $commands; do
 			documented "$page" "$opt" || missing+=" $opt"
 		done
 		tap_check "$page has every option of 'vmtier $cmd${sub:+ $sub}'${missing:+, not:$missing}" test -z "$missing"
+		tap_check "'vmtier $cmd${sub:+ $sub} --help' gives an example" grep -q '^Example: vmtier ' <<<"$h"
+		tap_check "'vmtier $cmd${sub:+ $sub} --help' says its exit status" grep -q '^Exit status: ' <<<"$h"
 	done
 done
 
 missing=
 for opt in $("$vmtierd" --help | long_options); do documented vmtierd.8 "$opt" || missing+=" $opt"; done
 tap_check "vmtierd.8 has every option of vmtierd${missing:+, not:$missing}" test -z "$missing"
+h=$("$vmtierd" --help)
+tap_check "'vmtierd --help' gives an example and its exit status" \
+	grep -q '^Example: vmtierd ' <<<"$h" && grep -q '^Exit status: ' <<<"$h"
 # the keys as data/vmtierd.conf shows them (each commented out with its default)
 missing=
 for key in $(sed -n 's/^#\?\([a-z_]*\)=.*/\1/p' "$conf"); do
