@@ -98,7 +98,7 @@ int main(int argc, char **argv)
 		"Keeps each vmtier guest's hot 2 MiB chunks in DRAM, up to its quota\n"
 		"(vmtierd.conf(5): intervals in ms and us, rates in MiB/s, sizes binary).\n"
 		"SIGHUP rereads the policy and limits; SIGTERM accounts and exits.\n"
-		"Example: vmtierd --check-config -c /etc/vmtier/vmtierd.conf\n"
+		"Example: vmtierd --check-config -c " VMT_SYSCONFDIR "/vmtier/vmtierd.conf\n"
 		"Exit status: 0 stopped by a signal (or a good --check-config), 1 cannot\n"
 		"start, 64 bad command line, 78 bad configuration (vmtierd.conf, a class\n"
 		"file, socket_group).\n");
