@@ -147,8 +147,8 @@ int vmt_cmd_report(int argc, char **argv)
 		  "One file per tenant in DIR (html unless --format says otherwise)", "DIR" },
 		{ "prometheus", 0, 0, G_OPTION_ARG_STRING, &prom,
 		  "SLO per VM and host of a fleet, from this Prometheus server (table or json)", "URL" },
-		{ "db", 0, 0, G_OPTION_ARG_FILENAME, &db, "History store (default $VMTIER_HISTORY_DB or "
-		  VMT_LOCALSTATEDIR "/lib/vmtier/history.db)", "PATH" },
+		{ "db", 0, 0, G_OPTION_ARG_FILENAME, &db, "History store (default $VMTIER_HISTORY_DB, "
+		  "vmtierd.conf's history_db, else " VMT_LOCALSTATEDIR "/lib/vmtier/history.db)", "PATH" },
 		{ NULL },
 	};
 	g_autoptr(GOptionContext) ctx = g_option_context_new("- SLA report per tenant from vmtierd's history");
@@ -192,10 +192,8 @@ int vmt_cmd_report(int argc, char **argv)
 	if (prom)
 		return fleet_report(prom, tenant, vm, db || per_tenant, q.since,
 				    q.until == G_MAXINT64 ? now : q.until, fmt, output);
-	if (!db) {
-		const char *env = g_getenv("VMTIER_HISTORY_DB");
-		db = g_strdup(env && *env ? env : VMT_LOCALSTATEDIR "/lib/vmtier/history.db");
-	}
+	if (!db)
+		db = vmt_cli_shared_path("report", NULL, VMT_CLI_HISTORY_DB);
 	q.tenant = tenant;
 	q.vm = vm;
 	h = vmt_history_open_readonly(db, &error);
