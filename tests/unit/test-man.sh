@@ -1,13 +1,15 @@
 #!/bin/bash
-# test-man.sh MANDIR VMTIER VMTIERD VMTIERD_CONF: the man pages scdoc built
+# test-man.sh MANDIR VMTIER VMTIERD VMTIERD_CONF UNIT...: the man pages scdoc built
 # render without a warning (man -l, groff -ww), and cannot drift from the
 # code: every command of `vmtier --help` is in vmtier(8) and has a page,
 # every long option of `vmtier CMD [SUB] --help` is on that command's page,
 # vmtierd's options on vmtierd(8), every key of vmtierd.conf on
 # vmtierd.conf(5); every command's --help gives an example and its exit
-# status.  TAP.
+# status; the pages the systemd units name (Documentation=man:) are built.
+# TAP.
 . "$(dirname "$0")/../tap.sh"
 mandir=$1 vmtier=$2 vmtierd=$3 conf=$4
+shift 4
 ls "$mandir"/*.[58] >/dev/null 2>&1 || tap_skip "no man pages built (scdoc missing: Debian package scdoc; or -Dman=disabled)"
 command -v man >/dev/null || tap_skip "man is not installed (Debian package man-db)"
 
@@ -71,4 +73,10 @@ for key in $(sed -n 's/^#\?\([a-z_]*\)=.*/\1/p' "$conf"); do
 	documented vmtierd.conf.5 "$key" || missing+=" $key"
 done
 tap_check "vmtierd.conf.5 has every key of vmtierd.conf${missing:+, not:$missing}" test -z "$missing"
+for unit in "$@"; do
+	for ref in $(sed -n 's/^Documentation=//p' "$unit" | grep -o 'man:[^ ]*'); do
+		page=$(sed 's/^man:\(.*\)(\(.*\))$/\1.\2/' <<<"$ref")
+		tap_check "${unit##*/} names $ref: built" test -f "$mandir/$page"
+	done
+done
 tap_done
