@@ -1,15 +1,16 @@
 #!/bin/bash
-# test-unit-file.sh UNIT VMTIERD TMPFILES SYSUSERS CLASSES: the systemd unit
+# test-unit-file.sh UNIT VMTIERD TMPFILES SYSUSERS CLASSES CONF: the systemd unit
 # meson generates is valid (systemd-analyze verify, with its commands
 # pointed at this build's vmtierd) and its sandbox keeps the exposure
 # systemd-analyze security computes at 3.0 or below (it was 9.6 UNSAFE
 # before the hardening); it checks the configuration before the start and
 # does not restart on a bad one (vmtierd --check-config and exit 78, run
-# here); the tmpfiles.d entry makes the runtime directory QEMU must get
+# here, and on the installed vmtierd.conf CONF with every key's documented
+# default uncommented); the tmpfiles.d entry makes the runtime directory QEMU must get
 # through; sysusers.d makes the group socket_group can name.
 . "$(dirname "$0")/../tap.sh"
 unit=$(realpath "$1") vmtierd=$(realpath "$2") tmpfiles=$(realpath "$3")
-sysusers=$(realpath "$4") classes=$(realpath "$5")
+sysusers=$(realpath "$4") classes=$(realpath "$5") installed=$(realpath "$6")
 command -v systemd-analyze >/dev/null || tap_skip "systemd-analyze is not installed (Debian package systemd)"
 tmp=$(mktemp -d) && trap 'rm -rf "$tmp"' EXIT
 sed -e "s#^ExecStart=.*#ExecStart=$vmtierd#" \
@@ -47,6 +48,9 @@ good=$(conf good "class_dir=$tmp/classes" "dram_reserve=1G" "[policy]" "promote_
 n=$(ls "$classes"/*.conf | wc -l)
 check_config "--check-config on a good file" 0 "$good is good; $n class files in $tmp/classes" \
 	--check-config -c "$good"
+sed 's/^#\([a-z_]*=\)/\1/' "$installed" >"$tmp/installed.conf"
+check_config "--check-config on the installed vmtierd.conf, every default uncommented" 0 \
+	"$tmp/installed.conf is good" --check-config -c "$tmp/installed.conf"
 check_config "--check-config, a value out of range" 78 "[daemon] scan_interval_ms: '20' is not a whole number in 50..600000" \
 	--check-config -c "$(conf range "scan_interval_ms=20")"
 check_config "--check-config, an unknown key" 78 "unknown key [policy] promote_window" \
