@@ -41,3 +41,10 @@ gboolean vmt_cli_parse(GOptionContext *ctx, const char *cmd, int *argc,
  * (virsh's order). */
 void vmt_cli_set_uri(const char *uri);
 const char *vmt_cli_uri(const char *given);
+
+/* A path vmtier shares with vmtierd: the command's own option (GIVEN),
+ * else its environment variable ($VMTIER_SOCKET, $VMTIER_HISTORY_DB), else
+ * what vmtierd.conf says ($VMTIER_CONFIG or the default file), else
+ * vmtierd's default. */
+typedef enum { VMT_CLI_SOCKET, VMT_CLI_HISTORY_DB } VmtCliShared;
+char *vmt_cli_shared_path(const char *cmd, const char *given, VmtCliShared what);

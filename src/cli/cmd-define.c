@@ -87,6 +87,12 @@ int vmt_cmd_define(int argc, char **argv)
 	VmtDomainOpts opts = { 0 };
 
 	g_option_context_add_main_entries(ctx, entries, NULL);
+	g_option_context_set_description(ctx,
+		"Sizes are binary (512M, 16G = 16GiB), multiples of 2 MiB; 16GB is refused.\n"
+		"Without --dram, --class gives the quota from its dram_share of the memory.\n"
+		"Example: vmtier define web1 --dram 2G --pmem 14G --tenant acme\n"
+		"Exit status: 0 defined, 1 libvirt, the host or admission refused (nothing is\n"
+		"defined), 64 bad command line.\n");
 	if (!vmt_cli_parse(ctx, "define", &argc, &argv))
 		return VMT_EXIT_USAGE;
 	if (argc != 2) {
@@ -218,6 +224,10 @@ int vmt_cmd_undefine(int argc, char **argv)
 	gboolean ok;
 
 	g_option_context_add_main_entries(ctx, entries, NULL);
+	g_option_context_set_description(ctx,
+		"Example: vmtier undefine web1\n"
+		"Exit status: 0 removed, 1 not a stopped vmtier guest or libvirt failed,\n"
+		"64 bad command line.\n");
 	if (!vmt_cli_parse(ctx, "undefine", &argc, &argv))
 		return VMT_EXIT_USAGE;
 	if (argc != 2 || !vmt_tier_plan_check_name(argv[1], &error)) {
@@ -250,6 +260,10 @@ int vmt_cmd_list(int argc, char **argv)
 	virConnectPtr conn;
 
 	g_option_context_add_main_entries(ctx, entries, NULL);
+	g_option_context_set_description(ctx,
+		"Sizes are binary (GiB) in the table, bytes in JSON.\n"
+		"Example: vmtier list --json\n"
+		"Exit status: 0 listed, 1 libvirt failed, 64 bad command line.\n");
 	if (!vmt_cli_parse(ctx, "list", &argc, &argv))
 		return VMT_EXIT_USAGE;
 	conn = vmt_domains_connect(vmt_cli_uri(uri), &error);

@@ -14,6 +14,9 @@
 
 #include <libvirt/libvirt.h>
 
+/* daemon-check.c: the control socket's group (-1 for none) */
+gboolean vmt_daemon_socket_gid(const char *name, gid_t *gid, GError **error);
+
 typedef gboolean (*VmtBitmapCollect)(int pid, const GArray *ranges, guint16 *freq, gboolean *valid,
 				     GError **error);
 

@@ -17,7 +17,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
@@ -617,7 +616,7 @@ static void try_attach(VmtDaemon *d, VmtGuest *g, const VmtDomainInfo *info)
 static void guest_setup(VmtDaemon *d, VmtGuest *g)
 {
 	g_autoptr(GError) error = NULL;
-	g_autofree char *dir = *d->cfg->class_dir ? g_strdup(d->cfg->class_dir) : vmt_class_dir();
+	g_autofree char *dir = vmt_daemon_class_dir(d->cfg);
 	VmtHistoryTotals t = { 0 };
 
 	if (*g->klass && !(g->klass_def = vmt_class_load(dir, g->klass, &error)))
@@ -975,22 +974,6 @@ VmtDaemon *vmt_daemon_new(VmtDaemonConfig *cfg, GError **error)
 	return d;
 }
 
-static gboolean socket_group(const char *name, gid_t *gid, GError **error)
-{
-	struct group *gr;
-
-	*gid = (gid_t)-1;
-	if (!*name)
-		return TRUE;
-	gr = getgrnam(name);
-	if (!gr) {
-		g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "socket_group: no group '%s'", name);
-		return FALSE;
-	}
-	*gid = gr->gr_gid;
-	return TRUE;
-}
-
 void vmt_daemon_set_oneshot(VmtDaemon *d, GSourceFunc done, gpointer data)
 {
 	d->oneshot_done = done;
@@ -1022,7 +1005,7 @@ gboolean vmt_daemon_start(VmtDaemon *d, GError **error)
 	static gsize events_once;
 	gid_t gid;
 
-	if (!socket_group(d->cfg->socket_group, &gid, error))
+	if (!vmt_daemon_socket_gid(d->cfg->socket_group, &gid, error))
 		return FALSE;
 	g_mkdir_with_parents(d->cfg->state_dir, 0700);
 	d->ctl = vmt_ctl_server_new(d->cfg->socket_path, gid, vmt_daemon_ctl_request, d, error);

@@ -10,6 +10,15 @@
  * socket. */
 typedef struct VmtDaemon VmtDaemon;
 
+/* What vmtierd does not start with although vmtierd.conf parses: a class
+ * file of the class directory that does not read (the error names it), a
+ * socket_group that is no group.  Reads files only: `vmtierd
+ * --check-config` runs it.  *N_CLASSES: the class files read, -1 when the
+ * default class directory does not exist (a named class_dir must). */
+gboolean vmt_daemon_config_check(const VmtDaemonConfig *cfg, int *n_classes, GError **error);
+/* Where the guests' classes are: class_dir, else vmt_class_dir(). */
+char *vmt_daemon_class_dir(const VmtDaemonConfig *cfg);
+
 VmtDaemon *vmt_daemon_new(VmtDaemonConfig *cfg, GError **error);	/* takes CFG */
 /* --oneshot (call before start): one discover and the attaches it starts,
  * one window, one account, then DONE(DATA) on the main loop. */
