@@ -28,12 +28,14 @@
 #include "daemon.h"
 #include "fake-qmp.h"
 #include "history.h"
+#include "host.h"
 #include "sysfs.h"
 
 #include <fcntl.h>
 #include <ftw.h>
 #include <glib/gstdio.h>
 #include <linux/userfaultfd.h>
+#include <numaif.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -59,7 +61,6 @@ static const guint hot_chunks[] = { 1, 5 };
 typedef struct {
 	char *dir, *sock;
 	char *ram;
-	int uffd;
 	Server *qemu;
 	gint status_polls;		/* query-status answered: one a window */
 	GMainLoop *loop;
@@ -217,9 +218,9 @@ static void write_file(const char *dir, const char *name, const char *text)
 }
 
 /* libvirt's test driver file: the guest, running (its id is 1), with its
- * plan as `vmtier define` writes it; this host's only node is its DRAM and
- * stands in for its slow node. */
-static void libvirt_node(const char *dir)
+ * plan as `vmtier define` writes it: DRAM on node 0, the slow tier on
+ * SLOW (node 0 itself where it is the only one). */
+static void libvirt_node(const char *dir, int slow)
 {
 	g_autofree char *xml = g_strdup_printf(
 		"<node>\n<domain type='qemu'>\n  <name>" NAME "</name>\n  <metadata>\n"
@@ -230,7 +231,7 @@ static void libvirt_node(const char *dir)
 		"      <vmtier:backend>kmem</vmtier:backend>\n"
 		"      <vmtier:pmem_policy>closest</vmtier:pmem_policy>\n"
 		"      <vmtier:dram_nodes>0</vmtier:dram_nodes>\n"
-		"      <vmtier:pmem_nodes>0</vmtier:pmem_nodes>\n"
+		"      <vmtier:pmem_nodes>%d</vmtier:pmem_nodes>\n"
 		"    </vmtier:plan>\n  </metadata>\n"
 		"  <memory unit='KiB'>%" G_GUINT64_FORMAT "</memory>\n  <vcpu>1</vcpu>\n"
 		"  <os><type arch='x86_64' machine='pc'>hvm</type></os>\n"
@@ -238,12 +239,12 @@ static void libvirt_node(const char *dir)
 		"    <cell id='0' cpus='0' memory='%" G_GUINT64_FORMAT "' unit='KiB'/>\n"
 		"    <cell id='1' memory='%" G_GUINT64_FORMAT "' unit='KiB'/>\n"
 		"  </numa></cpu>\n</domain>\n</node>\n",
-		QUOTA, RAM - QUOTA, RAM >> 10, QUOTA >> 10, (RAM - QUOTA) >> 10);
+		QUOTA, RAM - QUOTA, slow, RAM >> 10, QUOTA >> 10, (RAM - QUOTA) >> 10);
 
 	write_file(dir, "node.xml", xml);
 }
 
-static void setup(Fixture *f, const char *cgroup, int libvirt_pid)
+static void setup(Fixture *f, const char *cgroup, int libvirt_pid, int slow)
 {
 	g_autofree char *qmp = NULL, *run = NULL, *conf = NULL, *pid = NULL, *sock = NULL;
 	FakeQmpRam rams[] = { { QUOTA, (guint64)(uintptr_t)f->ram },
@@ -256,7 +257,7 @@ static void setup(Fixture *f, const char *cgroup, int libvirt_pid)
 	g_assert_cmpint(g_mkdir(qmp, 0700), ==, 0);
 	g_assert_cmpint(g_mkdir(run, 0700), ==, 0);
 	host_root(f->dir, cgroup);
-	libvirt_node(f->dir);
+	libvirt_node(f->dir, slow);
 	pid = g_strdup_printf("%d\n", libvirt_pid);
 	write_file(run, NAME ".pid", pid);
 	/* QEMU's -qmp socket in vmtierd's qmp_dir */
@@ -266,7 +267,7 @@ static void setup(Fixture *f, const char *cgroup, int libvirt_pid)
 	conf = g_strdup_printf("[daemon]\nsocket=%s\nqmp_dir=%s/qmp\nstate_dir=%s/state\n"
 			       "history_db=%s/history.db\nmetrics_file=%s/metrics.prom\n"
 			       "libvirt_uri=test://%s/node.xml\nscanner=soft-dirty\n"
-			       "[policy]\ndemote_windows=1\n", f->sock, f->dir, f->dir, f->dir,
+			       "[policy]\ndemote_windows=1\nmin_residency=0\n", f->sock, f->dir, f->dir, f->dir,
 			       f->dir, f->dir);
 	write_file(f->dir, "vmtierd.conf", conf);
 }
@@ -327,8 +328,9 @@ static gboolean too_long(gpointer data)
 }
 
 /* vmtierd --oneshot with its configuration in F's directory, the test's
- * scanner and pid files; F->status is what status said at the end. */
-static void run_oneshot(Fixture *f)
+ * pid files and COLLECT (NULL: the configured soft-dirty scanner); F->status
+ * is what status said at the end. */
+static void run_oneshot(Fixture *f, VmtBitmapCollect collect)
 {
 	g_autofree char *conf = g_build_filename(f->dir, "vmtierd.conf", NULL);
 	g_autofree char *run = g_build_filename(f->dir, "run", NULL);
@@ -341,7 +343,8 @@ static void run_oneshot(Fixture *f)
 	d = vmt_daemon_new(cfg, &error);
 	g_assert_no_error(error);
 	vmt_daemon_set_pid_dir(d, run);
-	vmt_daemon_set_collect(d, VMT_SCANNER_SOFT_DIRTY, uffd_collect);
+	if (collect)
+		vmt_daemon_set_collect(d, VMT_SCANNER_SOFT_DIRTY, collect);
 	f->loop = g_main_loop_new(NULL, FALSE);
 	vmt_daemon_set_oneshot(d, oneshot_done, f);
 	g_assert_true(vmt_daemon_start(d, &error));
@@ -374,7 +377,7 @@ static gboolean add_row(const VmtHistorySample *s, gpointer data, GError **error
 {
 	VmtHistorySample *copy = g_memdup2(s, sizeof(*s));
 
-	copy->vm = copy->tenant = copy->klass = NULL;
+	copy->vm = copy->tenant = copy->klass = copy->scanner = NULL;	/* borrowed */
 	g_assert_cmpstr(s->vm, ==, NAME);
 	g_assert_cmpstr(s->tenant, ==, "acme");
 	g_assert_cmpstr(s->scanner, ==, "soft-dirty");
@@ -422,8 +425,8 @@ static void test_oneshot(Fixture *f, gconstpointer data)
 
 	if (!guest_ram(f))
 		return;
-	setup(f, "/machine.slice/machine-qemu\\x2d1\\x2d" NAME ".scope", getpid());
-	run_oneshot(f);
+	setup(f, "/machine.slice/machine-qemu\\x2d1\\x2d" NAME ".scope", getpid(), 0);
+	run_oneshot(f, uffd_collect);
 
 	/* exactly one window: one poll of QEMU */
 	g_assert_cmpint(g_atomic_int_get(&f->status_polls), ==, 1);
@@ -477,6 +480,96 @@ static void test_oneshot(Fixture *f, gconstpointer data)
 	check_metric(metrics, "vmtier_vm_dram_quota_bytes{", "8388608");
 }
 
+/* Where the test's RAM in [OFF, OFF+LEN) is, by move_pages' query: the
+ * bytes on node SLOW, and on other nodes (this host's DRAM). */
+static void where(Fixture *f, guint64 off, guint64 len, int slow, guint64 *fast, guint64 *on_slow)
+{
+	gsize n = len / PAGE;
+	g_autofree void **pages = g_new(void *, n);
+	g_autofree int *st = g_new(int, n);
+
+	for (gsize i = 0; i < n; i++)
+		pages[i] = f->ram + off + i * PAGE;
+	g_assert_cmpint(move_pages(0, n, pages, NULL, st, 0), ==, 0);
+	*fast = *on_slow = 0;
+	for (gsize i = 0; i < n; i++) {
+		if (st[i] == slow)
+			*on_slow += PAGE;
+		else if (st[i] >= 0)
+			*fast += PAGE;
+	}
+}
+
+/* A host with a slow tier and soft-dirty (the test host runs this as
+ * testbed daemon-tiered, where a skip fails): the same pass with
+ * vmtierd's own scanner and real moves.  The cold chunks over the quota go
+ * to the slow node, the hot ones stay, and status, the history and the
+ * pages themselves agree. */
+static void test_oneshot_tiered(Fixture *f, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GPtrArray) rows = NULL;
+	g_autofree char *demoted_text = NULL, *metrics_path = NULL, *metrics = NULL;
+	VmtHost *h = vmt_host_load(&error);
+	VmtHistoryTotals totals;
+	guint64 fast, on_slow, demoted;
+	gboolean soft_dirty;
+	json_object *vm;
+	int slow = -1;
+
+	g_assert_no_error(error);
+	for (guint i = 0; i < h->nodes->len; i++) {
+		const VmtNode *n = h->nodes->pdata[i];
+
+		if (n && slow < 0 && vmt_node_is_slow(n) && vmt_node_online_bytes(n) >= 64 * MiB)
+			slow = n->id;
+	}
+	soft_dirty = h->soft_dirty;
+	vmt_host_free(h);
+	if (slow < 0 || !soft_dirty) {
+		g_autofree char *why = g_strdup_printf("this host has %s: the test host runs this "
+						       "(testbed daemon-tiered)", slow < 0 ?
+						       "no slow node" : "no soft-dirty");
+
+		g_test_skip(why);
+		return;
+	}
+	map_ram(f);
+	setup(f, "/machine.slice/machine-qemu\\x2d1\\x2d" NAME ".scope", getpid(), slow);
+	run_oneshot(f, NULL);
+
+	g_assert_cmpint(g_atomic_int_get(&f->status_polls), ==, 1);
+	vm = json_object_array_get_idx(member(f->status, "vms"), 0);
+	g_test_message("slow node %d; status: %s", slow, json_object_to_json_string(vm));
+	g_assert_cmpstr(json_object_get_string(member(vm, "state")), ==, "tiering");
+	g_assert_cmpuint(u64(vm, "windows"), ==, 1);
+	g_assert_cmpuint(u64(vm, "hot_bytes"), ==, G_N_ELEMENTS(hot_chunks) * VMT_CHUNK_SIZE);
+	/* what moved, against where the pages are */
+	demoted = u64(vm, "demoted_bytes");
+	where(f, 0, RAM, slow, &fast, &on_slow);
+	g_test_message("pages: %" G_GUINT64_FORMAT " bytes in DRAM, %" G_GUINT64_FORMAT " on node %d",
+		       fast, on_slow, slow);
+	g_assert_cmpuint(demoted, >, 0);
+	g_assert_cmpuint(demoted, ==, on_slow);
+	g_assert_cmpuint(u64(vm, "slow_bytes"), ==, on_slow);
+	g_assert_cmpuint(u64(vm, "dram_bytes"), ==, fast);
+	g_assert_cmpuint(fast, <=, QUOTA);
+	g_assert_cmpuint(u64(vm, "promoted_bytes"), ==, 0);
+	for (guint i = 0; i < G_N_ELEMENTS(hot_chunks); i++) {
+		where(f, hot_chunks[i] * VMT_CHUNK_SIZE, VMT_CHUNK_SIZE, slow, &fast, &on_slow);
+		g_assert_cmpuint(on_slow, ==, 0);
+	}
+	/* the history and the metrics say the same */
+	rows = history_rows(f, &totals);
+	g_assert_cmpuint(rows->len, ==, 1);
+	g_assert_cmpuint(((VmtHistorySample *)rows->pdata[0])->demoted_bytes, ==, demoted);
+	g_assert_cmpuint(totals.demoted_bytes, ==, demoted);
+	metrics_path = g_build_filename(f->dir, "metrics.prom", NULL);
+	g_assert_true(g_file_get_contents(metrics_path, &metrics, NULL, NULL));
+	demoted_text = g_strdup_printf("%" G_GUINT64_FORMAT, demoted);
+	check_metric(metrics, "vmtier_vm_demoted_bytes_total{", demoted_text);
+}
+
 /* A QMP peer libvirt did not start for the guest is refused before
  * anything it says is believed, with the test's seams in place: the guest
  * is listed as attaching, with why, and nothing is measured. */
@@ -504,11 +597,11 @@ static void test_impostor(Fixture *f, gconstpointer data)
 	json_object *vm;
 
 	map_ram(f);
-	setup(f, imp->cgroup, imp->pid ? imp->pid : getpid());
+	setup(f, imp->cgroup, imp->pid ? imp->pid : getpid(), 0);
 	pidfile = g_build_filename(f->dir, "run", NAME ".pid", NULL);
 	if (imp->pid < 0)
 		g_assert_cmpint(g_unlink(pidfile), ==, 0);
-	run_oneshot(f);
+	run_oneshot(f, uffd_collect);
 
 	vm = json_object_array_get_idx(member(f->status, "vms"), 0);
 	g_test_message("status: %s", json_object_to_json_string(vm));
@@ -533,6 +626,7 @@ int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
 	g_test_add("/daemon/oneshot", Fixture, NULL, NULL, test_oneshot, teardown);
+	g_test_add("/daemon/oneshot/tiered", Fixture, NULL, NULL, test_oneshot_tiered, teardown);
 	g_test_add("/daemon/impostor/cgroup", Fixture, &impostors[0], NULL, test_impostor, teardown);
 	g_test_add("/daemon/impostor/pid", Fixture, &impostors[1], NULL, test_impostor, teardown);
 	g_test_add("/daemon/impostor/no-pid-file", Fixture, &impostors[2], NULL, test_impostor,
