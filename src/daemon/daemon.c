@@ -44,6 +44,15 @@ static VmtScanner fallback_scanner(const VmtHost *h)
 	return h->soft_dirty ? VMT_SCANNER_SOFT_DIRTY : VMT_SCANNER_NONE;
 }
 
+/* The kernel has WANT's interface: a scanner without it reads every page
+ * idle, and the engine would demote the hot set. */
+static gboolean bitmap_available(const VmtHost *h, VmtScanner want)
+{
+	return (want == VMT_SCANNER_IDLE_PAGES && h->idle_pages) ||
+	       (want == VMT_SCANNER_PAGE_IDLE && h->page_idle) ||
+	       (want == VMT_SCANNER_SOFT_DIRTY && h->soft_dirty);
+}
+
 static gboolean use_bitmap_scanner(VmtDaemon *d, VmtScanner want)
 {
 	for (guint i = 0; i < G_N_ELEMENTS(bitmap_scanners); i++)
@@ -83,7 +92,7 @@ static gboolean choose_scanner(VmtDaemon *d, GError **error)
 						  local->message, vmt_scanner_name(want));
 		g_warning("%s", d->scanner_note);
 	}
-	if (use_bitmap_scanner(d, want))
+	if (bitmap_available(d->host, want) && use_bitmap_scanner(d, want))
 		return TRUE;
 	if (want == VMT_SCANNER_NONE) {
 		/* still worth running: residency, status and history */
@@ -97,7 +106,8 @@ static gboolean choose_scanner(VmtDaemon *d, GError **error)
 		g_warning("%s", d->scanner_note);
 		return TRUE;
 	}
-	g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED, "scanner '%s' is not available here",
+	g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
+		    "scanner '%s' is not available here (see `vmtier host check`)",
 		    vmt_scanner_name(want));
 	return FALSE;
 }
