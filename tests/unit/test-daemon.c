@@ -656,11 +656,57 @@ static void test_scanner_unavailable(Fixture *f, gconstpointer data)
 			"scanner 'soft-dirty' is not available here (see `vmtier host check`)");
 }
 
+/* The vmtierd binary: --oneshot exits after its one pass, and nothing of
+ * the test's seams reaches it: it looks for the guest's pid file where
+ * libvirt keeps them, finds none here, and attaches nothing. */
+static void test_oneshot_binary(Fixture *f, gconstpointer data)
+{
+	const char *vmtierd = g_getenv("VMTIERD");
+	g_autofree char *conf = NULL, *out = NULL, *err = NULL, *metrics_path = NULL, *metrics = NULL;
+	g_autofree char *pidfile = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GPtrArray) rows = NULL;
+	VmtHistoryTotals totals;
+	int status;
+
+	if (!vmtierd) {
+		g_test_skip("VMTIERD is not set (meson test sets it)");
+		return;
+	}
+	pidfile = g_strdup_printf("/run/libvirt/qemu/%s.pid", NAME);
+	if (g_file_test(pidfile, G_FILE_TEST_EXISTS)) {
+		g_test_skip_printf("%s exists on this host", pidfile);
+		return;
+	}
+	map_ram(f);
+	setup(f, "/machine.slice/machine-qemu\\x2d1\\x2d" NAME ".scope", getpid(), 0, "auto");
+	conf = g_build_filename(f->dir, "vmtierd.conf", NULL);
+	{
+		const char *argv[] = { vmtierd, "--oneshot", "--config", conf, NULL };
+
+		g_assert_true(g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out,
+					   &err, &status, &error));
+	}
+	g_assert_no_error(error);
+	g_test_message("vmtierd: %s", err);
+	g_assert_true(g_spawn_check_wait_status(status, &error));
+	g_assert_nonnull(strstr(err, NAME ": cannot attach yet: libvirt's QEMU pid for " NAME
+				" is not known yet"));
+	g_assert_nonnull(strstr(err, "oneshot: discover, window and account done"));
+	g_assert_cmpint(g_atomic_int_get(&f->status_polls), ==, 0);
+	metrics_path = g_build_filename(f->dir, "metrics.prom", NULL);
+	g_assert_true(g_file_get_contents(metrics_path, &metrics, NULL, NULL));
+	check_metric(metrics, "vmtier_daemon_scan_windows_total", "1");
+	rows = history_rows(f, &totals);
+	g_assert_cmpuint(rows->len, ==, 0);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
 	g_test_add("/daemon/oneshot", Fixture, NULL, NULL, test_oneshot, teardown);
 	g_test_add("/daemon/oneshot/tiered", Fixture, NULL, NULL, test_oneshot_tiered, teardown);
+	g_test_add("/daemon/oneshot/binary", Fixture, NULL, NULL, test_oneshot_binary, teardown);
 	g_test_add("/daemon/scanner-unavailable", Fixture, NULL, NULL, test_scanner_unavailable,
 		   teardown);
 	g_test_add("/daemon/impostor/cgroup", Fixture, &impostors[0], NULL, test_impostor, teardown);
