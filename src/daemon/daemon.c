@@ -308,11 +308,12 @@ static void window_done(GObject *src, GAsyncResult *res, gpointer data)
 	guint next = d->cfg->max_interval_ms;
 
 	d->window_running = FALSE;
-	if (g_cancellable_is_cancelled(d->cancel))
-		return;
+	/* counted when stopping too: the final account takes in its moves */
 	d->last_window_us = g_get_monotonic_time() - w->start_us;
 	d->windows_us += d->last_window_us;
 	d->windows_done++;
+	if (g_cancellable_is_cancelled(d->cancel))
+		return;
 	for (guint i = 0; i < w->gone->len; i++) {
 		VmtGuest *g = w->gone->pdata[i];
 

@@ -68,9 +68,21 @@ typedef struct {
 	json_object *status;		/* status's reply when the daemon was done */
 	GError *status_error;
 	gboolean timed_out;
+	char *stop_after;		/* without --oneshot: once this file exists,
+					 * the next window's poll asks status and
+					 * stops the daemon */
+	gboolean stopping;
 } Fixture;
 
 static int uffd = -1;			/* the scanner has no user data */
+
+static json_object *status_request(Fixture *f, GError **error)
+{
+	json_object *req = json_object_new_object();
+
+	json_object_object_add(req, "cmd", json_object_new_string("status"));
+	return vmt_ctl_request(f->sock, req, 10000, error);
+}
 
 /* ---- the guest: RAM, its vCPU, the kernel's record of its writes ---- */
 
@@ -133,6 +145,12 @@ static void vcpu(const char *key, gpointer data)
 		for (guint64 off = 0; off < VMT_CHUNK_SIZE; off += PAGE)
 			f->ram[hot_chunks[i] * VMT_CHUNK_SIZE + off]++;
 	g_atomic_int_inc(&f->status_polls);
+	if (f->stop_after && !f->stopping && g_file_test(f->stop_after, G_FILE_TEST_EXISTS)) {
+		f->stopping = TRUE;
+		/* the main loop answers while the window waits on QEMU (us) */
+		f->status = status_request(f, &f->status_error);
+		g_main_loop_quit(f->loop);
+	}
 }
 
 /* Guest RAM as QEMU has it: mapped, every page touched (a booted guest's),
@@ -244,8 +262,9 @@ static void libvirt_node(const char *dir, int slow)
 	write_file(dir, "node.xml", xml);
 }
 
-/* SCANNER: vmtierd.conf's */
-static void setup(Fixture *f, const char *cgroup, int libvirt_pid, int slow, const char *scanner)
+/* SCANNER: vmtierd.conf's; EXTRA: more [daemon] lines */
+static void setup_with(Fixture *f, const char *cgroup, int libvirt_pid, int slow,
+		       const char *scanner, const char *extra)
 {
 	g_autofree char *qmp = NULL, *run = NULL, *conf = NULL, *pid = NULL, *sock = NULL;
 	FakeQmpRam rams[] = { { QUOTA, (guint64)(uintptr_t)f->ram },
@@ -262,15 +281,20 @@ static void setup(Fixture *f, const char *cgroup, int libvirt_pid, int slow, con
 	pid = g_strdup_printf("%d\n", libvirt_pid);
 	write_file(run, NAME ".pid", pid);
 	/* QEMU's -qmp socket in vmtierd's qmp_dir */
-	f->qemu = fake_qmp_qemu(rams, G_N_ELEMENTS(rams), 16, vcpu, f);
+	f->qemu = fake_qmp_qemu(rams, G_N_ELEMENTS(rams), G_MAXINT, vcpu, f);
 	sock = g_build_filename(qmp, NAME ".qmp", NULL);
 	link_to(f->qemu->path, sock);
 	conf = g_strdup_printf("[daemon]\nsocket=%s\nqmp_dir=%s/qmp\nstate_dir=%s/state\n"
 			       "history_db=%s/history.db\nmetrics_file=%s/metrics.prom\n"
-			       "libvirt_uri=test://%s/node.xml\nscanner=%s\n"
+			       "libvirt_uri=test://%s/node.xml\nscanner=%s\n%s"
 			       "[policy]\ndemote_windows=1\nmin_residency=0\n", f->sock, f->dir, f->dir, f->dir,
-			       f->dir, f->dir, scanner);
+			       f->dir, f->dir, scanner, extra);
 	write_file(f->dir, "vmtierd.conf", conf);
+}
+
+static void setup(Fixture *f, const char *cgroup, int libvirt_pid, int slow, const char *scanner)
+{
+	setup_with(f, cgroup, libvirt_pid, slow, scanner, "");
 }
 
 static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
@@ -288,6 +312,7 @@ static void teardown(Fixture *f, gconstpointer data)
 		g_assert_cmpint(nftw(f->dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS), ==, 0);
 	g_free(f->dir);
 	g_free(f->sock);
+	g_free(f->stop_after);
 	g_clear_pointer(&f->status, json_object_put);
 	g_clear_error(&f->status_error);
 	if (f->ram)
@@ -302,10 +327,8 @@ static void teardown(Fixture *f, gconstpointer data)
 static gpointer ask_status(gpointer data)
 {
 	Fixture *f = data;
-	json_object *req = json_object_new_object();
 
-	json_object_object_add(req, "cmd", json_object_new_string("status"));
-	f->status = vmt_ctl_request(f->sock, req, 10000, &f->status_error);
+	f->status = status_request(f, &f->status_error);
 	g_main_loop_quit(f->loop);
 	return NULL;
 }
@@ -328,10 +351,10 @@ static gboolean too_long(gpointer data)
 	return G_SOURCE_REMOVE;
 }
 
-/* vmtierd --oneshot with its configuration in F's directory, the test's
- * pid files and COLLECT (NULL: the configured soft-dirty scanner); F->status
- * is what status said at the end. */
-static void run_oneshot(Fixture *f, VmtBitmapCollect collect)
+/* vmtierd (--oneshot if ONESHOT, else until F->stop_after) with its
+ * configuration in F's directory, the test's pid files and COLLECT (NULL:
+ * the configured scanner); F->status is what status said at the end. */
+static void run_daemon(Fixture *f, VmtBitmapCollect collect, gboolean oneshot)
 {
 	g_autofree char *conf = g_build_filename(f->dir, "vmtierd.conf", NULL);
 	g_autofree char *run = g_build_filename(f->dir, "run", NULL);
@@ -353,7 +376,8 @@ static void run_oneshot(Fixture *f, VmtBitmapCollect collect)
 	if (collect)
 		vmt_daemon_set_collect(d, VMT_SCANNER_SOFT_DIRTY, collect);
 	f->loop = g_main_loop_new(NULL, FALSE);
-	vmt_daemon_set_oneshot(d, oneshot_done, f);
+	if (oneshot)
+		vmt_daemon_set_oneshot(d, oneshot_done, f);
 	g_assert_true(vmt_daemon_start(d, &error));
 	g_assert_no_error(error);
 	/* a generous ceiling: a loaded machine is slow, not wrong */
@@ -361,7 +385,8 @@ static void run_oneshot(Fixture *f, VmtBitmapCollect collect)
 	g_main_loop_run(f->loop);
 	g_assert_false(f->timed_out);
 	g_source_remove(ceiling);
-	g_thread_join(f->asker);
+	if (f->asker)
+		g_thread_join(f->asker);
 	vmt_daemon_free(d);
 	g_main_loop_unref(f->loop);
 	g_assert_no_error(f->status_error);
@@ -433,7 +458,7 @@ static void test_oneshot(Fixture *f, gconstpointer data)
 	if (!guest_ram(f))
 		return;
 	setup(f, "/machine.slice/machine-qemu\\x2d1\\x2d" NAME ".scope", getpid(), 0, "auto");
-	run_oneshot(f, uffd_collect);
+	run_daemon(f, uffd_collect, TRUE);
 
 	/* exactly one window: one poll of QEMU */
 	g_assert_cmpint(g_atomic_int_get(&f->status_polls), ==, 1);
@@ -544,7 +569,7 @@ static void test_oneshot_tiered(Fixture *f, gconstpointer data)
 	map_ram(f);
 	setup(f, "/machine.slice/machine-qemu\\x2d1\\x2d" NAME ".scope", getpid(), slow,
 	      "soft-dirty");
-	run_oneshot(f, NULL);
+	run_daemon(f, NULL, TRUE);
 
 	g_assert_cmpint(g_atomic_int_get(&f->status_polls), ==, 1);
 	vm = json_object_array_get_idx(member(f->status, "vms"), 0);
@@ -609,7 +634,7 @@ static void test_impostor(Fixture *f, gconstpointer data)
 	pidfile = g_build_filename(f->dir, "run", NAME ".pid", NULL);
 	if (imp->pid < 0)
 		g_assert_cmpint(g_unlink(pidfile), ==, 0);
-	run_oneshot(f, uffd_collect);
+	run_daemon(f, uffd_collect, TRUE);
 
 	vm = json_object_array_get_idx(member(f->status, "vms"), 0);
 	g_test_message("status: %s", json_object_to_json_string(vm));
@@ -654,6 +679,42 @@ static void test_scanner_unavailable(Fixture *f, gconstpointer data)
 	g_assert_error(error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED);
 	g_assert_cmpstr(error->message, ==,
 			"scanner 'soft-dirty' is not available here (see `vmtier host check`)");
+}
+
+/* vmtierd's own loop, not --oneshot: a window every 100 ms, an account
+ * every second.  The guest stops it in the middle of the first window
+ * after an account: status answers while that window waits on QEMU, and
+ * the account at stop takes in what that window measured. */
+static void test_loop(Fixture *f, gconstpointer data)
+{
+	g_autoptr(GPtrArray) rows = NULL;
+	VmtHistoryTotals totals;
+	json_object *vm;
+	guint polls;
+
+	if (!guest_ram(f))
+		return;
+	setup_with(f, "/machine.slice/machine-qemu\\x2d1\\x2d" NAME ".scope", getpid(), 0, "auto",
+		   "scan_interval_ms=100\nmin_interval_ms=100\nmax_interval_ms=100\n"
+		   "account_interval_s=1\n");
+	f->stop_after = g_build_filename(f->dir, "metrics.prom", NULL);
+	run_daemon(f, uffd_collect, FALSE);
+
+	polls = (guint)g_atomic_int_get(&f->status_polls);
+	vm = json_object_array_get_idx(member(f->status, "vms"), 0);
+	g_test_message("%u windows; status during the last: %s", polls,
+		       json_object_to_json_string(vm));
+	g_assert_cmpuint(polls, >=, 2);
+	g_assert_cmpstr(json_object_get_string(member(vm, "state")), ==, "tiering");
+	/* the window under way is not counted yet */
+	g_assert_cmpuint(u64(vm, "windows"), ==, polls - 1);
+	g_assert_cmpuint(u64(vm, "hot_bytes"), ==, G_N_ELEMENTS(hot_chunks) * VMT_CHUNK_SIZE);
+	/* every window in the history's totals, the last one too */
+	rows = history_rows(f, &totals);
+	g_assert_cmpuint(rows->len, >=, 1);
+	g_assert_cmpuint(totals.windows, ==, polls);
+	g_assert_cmpuint(((VmtHistorySample *)rows->pdata[rows->len - 1])->hot_bytes, ==,
+			 G_N_ELEMENTS(hot_chunks) * VMT_CHUNK_SIZE);
 }
 
 /* The vmtierd binary: --oneshot exits after its one pass, and nothing of
@@ -706,6 +767,7 @@ int main(int argc, char **argv)
 	g_test_init(&argc, &argv, NULL);
 	g_test_add("/daemon/oneshot", Fixture, NULL, NULL, test_oneshot, teardown);
 	g_test_add("/daemon/oneshot/tiered", Fixture, NULL, NULL, test_oneshot_tiered, teardown);
+	g_test_add("/daemon/loop", Fixture, NULL, NULL, test_loop, teardown);
 	g_test_add("/daemon/oneshot/binary", Fixture, NULL, NULL, test_oneshot_binary, teardown);
 	g_test_add("/daemon/scanner-unavailable", Fixture, NULL, NULL, test_scanner_unavailable,
 		   teardown);
