@@ -43,6 +43,15 @@ static VmtScanner fallback_scanner(const VmtHost *h)
 	return h->soft_dirty ? VMT_SCANNER_SOFT_DIRTY : VMT_SCANNER_NONE;
 }
 
+/* The kernel has WANT's interface: a scanner without it reads every page
+ * idle, and the engine would demote the hot set. */
+static gboolean bitmap_available(const VmtHost *h, VmtScanner want)
+{
+	return (want == VMT_SCANNER_IDLE_PAGES && h->idle_pages) ||
+	       (want == VMT_SCANNER_PAGE_IDLE && h->page_idle) ||
+	       (want == VMT_SCANNER_SOFT_DIRTY && h->soft_dirty);
+}
+
 static gboolean use_bitmap_scanner(VmtDaemon *d, VmtScanner want)
 {
 	for (guint i = 0; i < G_N_ELEMENTS(bitmap_scanners); i++)
@@ -82,7 +91,7 @@ static gboolean choose_scanner(VmtDaemon *d, GError **error)
 						  local->message, vmt_scanner_name(want));
 		g_warning("%s", d->scanner_note);
 	}
-	if (use_bitmap_scanner(d, want))
+	if (bitmap_available(d->host, want) && use_bitmap_scanner(d, want))
 		return TRUE;
 	if (want == VMT_SCANNER_NONE) {
 		/* still worth running: residency, status and history */
@@ -96,7 +105,8 @@ static gboolean choose_scanner(VmtDaemon *d, GError **error)
 		g_warning("%s", d->scanner_note);
 		return TRUE;
 	}
-	g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED, "scanner '%s' is not available here",
+	g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
+		    "scanner '%s' is not available here (see `vmtier host check`)",
 		    vmt_scanner_name(want));
 	return FALSE;
 }
@@ -310,11 +320,12 @@ static void window_done(GObject *src, GAsyncResult *res, gpointer data)
 	guint next = d->cfg->max_interval_ms;
 
 	d->window_running = FALSE;
-	if (g_cancellable_is_cancelled(d->cancel))
-		return;
+	/* counted when stopping too: the final account takes in its moves */
 	d->last_window_us = g_get_monotonic_time() - w->start_us;
 	d->windows_us += d->last_window_us;
 	d->windows_done++;
+	if (g_cancellable_is_cancelled(d->cancel))
+		return;
 	for (guint i = 0; i < w->gone->len; i++) {
 		VmtGuest *g = w->gone->pdata[i];
 
@@ -504,9 +515,10 @@ static void close_conn(VmtDaemon *d);
  * (the QMP directory belongs to QEMU's user, so another guest's QEMU could
  * bind the name; vmt_guest_attach checks it against this, -1: unknown)
  * and no other guest's. */
-static int libvirt_pid(const VmtGuest *g)
+static int libvirt_pid(const VmtDaemon *d, const VmtGuest *g)
 {
-	g_autofree char *file = g_strdup_printf("/run/libvirt/qemu/%s.pid", g->name);
+	g_autofree char *base = g_strdup_printf("%s.pid", g->name);
+	g_autofree char *file = g_build_filename(d->pid_dir, base, NULL);
 	g_autofree char *text = NULL;
 
 	return g_file_get_contents(file, &text, NULL, NULL) ? atoi(text) : -1;
@@ -538,6 +550,9 @@ typedef struct {
 	char *sock;
 	int libvirt_pid, domain_id;
 	guint64 ram_bytes;
+	VmtBitmapCollect collect;	/* the bitmap scanner, to arm; or NULL */
+	guint guest_ms;			/* its time limit (host-deadline.h) */
+	gboolean armed;
 } Attach;
 
 static void attach_free(Attach *a)
@@ -554,6 +569,21 @@ static void attach_thread(GTask *task, gpointer src, gpointer data, GCancellable
 	VmtGuestMap *m = vmt_guest_map_query(a->g->name, a->sock, a->libvirt_pid, a->domain_id,
 					     a->ram_bytes, &error);
 
+	/* a bitmap scanner's first sample covers the guest's life until its
+	 * bits are first reset: reset them now, within a window's time for a
+	 * guest, so that the first window's sample counts (--oneshot has only
+	 * that one); else that window's is discarded, as before */
+	if (m && a->collect) {
+		g_autofree guint16 *scratch = g_new0(guint16, MAX(1u, m->n_chunks));
+		g_autoptr(GError) arm_error = NULL;
+		gboolean valid;
+
+		vmt_host_deadline_set(a->guest_ms);
+		a->armed = a->collect(m->pid, m->ranges, scratch, &valid, &arm_error);
+		vmt_host_deadline_set(0);
+		if (!a->armed)
+			g_debug("%s: scanner not armed at attach: %s", a->g->name, arm_error->message);
+	}
 	if (m)
 		g_task_return_pointer(task, m, (GDestroyNotify)vmt_guest_map_free);
 	else
@@ -576,6 +606,7 @@ static void attach_done(GObject *src, GAsyncResult *res, gpointer data)
 		goto out;
 	if (m && check_pid(d, g, m->pid, &error)) {
 		vmt_guest_attach_map(g, m, &d->cfg->params);
+		g->armed = a->armed && a->collect == d->collect;
 		g_message("%s: attached to QEMU pid %d, %" G_GUINT64_FORMAT " MiB of RAM in %u chunks, "
 			  "DRAM quota %" G_GUINT64_FORMAT " MiB%s", g->name, g->pid, g->ram_bytes >> 20,
 			  vmt_tier_engine_n_chunks(g->engine), g->quota_bytes >> 20,
@@ -602,9 +633,11 @@ static void try_attach(VmtDaemon *d, VmtGuest *g, const VmtDomainInfo *info)
 	a->d = d;
 	a->g = vmt_guest_ref(g);
 	a->sock = g_strdup_printf("%s/%s.qmp", d->cfg->qmp_dir, g->name);
-	a->libvirt_pid = libvirt_pid(g);
+	a->libvirt_pid = libvirt_pid(d, g);
 	a->domain_id = info->id;
 	a->ram_bytes = info->ram_bytes;
+	a->collect = d->damon ? NULL : d->collect;
+	a->guest_ms = d->cfg->guest_window_ms;
 	g->attaching = TRUE;
 	d->attaching++;
 	task = g_task_new(NULL, d->cancel, attach_done, d);
@@ -764,7 +797,8 @@ static gboolean on_discover_idle(gpointer data)
 
 void vmt_daemon_discover_soon(VmtDaemon *d)
 {
-	if (!d->discover_idle)
+	/* --oneshot: its one discover is the one at start */
+	if (!d->discover_idle && !d->oneshot_done)
 		d->discover_idle = g_idle_add(on_discover_idle, d);
 }
 
@@ -878,6 +912,7 @@ static gboolean on_account(gpointer data)
 		g_array_append_val(totals, t);
 		g_ptr_array_add(guests, g);
 	}
+	d->windows_accounted = d->windows_done;
 	prune_history(d, now);
 	if (*d->cfg->metrics_file)
 		write_metrics(d, samples, totals, guests, now);
@@ -956,6 +991,7 @@ VmtDaemon *vmt_daemon_new(VmtDaemonConfig *cfg, GError **error)
 	d->interval_ms = d->want_interval_ms = cfg->scan_interval_ms;
 	d->sample_us = max_sample_us(cfg);
 	d->lock_fd = -1;
+	d->pid_dir = g_strdup("/run/libvirt/qemu");
 	d->host = vmt_host_load(error);
 	/* one vmtierd at a time: a second one would take DAMON from the first */
 	if (!d->host || !take_lock(d, error) || !choose_scanner(d, error)) {
@@ -980,11 +1016,26 @@ void vmt_daemon_set_oneshot(VmtDaemon *d, GSourceFunc done, gpointer data)
 	d->oneshot_data = data;
 }
 
+void vmt_daemon_set_pid_dir(VmtDaemon *d, const char *dir)
+{
+	g_free(d->pid_dir);
+	d->pid_dir = g_strdup(dir);
+}
+
+void vmt_daemon_set_collect(VmtDaemon *d, VmtScanner scanner, VmtBitmapCollect collect)
+{
+	g_clear_pointer(&d->flusher, vmt_host_flush_free);
+	g_clear_pointer(&d->damon, vmt_host_damon_release);
+	g_clear_pointer(&d->scanner_note, g_free);
+	d->scanner = scanner;
+	d->collect = collect;
+}
+
 /* --oneshot: one discover (and the attaches it started), one window, one
  * account, then DONE. */
 static void oneshot_step(VmtDaemon *d)
 {
-	if (!d->oneshot_done || d->attaching || d->listing)
+	if (!d->oneshot_done || d->attaching || d->listing || d->window_source || d->window_running)
 		return;
 	switch (d->oneshot_stage++) {
 	case 0:		/* discovered and attached */
@@ -1088,8 +1139,9 @@ void vmt_daemon_free(VmtDaemon *d)
 	g_clear_pointer(&d->damos_guests, g_ptr_array_unref);
 	if (d->conn)
 		close_conn(d);
-	/* the interval under way goes into the history too */
-	if (d->history)
+	/* the interval under way goes into the history too, if a window
+	 * measured anything since the last account (--oneshot's was its one) */
+	if (d->history && d->windows_done != d->windows_accounted)
 		on_account(d);
 	g_hash_table_unref(d->guests);
 	g_clear_pointer(&d->history, vmt_history_close);
@@ -1099,6 +1151,7 @@ void vmt_daemon_free(VmtDaemon *d)
 	g_free(d->scanner_note);
 	g_free(d->offload_note);
 	g_free(d->damon_set);
+	g_free(d->pid_dir);
 	if (d->lock_fd >= 0)
 		close(d->lock_fd);
 	g_free(d);

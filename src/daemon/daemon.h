@@ -3,6 +3,8 @@
 
 #include "daemon-config.h"
 
+#include <gio/gio.h>
+
 /* vmtierd's state and main-loop work: discovering vmtier guests through
  * libvirt (lifecycle events plus a periodic sweep, so a missed event or a
  * libvirtd restart only delays things), attaching to their QMP sockets,
@@ -28,5 +30,14 @@ gboolean vmt_daemon_start(VmtDaemon *d, GError **error);
 /* SIGHUP: reread the configuration file (policy and limits; the socket,
  * scanner and paths keep their values until restart). */
 gboolean vmt_daemon_reload(VmtDaemon *d, GError **error);
+/* Tests only (vmtierd never calls them, so nothing outside a test binary
+ * can): the directory of libvirt's QEMU pid files, NAME.pid (default
+ * /run/libvirt/qemu), which an attach checks the QMP peer against; and a
+ * bitmap scanner (host-scan.h's signature) reported as SCANNER in place of
+ * the configured one.  Call before start. */
+typedef gboolean (*VmtBitmapCollect)(int pid, const GArray *ranges, guint16 *freq, gboolean *valid,
+				     GError **error);
+void vmt_daemon_set_pid_dir(VmtDaemon *d, const char *dir);
+void vmt_daemon_set_collect(VmtDaemon *d, VmtScanner scanner, VmtBitmapCollect collect);
 /* Wait for a running window, stop DAMON, close everything. */
 void vmt_daemon_free(VmtDaemon *d);
