@@ -30,6 +30,7 @@ int vmt_cmd_report(int argc, char **argv);
 int vmt_cmd_status(int argc, char **argv);
 int vmt_cmd_set(int argc, char **argv);
 int vmt_cmd_hook(int argc, char **argv);
+int vmt_cmd_adopt(int argc, char **argv);
 
 /* Parse a command's options; on error print "vmtier CMD: MSG" and return
  * FALSE.  Owns nothing of the caller's. */
@@ -41,3 +42,9 @@ gboolean vmt_cli_parse(GOptionContext *ctx, const char *cmd, int *argc,
  * (virsh's order). */
 void vmt_cli_set_uri(const char *uri);
 const char *vmt_cli_uri(const char *given);
+
+/* xml-templates/: $VMTIER_TEMPLATE_DIR, else the installed one. */
+const char *vmt_cli_template_dir(void);
+/* --OPT's node list TEXT appended to INTO; an empty or bad list is refused
+ * (G_IO_ERROR_INVALID_ARGUMENT naming OPT and TEXT). */
+gboolean vmt_cli_parse_nodes(const char *opt, const char *text, GArray *into, GError **error);

@@ -195,3 +195,35 @@ char *vmt_plan_meta_set_dram(const char *xml, guint64 bytes, GError **error)
 	xmlFreeDoc(doc);
 	return out;
 }
+
+void vmt_plan_meta_replace(xmlDocPtr doc, const VmtTierPlan *p)
+{
+	xmlNodePtr root = xmlDocGetRootElement(doc), old, md = NULL;
+
+	while ((old = vmt_plan_meta_find(doc))) {
+		xmlUnlinkNode(old);
+		xmlFreeNode(old);
+	}
+	for (xmlNodePtr n = root->children; n && !md; n = n->next)
+		if (is_element(n, "metadata"))
+			md = n;
+	if (!md)
+		md = xmlNewChild(root, NULL, BAD_CAST "metadata", NULL);
+	vmt_plan_meta_write(md, p);
+}
+
+char *vmt_plan_meta_format(const VmtTierPlan *p)
+{
+	xmlDocPtr doc = xmlNewDoc(BAD_CAST "1.0");
+	xmlNodePtr md = xmlNewNode(NULL, BAD_CAST "metadata");
+	xmlBufferPtr buf = xmlBufferCreate();
+	char *out;
+
+	xmlDocSetRootElement(doc, md);
+	vmt_plan_meta_write(md, p);
+	xmlNodeDump(buf, doc, md->children, 0, 1);
+	out = g_strdup((const char *)xmlBufferContent(buf));
+	xmlBufferFree(buf);
+	xmlFreeDoc(doc);
+	return out;
+}
