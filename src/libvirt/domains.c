@@ -272,7 +272,7 @@ gboolean vmt_domains_set_plan(virConnectPtr conn, const char *name, const VmtTie
 			      GError **error)
 {
 	virDomainPtr dom = virDomainLookupByName(conn, name);
-	g_autofree char *md = vmt_plan_meta_format(p);
+	g_autofree char *md = vmt_plan_meta_format(p, FALSE);
 	unsigned int flags = VIR_DOMAIN_AFFECT_CONFIG;
 	gboolean ok;
 

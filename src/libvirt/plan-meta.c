@@ -212,7 +212,7 @@ void vmt_plan_meta_replace(xmlDocPtr doc, const VmtTierPlan *p)
 	vmt_plan_meta_write(md, p);
 }
 
-char *vmt_plan_meta_format(const VmtTierPlan *p)
+char *vmt_plan_meta_format(const VmtTierPlan *p, gboolean ns)
 {
 	xmlDocPtr doc = xmlNewDoc(BAD_CAST "1.0");
 	xmlNodePtr md = xmlNewNode(NULL, BAD_CAST "metadata");
@@ -223,10 +223,12 @@ char *vmt_plan_meta_format(const VmtTierPlan *p)
 	vmt_plan_meta_write(md, p);
 	/* libvirt declares the namespace itself (with the prefix it is given)
 	 * and refuses an element that already declares it */
-	for (xmlNodePtr n = md->children; n; n = n == md->children ? n->children : n->next)
-		xmlSetNs(n, NULL);
-	xmlFreeNsList(md->children->nsDef);
-	md->children->nsDef = NULL;
+	if (!ns) {
+		for (xmlNodePtr n = md->children; n; n = n == md->children ? n->children : n->next)
+			xmlSetNs(n, NULL);
+		xmlFreeNsList(md->children->nsDef);
+		md->children->nsDef = NULL;
+	}
 	xmlNodeDump(buf, doc, md->children, 0, 1);
 	out = g_strdup((const char *)xmlBufferContent(buf));
 	xmlBufferFree(buf);
