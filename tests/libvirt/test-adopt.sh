@@ -37,13 +37,6 @@ vmtier adopt web1 --fix adds them (nothing was changed)"
 tap_check "adopt lists exactly what web1 lacks, exit 2" test $rc -eq 2 -a "$res" = "$want"
 tap_check "and changed nothing (no metadata)" test "$(virsh dumpxml --inactive web1)" = "$before"
 
-tap_check "web1 starts as virt-install made it" virsh start web1
-res=$("$vmtier" adopt web1 --dram 64M --tenant acme --dram-nodes 0 --fix 2>&1); rc=$?
-tap_check "--fix refuses a running domain, saying when changes apply ($res)" \
-	test $rc -eq 1 -a -n "$(grep -F "a new NUMA layout takes effect only when QEMU starts again" <<<"$res")"
-tap_check "and changed nothing" test "$(virsh dumpxml --inactive web1)" = "$before"
-virsh destroy web1 >/dev/null
-
 res=$("$vmtier" adopt web1 --dram 64M --tenant acme --class budget --dram-nodes 0 --fix 2>&1); rc=$?
 tap_diag "$res"
 tap_check "--fix adopts the stopped web1" test $rc -eq 0 -a "$(tail -1 <<<"$res")" = \
@@ -58,7 +51,8 @@ assert (d["tenant"], d["class"], d["dram_bytes"], d["pmem_bytes"], d["dram_nodes
 tap_check "what virt-install made stays: the kernel, its arguments, the debug console" \
 	bash -c 'grep -q "<kernel>$1</kernel>" <<<"$2" && grep -q "hot_off=192M" <<<"$2" && grep -q "file:/tmp/vmtier-guests/web1.log" <<<"$2"' _ "$elf" "$x"
 res=$("$vmtier" adopt web1 --dram 64M --tenant acme --class budget 2>&1); rc=$?
-tap_check "adopting it again finds nothing missing ($res)" test $rc -eq 0
+tap_check "adopting it again finds nothing missing and rewrites its plan ($res)" test $rc -eq 0 -a \
+	"$res" = "adopted web1: 64 MiB DRAM on node 0, 448 MiB slow memory on node 2"
 
 tap_check "adopted web1 starts" virsh start web1
 tap_check "the guest filled its memory and runs its hot set" waitlog web1 '^t=1 '
@@ -74,6 +68,12 @@ import json, sys
 v = json.loads(sys.argv[1])["vms"][0]
 assert v["state"] == "tiering" and v["quota_bytes"] == 64 << 20 and v["promoted_bytes"] > 0, v' \
 	"$("$vmtier" status web1 --json)"
+# a running guest's layout changes only when QEMU starts again: refused
+x=$(virsh dumpxml --inactive web1)
+res=$("$vmtier" adopt web1 --dram 32M --tenant acme --fix 2>&1); rc=$?
+tap_check "--fix refuses the running web1 a new layout (32 MiB quota), saying when it would apply ($res)" \
+	test $rc -eq 1 -a -n "$(grep -F "a new NUMA layout takes effect only when QEMU starts again" <<<"$res")"
+tap_check "and changed nothing" test "$(virsh dumpxml --inactive web1)" = "$x"
 kill -TERM "$daemon"; wait "$daemon"
 virsh destroy web1 >/dev/null
 tap_done
