@@ -68,6 +68,13 @@ import json, sys
 v = json.loads(sys.argv[1])["vms"][0]
 assert v["state"] == "tiering" and v["quota_bytes"] == 64 << 20 and v["promoted_bytes"] > 0, v' \
 	"$("$vmtier" status web1 --json)"
+# adopting the running guest again: its live layout is checked too, and its
+# plan written live as well (vmtierd keeps tiering it)
+res=$("$vmtier" adopt web1 --dram 64M --tenant acme --class budget 2>&1); rc=$?
+tap_check "adopt on the running web1 finds nothing missing, live or defined ($res)" test $rc -eq 0 -a \
+	"$res" = "adopted web1: 64 MiB DRAM on node 0, 448 MiB slow memory on node 2"
+sleep 2
+tap_check "and vmtierd still tiers it" bash -c "'$vmtier' status web1 --json | grep -q '\"state\":\"tiering\"'"
 # a running guest's layout changes only when QEMU starts again: refused
 x=$(virsh dumpxml --inactive web1)
 res=$("$vmtier" adopt web1 --dram 32M --tenant acme --fix 2>&1); rc=$?
