@@ -1,7 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
+#include <gio/gio.h>
+
+#include "config.h"
 #include "cli.h"
 #include "ctl.h"
 #include "daemon-config.h"
+
+#include "nodeset.h"
 
 #include <stdio.h>
 
@@ -63,4 +68,24 @@ char *vmt_cli_shared_path(const char *cmd, const char *given, VmtCliShared what)
 		return g_strdup(env);
 	cfg = shared_config(cmd);
 	return g_strdup(what == VMT_CLI_SOCKET ? cfg->socket_path : cfg->history_db);
+}
+
+const char *vmt_cli_template_dir(void)
+{
+	const char *d = g_getenv("VMTIER_TEMPLATE_DIR");
+
+	return d && *d ? d : VMT_TEMPLATEDIR;
+}
+
+gboolean vmt_cli_parse_nodes(const char *opt, const char *text, GArray *into, GError **error)
+{
+	g_autoptr(GArray) ids = vmt_nodeset_parse(text, error);
+
+	if (!ids || !ids->len) {
+		g_clear_error(error);
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "bad %s '%s'", opt, text);
+		return FALSE;
+	}
+	g_array_append_vals(into, ids->data, ids->len);
+	return TRUE;
 }

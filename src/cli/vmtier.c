@@ -12,6 +12,7 @@ static int cmd_help(int argc, char **argv);
 
 static const VmtCommand commands[] = {
 	{ "define", vmt_cmd_define, "Define a tiered guest in libvirt (DRAM + slow memory)" },
+	{ "adopt", vmt_cmd_adopt, "Check a domain made elsewhere for tiering; --fix adds what is missing" },
 	{ "undefine", vmt_cmd_undefine, "Remove a stopped vmtier guest" },
 	{ "list", vmt_cmd_list, "List vmtier-managed guests" },
 	{ "host", vmt_cmd_host, "Show the host's memory tiers; host check, host online" },
