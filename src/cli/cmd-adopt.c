@@ -402,7 +402,7 @@ int vmt_cmd_adopt(int argc, char **argv)
 		"with both tiers in the global nodeset, movable memory, vmtierd's QMP socket;\n"
 		"and admission.  Prints one line per problem (element, found, needed).  With\n"
 		"nothing missing (or --fix, on a stopped domain), writes vmtier's metadata.\n\n"
-		"Example:\n  vmtier adopt web1 --dram 1GiB --tenant acme --fix\n\n"
+		"Example: vmtier adopt web1 --dram 1GiB --tenant acme --fix\n\n"
 		"Exit status: 0 adopted (or, with --xml, nothing missing), 1 failure (or\n"
 		"problems --fix does not fix), 2 problems found (without --fix), 64 usage.");
 	g_option_context_add_main_entries(ctx, entries, NULL);

@@ -57,7 +57,7 @@ ca, cb = a.find("cpu"), b.find("cpu")
 assert ca is None or ca.attrib == cb.attrib, (ca.attrib, cb.attrib)
 PY
 	else
-		{ cat "$tmp/out" "$tmp/err"; echo "exit $rc"; } | sed "s|$dir/in/|@IN@/|g" >"$tmp/e"
+		{ cat "$tmp/out" "$tmp/err"; echo "exit $rc"; } | sed "s|$dir/in/|@IN@/|g; s|$VMTIER_TEMPLATE_DIR/|@TEMPLATES@/|g" >"$tmp/e"
 		compare "$name" "$tmp/e" "$dir/$name.out"
 	fi
 done <"$dir/cases"
