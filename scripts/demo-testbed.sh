@@ -31,6 +31,9 @@ slo_grace_s=45 daemon_config "scanner=damon-vaddr
 history_db=/var/lib/vmtier/history.db
 account_interval_s=3"
 start_daemon || { echo "vmtierd did not start"; tail "$out/vmtierd.log"; exit 1; }
+# the CLI reads what it shares with vmtierd (classes, socket, history) from
+# the same file
+export VMTIER_CONFIG=/tmp/vmtierd.conf
 title "vmtierd is running; the libvirt hook"
 if "$vmtier" hook install >/dev/null 2>&1; then
 	"$vmtier" hook status
@@ -65,6 +68,7 @@ until judged || [ $(($(now) - t0)) -ge 120 ]; do sleep 3; done
 "$vmtier" report --db /var/lib/vmtier/history.db --tenant acme --format html -o "$out/report-acme.html"
 [ -s "$out/vmtier.prom" ] && title "vmtierd's Prometheus metrics (docs/metrics.md)" &&
 	grep -E '^vmtier_(vm_info|vm_slo_intervals_total|daemon_info|node_committed)' "$out/vmtier.prom"
+sqlite3 /var/lib/vmtier/history.db ".backup '$out/history.db'" 2>/dev/null	# for a look afterwards
 "$vmtier" hook uninstall >/dev/null 2>&1
 kill -TERM "$daemon"; wait "$daemon"
 for g in budget-demo standard-demo; do virsh destroy "$g" >/dev/null; "$vmtier" undefine "$g" >/dev/null; done

@@ -3,6 +3,7 @@
 
 #include "config.h"
 #include "cli.h"
+#include "class.h"
 #include "ctl.h"
 #include "daemon-config.h"
 
@@ -68,6 +69,13 @@ char *vmt_cli_shared_path(const char *cmd, const char *given, VmtCliShared what)
 		return g_strdup(env);
 	cfg = shared_config(cmd);
 	return g_strdup(what == VMT_CLI_SOCKET ? cfg->socket_path : cfg->history_db);
+}
+
+char *vmt_cli_class_dir(const char *cmd)
+{
+	g_autoptr(VmtDaemonConfig) cfg = shared_config(cmd);
+
+	return cfg->class_dir && *cfg->class_dir ? g_strdup(cfg->class_dir) : vmt_class_dir();
 }
 
 const char *vmt_cli_template_dir(void)

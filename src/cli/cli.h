@@ -49,6 +49,10 @@ const char *vmt_cli_uri(const char *given);
  * vmtierd's default. */
 typedef enum { VMT_CLI_SOCKET, VMT_CLI_HISTORY_DB } VmtCliShared;
 char *vmt_cli_shared_path(const char *cmd, const char *given, VmtCliShared what);
+/* The classes directory vmtierd judges by: vmtierd.conf's class_dir, else
+ * xml-templates/classes ($VMTIER_TEMPLATE_DIR, else the installed one).
+ * define, adopt and report read the classes the daemon reads. */
+char *vmt_cli_class_dir(const char *cmd);
 
 /* xml-templates/: $VMTIER_TEMPLATE_DIR, else the installed one. */
 const char *vmt_cli_template_dir(void);

@@ -47,7 +47,7 @@ static VmtTierPlan *plan_from(const Opts *o, GError **error)
 		p->tenant = g_strdup(o->tenant);
 	}
 	if (o->klass) {
-		g_autofree char *dir = g_build_filename(vmt_cli_template_dir(), "classes", NULL);
+		g_autofree char *dir = vmt_cli_class_dir("adopt");
 
 		if (!vmt_tier_plan_apply_class(p, dir, o->klass, error))
 			return NULL;

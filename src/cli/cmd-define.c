@@ -122,9 +122,12 @@ int vmt_cmd_define(int argc, char **argv)
 		plan->tenant = g_strdup(tenant);
 	}
 	if (klass) {
-		g_autofree char *dir = g_build_filename(vmt_cli_template_dir(), "classes", NULL);
-		if (!vmt_tier_plan_apply_class(plan, dir, klass, &error))
-			return fail_plan(error);
+		g_autofree char *dir = vmt_cli_class_dir("define");
+		if (!vmt_tier_plan_apply_class(plan, dir, klass, &error)) {
+			/* a class vmtierd does not have is a bad --class, as in adopt */
+			fail("define", error);
+			return VMT_EXIT_USAGE;
+		}
 	}
 	host = vmt_host_load(&error);
 	if (!host)

@@ -155,7 +155,7 @@ int vmt_cmd_report(int argc, char **argv)
 	g_autoptr(GError) error = NULL;
 	g_autoptr(VmtHistory) h = NULL;
 	g_autoptr(VmtReport) r = NULL;
-	g_autofree char *class_dir = vmt_class_dir(), *text = NULL;
+	g_autofree char *class_dir = NULL, *text = NULL;
 	VmtHistoryQuery q = VMT_HISTORY_QUERY_INIT;
 	VmtReportFormat fmt = VMT_REPORT_TABLE;
 	gint64 now = g_get_real_time() / G_USEC_PER_SEC;
@@ -194,6 +194,7 @@ int vmt_cmd_report(int argc, char **argv)
 				    q.until == G_MAXINT64 ? now : q.until, fmt, output);
 	if (!db)
 		db = vmt_cli_shared_path("report", NULL, VMT_CLI_HISTORY_DB);
+	class_dir = vmt_cli_class_dir("report");
 	q.tenant = tenant;
 	q.vm = vm;
 	h = vmt_history_open_readonly(db, &error);

@@ -95,15 +95,18 @@ static void test_shared_config(void)
 {
 	g_autofree char *dir = g_dir_make_tmp("vmtier-conf-XXXXXX", NULL);
 	g_autofree char *conf = g_build_filename(dir, "vmtierd.conf", NULL);
-	g_autofree char *text = g_strdup_printf("[daemon]\nsocket=%s/conf.sock\nhistory_db=%s/conf.db\n",
-						dir, dir);
+	g_autofree char *text = g_strdup_printf("[daemon]\nsocket=%s/conf.sock\nhistory_db=%s/conf.db\n"
+						"class_dir=%s/classes\n", dir, dir, dir);
 	/* CMD's error names FILE (in DIR) after WHAT; ENV set to DIR/env */
-	static const struct { const char *argv[5], *env, *file, *what; } cases[] = {
+	static const struct { const char *argv[5], *env, *file, *what; int rc; } cases[] = {
 		{ { "status" }, NULL, "conf.sock", "cannot reach vmtierd at " },
 		{ { "set", "x", "--dram", "2G" }, NULL, "conf.sock", "cannot reach vmtierd at " },
 		{ { "report" }, NULL, "conf.db", ": no such file" },
 		{ { "status" }, "VMTIER_SOCKET", "env", "cannot reach vmtierd at " },
 		{ { "report" }, "VMTIER_HISTORY_DB", "env", ": no such file" },
+		/* the classes vmtierd judges by: a class the daemon has not is refused */
+		{ { "define", "x", "--dram", "16M" }, NULL, "classes/gold.conf", "no class 'gold' (no ", 64 },
+		{ { "adopt", "x", "--dram", "16M" }, NULL, "classes/gold.conf", "no class 'gold' (no ", 64 },
 	};
 
 	g_assert_true(g_file_set_contents(conf, text, -1, NULL));
@@ -111,14 +114,22 @@ static void test_shared_config(void)
 	for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
 		g_autofree char *out = NULL, *err = NULL, *env = g_build_filename(dir, "env", NULL);
 		g_autofree char *path = g_build_filename(dir, cases[i].file, NULL);
-		const char *argv[6] = { vmtier_bin };
+		const char *argv[8] = { vmtier_bin };
 
 		memcpy(argv + 1, cases[i].argv, sizeof cases[i].argv);
+		if (strstr(cases[i].file, "classes")) {	/* ... --class gold */
+			guint n = 1;
+
+			while (argv[n])
+				n++;
+			argv[n] = "--class";
+			argv[n + 1] = "gold";
+		}
 		g_unsetenv("VMTIER_SOCKET");
 		g_unsetenv("VMTIER_HISTORY_DB");
 		if (cases[i].env)
 			g_setenv(cases[i].env, env, TRUE);
-		g_assert_cmpint(run(argv, &out, &err), ==, 1);
+		g_assert_cmpint(run(argv, &out, &err), ==, cases[i].rc ? cases[i].rc : 1);
 		g_assert_nonnull(strstr(err, path));
 		g_assert_nonnull(strstr(err, cases[i].what));
 	}
