@@ -1,28 +1,41 @@
 #!/bin/bash
-# Runs inside the test host: PROGRAM [ARGS...], a test printing TAP that
-# needs what the test host has and this machine lacks (soft-dirty, a slow
-# memory tier).  Its results become ours, and a skip is a failure here.
-#   test-program.sh PROGRAM [ARGS...]
+# Runs inside the test host: PROGRAM [ARGS...] [--next PROGRAM [ARGS...]]...,
+# tests printing TAP that need what the test host has and this machine
+# lacks (soft-dirty, a slow memory tier), one after the other in one boot.
+# Their results become ours, and a skip is a failure here.
 set -u
 . "$(dirname "$0")/../tap.sh"
 [ -n "${VMTIER_TESTBED:-}" ] || tap_bail "run me through tests/testbed/run"
-[ $# -ge 1 ] || tap_bail "usage: test-program.sh PROGRAM [ARGS...]"
+[ $# -ge 1 ] || tap_bail "usage: test-program.sh PROGRAM [ARGS...] [--next PROGRAM [ARGS...]]..."
 
-name=$(basename "$1")
-out=$("$@" 2>&1)
-rc=$?
-while IFS= read -r line; do
-	# "ok 3 - what" (tap.sh) or "ok 3 /what" (GTest)
-	what=${line#*ok [0-9]* }
-	what=${what#- }
-	case "$line" in
-	"ok "*"# SKIP"*) tap_fail "$name runs in the test host (${line#*# SKIP })" ;;
-	"1..0 # SKIP "*) tap_fail "$name runs in the test host (${line#1..0 # SKIP })" ;;
-	"ok "*) tap_ok "$what" ;;
-	"not ok "*) tap_fail "$what" ;;
-	1..*) ;;
-	*) tap_diag "${line#\# }" ;;
-	esac
-done <<<"$out"
-tap_check "$name exits 0 (got $rc)" test "$rc" -eq 0
+run_one() {
+	local name out rc line what
+	name=$(basename "$1")
+	out=$("$@" 2>&1)
+	rc=$?
+	while IFS= read -r line; do
+		# "ok 3 - what" (tap.sh) or "ok 3 /what" (GTest)
+		what=${line#*ok [0-9]* }
+		what=${what#- }
+		case "$line" in
+		"ok "*"# SKIP"*) tap_fail "$name runs in the test host (${line#*# SKIP })" ;;
+		"1..0 # SKIP "*) tap_fail "$name runs in the test host (${line#1..0 # SKIP })" ;;
+		"ok "*) tap_ok "$name: $what" ;;
+		"not ok "*) tap_fail "$name: $what" ;;
+		1..*) ;;
+		*) tap_diag "${line#\# }" ;;
+		esac
+	done <<<"$out"
+	tap_check "$name exits 0 (got $rc)" test "$rc" -eq 0
+}
+
+cmd=()
+for a in "$@" --next; do
+	if [ "$a" = --next ]; then
+		[ ${#cmd[@]} -gt 0 ] && run_one "${cmd[@]}"
+		cmd=()
+	else
+		cmd+=("$a")
+	fi
+done
 tap_done

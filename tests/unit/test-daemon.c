@@ -533,7 +533,7 @@ static void where(Fixture *f, guint64 off, guint64 len, int slow, guint64 *fast,
 }
 
 /* A host with a slow tier and soft-dirty (the test host runs this as
- * testbed daemon-tiered, where a skip fails): the same pass with
+ * testbed programs, where a skip fails): the same pass with
  * vmtierd's own scanner and real moves.  The cold chunks over the quota go
  * to the slow node, the hot ones stay, and status, the history and the
  * pages themselves agree. */
@@ -560,7 +560,7 @@ static void test_oneshot_tiered(Fixture *f, gconstpointer data)
 	vmt_host_free(h);
 	if (slow < 0 || !soft_dirty) {
 		g_autofree char *why = g_strdup_printf("this host has %s: the test host runs this "
-						       "(testbed daemon-tiered)", slow < 0 ?
+						       "(testbed programs)", slow < 0 ?
 						       "no slow node" : "no soft-dirty");
 
 		g_test_skip(why);
