@@ -29,6 +29,7 @@ struct VmtDaemon {
 	VmtDamon *damos;		/* offload=damos (paddr, host-damos.h) */
 	VmtFlusher *flusher;		/* TLB flushes for DAMON's guests, or NULL */
 	guint sample_us;		/* DAMON's sample interval now (adapts) */
+	guint sample_floor_us;		/* ... never below: what kdamond kept up with */
 	char *offload_note;		/* why offload=damos is not in use */
 	guint damos_n;			/* guests in DAMOS's schemes now */
 	GPtrArray *damos_guests;	/* VmtGuest refs, as DAMOS was started
@@ -75,6 +76,7 @@ typedef struct {
 	GArray *budgets;		/* guint64 per guest */
 	gboolean restart_damon;
 	gboolean collected;		/* DAMON's collect waited out its interval */
+	gboolean starved;		/* ... and no running guest had a sample */
 	guint interval_ms;
 	guint guest_ms;			/* each guest's time limit (host-deadline.h) */
 	guint sample_us;

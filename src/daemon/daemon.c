@@ -170,9 +170,14 @@ static void window_damon(VmtWindow *w, gboolean *ok)
 	 * window (its own kernel at least): all idle means DAMON did not
 	 * sample (a starved or restarted kdamond), not a guest gone cold;
 	 * taken as heat it would demote the whole hot set */
-	for (guint i = 0; i < w->guests->len; i++)
-		ok[i] = !d->flusher || !((VmtGuest *)w->guests->pdata[i])->running ||
-			!all_zero(freqs[i], n_chunks[i]);
+	w->starved = d->flusher != NULL;
+	for (guint i = 0; i < w->guests->len; i++) {
+		gboolean running = ((VmtGuest *)w->guests->pdata[i])->running;
+
+		ok[i] = !d->flusher || !running || !all_zero(freqs[i], n_chunks[i]);
+		if (running && ok[i])
+			w->starved = FALSE;
+	}
 	return;
 fail:
 	w->damon_error = g_strdup(error->message);
@@ -296,13 +301,28 @@ static void adapt_sample(VmtDaemon *d, const VmtWindow *w)
 
 	if (!d->flusher || !w->collected)
 		return;
+	/* DAMON counts an aggregation in samples: a kdamond that cannot take
+	 * them as often as asked (a busy host, many regions) completes none in
+	 * a window and every guest reads idle.  Then longer samples, not
+	 * shorter: back off until it keeps up */
+	if (w->starved && !w->restart_damon) {
+		next = MIN(max_sample_us(d->cfg), d->sample_us * 2);
+		d->sample_floor_us = next;
+		if (next != d->sample_us) {
+			g_message("DAMON sample interval %u -> %u us: no sample in the last window "
+				  "(kdamond cannot sample that often here)", d->sample_us, next);
+			d->sample_us = next;
+			d->damon_dirty = TRUE;
+		}
+		return;
+	}
 	for (guint i = 0; i < w->guests->len; i++) {
 		VmtGuest *g = w->guests->pdata[i];
 
 		if (g->sensor != VMT_SENSOR_RANKING)
 			continue;
 		next = MIN(next, vmt_tier_engine_next_sample_us(g->engine, d->sample_us,
-								 d->cfg->min_sample_us,
+								 MAX(d->cfg->min_sample_us, d->sample_floor_us),
 								 max_sample_us(d->cfg)));
 		any = TRUE;
 	}
