@@ -34,6 +34,18 @@ for f in /usr/bin/vmtier /usr/sbin/vmtierd /usr/libexec/vmtier-hook /usr/share/v
 	[ -e "$f" ] || missing+=" $f"
 done
 tap_check "the package installed the programs, templates, completion, units, udev rule, man pages and README${missing:+ (missing:$missing)}" test -z "${missing:-}"
+# sysusers.d: the groups and users the package's files declare exist now
+sys_missing= nsys=0
+for f in $(dpkg -L vmtier | grep '^/usr/lib/sysusers.d/.*\.conf$'); do
+	while read -r type name _; do
+		case $type in
+		g) getent group "$name" >/dev/null || sys_missing+=" group $name" ;;
+		u) getent passwd "$name" >/dev/null || sys_missing+=" user $name" ;;
+		esac
+	done <"$f"
+	nsys=$((nsys + 1))
+done
+tap_check "postinst made what the package's $nsys sysusers.d files declare${sys_missing:+ (missing:$sys_missing)}" test -z "$sys_missing"
 tap_check "the package leaves libvirt's hooks to vmtier hook install (README.Debian)" test ! -e /etc/libvirt/hooks/qemu.d/50-vmtier
 tap_check "vmtier --version is the package's ($(dpkg-query -W -f '${Version}' vmtier))" \
 	test "$(/usr/bin/vmtier --version 2>&1)" = "$(dpkg-query -W -f '${Version}' vmtier)"
