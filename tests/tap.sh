@@ -10,3 +10,15 @@ tap_diag() { sed 's/^/# /' <<<"$*"; }
 tap_bail() { echo "Bail out! $*"; exit 1; }
 tap_done() { echo "1..$tap_n"; [ "$tap_failed" -eq 0 ]; }
 tap_skip() { echo "1..0 # SKIP $*"; exit 77; }
+# tap_golden_orphans DIR EXT...: a golden file DIR/NAME.EXT whose NAME no
+# case ran (the caller's associative array "seen") fails
+tap_golden_orphans() {
+	local dir=$1 f b ext; shift
+	for ext in "$@"; do
+		for f in "$dir"/*."$ext"; do
+			[ -e "$f" ] || continue
+			b=$(basename "$f"); b=${b%.*}
+			[ -n "${seen[$b]:-}" ] || tap_fail "golden file $(basename "$f") has no case (remove it)"
+		done
+	done
+}

@@ -19,13 +19,6 @@
 #include <unistd.h>
 
 
-static const char *template_dir(void)
-{
-	const char *d = g_getenv("VMTIER_TEMPLATE_DIR");
-
-	return d && *d ? d : VMT_TEMPLATEDIR;
-}
-
 static int fail(const char *cmd, GError *error)
 {
 	fprintf(stderr, "vmtier %s: %s\n", cmd, error->message);
@@ -39,19 +32,6 @@ static int fail_plan(GError *error)
 	fail("define", error);
 	return g_error_matches(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT) ? VMT_EXIT_USAGE
 									   : VMT_EXIT_FAILURE;
-}
-
-static gboolean parse_nodes(const char *opt, const char *text, GArray *into, GError **error)
-{
-	g_autoptr(GArray) ids = vmt_nodeset_parse(text, error);
-
-	if (!ids || !ids->len) {
-		g_clear_error(error);
-		g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "bad %s '%s'", opt, text);
-		return FALSE;
-	}
-	g_array_append_vals(into, ids->data, ids->len);
-	return TRUE;
 }
 
 int vmt_cmd_define(int argc, char **argv)
@@ -87,6 +67,12 @@ int vmt_cmd_define(int argc, char **argv)
 	VmtDomainOpts opts = { 0 };
 
 	g_option_context_add_main_entries(ctx, entries, NULL);
+	g_option_context_set_description(ctx,
+		"Sizes are binary (512M, 16G = 16GiB), multiples of 2 MiB; 16GB is refused.\n"
+		"Without --dram, --class gives the quota from its dram_share of the memory.\n"
+		"Example: vmtier define web1 --dram 2G --pmem 14G --tenant acme\n"
+		"Exit status: 0 defined, 1 libvirt, the host or admission refused (nothing is\n"
+		"defined), 64 bad command line.\n");
 	if (!vmt_cli_parse(ctx, "define", &argc, &argv))
 		return VMT_EXIT_USAGE;
 	if (argc != 2) {
@@ -97,8 +83,8 @@ int vmt_cmd_define(int argc, char **argv)
 	    (dram && !vmt_size_parse(dram, &plan->dram_bytes, &error)) ||
 	    (pmem && !vmt_size_parse(pmem, &plan->pmem_bytes, &error)) ||
 	    (policy && !vmt_tier_plan_parse_policy(policy, &plan->policy, &error)) ||
-	    (pmem_nodes && !parse_nodes("--pmem-nodes", pmem_nodes, plan->pmem_nodes, &error)) ||
-	    (dram_nodes && !parse_nodes("--dram-nodes", dram_nodes, plan->dram_nodes, &error)))
+	    (pmem_nodes && !vmt_cli_parse_nodes("--pmem-nodes", pmem_nodes, plan->pmem_nodes, &error)) ||
+	    (dram_nodes && !vmt_cli_parse_nodes("--dram-nodes", dram_nodes, plan->dram_nodes, &error)))
 		return fprintf(stderr, "vmtier define: %s\n", error->message), VMT_EXIT_USAGE;
 	if (vcpus < 1 || vcpus > 255) {
 		fprintf(stderr, "vmtier define: bad --vcpus %d (1-255)\n", vcpus);
@@ -136,7 +122,7 @@ int vmt_cmd_define(int argc, char **argv)
 		plan->tenant = g_strdup(tenant);
 	}
 	if (klass) {
-		g_autofree char *dir = g_build_filename(template_dir(), "classes", NULL);
+		g_autofree char *dir = g_build_filename(vmt_cli_template_dir(), "classes", NULL);
 		if (!vmt_tier_plan_apply_class(plan, dir, klass, &error))
 			return fail_plan(error);
 	}
@@ -150,7 +136,7 @@ int vmt_cmd_define(int argc, char **argv)
 	opts.append = append;
 	opts.disk = disk;
 	opts.qmp_dir = VMT_QMPDIR;
-	xml = vmt_domain_xml_build(plan, &opts, template_dir(), &error);
+	xml = vmt_domain_xml_build(plan, &opts, vmt_cli_template_dir(), &error);
 	if (!xml)
 		return fail_plan(error);
 	if (print_xml) {
@@ -218,6 +204,10 @@ int vmt_cmd_undefine(int argc, char **argv)
 	gboolean ok;
 
 	g_option_context_add_main_entries(ctx, entries, NULL);
+	g_option_context_set_description(ctx,
+		"Example: vmtier undefine web1\n"
+		"Exit status: 0 removed, 1 not a stopped vmtier guest or libvirt failed,\n"
+		"64 bad command line.\n");
 	if (!vmt_cli_parse(ctx, "undefine", &argc, &argv))
 		return VMT_EXIT_USAGE;
 	if (argc != 2 || !vmt_tier_plan_check_name(argv[1], &error)) {
@@ -250,6 +240,10 @@ int vmt_cmd_list(int argc, char **argv)
 	virConnectPtr conn;
 
 	g_option_context_add_main_entries(ctx, entries, NULL);
+	g_option_context_set_description(ctx,
+		"Sizes are binary (GiB) in the table, bytes in JSON.\n"
+		"Example: vmtier list --json\n"
+		"Exit status: 0 listed, 1 libvirt failed, 64 bad command line.\n");
 	if (!vmt_cli_parse(ctx, "list", &argc, &argv))
 		return VMT_EXIT_USAGE;
 	conn = vmt_domains_connect(vmt_cli_uri(uri), &error);

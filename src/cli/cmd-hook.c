@@ -36,7 +36,10 @@ static const char description[] =
 	"install also writes ADIR/abstractions/vmtier-qemu (QEMU may create its QMP\n"
 	"socket) and vmtier-libvirtd (libvirtd may run the hook), includes them from\n"
 	"ADIR/local/abstractions/libvirt-qemu and ADIR/local/usr.sbin.libvirtd, and\n"
-	"reloads libvirtd's profile; guests started from then on get the rule.\n";
+	"reloads libvirtd's profile; guests started from then on get the rule.\n"
+	"Example: vmtier hook install && systemctl reload libvirtd\n"
+	"Exit status: 0 done (status: the hook is in place), 1 failed (status: the hook\n"
+	"is missing or broken), 64 bad command line.\n";
 
 typedef enum { HOOK_ABSENT, HOOK_OURS, HOOK_FOREIGN } HookState;
 

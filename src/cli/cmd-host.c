@@ -163,7 +163,10 @@ static int host_show(int argc, char **argv)
 	g_option_context_add_main_entries(ctx, entries, NULL);
 	g_option_context_set_description(ctx,
 		"Subcommands:\n  check    diagnose the known traps of tiered hosts\n"
-		"  online   turn DAX devices into NUMA nodes in a chosen zone\n");
+		"  online   turn DAX devices into NUMA nodes in a chosen zone\n\n"
+		"Sizes are binary (MiB, GiB) in the table, bytes in JSON.\n"
+		"Example: vmtier host --json\n"
+		"Exit status: 0 shown, 1 the host could not be read, 64 bad command line.\n");
 	if (!vmt_cli_parse(ctx, "host", &argc, &argv))
 		return VMT_EXIT_USAGE;
 	if (argc > 1) {
@@ -208,8 +211,11 @@ static int host_check(int argc, char **argv)
 	g_autoptr(GPtrArray) findings = NULL;
 
 	g_option_context_add_main_entries(ctx, entries, NULL);
-	g_option_context_set_description(ctx, "Exit status: 0 no errors (warnings allowed), "
-					 "2 errors found, 1 the host could not be read.\n");
+	g_option_context_set_description(ctx,
+		"One finding per line: severity, id, subject, what, why, fix.\n"
+		"Example: vmtier host check --json\n"
+		"Exit status: 0 no errors (warnings allowed), 1 the host could not be read,\n"
+		"2 errors found, 64 bad command line.\n");
 	if (!vmt_cli_parse(ctx, "host check", &argc, &argv))
 		return VMT_EXIT_USAGE;
 	if (argc > 1) {
@@ -303,7 +309,10 @@ static int host_online(int argc, char **argv)
 		"section per device, by its NVDIMM dax UUID, in\n"
 		"/etc/daxctl.conf.d/vmtier.conf), which daxctl's udev rule applies to each\n"
 		"DAX device at boot.  Devices without one are refused before\n"
-		"anything changes.\n");
+		"anything changes.\n"
+		"Example: vmtier host online all --zone normal --persist\n"
+		"Exit status: 0 online (and written for boot with --persist), 1 failed (the\n"
+		"devices done before the error are named), 64 bad command line.\n");
 	if (!vmt_cli_parse(ctx, "host online", &argc, &argv))
 		return VMT_EXIT_USAGE;
 	if (argc != 2) {

@@ -153,7 +153,11 @@ int vmt_cmd_memmap(int argc, char **argv)
 	g_option_context_add_main_entries(ctx, entries, NULL);
 	g_option_context_set_description(ctx,
 		"NAME is a vmtier-managed libvirt domain: its QMP socket is " VMT_QMPDIR "/NAME.qmp\n"
-		"and its pid is read from /run/libvirt/qemu/NAME.pid.\n");
+		"and its pid is read from /run/libvirt/qemu/NAME.pid.  Resident pages are\n"
+		"counted in 4 KiB pages per host node; sizes are binary (MiB, GiB).\n"
+		"Example: vmtier memmap web1 --json\n"
+		"Exit status: 0 printed, 1 not running, QMP failed or QEMU's answer does not\n"
+		"match its process, 64 bad command line.\n");
 	if (!vmt_cli_parse(ctx, "memmap", &argc, &argv))
 		return VMT_EXIT_USAGE;
 	if (argc == 2 && !qmp && !pid) {

@@ -147,8 +147,8 @@ int vmt_cmd_report(int argc, char **argv)
 		  "One file per tenant in DIR (html unless --format says otherwise)", "DIR" },
 		{ "prometheus", 0, 0, G_OPTION_ARG_STRING, &prom,
 		  "SLO per VM and host of a fleet, from this Prometheus server (table or json)", "URL" },
-		{ "db", 0, 0, G_OPTION_ARG_FILENAME, &db, "History store (default $VMTIER_HISTORY_DB or "
-		  VMT_LOCALSTATEDIR "/lib/vmtier/history.db)", "PATH" },
+		{ "db", 0, 0, G_OPTION_ARG_FILENAME, &db, "History store (default $VMTIER_HISTORY_DB, "
+		  "vmtierd.conf's history_db, else " VMT_LOCALSTATEDIR "/lib/vmtier/history.db)", "PATH" },
 		{ NULL },
 	};
 	g_autoptr(GOptionContext) ctx = g_option_context_new("- SLA report per tenant from vmtierd's history");
@@ -161,6 +161,11 @@ int vmt_cmd_report(int argc, char **argv)
 	gint64 now = g_get_real_time() / G_USEC_PER_SEC;
 
 	g_option_context_add_main_entries(ctx, entries, NULL);
+	g_option_context_set_description(ctx,
+		"WHEN: Nd, Nh or Nm before now, or a UTC YYYY-MM-DD[THH:MM[:SS]].\n"
+		"Example: vmtier report --tenant acme --since 7d --format html -o acme.html\n"
+		"Exit status: 0 reported (also when nothing matched), 1 the store or Prometheus\n"
+		"could not be read or the output written, 64 bad command line.\n");
 	if (!vmt_cli_parse(ctx, "report", &argc, &argv))
 		return VMT_EXIT_USAGE;
 	if (argc > 1) {
@@ -187,10 +192,8 @@ int vmt_cmd_report(int argc, char **argv)
 	if (prom)
 		return fleet_report(prom, tenant, vm, db || per_tenant, q.since,
 				    q.until == G_MAXINT64 ? now : q.until, fmt, output);
-	if (!db) {
-		const char *env = g_getenv("VMTIER_HISTORY_DB");
-		db = g_strdup(env && *env ? env : VMT_LOCALSTATEDIR "/lib/vmtier/history.db");
-	}
+	if (!db)
+		db = vmt_cli_shared_path("report", NULL, VMT_CLI_HISTORY_DB);
 	q.tenant = tenant;
 	q.vm = vm;
 	h = vmt_history_open_readonly(db, &error);

@@ -285,6 +285,7 @@ int vmt_cmd_status(int argc, char **argv)
 {
 	g_autofree char *socket = NULL;
 	gboolean json = FALSE, watch = FALSE;
+	g_autofree char *path = NULL;
 	double interval = 2;
 	int count = 0;
 	GOptionEntry entries[] = {
@@ -292,7 +293,7 @@ int vmt_cmd_status(int argc, char **argv)
 		{ "watch", 'w', 0, G_OPTION_ARG_NONE, &watch, "Refresh until interrupted", NULL },
 		{ "interval", 'i', 0, G_OPTION_ARG_DOUBLE, &interval, "Seconds between refreshes (default 2)", "SECONDS" },
 		{ "count", 'n', 0, G_OPTION_ARG_INT, &count, "With --watch: stop after N refreshes", "N" },
-		{ "socket", 0, 0, G_OPTION_ARG_FILENAME, &socket, "vmtierd's control socket", "PATH" },
+		{ "socket", 0, 0, G_OPTION_ARG_FILENAME, &socket, "vmtierd's control socket (default: below)", "PATH" },
 		{ NULL },
 	};
 	g_autoptr(GOptionContext) ctx = g_option_context_new("[NAME] - show what vmtierd is doing");
@@ -306,7 +307,10 @@ int vmt_cmd_status(int argc, char **argv)
 		"and the bytes migrated.  --watch redraws the screen on a terminal; otherwise\n"
 		"it prints one timestamped table per refresh.  With --watch, errors after the\n"
 		"first refresh are shown and the watch goes on.\n"
-		"The socket is $VMTIER_SOCKET, else " VMT_RUNSTATEDIR "/vmtierd.sock.\n"
+		"Sizes are binary (MiB, GiB); --json gives bytes and shares from 0 to 1.\n"
+		"The socket: --socket, $VMTIER_SOCKET, vmtierd.conf's socket, else\n"
+		VMT_RUNSTATEDIR "/vmtierd.sock.\n"
+		"Example: vmtier status --watch --interval 5\n"
 		"Exit status: 0 ok, 1 vmtierd cannot be reached or refused (an unknown NAME;\n"
 		"with --watch, the last refresh failed), 64 bad command line.\n");
 	if (!vmt_cli_parse(ctx, "status", &argc, &argv))
@@ -324,7 +328,8 @@ int vmt_cmd_status(int argc, char **argv)
 			"--count goes with --watch");
 		return VMT_EXIT_USAGE;
 	}
-	st = (Status){ .socket = socket ? socket : vmt_ctl_default_path(),
+	path = vmt_cli_shared_path("status", socket, VMT_CLI_SOCKET);
+	st = (Status){ .socket = path,
 		       .name = argc == 2 ? argv[1] : NULL, .json = json, .watch = watch,
 		       .tty = isatty(STDOUT_FILENO), .count = (guint)count };
 	if (!status_refresh(&st))
@@ -341,10 +346,10 @@ int vmt_cmd_status(int argc, char **argv)
 
 int vmt_cmd_set(int argc, char **argv)
 {
-	g_autofree char *socket = NULL, *dram = NULL;
+	g_autofree char *socket = NULL, *dram = NULL, *path = NULL;
 	GOptionEntry entries[] = {
 		{ "dram", 0, 0, G_OPTION_ARG_STRING, &dram, "New DRAM quota (binary units: 512M, 2G)", "SIZE" },
-		{ "socket", 0, 0, G_OPTION_ARG_FILENAME, &socket, "vmtierd's control socket", "PATH" },
+		{ "socket", 0, 0, G_OPTION_ARG_FILENAME, &socket, "vmtierd's control socket (default: below)", "PATH" },
 		{ NULL },
 	};
 	g_autoptr(GOptionContext) ctx = g_option_context_new("NAME --dram SIZE - change a running guest's DRAM quota");
@@ -355,7 +360,9 @@ int vmt_cmd_set(int argc, char **argv)
 	g_option_context_add_main_entries(ctx, entries, NULL);
 	g_option_context_set_description(ctx,
 		"vmtierd moves the guest's pages to fit the new quota on its next passes.\n"
-		"The socket is $VMTIER_SOCKET, else " VMT_RUNSTATEDIR "/vmtierd.sock.\n"
+		"The socket: --socket, $VMTIER_SOCKET, vmtierd.conf's socket, else\n"
+		VMT_RUNSTATEDIR "/vmtierd.sock.\n"
+		"Example: vmtier set web1 --dram 4G\n"
 		"Exit status: 0 ok, 1 vmtierd cannot be reached or refused, 64 bad command line.\n");
 	if (!vmt_cli_parse(ctx, "set", &argc, &argv))
 		return VMT_EXIT_USAGE;
@@ -376,7 +383,8 @@ int vmt_cmd_set(int argc, char **argv)
 	json_object_object_add(req, "cmd", json_object_new_string("set"));
 	json_object_object_add(req, "name", json_object_new_string(argv[1]));
 	json_object_object_add(req, "dram_bytes", json_object_new_uint64(bytes));
-	reply = vmt_ctl_request(socket ? socket : vmt_ctl_default_path(), req, REQUEST_TIMEOUT_MS, &error);
+	path = vmt_cli_shared_path("set", socket, VMT_CLI_SOCKET);
+	reply = vmt_ctl_request(path, req, REQUEST_TIMEOUT_MS, &error);
 	if (!reply) {
 		fprintf(stderr, "vmtier set: %s\n", error->message);
 		return VMT_EXIT_FAILURE;

@@ -15,6 +15,8 @@ int vmt_cmd_version(int argc, char **argv)
 	g_autoptr(GOptionContext) ctx = g_option_context_new("- print vmtier's version");
 
 	g_option_context_add_main_entries(ctx, entries, NULL);
+	g_option_context_set_description(ctx, "Example: vmtier version --json\n"
+					 "Exit status: 0, 64 bad command line.\n");
 	if (!vmt_cli_parse(ctx, "version", &argc, &argv))
 		return VMT_EXIT_USAGE;
 	if (argc > 1) {

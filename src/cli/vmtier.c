@@ -12,6 +12,7 @@ static int cmd_help(int argc, char **argv);
 
 static const VmtCommand commands[] = {
 	{ "define", vmt_cmd_define, "Define a tiered guest in libvirt (DRAM + slow memory)" },
+	{ "adopt", vmt_cmd_adopt, "Check a domain made elsewhere for tiering; --fix adds what is missing" },
 	{ "undefine", vmt_cmd_undefine, "Remove a stopped vmtier guest" },
 	{ "list", vmt_cmd_list, "List vmtier-managed guests" },
 	{ "host", vmt_cmd_host, "Show the host's memory tiers; host check, host online" },
@@ -39,22 +40,28 @@ static void usage(FILE *f)
 		   "slow memory for the rest.\n\nCommands:\n");
 	for (gsize i = 0; i < G_N_ELEMENTS(commands); i++)
 		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
-	fprintf(f, "\nSee 'vmtier COMMAND --help' for a command's options.\n"
+	fprintf(f, "\nSee 'vmtier help COMMAND' (or 'vmtier COMMAND --help') for a command's\n"
+		   "options, units, an example and its exit status; man vmtier.\n"
 		   "Exit status: 0 ok, 1 failure, 2 a check found errors, "
 		   "64 bad command line.\n");
 }
 
 static int cmd_help(int argc, char **argv)
 {
-	if (argc > 1) {
+	if (argc > 1 && argv[1][0] != '-') {
 		const VmtCommand *c = find_command(argv[1]);
-		char *args[] = { (char *)argv[1], (char *)"--help", NULL };
+		g_autoptr(GPtrArray) args = g_ptr_array_new();
 
 		if (!c) {
-			fprintf(stderr, "vmtier help: unknown command '%s'\n", argv[1]);
+			fprintf(stderr, "vmtier help: unknown command '%s' (see 'vmtier --help')\n", argv[1]);
 			return VMT_EXIT_USAGE;
 		}
-		return c->fn(2, args);
+		/* `vmtier help host online` is `vmtier host online --help` */
+		for (int i = 1; i < argc; i++)
+			g_ptr_array_add(args, argv[i]);
+		g_ptr_array_add(args, (char *)"--help");
+		g_ptr_array_add(args, NULL);
+		return c->fn((int)args->len - 1, (char **)args->pdata);
 	}
 	usage(stdout);
 	return VMT_EXIT_OK;

@@ -106,6 +106,14 @@ static void set_defaults(VmtDaemonConfig *c)
 	vmt_tier_params_init(&c->params);
 }
 
+VmtDaemonConfig *vmt_daemon_config_new_default(void)
+{
+	VmtDaemonConfig *c = g_new0(VmtDaemonConfig, 1);
+
+	set_defaults(c);
+	return c;
+}
+
 static gboolean known(const char *group, const char *key)
 {
 	for (guint i = 0; i < G_N_ELEMENTS(keys); i++)
@@ -168,13 +176,12 @@ static gboolean read_key(VmtDaemonConfig *c, GKeyFile *kf, const Key *k, GError 
 
 VmtDaemonConfig *vmt_daemon_config_load(const char *path, gboolean must_exist, GError **error)
 {
-	g_autoptr(VmtDaemonConfig) c = g_new0(VmtDaemonConfig, 1);
+	g_autoptr(VmtDaemonConfig) c = vmt_daemon_config_new_default();
 	g_autoptr(GKeyFile) kf = g_key_file_new();
 	g_autoptr(GError) local = NULL;
 	g_auto(GStrv) groups = NULL;
 	static const char *const answers[] = { "refuse", "admit", NULL };
 
-	set_defaults(c);
 	if (!g_key_file_load_from_file(kf, path, G_KEY_FILE_NONE, &local)) {
 		if (!must_exist && g_error_matches(local, G_FILE_ERROR, G_FILE_ERROR_NOENT))
 			return g_steal_pointer(&c);

@@ -38,6 +38,8 @@ typedef struct {
 } VmtDaemonConfig;
 
 VmtDaemonConfig *vmt_daemon_config_load(const char *path, gboolean must_exist, GError **error);
+/* Every key at its default, as with no file. */
+VmtDaemonConfig *vmt_daemon_config_new_default(void);
 void vmt_daemon_config_free(VmtDaemonConfig *c);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VmtDaemonConfig, vmt_daemon_config_free)
 const char *vmt_daemon_config_default_path(void);

@@ -14,8 +14,8 @@
 
 #include <libvirt/libvirt.h>
 
-typedef gboolean (*VmtBitmapCollect)(int pid, const GArray *ranges, guint16 *freq, gboolean *valid,
-				     GError **error);
+/* daemon-check.c: the control socket's group (-1 for none) */
+gboolean vmt_daemon_socket_gid(const char *name, gid_t *gid, GError **error);
 
 struct VmtDaemon {
 	VmtDaemonConfig *cfg;
@@ -50,12 +50,14 @@ struct VmtDaemon {
 	gint64 pruned_ts;		/* last history prune, s */
 	guint interval_ms;		/* the window now (DAMON's aggregation) */
 	guint want_interval_ms;		/* what the engines ask for */
+	char *pid_dir;			/* libvirt's QEMU pid files */
 	int lock_fd;			/* flock'd: one vmtierd per state_dir */
 	char *damon_set;		/* "name:pid:chunks " of DAMON's targets, or
 					 * "name:pid:memcg " of DAMOS's guests */
 	gint64 started_us;
 	gint64 started_ts;		/* Unix s, for the metrics */
 	guint64 windows_done;		/* scan windows since start, and */
+	guint64 windows_accounted;	/* windows_done at the last account */
 	gint64 windows_us, last_window_us;	/* their time (the metrics) */
 };
 

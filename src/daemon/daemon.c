@@ -17,7 +17,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
@@ -42,6 +41,15 @@ static VmtScanner fallback_scanner(const VmtHost *h)
 	if (h->page_idle)
 		return VMT_SCANNER_PAGE_IDLE;
 	return h->soft_dirty ? VMT_SCANNER_SOFT_DIRTY : VMT_SCANNER_NONE;
+}
+
+/* The kernel has WANT's interface: a scanner without it reads every page
+ * idle, and the engine would demote the hot set. */
+static gboolean bitmap_available(const VmtHost *h, VmtScanner want)
+{
+	return (want == VMT_SCANNER_IDLE_PAGES && h->idle_pages) ||
+	       (want == VMT_SCANNER_PAGE_IDLE && h->page_idle) ||
+	       (want == VMT_SCANNER_SOFT_DIRTY && h->soft_dirty);
 }
 
 static gboolean use_bitmap_scanner(VmtDaemon *d, VmtScanner want)
@@ -83,7 +91,7 @@ static gboolean choose_scanner(VmtDaemon *d, GError **error)
 						  local->message, vmt_scanner_name(want));
 		g_warning("%s", d->scanner_note);
 	}
-	if (use_bitmap_scanner(d, want))
+	if (bitmap_available(d->host, want) && use_bitmap_scanner(d, want))
 		return TRUE;
 	if (want == VMT_SCANNER_NONE) {
 		/* still worth running: residency, status and history */
@@ -97,7 +105,8 @@ static gboolean choose_scanner(VmtDaemon *d, GError **error)
 		g_warning("%s", d->scanner_note);
 		return TRUE;
 	}
-	g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED, "scanner '%s' is not available here",
+	g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
+		    "scanner '%s' is not available here (see `vmtier host check`)",
 		    vmt_scanner_name(want));
 	return FALSE;
 }
@@ -263,13 +272,26 @@ static void schedule_window(VmtDaemon *d, guint ms);
 static void drop_guest(VmtDaemon *d, VmtGuest *g, const char *why);
 static void oneshot_step(VmtDaemon *d);
 
+/* The longest sample: sample_us, and with flushes at most half of flush_us,
+ * so that a sample holds a flush at most half the time: a chunk read
+ * accessed more often than that was exposed by flushes vmtierd did not make
+ * (a busy host switching the vCPU's CPU), the readings saturate, and the
+ * access share is called unknown instead of read from them (guest.c
+ * share_known).  Above, every hot chunk of a skewed set read alike. */
+static guint max_sample_us(const VmtDaemonConfig *cfg)
+{
+	guint half = cfg->flush_us / 2;
+
+	return cfg->flush_us ? MAX(cfg->min_sample_us, MIN(cfg->sample_us, half)) : cfg->sample_us;
+}
+
 /* With TLB flushes, DAMON's samples rank; the window stays and the sample
  * interval adapts instead (vmt_tier_engine_next_sample_us), one for all the
  * guests (one kdamond): the shortest any guest asks for.  Only windows
  * whose sensor ranked count; a change restarts DAMON. */
 static void adapt_sample(VmtDaemon *d, const VmtWindow *w)
 {
-	guint next = d->cfg->sample_us;
+	guint next = max_sample_us(d->cfg);
 	gboolean any = FALSE;
 
 	if (!d->flusher || !w->collected)
@@ -281,7 +303,7 @@ static void adapt_sample(VmtDaemon *d, const VmtWindow *w)
 			continue;
 		next = MIN(next, vmt_tier_engine_next_sample_us(g->engine, d->sample_us,
 								 d->cfg->min_sample_us,
-								 d->cfg->sample_us));
+								 max_sample_us(d->cfg)));
 		any = TRUE;
 	}
 	if (any && next != d->sample_us) {
@@ -298,11 +320,12 @@ static void window_done(GObject *src, GAsyncResult *res, gpointer data)
 	guint next = d->cfg->max_interval_ms;
 
 	d->window_running = FALSE;
-	if (g_cancellable_is_cancelled(d->cancel))
-		return;
+	/* counted when stopping too: the final account takes in its moves */
 	d->last_window_us = g_get_monotonic_time() - w->start_us;
 	d->windows_us += d->last_window_us;
 	d->windows_done++;
+	if (g_cancellable_is_cancelled(d->cancel))
+		return;
 	for (guint i = 0; i < w->gone->len; i++) {
 		VmtGuest *g = w->gone->pdata[i];
 
@@ -492,9 +515,10 @@ static void close_conn(VmtDaemon *d);
  * (the QMP directory belongs to QEMU's user, so another guest's QEMU could
  * bind the name; vmt_guest_attach checks it against this, -1: unknown)
  * and no other guest's. */
-static int libvirt_pid(const VmtGuest *g)
+static int libvirt_pid(const VmtDaemon *d, const VmtGuest *g)
 {
-	g_autofree char *file = g_strdup_printf("/run/libvirt/qemu/%s.pid", g->name);
+	g_autofree char *base = g_strdup_printf("%s.pid", g->name);
+	g_autofree char *file = g_build_filename(d->pid_dir, base, NULL);
 	g_autofree char *text = NULL;
 
 	return g_file_get_contents(file, &text, NULL, NULL) ? atoi(text) : -1;
@@ -526,6 +550,9 @@ typedef struct {
 	char *sock;
 	int libvirt_pid, domain_id;
 	guint64 ram_bytes;
+	VmtBitmapCollect collect;	/* the bitmap scanner, to arm; or NULL */
+	guint guest_ms;			/* its time limit (host-deadline.h) */
+	gboolean armed;
 } Attach;
 
 static void attach_free(Attach *a)
@@ -542,6 +569,21 @@ static void attach_thread(GTask *task, gpointer src, gpointer data, GCancellable
 	VmtGuestMap *m = vmt_guest_map_query(a->g->name, a->sock, a->libvirt_pid, a->domain_id,
 					     a->ram_bytes, &error);
 
+	/* a bitmap scanner's first sample covers the guest's life until its
+	 * bits are first reset: reset them now, within a window's time for a
+	 * guest, so that the first window's sample counts (--oneshot has only
+	 * that one); else that window's is discarded, as before */
+	if (m && a->collect) {
+		g_autofree guint16 *scratch = g_new0(guint16, MAX(1u, m->n_chunks));
+		g_autoptr(GError) arm_error = NULL;
+		gboolean valid;
+
+		vmt_host_deadline_set(a->guest_ms);
+		a->armed = a->collect(m->pid, m->ranges, scratch, &valid, &arm_error);
+		vmt_host_deadline_set(0);
+		if (!a->armed)
+			g_debug("%s: scanner not armed at attach: %s", a->g->name, arm_error->message);
+	}
 	if (m)
 		g_task_return_pointer(task, m, (GDestroyNotify)vmt_guest_map_free);
 	else
@@ -564,6 +606,7 @@ static void attach_done(GObject *src, GAsyncResult *res, gpointer data)
 		goto out;
 	if (m && check_pid(d, g, m->pid, &error)) {
 		vmt_guest_attach_map(g, m, &d->cfg->params);
+		g->armed = a->armed && a->collect == d->collect;
 		g_message("%s: attached to QEMU pid %d, %" G_GUINT64_FORMAT " MiB of RAM in %u chunks, "
 			  "DRAM quota %" G_GUINT64_FORMAT " MiB%s", g->name, g->pid, g->ram_bytes >> 20,
 			  vmt_tier_engine_n_chunks(g->engine), g->quota_bytes >> 20,
@@ -590,9 +633,11 @@ static void try_attach(VmtDaemon *d, VmtGuest *g, const VmtDomainInfo *info)
 	a->d = d;
 	a->g = vmt_guest_ref(g);
 	a->sock = g_strdup_printf("%s/%s.qmp", d->cfg->qmp_dir, g->name);
-	a->libvirt_pid = libvirt_pid(g);
+	a->libvirt_pid = libvirt_pid(d, g);
 	a->domain_id = info->id;
 	a->ram_bytes = info->ram_bytes;
+	a->collect = d->damon ? NULL : d->collect;
+	a->guest_ms = d->cfg->guest_window_ms;
 	g->attaching = TRUE;
 	d->attaching++;
 	task = g_task_new(NULL, d->cancel, attach_done, d);
@@ -604,7 +649,7 @@ static void try_attach(VmtDaemon *d, VmtGuest *g, const VmtDomainInfo *info)
 static void guest_setup(VmtDaemon *d, VmtGuest *g)
 {
 	g_autoptr(GError) error = NULL;
-	g_autofree char *dir = *d->cfg->class_dir ? g_strdup(d->cfg->class_dir) : vmt_class_dir();
+	g_autofree char *dir = vmt_daemon_class_dir(d->cfg);
 	VmtHistoryTotals t = { 0 };
 
 	if (*g->klass && !(g->klass_def = vmt_class_load(dir, g->klass, &error)))
@@ -752,7 +797,8 @@ static gboolean on_discover_idle(gpointer data)
 
 void vmt_daemon_discover_soon(VmtDaemon *d)
 {
-	if (!d->discover_idle)
+	/* --oneshot: its one discover is the one at start */
+	if (!d->discover_idle && !d->oneshot_done)
 		d->discover_idle = g_idle_add(on_discover_idle, d);
 }
 
@@ -866,6 +912,7 @@ static gboolean on_account(gpointer data)
 		g_array_append_val(totals, t);
 		g_ptr_array_add(guests, g);
 	}
+	d->windows_accounted = d->windows_done;
 	prune_history(d, now);
 	if (*d->cfg->metrics_file)
 		write_metrics(d, samples, totals, guests, now);
@@ -942,8 +989,9 @@ VmtDaemon *vmt_daemon_new(VmtDaemonConfig *cfg, GError **error)
 	d->started_us = g_get_monotonic_time();
 	d->started_ts = g_get_real_time() / G_USEC_PER_SEC;
 	d->interval_ms = d->want_interval_ms = cfg->scan_interval_ms;
-	d->sample_us = cfg->sample_us;
+	d->sample_us = max_sample_us(cfg);
 	d->lock_fd = -1;
+	d->pid_dir = g_strdup("/run/libvirt/qemu");
 	d->host = vmt_host_load(error);
 	/* one vmtierd at a time: a second one would take DAMON from the first */
 	if (!d->host || !take_lock(d, error) || !choose_scanner(d, error)) {
@@ -962,33 +1010,32 @@ VmtDaemon *vmt_daemon_new(VmtDaemonConfig *cfg, GError **error)
 	return d;
 }
 
-static gboolean socket_group(const char *name, gid_t *gid, GError **error)
-{
-	struct group *gr;
-
-	*gid = (gid_t)-1;
-	if (!*name)
-		return TRUE;
-	gr = getgrnam(name);
-	if (!gr) {
-		g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "socket_group: no group '%s'", name);
-		return FALSE;
-	}
-	*gid = gr->gr_gid;
-	return TRUE;
-}
-
 void vmt_daemon_set_oneshot(VmtDaemon *d, GSourceFunc done, gpointer data)
 {
 	d->oneshot_done = done;
 	d->oneshot_data = data;
 }
 
+void vmt_daemon_set_pid_dir(VmtDaemon *d, const char *dir)
+{
+	g_free(d->pid_dir);
+	d->pid_dir = g_strdup(dir);
+}
+
+void vmt_daemon_set_collect(VmtDaemon *d, VmtScanner scanner, VmtBitmapCollect collect)
+{
+	g_clear_pointer(&d->flusher, vmt_host_flush_free);
+	g_clear_pointer(&d->damon, vmt_host_damon_release);
+	g_clear_pointer(&d->scanner_note, g_free);
+	d->scanner = scanner;
+	d->collect = collect;
+}
+
 /* --oneshot: one discover (and the attaches it started), one window, one
  * account, then DONE. */
 static void oneshot_step(VmtDaemon *d)
 {
-	if (!d->oneshot_done || d->attaching || d->listing)
+	if (!d->oneshot_done || d->attaching || d->listing || d->window_source || d->window_running)
 		return;
 	switch (d->oneshot_stage++) {
 	case 0:		/* discovered and attached */
@@ -1009,7 +1056,7 @@ gboolean vmt_daemon_start(VmtDaemon *d, GError **error)
 	static gsize events_once;
 	gid_t gid;
 
-	if (!socket_group(d->cfg->socket_group, &gid, error))
+	if (!vmt_daemon_socket_gid(d->cfg->socket_group, &gid, error))
 		return FALSE;
 	g_mkdir_with_parents(d->cfg->state_dir, 0700);
 	d->ctl = vmt_ctl_server_new(d->cfg->socket_path, gid, vmt_daemon_ctl_request, d, error);
@@ -1062,7 +1109,7 @@ gboolean vmt_daemon_reload(VmtDaemon *d, GError **error)
 		d->damon_dirty = TRUE;
 	d->cfg->sample_us = n->sample_us;
 	d->cfg->min_sample_us = n->min_sample_us;
-	d->sample_us = CLAMP(d->sample_us, n->min_sample_us, n->sample_us);
+	d->sample_us = CLAMP(d->sample_us, n->min_sample_us, max_sample_us(d->cfg));
 	if (d->cfg->account_interval_s != n->account_interval_s && d->account_source) {
 		g_source_remove(d->account_source);
 		d->account_source = g_timeout_add_seconds(n->account_interval_s, on_account, d);
@@ -1092,8 +1139,9 @@ void vmt_daemon_free(VmtDaemon *d)
 	g_clear_pointer(&d->damos_guests, g_ptr_array_unref);
 	if (d->conn)
 		close_conn(d);
-	/* the interval under way goes into the history too */
-	if (d->history)
+	/* the interval under way goes into the history too, if a window
+	 * measured anything since the last account (--oneshot's was its one) */
+	if (d->history && d->windows_done != d->windows_accounted)
 		on_account(d);
 	g_hash_table_unref(d->guests);
 	g_clear_pointer(&d->history, vmt_history_close);
@@ -1103,6 +1151,7 @@ void vmt_daemon_free(VmtDaemon *d)
 	g_free(d->scanner_note);
 	g_free(d->offload_note);
 	g_free(d->damon_set);
+	g_free(d->pid_dir);
 	if (d->lock_fd >= 0)
 		close(d->lock_fd);
 	g_free(d);

@@ -440,17 +440,22 @@ static gboolean move_to(VmtGuest *g, GArray *moves, VmtTier to, GError **error)
 	for (guint m = 0, i = 0; ok && m < moves->len; m++) {
 		const VmtTierMove *mv = &g_array_index(moves, VmtTierMove, m);
 		guint64 n = 0;
-		guint fast = 0, resident = 0;
+		guint fast = 0, resident = 0, before;
 
 		if (mv->to != to)
 			continue;
+		before = vmt_tier_engine_chunk(g->engine, mv->chunk)->fast_pages;
 		n = g_array_index(ranges, VmtRange, i++).len / 4096;
 		for (guint64 p = 0; p < n; p++, at++) {
 			resident += where[at] >= 0;
 			fast += where[at] >= 0 && (guint)where[at] < g->n_nodes &&
 				g->fast_nodes[where[at]];
 		}
-		vmt_tier_engine_moved(g->engine, mv->chunk);
+		/* a chunk none of whose pages changed tier did not move (all
+		 * already there, or none could): the ping-pong record and the
+		 * residency clock go by real moves */
+		if (to == VMT_TIER_FAST ? fast > before : fast < before)
+			vmt_tier_engine_moved(g->engine, mv->chunk);
 		vmt_tier_engine_set_placement(g->engine, mv->chunk, fast, resident);
 	}
 	/* what moved before a failure counts too */
@@ -546,6 +551,7 @@ void vmt_guest_judge_sensor(VmtGuest *g, gboolean sampled, const VmtFlushStats *
 			    guint window_ms, guint flush_us, guint sample_us)
 {
 	g_autofree char *why = NULL;
+	double exposure;
 	guint movable = st ? st->n_vcpus - MIN(st->pinned, st->n_vcpus) : 0;
 	guint64 expect = flush_us ? (guint64)window_ms * 1000 / flush_us * movable : 0;
 
@@ -581,6 +587,12 @@ void vmt_guest_judge_sensor(VmtGuest *g, gboolean sampled, const VmtFlushStats *
 	g->ceiling = movable && window_ms ?
 		     (guint)MIN((guint64)VMT_ACCESS_MAX, st->flushes * sample_us / movable / window_ms) : 0;
 	g_mutex_unlock(&g->lock);
+	/* the same figure unclipped: how the share reads rates from readings */
+	exposure = movable && window_ms && !why ?
+		   (double)st->flushes * sample_us / movable / window_ms / 1000.0 : 0;
+	g_debug("%s: %.3f TLB flushes per %u us sample", g->name, exposure, sample_us);
+	if (g->engine)
+		vmt_tier_engine_set_exposure(g->engine, exposure);
 }
 
 /* The access figures mean something unless the sensor says it is blind. */
@@ -611,8 +623,10 @@ void vmt_guest_offloaded(VmtGuest *g, guint64 promoted, guint64 demoted)
 json_object *vmt_guest_to_json(VmtGuest *g)
 {
 	json_object *o = json_object_new_object(), *e = json_object_new_object();
+	gboolean measured;
 
 	g_mutex_lock(&g->lock);
+	measured = g->windows_attached > 0;
 	json_object_object_add(o, "name", json_object_new_string(g->name));
 	json_object_object_add(o, "tenant", json_object_new_string(g->tenant));
 	json_object_object_add(o, "class", json_object_new_string(g->klass));
@@ -626,11 +640,12 @@ json_object *vmt_guest_to_json(VmtGuest *g)
 	json_object_object_add(o, "absent_bytes", json_object_new_uint64(g->absent_bytes));
 	json_object_object_add(o, "hot_bytes", json_object_new_uint64(g->stats.hot_bytes));
 	/* unknown (null) rather than a number the sensor cannot back */
-	json_object_object_add(o, "hot_coverage", sensor_sees(g) ?
+	/* unknown, not 0, until a window measured them since attach */
+	json_object_object_add(o, "hot_coverage", measured && sensor_sees(g) ?
 			       json_object_new_double(g->stats.hot_coverage) : NULL);
-	json_object_object_add(o, "dram_access_share", share_known(g) ?
+	json_object_object_add(o, "dram_access_share", measured && share_known(g) ?
 			       json_object_new_double(g->stats.fast_access_share) : NULL);
-	if (sensor_sees(g) && !share_known(g)) {
+	if (measured && sensor_sees(g) && !share_known(g)) {
 		g_autofree char *note = g_strdup_printf("readings saturated (the hottest chunk read "
 							"%u permille of the %u a flushed sample "
 							"allows): the access share cannot be told",

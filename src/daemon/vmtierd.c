@@ -77,10 +77,11 @@ static gboolean on_oneshot(gpointer data)
 
 int main(int argc, char **argv)
 {
-	gboolean version = FALSE, oneshot = FALSE, debug = FALSE;
+	gboolean version = FALSE, oneshot = FALSE, debug = FALSE, check = FALSE;
 	g_autofree char *config = NULL;
 	GOptionEntry entries[] = {
 		{ "config", 'c', 0, G_OPTION_ARG_FILENAME, &config, "Configuration file (default " VMT_SYSCONFDIR "/vmtier/vmtierd.conf)", "FILE" },
+		{ "check-config", 0, 0, G_OPTION_ARG_NONE, &check, "Check the configuration and the class files, start nothing (exit 0 good, 78 bad)", NULL },
 		{ "oneshot", 0, 0, G_OPTION_ARG_NONE, &oneshot, "One discover, one window, one account, then exit (for tests)", NULL },
 		{ "debug", 'd', 0, G_OPTION_ARG_NONE, &debug, "Log debug messages", NULL },
 		{ "version", 'V', 0, G_OPTION_ARG_NONE, &version, "Print the version and exit", NULL },
@@ -89,9 +90,18 @@ int main(int argc, char **argv)
 	g_autoptr(GOptionContext) ctx = g_option_context_new("- vmtier tiering daemon");
 	g_autoptr(GError) error = NULL;
 	Main d = { 0 };
-	VmtDaemonConfig *cfg;
+	g_autoptr(VmtDaemonConfig) cfg = NULL;
+	int n_classes;
 
 	g_option_context_add_main_entries(ctx, entries, NULL);
+	g_option_context_set_description(ctx,
+		"Keeps each vmtier guest's hot 2 MiB chunks in DRAM, up to its quota\n"
+		"(vmtierd.conf(5): intervals in ms and us, rates in MiB/s, sizes binary).\n"
+		"SIGHUP rereads the policy and limits; SIGTERM accounts and exits.\n"
+		"Example: vmtierd --check-config -c " VMT_SYSCONFDIR "/vmtier/vmtierd.conf\n"
+		"Exit status: 0 stopped by a signal (or a good --check-config), 1 cannot\n"
+		"start, 64 bad command line, 78 bad configuration (vmtierd.conf, a class\n"
+		"file, socket_group).\n");
 	if (!g_option_context_parse(ctx, &argc, &argv, &error)) {
 		fprintf(stderr, "vmtierd: %s\n", error->message);
 		return 64;
@@ -102,13 +112,28 @@ int main(int argc, char **argv)
 	}
 	vmt_log_setup("vmtierd", debug);
 
+	/* the same checks with --check-config (the unit's ExecStartPre) as
+	 * at start, so that one passes what the other starts with */
 	cfg = vmt_daemon_config_load(config ? config : vmt_daemon_config_default_path(), config != NULL,
 				     &error);
-	if (!cfg) {
+	if (!cfg || !vmt_daemon_config_check(cfg, &n_classes, &error)) {
 		fprintf(stderr, "vmtierd: %s\n", error->message);
 		return 78;	/* EX_CONFIG */
 	}
-	d.daemon = vmt_daemon_new(cfg, &error);
+	if (check) {
+		g_autofree char *dir = vmt_daemon_class_dir(cfg);
+
+		if (cfg->path)
+			printf("vmtierd: %s is good", cfg->path);
+		else
+			printf("vmtierd: no %s: the defaults", vmt_daemon_config_default_path());
+		if (n_classes < 0)
+			printf("; no class directory %s\n", dir);
+		else
+			printf("; %d class file%s in %s\n", n_classes, n_classes == 1 ? "" : "s", dir);
+		return EXIT_SUCCESS;
+	}
+	d.daemon = vmt_daemon_new(g_steal_pointer(&cfg), &error);
 	if (d.daemon && oneshot)
 		vmt_daemon_set_oneshot(d.daemon, on_oneshot, &d);
 	if (!d.daemon || !vmt_daemon_start(d.daemon, &error)) {

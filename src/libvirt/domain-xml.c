@@ -46,8 +46,9 @@ static void set_text(xmlNodePtr n, const char *text)
 	xmlNodeAddContent(n, BAD_CAST text);
 }
 
-static void fill_numatune(xmlNodePtr nt, const VmtTierPlan *p, gboolean kmem)
+void vmt_domain_xml_numatune(xmlNodePtr nt, const VmtTierPlan *p)
 {
+	gboolean kmem = p->backend == VMT_BACKEND_KMEM;
 	g_autoptr(GArray) all = g_array_copy(p->dram_nodes);
 	g_autofree char *dn = vmt_nodeset_format(p->dram_nodes), *pn = NULL, *alln = NULL;
 	xmlNodePtr m;
@@ -80,8 +81,9 @@ static void fill_numatune(xmlNodePtr nt, const VmtTierPlan *p, gboolean kmem)
 	attr(m, "nodeset", pn);
 }
 
-static void fill_cells(xmlNodePtr numa, const VmtTierPlan *p, gboolean kmem)
+void vmt_domain_xml_cells(xmlNodePtr numa, const VmtTierPlan *p)
 {
+	gboolean kmem = p->backend == VMT_BACKEND_KMEM;
 	g_autofree char *cpus = p->vcpus > 1 ? g_strdup_printf("0-%u", p->vcpus - 1) : g_strdup("0");
 	g_autofree char *dist = g_strdup_printf("%d", p->distance);
 	xmlNodePtr cell, d, s, ic;
@@ -128,6 +130,42 @@ static void fill_cells(xmlNodePtr numa, const VmtTierPlan *p, gboolean kmem)
 	}
 }
 
+char *vmt_domain_xml_qmp_arg(const char *qmp_dir, const char *name)
+{
+	return g_strdup_printf("unix:%s/%s.qmp,server=on,wait=off", qmp_dir, name);
+}
+
+xmlNodePtr vmt_domain_xml_qemu_commandline(xmlNodePtr root, gboolean create)
+{
+	for (xmlNodePtr n = root->children; n; n = n->next)
+		if (n->type == XML_ELEMENT_NODE && n->ns &&
+		    strcmp((const char *)n->ns->href, VMT_QEMU_XMLNS) == 0 &&
+		    strcmp((const char *)n->name, "commandline") == 0)
+			return n;
+	if (!create)
+		return NULL;
+	{
+		xmlNsPtr qns = xmlSearchNsByHref(root->doc, root, BAD_CAST VMT_QEMU_XMLNS);
+
+		/* libvirt wants the qemu namespace declared on <domain> */
+		if (!qns)
+			qns = xmlNewNs(root, BAD_CAST VMT_QEMU_XMLNS, BAD_CAST "qemu");
+		return xmlNewChild(root, qns, BAD_CAST "commandline", NULL);
+	}
+}
+
+void vmt_domain_xml_add_qmp(xmlNodePtr root, const char *qmp_dir, const char *name)
+{
+	xmlNodePtr cl = vmt_domain_xml_qemu_commandline(root, TRUE);
+	g_autofree char *qmp = vmt_domain_xml_qmp_arg(qmp_dir, name);
+	xmlNodePtr a;
+
+	a = xmlNewChild(cl, cl->ns, BAD_CAST "arg", NULL);
+	attr(a, "value", "-qmp");
+	a = xmlNewChild(cl, cl->ns, BAD_CAST "arg", NULL);
+	attr(a, "value", qmp);
+}
+
 /* XML 1.0 cannot hold most control characters, not even escaped: a text
  * with one would give a document libvirt refuses or reads back wrong. */
 static gboolean xml_text_ok(const char *what, const char *text, GError **error)
@@ -167,11 +205,9 @@ char *vmt_domain_xml_build(const VmtTierPlan *p, const VmtDomainOpts *o, const c
 	g_autofree char *path = g_build_filename(template_dir, "domain.xml", NULL);
 	g_autofree char *total = g_strdup_printf("%" G_GUINT64_FORMAT, (p->dram_bytes + p->pmem_bytes) >> 10);
 	g_autofree char *vcpus = g_strdup_printf("%u", p->vcpus);
-	g_autofree char *qmp = g_strdup_printf("unix:%s/%s.qmp,server=on,wait=off", o->qmp_dir, p->name);
 	gboolean kmem = p->backend == VMT_BACKEND_KMEM;
 	xmlDocPtr doc;
-	xmlNodePtr root, os, devs, cl, a;
-	xmlNsPtr qns;
+	xmlNodePtr root, os, devs;
 	xmlChar *buf = NULL;
 	int len = 0;
 	char *out;
@@ -189,7 +225,7 @@ char *vmt_domain_xml_build(const VmtTierPlan *p, const VmtDomainOpts *o, const c
 	vmt_plan_meta_write(child(root, "metadata"), p);
 	set_text(child(root, "memory"), total);
 	set_text(child(root, "vcpu"), vcpus);
-	fill_numatune(child(root, "numatune"), p, kmem);
+	vmt_domain_xml_numatune(child(root, "numatune"), p);
 	os = child(root, "os");
 	devs = child(root, "devices");
 	if (o->kernel) {
@@ -208,7 +244,7 @@ char *vmt_domain_xml_build(const VmtTierPlan *p, const VmtDomainOpts *o, const c
 		attr(e, "dev", "vda");
 		attr(e, "bus", "virtio");
 	}
-	fill_cells(child(child(root, "cpu"), "numa"), p, kmem);
+	vmt_domain_xml_cells(child(child(root, "cpu"), "numa"), p);
 	if (!kmem) {
 		/* the slow part is an NVDIMM on the DAX device, in guest node 1 */
 		g_autofree char *dev = g_strdup_printf("/dev/%s", p->devdax);
@@ -241,13 +277,7 @@ char *vmt_domain_xml_build(const VmtTierPlan *p, const VmtDomainOpts *o, const c
 			xmlAddPrevSibling(child(root, "memory"), mm);
 		}
 	}
-	/* vmtierd's own QMP socket */
-	qns = xmlSearchNsByHref(doc, root, BAD_CAST "http://libvirt.org/schemas/domain/qemu/1.0");
-	cl = child(root, "commandline");
-	a = xmlNewChild(cl, qns, BAD_CAST "arg", NULL);
-	attr(a, "value", "-qmp");
-	a = xmlNewChild(cl, qns, BAD_CAST "arg", NULL);
-	attr(a, "value", qmp);
+	vmt_domain_xml_add_qmp(root, o->qmp_dir, p->name);
 
 	/* drop the template's comment */
 	for (xmlNodePtr n = doc->children; n;) {

@@ -268,6 +268,26 @@ out:
 	return ok;
 }
 
+gboolean vmt_domains_set_plan(virConnectPtr conn, const char *name, const VmtTierPlan *p,
+			      GError **error)
+{
+	virDomainPtr dom = virDomainLookupByName(conn, name);
+	g_autofree char *md = vmt_plan_meta_format(p, FALSE);
+	unsigned int flags = VIR_DOMAIN_AFFECT_CONFIG;
+	gboolean ok;
+
+	if (!dom) {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "no domain '%s'", name);
+		return FALSE;
+	}
+	if (virDomainIsActive(dom) == 1)
+		flags |= VIR_DOMAIN_AFFECT_LIVE;
+	ok = virDomainSetMetadata(dom, VIR_DOMAIN_METADATA_ELEMENT, md, VMT_XMLNS_PREFIX, VMT_XMLNS,
+				  flags) == 0 || virt_error(error, "set metadata");
+	virDomainFree(dom);
+	return ok;
+}
+
 VmtAdmission *vmt_domains_admission(const GPtrArray *doms, guint64 reserve)
 {
 	VmtAdmission *a = vmt_admission_new(reserve);

@@ -40,6 +40,10 @@ gboolean vmt_domains_undefine(virConnectPtr conn, const char *name, GError **err
 /* Record a new DRAM quota in a vmtier domain's metadata (persistent, and
  * live when it runs). */
 gboolean vmt_domains_set_dram(virConnectPtr conn, const char *name, guint64 bytes, GError **error);
+/* Write plan P as domain NAME's vmtier metadata (persistent, and live when
+ * it runs), replacing any. */
+gboolean vmt_domains_set_plan(virConnectPtr conn, const char *name, const VmtTierPlan *p,
+			      GError **error);
 /* Admission (admission.h) with every domain of DOMS (vmt_domains_list:
  * every vmtier domain libvirt has defined) counted, as define and set do. */
 VmtAdmission *vmt_domains_admission(const GPtrArray *doms, guint64 reserve);

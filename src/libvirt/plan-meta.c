@@ -195,3 +195,43 @@ char *vmt_plan_meta_set_dram(const char *xml, guint64 bytes, GError **error)
 	xmlFreeDoc(doc);
 	return out;
 }
+
+void vmt_plan_meta_replace(xmlDocPtr doc, const VmtTierPlan *p)
+{
+	xmlNodePtr root = xmlDocGetRootElement(doc), old, md = NULL;
+
+	while ((old = vmt_plan_meta_find(doc))) {
+		xmlUnlinkNode(old);
+		xmlFreeNode(old);
+	}
+	for (xmlNodePtr n = root->children; n && !md; n = n->next)
+		if (is_element(n, "metadata"))
+			md = n;
+	if (!md)
+		md = xmlNewChild(root, NULL, BAD_CAST "metadata", NULL);
+	vmt_plan_meta_write(md, p);
+}
+
+char *vmt_plan_meta_format(const VmtTierPlan *p, gboolean ns)
+{
+	xmlDocPtr doc = xmlNewDoc(BAD_CAST "1.0");
+	xmlNodePtr md = xmlNewNode(NULL, BAD_CAST "metadata");
+	xmlBufferPtr buf = xmlBufferCreate();
+	char *out;
+
+	xmlDocSetRootElement(doc, md);
+	vmt_plan_meta_write(md, p);
+	/* libvirt declares the namespace itself (with the prefix it is given)
+	 * and refuses an element that already declares it */
+	if (!ns) {
+		for (xmlNodePtr n = md->children; n; n = n == md->children ? n->children : n->next)
+			xmlSetNs(n, NULL);
+		xmlFreeNsList(md->children->nsDef);
+		md->children->nsDef = NULL;
+	}
+	xmlNodeDump(buf, doc, md->children, 0, 1);
+	out = g_strdup((const char *)xmlBufferContent(buf));
+	xmlBufferFree(buf);
+	xmlFreeDoc(doc);
+	return out;
+}

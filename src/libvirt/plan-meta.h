@@ -22,5 +22,12 @@ VmtTierPlan *vmt_plan_meta_read(xmlNodePtr plan, const char *name, GError **erro
 VmtTierPlan *vmt_plan_meta_parse(const char *xml, const char *name, GError **error);
 /* P as a <plan> element under METADATA. */
 void vmt_plan_meta_write(xmlNodePtr metadata, const VmtTierPlan *p);
+/* P as the only vmtier <plan> of the domain XML DOC (its <metadata> made if
+ * there is none). */
+void vmt_plan_meta_replace(xmlDocPtr doc, const VmtTierPlan *p);
+/* P as a <plan> element's text, indented: with NS as in a domain's XML,
+ * without for libvirt's virDomainSetMetadata (which adds its own and
+ * refuses a second). */
+char *vmt_plan_meta_format(const VmtTierPlan *p, gboolean ns);
 /* XML, a <plan> element's text, with its DRAM quota set to BYTES. */
 char *vmt_plan_meta_set_dram(const char *xml, guint64 bytes, GError **error);

@@ -10,6 +10,8 @@
  * rule, and an upper bound on what move_pages touches). */
 #include "tier-engine.h"
 
+#include "access-rate.h"
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +25,7 @@ struct VmtTierEngine {
 	guint64 windows;
 	guint max_freq;
 	VmtChunk *chunks;
+	double flushes_per_sample;	/* how readings become rates (access-rate.h) */
 };
 
 void vmt_tier_params_init(VmtTierParams *p)
@@ -107,12 +110,10 @@ static guint8 sat_inc(guint8 v)
 	return v == G_MAXUINT8 ? v : v + 1;
 }
 
-/* A frequency as a rate: a chunk read accessed in a share P of the samples
- * (or of its pages) is touched about -ln(1-P) times per sample (Poisson);
- * the last permille is capped, so a saturated chunk counts as about 7. */
-static double rate_of(guint f)
+void vmt_tier_engine_set_exposure(VmtTierEngine *e, double flushes_per_sample)
 {
-	return -log1p(-(double)MIN(f, VMT_ACCESS_MAX - 1) / VMT_ACCESS_MAX);
+	e->flushes_per_sample = flushes_per_sample > 0 && isfinite(flushes_per_sample) ?
+				flushes_per_sample : 0;
 }
 
 void vmt_tier_engine_observe(VmtTierEngine *e, const guint16 *freq)
@@ -401,6 +402,10 @@ void vmt_tier_engine_stats(const VmtTierEngine *e, VmtTierStats *out)
 	g_auto(Ranking) r = { 0 };
 	guint64 target = 0, target_fast = 0;
 	double acc_fast = 0, acc_all = 0;
+	double rate[VMT_ACCESS_MAX + 1];	/* by reading, once each */
+
+	for (guint f = 0; f <= VMT_ACCESS_MAX; f++)
+		rate[f] = -1;
 
 	memset(out, 0, sizeof(*out));
 	out->quota_bytes = e->quota;
@@ -416,8 +421,10 @@ void vmt_tier_engine_stats(const VmtTierEngine *e, VmtTierStats *out)
 		}
 		/* where the pages are now: what the guest meets from here on,
 		 * and what ground truth (move_pages' placement) measures */
-		acc_fast += rate_of(c->last_freq) * c->fast_pages;
-		acc_all += rate_of(c->last_freq) * c->resident_pages;
+		if (rate[c->last_freq] < 0)
+			rate[c->last_freq] = vmt_access_rate_of(e->flushes_per_sample, c->last_freq);
+		acc_fast += rate[c->last_freq] * c->fast_pages;
+		acc_all += rate[c->last_freq] * c->resident_pages;
 	}
 	out->fast_access_share = acc_all > 0 ? acc_fast / acc_all : 1.0;
 	out->max_freq = e->max_freq;

@@ -52,8 +52,8 @@ typedef struct {
 	guint64 fast_bytes, slow_bytes;	/* resident pages per tier */
 	guint64 hot_bytes;		/* chunks hot this window */
 	guint64 hot_fast_bytes;		/* ... of which on the fast tier */
-	/* share of this window's accesses (rates read from its frequencies,
-	 * weighted by pages) that fast-tier pages serve in the placement as it
+	/* share of this window's accesses (rates read from its frequencies as
+	 * set_exposure says they were sampled, weighted by pages) that fast-tier pages serve in the placement as it
 	 * is now, after the window's moves; 1.0 when there were none */
 	double fast_access_share;
 	/* of the hottest chunks that fit in the quota, the share already on
@@ -87,6 +87,11 @@ void vmt_tier_engine_set_placement(VmtTierEngine *e, guint i, guint fast_pages,
 /* One scan window: FREQ[n_chunks] frequencies (0..VMT_ACCESS_MAX).  Updates
  * heat and streaks and ages since_move. */
 void vmt_tier_engine_observe(VmtTierEngine *e, const guint16 *freq);
+
+/* How this window's frequencies were sampled, for reading them as rates
+ * in the access share (access-rate.h): vCPU TLB flushes per sample; 0 when
+ * not known or not flushed (plain Poisson).  Default 0. */
+void vmt_tier_engine_set_exposure(VmtTierEngine *e, double flushes_per_sample);
 
 /* Bytes on the fast tier now (as the placements given say). */
 guint64 vmt_tier_engine_fast_bytes(const VmtTierEngine *e);

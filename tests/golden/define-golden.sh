@@ -34,9 +34,5 @@ while IFS=$'\t' read -r name fixture args; do
 		tap_check "$name: libvirt's schema accepts the XML" bash -c 'virt-xml-validate "$1" domain >/dev/null 2>&1' _ "$got"
 	fi
 done <"$dir/cases"
-for f in "$dir"/*.xml "$dir"/*.err; do
-	[ -e "$f" ] || continue
-	b=$(basename "$f"); b=${b%.*}
-	[ -n "${seen[$b]:-}" ] || tap_fail "golden file $(basename "$f") has no case (remove it)"
-done
+tap_golden_orphans "$dir" xml err
 tap_done

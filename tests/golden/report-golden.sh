@@ -38,9 +38,5 @@ while IFS=$'\t' read -r name args; do
 		diff "$got" "$file" 2>&1 | head -20 | sed 's/^/# /'
 	fi
 done <"$dir/cases"
-for f in "$dir"/*.{json,csv,html,txt,err}; do
-	[ -e "$f" ] || continue
-	b=$(basename "$f"); b=${b%.*}
-	[ -n "${seen[$b]:-}" ] || tap_fail "golden file $(basename "$f") has no case (remove it)"
-done
+tap_golden_orphans "$dir" json csv html txt err
 tap_done

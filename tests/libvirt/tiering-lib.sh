@@ -69,7 +69,8 @@ ${1:-}
 CONF
 }
 start_daemon() {
-	"$vmtierd" --config /tmp/vmtierd.conf >>"$out/vmtierd.log" 2>&1 &
+	# VMTIER_DAEMON_ARGS: more options (the bench's --debug logs every reading)
+	"$vmtierd" --config /tmp/vmtierd.conf ${VMTIER_DAEMON_ARGS:-} >>"$out/vmtierd.log" 2>&1 &
 	daemon=$!
 	for _ in $(seq 50); do "$vmtier" status >/dev/null 2>&1 && return 0; sleep 0.1; done
 	return 1

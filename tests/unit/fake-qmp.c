@@ -2,6 +2,7 @@
 /* A QEMU monitor played by a thread of the test (see fake-qmp.h). */
 #include "fake-qmp.h"
 
+#include <inttypes.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -78,6 +79,8 @@ static gpointer server_thread(gpointer data)
 
 				g_string_erase(in, 0, nl - in->str + 1);
 				g_ptr_array_add(s->log, g_strdup(key));
+				if (s->hook)
+					s->hook(key, s->hook_data);
 				json_object_object_get_ex(cmd, "id", &idv);
 				id = idv ? json_object_get_string(idv) : "";
 				if (g_str_has_prefix(key, "query-status\t") && (s->mode & SRV_CLOSE_ON_STATUS)) {
@@ -118,6 +121,13 @@ static gpointer server_thread(gpointer data)
 
 Server *fake_qmp_start(guint mode, int connections, const char *greeting, GHashTable *replies)
 {
+	return fake_qmp_start_hooked(mode, connections, greeting, replies, NULL, NULL);
+}
+
+Server *fake_qmp_start_hooked(guint mode, int connections, const char *greeting,
+			      GHashTable *replies, void (*hook)(const char *key, gpointer data),
+			      gpointer data)
+{
 	Server *s = g_new0(Server, 1);
 	struct sockaddr_un addr = { .sun_family = AF_UNIX };
 	g_autofree char *dir = g_dir_make_tmp("vmt-qmp-XXXXXX", NULL);
@@ -128,6 +138,8 @@ Server *fake_qmp_start(guint mode, int connections, const char *greeting, GHashT
 	s->replies = replies;
 	s->log = g_ptr_array_new_with_free_func(g_free);
 	s->greeting = g_strdup(greeting);
+	s->hook = hook;
+	s->hook_data = data;
 	g_strlcpy(addr.sun_path, s->path, sizeof(addr.sun_path));
 	s->lfd = socket(AF_UNIX, SOCK_STREAM, 0);
 	g_assert_cmpint(bind(s->lfd, (struct sockaddr *)&addr, sizeof(addr)), ==, 0);
@@ -152,3 +164,50 @@ void fake_qmp_stop(Server *s)
 	g_free(s);
 }
 
+
+static void hmp_reply(GHashTable *r, const char *cmd, const char *text)
+{
+	json_object *s = json_object_new_string(text);
+
+	fake_qmp_reply(r, "human-monitor-command", cmd, json_object_to_json_string(s));
+	json_object_put(s);
+}
+
+Server *fake_qmp_qemu(const FakeQmpRam *b, guint n, int connections,
+		      void (*hook)(const char *key, gpointer data), gpointer data)
+{
+	GHashTable *r = fake_qmp_replies_new();
+	g_autoptr(GString) md = g_string_new("[");
+	g_autoptr(GString) mtree = g_string_new("FlatView #0\n AS \"memory\", root: system\n");
+	g_autoptr(GString) numa = g_string_new(NULL);
+	guint64 gpa = 0;
+
+	g_string_append_printf(numa, "%u nodes\n", n);
+	for (guint i = 0; i < n; i++) {
+		g_autofree char *cmd = g_strdup_printf("gpa2hva 0x%" PRIx64, gpa);
+		g_autofree char *out = g_strdup_printf("Host virtual address for 0x%" PRIx64 " (m%u) is "
+						       "0x%" PRIx64 "\r\n", gpa, i, b[i].hva);
+
+		g_string_append_printf(md, "%s{\"id\": \"m%u\", \"size\": %" G_GUINT64_FORMAT ", "
+				       "\"policy\": \"default\", \"host-nodes\": []}", i ? ", " : "",
+				       i, b[i].size);
+		g_string_append_printf(mtree, "  %016" PRIx64 "-%016" PRIx64 " (prio 0, ram): m%u\n",
+				       gpa, gpa + b[i].size - 1, i);
+		g_string_append_printf(numa, "node %u size: %" G_GUINT64_FORMAT " MB\n", i,
+				       b[i].size >> 20);
+		hmp_reply(r, cmd, out);
+		gpa += b[i].size;
+	}
+	g_string_append(md, "]");
+	fake_qmp_reply(r, "qmp_capabilities", NULL, "{}");
+	fake_qmp_reply(r, "query-memdev", NULL, md->str);
+	hmp_reply(r, "info mtree -f", mtree->str);
+	hmp_reply(r, "info numa", numa->str);
+	/* what the window asks: running, not migrating */
+	fake_qmp_reply(r, "query-status", NULL, "{\"status\": \"running\", \"running\": true}");
+	fake_qmp_reply(r, "query-migrate", NULL, "{}");
+	return fake_qmp_start_hooked(0, connections,
+				     "{\"QMP\": {\"version\": {\"qemu\": {\"micro\": 0, \"minor\": 2, "
+				     "\"major\": 7}, \"package\": \"\"}, \"capabilities\": []}}\r\n", r,
+				     hook, data);
+}

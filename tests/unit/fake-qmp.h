@@ -26,6 +26,8 @@ typedef struct {
 	char *greeting;
 	GThread *thread;
 	GPtrArray *log;		/* keys of the commands received; read after stop */
+	void (*hook)(const char *key, gpointer data);	/* before each reply, or NULL */
+	gpointer hook_data;
 } Server;
 
 char *fake_qmp_key(json_object *cmd);
@@ -37,4 +39,20 @@ void fake_qmp_reply(GHashTable *replies, const char *execute, const char *comman
 		    const char *return_json);
 /* Serve CONNECTIONS connections with REPLIES (taken) after GREETING. */
 Server *fake_qmp_start(guint mode, int connections, const char *greeting, GHashTable *replies);
+/* The same, calling HOOK(key, DATA) on the server's thread before it
+ * answers each command: what the guest does meanwhile. */
+Server *fake_qmp_start_hooked(guint mode, int connections, const char *greeting,
+			      GHashTable *replies, void (*hook)(const char *key, gpointer data),
+			      gpointer data);
 void fake_qmp_stop(Server *s);
+
+/* A QEMU 7.2 whose RAM backends m0, m1, ... (RAMS[i]: SIZE bytes at the
+ * test's address HVA) are guest nodes 0, 1, ... laid out one after another
+ * from guest-physical 0, as attach asks (query-memdev, info mtree, info
+ * numa, gpa2hva); CONNECTIONS and HOOK as above. */
+typedef struct {
+	guint64 size, hva;
+} FakeQmpRam;
+
+Server *fake_qmp_qemu(const FakeQmpRam *rams, guint n, int connections,
+		      void (*hook)(const char *key, gpointer data), gpointer data);

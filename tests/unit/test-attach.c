@@ -18,9 +18,7 @@
 
 #define MiB (G_GUINT64_CONSTANT(1) << 20)
 
-typedef struct {
-	guint64 size, hva;
-} Backend;
+typedef FakeQmpRam Backend;
 
 /* what a bitmap scanner does with each chunk (host-softdirty.c) */
 static gboolean mark(guint chunk, guint64 va, const guint64 *entries, guint n, gpointer data,
@@ -30,47 +28,9 @@ static gboolean mark(guint chunk, guint64 va, const guint64 *entries, guint n, g
 	return TRUE;
 }
 
-static void hmp_reply(GHashTable *r, const char *cmd, const char *text)
-{
-	json_object *s = json_object_new_string(text);
-
-	fake_qmp_reply(r, "human-monitor-command", cmd, json_object_to_json_string(s));
-	json_object_put(s);
-}
-
-/* A QEMU whose backends m0, m1, ... are guest nodes 0, 1, ... laid out
- * one after another from guest-physical 0. */
 static Server *fake_qemu(const Backend *b, guint n)
 {
-	GHashTable *r = fake_qmp_replies_new();
-	g_autoptr(GString) md = g_string_new("[");
-	g_autoptr(GString) mtree = g_string_new("FlatView #0\n AS \"memory\", root: system\n");
-	g_autoptr(GString) numa = g_string_new(NULL);
-	guint64 gpa = 0;
-
-	g_string_append_printf(numa, "%u nodes\n", n);
-	for (guint i = 0; i < n; i++) {
-		g_autofree char *cmd = g_strdup_printf("gpa2hva 0x%" PRIx64, gpa);
-		g_autofree char *out = g_strdup_printf("Host virtual address for 0x%" PRIx64 " (m%u) is "
-						       "0x%" PRIx64 "\r\n", gpa, i, b[i].hva);
-
-		g_string_append_printf(md, "%s{\"id\": \"m%u\", \"size\": %" G_GUINT64_FORMAT ", "
-				       "\"policy\": \"default\", \"host-nodes\": []}", i ? ", " : "",
-				       i, b[i].size);
-		g_string_append_printf(mtree, "  %016" PRIx64 "-%016" PRIx64 " (prio 0, ram): m%u\n",
-				       gpa, gpa + b[i].size - 1, i);
-		g_string_append_printf(numa, "node %u size: %" G_GUINT64_FORMAT " MB\n", i,
-				       b[i].size / MiB);
-		hmp_reply(r, cmd, out);
-		gpa += b[i].size;
-	}
-	g_string_append(md, "]");
-	fake_qmp_reply(r, "qmp_capabilities", NULL, "{}");
-	fake_qmp_reply(r, "query-memdev", NULL, md->str);
-	hmp_reply(r, "info mtree -f", mtree->str);
-	hmp_reply(r, "info numa", numa->str);
-	return fake_qmp_start(0, 1, "{\"QMP\": {\"version\": {\"qemu\": {\"micro\": 0, \"minor\": 2, "
-				    "\"major\": 7}, \"package\": \"\"}, \"capabilities\": []}}\r\n", r);
+	return fake_qmp_qemu(b, n, 1, NULL, NULL);
 }
 
 static VmtGuest *guest(void)

@@ -61,6 +61,74 @@ static void test_help(void)
 	g_assert_nonnull(strstr(out, "Exit status:"));
 }
 
+/* `vmtier help CMD [SUB]` is `vmtier CMD [SUB] --help`, usage line and all */
+static void test_help_command(void)
+{
+	static const char *const cmds[][2] = { { "define", NULL }, { "host", "online" }, { "status", NULL } };
+
+	for (guint i = 0; i < G_N_ELEMENTS(cmds); i++) {
+		g_autofree char *out = NULL, *err = NULL, *want = NULL, *werr = NULL;
+		const char *help[] = { vmtier_bin, "help", cmds[i][0], cmds[i][1], NULL };
+		const char *direct[] = { vmtier_bin, cmds[i][0], cmds[i][1] ? cmds[i][1] : "--help",
+					 cmds[i][1] ? "--help" : NULL, NULL };
+		g_autofree char *usage = g_strdup_printf("Usage:\n  vmtier %s%s%s [OPTION", cmds[i][0],
+							 cmds[i][1] ? " " : "", cmds[i][1] ? cmds[i][1] : "");
+
+		g_assert_cmpint(run(help, &out, &err), ==, 0);
+		g_assert_cmpint(run(direct, &want, &werr), ==, 0);
+		g_assert_cmpstr(out, ==, want);
+		g_assert_true(g_str_has_prefix(out, usage));
+		g_assert_nonnull(strstr(out, "\nExit status: "));
+	}
+	{
+		g_autofree char *out = NULL, *err = NULL;
+		const char *argv[] = { vmtier_bin, "help", "frobnicate", NULL };
+
+		g_assert_cmpint(run(argv, &out, &err), ==, 64);
+		g_assert_cmpstr(err, ==, "vmtier help: unknown command 'frobnicate' (see 'vmtier --help')\n");
+	}
+}
+
+/* status, set and report find vmtierd's socket and history store where
+ * vmtierd.conf puts them ($VMTIER_CONFIG), unless told otherwise */
+static void test_shared_config(void)
+{
+	g_autofree char *dir = g_dir_make_tmp("vmtier-conf-XXXXXX", NULL);
+	g_autofree char *conf = g_build_filename(dir, "vmtierd.conf", NULL);
+	g_autofree char *text = g_strdup_printf("[daemon]\nsocket=%s/conf.sock\nhistory_db=%s/conf.db\n",
+						dir, dir);
+	/* CMD's error names FILE (in DIR) after WHAT; ENV set to DIR/env */
+	static const struct { const char *argv[5], *env, *file, *what; } cases[] = {
+		{ { "status" }, NULL, "conf.sock", "cannot reach vmtierd at " },
+		{ { "set", "x", "--dram", "2G" }, NULL, "conf.sock", "cannot reach vmtierd at " },
+		{ { "report" }, NULL, "conf.db", ": no such file" },
+		{ { "status" }, "VMTIER_SOCKET", "env", "cannot reach vmtierd at " },
+		{ { "report" }, "VMTIER_HISTORY_DB", "env", ": no such file" },
+	};
+
+	g_assert_true(g_file_set_contents(conf, text, -1, NULL));
+	g_setenv("VMTIER_CONFIG", conf, TRUE);
+	for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_autofree char *out = NULL, *err = NULL, *env = g_build_filename(dir, "env", NULL);
+		g_autofree char *path = g_build_filename(dir, cases[i].file, NULL);
+		const char *argv[6] = { vmtier_bin };
+
+		memcpy(argv + 1, cases[i].argv, sizeof cases[i].argv);
+		g_unsetenv("VMTIER_SOCKET");
+		g_unsetenv("VMTIER_HISTORY_DB");
+		if (cases[i].env)
+			g_setenv(cases[i].env, env, TRUE);
+		g_assert_cmpint(run(argv, &out, &err), ==, 1);
+		g_assert_nonnull(strstr(err, path));
+		g_assert_nonnull(strstr(err, cases[i].what));
+	}
+	g_unsetenv("VMTIER_SOCKET");
+	g_unsetenv("VMTIER_HISTORY_DB");
+	g_unsetenv("VMTIER_CONFIG");
+	g_unlink(conf);
+	g_rmdir(dir);
+}
+
 static void test_unknown_command(void)
 {
 	g_autofree char *out = NULL, *err = NULL;
@@ -302,6 +370,8 @@ int main(int argc, char **argv)
 	g_test_add_func("/cli/version", test_version);
 	g_test_add_func("/cli/version-json", test_version_json);
 	g_test_add_func("/cli/help", test_help);
+	g_test_add_func("/cli/help-command", test_help_command);
+	g_test_add_func("/cli/shared-config", test_shared_config);
 	g_test_add_func("/cli/unknown-command", test_unknown_command);
 	g_test_add_func("/cli/bad-option", test_bad_option);
 	g_test_add_func("/cli/no-command", test_no_command);
