@@ -30,7 +30,8 @@ tap_check "postinst made /run/vmtier (tmpfiles.d)" test "$(stat -c %a /run/vmtie
 for f in /usr/bin/vmtier /usr/sbin/vmtierd /usr/libexec/vmtier-hook /usr/share/vmtier/xml-templates/domain.xml \
 	/usr/share/vmtier/xml-templates/classes/budget.conf /usr/share/bash-completion/completions/vmtier \
 	/lib/systemd/system/vmtier-dax-online@.service /lib/udev/rules.d/91-vmtier-dax.rules \
-	/usr/share/man/man8/vmtier.8.gz /usr/share/man/man8/vmtierd.8.gz /usr/share/doc/vmtier/README.md; do
+	/usr/share/man/man8/vmtier.8.gz /usr/share/man/man8/vmtierd.8.gz /usr/share/man/man8/vmtier-hook.8.gz \
+	/usr/share/man/man5/vmtierd.conf.5.gz /usr/share/doc/vmtier/README.md; do
 	[ -e "$f" ] || missing+=" $f"
 done
 tap_check "the package installed the programs, templates, completion, units, udev rule, man pages and README${missing:+ (missing:$missing)}" test -z "${missing:-}"
