@@ -5,6 +5,7 @@
 #include "config.h"
 #include "daemon.h"
 #include "log.h"
+#include "sysfs.h"
 
 #include <errno.h>
 #include <glib-unix.h>
@@ -111,6 +112,10 @@ int main(int argc, char **argv)
 		return EXIT_SUCCESS;
 	}
 	vmt_log_setup("vmtierd", debug);
+	/* the real host only: $VMTIER_HOST_ROOT (the CLI's and the tests'
+	 * captured trees) would let whoever sets vmtierd's environment fake
+	 * /proc/PID/cgroup, which vouches for a QMP peer */
+	vmt_sysfs_set_root("/");
 
 	/* the same checks with --check-config (the unit's ExecStartPre) as
 	 * at start, so that one passes what the other starts with */
