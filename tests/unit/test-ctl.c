@@ -570,14 +570,26 @@ static int slot_try(const char *path, int *fd)
 	char buf[512];
 	size_t len = 0;
 
+	int r;
+
 	*fd = socket(AF_UNIX, SOCK_STREAM, 0);
 	strncpy(sa.sun_path, path, sizeof sa.sun_path - 1);
-	if (*fd < 0 || connect(*fd, (struct sockaddr *)&sa, sizeof sa) < 0 ||
-	    write(*fd, req, sizeof req - 1) != (ssize_t)(sizeof req - 1))
+	if (*fd < 0)
+		return -1;
+	/* a signal may interrupt any of these: retried, not a failure */
+	while ((r = connect(*fd, (struct sockaddr *)&sa, sizeof sa)) < 0 && errno == EINTR)
+		;
+	if (r < 0)
+		return -1;
+	while ((r = (int)write(*fd, req, sizeof req - 1)) < 0 && errno == EINTR)
+		;
+	if (r != (ssize_t)(sizeof req - 1))
 		return -1;
 	while (len < sizeof buf - 1) {
 		ssize_t n = read(*fd, buf + len, sizeof buf - 1 - len);
 
+		if (n < 0 && errno == EINTR)
+			continue;
 		if (n <= 0)
 			return -1;
 		len += (size_t)n;
@@ -616,8 +628,8 @@ static void test_root_slots(Fixture *f, gconstpointer data)
 			_exit(2);
 		while ((r = slot_try(f->path, &fd)) == 1 && count < 40)
 			count++;
-		if (r < 0)
-			count = -1;
+		if (r < 0)	/* -1000 - slots held: where it failed, for the log */
+			count = -1000 - count;
 		if (write(to_parent[1], &count, sizeof count) != sizeof count)
 			_exit(3);
 		(void)!read(to_child[0], &go, 1);	/* hold the connections until told */
