@@ -42,6 +42,10 @@ gboolean vmt_size_parse(const char *text, guint64 *out, GError **error)
 		return size_error(error, text, "too large");
 	if (!*end)
 		return size_error(error, text, "no unit (use K, M, G, T or P, binary)");
+	/* 1.5G: a whole number of a smaller unit says the same exactly */
+	if (*end == '.' || *end == ',')
+		return size_error(error, text, "fractions are not accepted: write a whole number "
+				  "of a smaller unit (1536M, not 1.5G)");
 	u = strchr(units, g_ascii_toupper(*end));
 	if (!u)
 		return size_error(error, text, "unknown unit");

@@ -103,7 +103,8 @@ static void test_size_parse(void)
 		{ "0G", "zero" }, { "-4G", "negative" }, { "1024", "no unit" }, { "abc", "not a number" },
 		{ "16X", "unknown unit" }, { "16Gb!", "unknown unit" }, { "1M", "not a multiple of 2 MiB" },
 		{ "3K", "not a multiple of 2 MiB" }, { "99999999999999999999G", "too large" },
-		{ "17179869184G", "too large" }, { "", "not a number" }, { "1.5G", "unknown unit" },
+		{ "17179869184G", "too large" }, { "", "not a number" },
+		{ "1.5G", "fractions are not accepted: write a whole number of a smaller unit" }, { "2,5T", "fractions" },
 		{ "2P", "too large (at most 1P)" }, { "1025T", "too large" },
 		/* 10^9 bytes for libvirt: refused rather than read another way */
 		{ "16GB", "GB is ambiguous (libvirt reads powers of 10): write G or GiB" },
