@@ -171,6 +171,26 @@ static char *cgroup_file(const char *cg, const char *name)
 	return vmt_sysfs_read(p, NULL);
 }
 
+/* An absolute path of plain components: no empty, "." or ".." one and no
+ * control character, so that what is read under it stays in cgroupfs. */
+static gboolean cgroup_path_ok(const char *cg)
+{
+	g_auto(GStrv) parts = NULL;
+
+	if (cg[0] != '/')
+		return FALSE;
+	if (strcmp(cg, "/") == 0)
+		return TRUE;
+	for (const char *c = cg; *c; c++)
+		if ((guchar)*c < 0x20 || *c == 0x7f)
+			return FALSE;
+	parts = g_strsplit(cg + 1, "/", -1);
+	for (char **p = parts; *p; p++)
+		if (!**p || strcmp(*p, ".") == 0 || strcmp(*p, "..") == 0)
+			return FALSE;
+	return TRUE;
+}
+
 char *vmt_host_proc_cgroup(int pid, GError **error)
 {
 	g_autofree char *path = g_strdup_printf("/proc/%d/cgroup", pid);
@@ -189,9 +209,11 @@ char *vmt_host_proc_cgroup(int pid, GError **error)
 			    "pid %d is in no cgroup v2 hierarchy (cgroup v1 only?)", pid);
 		return NULL;
 	}
-	if (cg[0] != '/') {
+	if (!cgroup_path_ok(cg)) {
+		g_autofree char *shown = g_strescape(cg, NULL);
+
 		g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-			    "%s: not a cgroup path: '%s'", path, cg);
+			    "%s: not a cgroup path: '%s'", path, shown);
 		return NULL;
 	}
 	return g_steal_pointer(&cg);

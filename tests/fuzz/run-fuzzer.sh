@@ -1,6 +1,6 @@
 #!/bin/bash
 # run-fuzzer.sh [SECONDS] [TARGET...]: a libFuzzer campaign (clang, ASan +
-# UBSan) of SECONDS (default 300) on each TARGET (default all: memmap
+# UBSan) of SECONDS (default 300) on each TARGET (default all: memmap proc
 # domain-plan qmp size config class report ctl), each growing
 # tests/fuzz/corpus/TARGET, which is then minimised with -merge.  The library sources are built instrumented here
 # (config.h from $VMTIER_BUILD, default ./build).  Needs clang and
@@ -13,7 +13,7 @@ build=${VMTIER_BUILD:-$src/build}
 secs=${1:-300}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(memmap domain-plan qmp size config class report ctl)
+[ ${#targets[@]} -gt 0 ] || targets=(memmap domain-plan proc qmp size config class report ctl)
 [ -f "$build/config.h" ] || { echo "run-fuzzer.sh: no $build/config.h: build first" >&2; exit 1; }
 out=$(mktemp -d); trap 'rm -rf "$out"' EXIT
 layers=(common policy host plan libvirt store report ctl)
