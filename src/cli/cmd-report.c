@@ -114,9 +114,9 @@ static int fleet_report(const char *url, const char *tenant, const char *vm, gbo
 	g_autoptr(VmtFleet) f = NULL;
 	g_autofree char *text = NULL;
 
-	if (local_opts || vm || (fmt != VMT_REPORT_TABLE && fmt != VMT_REPORT_JSON)) {
-		fprintf(stderr, "vmtier report: --prometheus '%s' gives the SLO per VM and host as a table or "
-			"json, by --tenant; not with --db, --vm, --per-tenant or another --format\n", url);
+	if (local_opts || vm || (fmt != VMT_REPORT_TABLE && fmt != VMT_REPORT_JSON && fmt != VMT_REPORT_HTML)) {
+		fprintf(stderr, "vmtier report: --prometheus '%s' gives the SLO per VM and host as a table, "
+			"json or html, by --tenant; not with --db, --vm, --per-tenant or another --format\n", url);
 		return VMT_EXIT_USAGE;
 	}
 	f = vmt_fleet_query(url, tenant, since, until, &error);
@@ -124,7 +124,9 @@ static int fleet_report(const char *url, const char *tenant, const char *vm, gbo
 		fprintf(stderr, "vmtier report: %s\n", error->message);
 		return error->code == G_IO_ERROR_INVALID_ARGUMENT ? VMT_EXIT_USAGE : VMT_EXIT_FAILURE;
 	}
-	text = fmt == VMT_REPORT_JSON ? vmt_fleet_to_json(f) : vmt_fleet_to_table(f);
+	text = fmt == VMT_REPORT_JSON ? vmt_fleet_to_json(f) :
+	       fmt == VMT_REPORT_HTML ? vmt_fleet_to_html(f, g_get_real_time() / G_USEC_PER_SEC, VMT_VERSION) :
+					vmt_fleet_to_table(f);
 	if (output ? !g_file_set_contents(output, text, -1, &error) : fputs(text, stdout) < 0 || fflush(stdout)) {
 		fprintf(stderr, "vmtier report: %s\n", error ? error->message : "cannot write to stdout");
 		return VMT_EXIT_FAILURE;

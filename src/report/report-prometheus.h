@@ -40,3 +40,7 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(VmtFleet, vmt_fleet_free)
 
 char *vmt_fleet_to_json(const VmtFleet *f);
 char *vmt_fleet_to_table(const VmtFleet *f);
+/* A page per fleet (report-fleet-html.c): verdict first per VM and host,
+ * provenance with GENERATED (Unix seconds) and vmtier's VERSION; names
+ * escaped. */
+char *vmt_fleet_to_html(const VmtFleet *f, gint64 generated, const char *version);

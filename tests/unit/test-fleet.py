@@ -35,6 +35,48 @@ def counts_from_store(vmtier, db, tenant):
     return out
 
 
+def verdict_of(v):
+    """The page's verdict for a VM of --format json."""
+    if v["slo_target"] is None:
+        return "no SLO"
+    return {True: "KEPT", False: "BROKEN", None: "nothing judged"}[v["slo_compliant"]]
+
+
+def html_rows(text):
+    """(verdict, VM, host) of each table row of the page; raises on HTML
+    that does not parse."""
+    import html.parser
+
+    class P(html.parser.HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.rows, self.row, self.cell = [], None, None
+
+        def handle_starttag(self, tag, attrs):
+            if tag == "tr":
+                self.row = []
+            elif tag in ("td", "th") and self.row is not None:
+                self.cell = ""
+
+        def handle_endtag(self, tag):
+            if tag in ("td", "th") and self.row is not None and self.cell is not None:
+                self.row.append(self.cell)
+                self.cell = None
+            elif tag == "tr" and self.row is not None:
+                if self.row and self.row[0] != "verdict":
+                    self.rows.append((self.row[0], self.row[1], self.row[2]))
+                self.row = None
+
+        def handle_data(self, data):
+            if self.cell is not None:
+                self.cell += data
+
+    p = P()
+    p.feed(text)
+    p.close()
+    return p.rows
+
+
 def main():
     vmtier, gen = sys.argv[1], sys.argv[2]
     if missing():
@@ -82,8 +124,18 @@ def main():
         r = run(vmtier, "report", "--prometheus", "ftp://x", "--tenant", "acme")
         check(r.returncode == 64 and "invalid --prometheus 'ftp://x'" in r.stderr, "a URL that is not http: 64",
               r.stderr)
+        r = run(vmtier, "report", "--prometheus", stack.url, "--format", "csv")
+        check(r.returncode == 64 and "--prometheus" in r.stderr, "--format csv with --prometheus: 64", r.stderr)
+        # the page: well-formed, each VM and host with the JSON's verdict, names escaped
         r = run(vmtier, "report", "--prometheus", stack.url, "--format", "html")
-        check(r.returncode == 64 and "--prometheus" in r.stderr, "--format html with --prometheus: 64", r.stderr)
+        rows = html_rows(r.stdout) if r.returncode == 0 else []
+        every = json.loads(run(vmtier, "report", "--prometheus", stack.url, "--format", "json").stdout)["vms"]
+        want_rows = sorted((verdict_of(v), v["vm"], v["instance"]) for v in every)
+        check(r.returncode == 0 and sorted(rows) == want_rows,
+              "--format html: a row per VM and host with the JSON's verdict (%d rows)" % len(rows),
+              "got %r\nwant %r\n%s" % (sorted(rows), want_rows, r.stderr))
+        check("<b>odd</b>" not in r.stdout and "&lt;b&gt;odd&lt;/b&gt;" in r.stdout,
+              "--format html: a tenant named with markup is escaped", r.stdout[:400])
         r = run(vmtier, "report", "--prometheus", "http://127.0.0.1:1", "--tenant", "acme")
         check(r.returncode == 1 and "Prometheus at 127.0.0.1:1" in r.stderr, "nobody listening: 1, saying where",
               r.stderr)
