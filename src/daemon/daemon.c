@@ -136,6 +136,7 @@ static void window_damon(VmtWindow *w, gboolean *ok)
 	g_autoptr(GError) error = NULL;
 	g_autofree guint16 **freqs = g_new0(guint16 *, MAX(1u, w->guests->len));
 	g_autofree guint *n_chunks = g_new0(guint, MAX(1u, w->guests->len));
+	gboolean any_running = FALSE, any_sampled = FALSE;
 
 	if (w->restart_damon) {
 		g_autofree VmtDamonTarget *t = g_new0(VmtDamonTarget, MAX(1u, w->guests->len));
@@ -170,14 +171,15 @@ static void window_damon(VmtWindow *w, gboolean *ok)
 	 * window (its own kernel at least): all idle means DAMON did not
 	 * sample (a starved or restarted kdamond), not a guest gone cold;
 	 * taken as heat it would demote the whole hot set */
-	w->starved = d->flusher != NULL;
 	for (guint i = 0; i < w->guests->len; i++) {
 		gboolean running = ((VmtGuest *)w->guests->pdata[i])->running;
 
 		ok[i] = !d->flusher || !running || !all_zero(freqs[i], n_chunks[i]);
-		if (running && ok[i])
-			w->starved = FALSE;
+		any_running |= running;
+		any_sampled |= running && ok[i];
 	}
+	/* starved: guests ran, and DAMON sampled none of them */
+	w->starved = d->flusher && any_running && !any_sampled;
 	return;
 fail:
 	w->damon_error = g_strdup(error->message);
