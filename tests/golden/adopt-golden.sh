@@ -15,28 +15,16 @@ tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 # vmtierd.conf's defaults (dram_reserve), whatever this machine has in /etc
 : >"$tmp/vmtierd.conf"
 export VMTIER_CONFIG=$tmp/vmtierd.conf
-shell_words() { python3 -c 'import shlex, sys; sys.stdout.write("\0".join(shlex.split(sys.argv[1])) + "\0")' "$1"; }
-compare() {	# NAME GOT FILE
-	[ -n "${VMTIER_REGENERATE:-}" ] && cp "$2" "$3"
-	if [ -f "$3" ] && cmp -s "$2" "$3"; then
-		tap_ok "$1: output equals $(basename "$3")"
-	else
-		tap_fail "$1: output equals $(basename "$3")"
-		diff "$2" "$3" 2>&1 | head -20 | sed 's/^/# /'
-	fi
-}
 while IFS=$'\t' read -r name fixture input args; do
 	[ -z "$name" ] || [ "${name:0:1}" = "#" ] && continue
-	if [ -n "${seen[$name]:-}" ]; then tap_fail "case '$name' is defined twice"; continue; fi
-	seen[$name]=1
-	mapfile -d '' argv < <(shell_words "$args")
-	argv[-1]=${argv[-1]%$'\n'}
+	tap_golden_case "$name" || continue
+	tap_golden_argv "$args"
 	[ -n "${VMTIER_REGENERATE:-}" ] && rm -f "$dir/$name".out "$dir/$name".xml
 	VMTIER_HOST_ROOT=$fixtures/$fixture "$vmtier" adopt --xml "$dir/in/$input.xml" "${argv[@]}" \
 		>"$tmp/out" 2>"$tmp/err"
 	rc=$?
 	if [[ " ${argv[*]} " == *" --fix "* ]] && [ $rc -eq 0 ]; then
-		compare "$name" "$tmp/out" "$dir/$name.xml"
+		tap_golden_compare "$name" "$tmp/out" "$dir/$name.xml"
 		tap_check "$name: libvirt's schema accepts the fixed XML" \
 			bash -c 'virt-xml-validate "$1" domain >/dev/null 2>&1' _ "$tmp/out"
 		# what --fix made needs nothing more (the flags that pick, without --fix)
@@ -58,7 +46,7 @@ assert ca is None or ca.attrib == cb.attrib, (ca.attrib, cb.attrib)
 PY
 	else
 		{ cat "$tmp/out" "$tmp/err"; echo "exit $rc"; } | sed "s|$dir/in/|@IN@/|g; s|$VMTIER_TEMPLATE_DIR/|@TEMPLATES@/|g" >"$tmp/e"
-		compare "$name" "$tmp/e" "$dir/$name.out"
+		tap_golden_compare "$name" "$tmp/e" "$dir/$name.out"
 	fi
 done <"$dir/cases"
 tap_golden_orphans "$dir" out xml

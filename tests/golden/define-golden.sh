@@ -12,10 +12,8 @@ declare -A seen
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 while IFS=$'\t' read -r name fixture args; do
 	[ -z "$name" ] || [ "${name:0:1}" = "#" ] && continue
-	if [ -n "${seen[$name]:-}" ]; then tap_fail "case '$name' is defined twice"; continue; fi
-	seen[$name]=1
-	mapfile -d '' argv < <(python3 -c 'import shlex, sys; sys.stdout.write("\0".join(shlex.split(sys.argv[1])) + "\0")' "$args")
-	argv[-1]=${argv[-1]%$'\n'}
+	tap_golden_case "$name" || continue
+	tap_golden_argv "$args"
 	VMTIER_HOST_ROOT=$fixtures/$fixture "$vmtier" define "${argv[@]}" --print-xml >"$tmp/out" 2>"$tmp/err"
 	rc=$?
 	if [ $rc -eq 0 ]; then got=$tmp/out ext=xml; else
@@ -23,13 +21,8 @@ while IFS=$'\t' read -r name fixture args; do
 		{ sed "s|$VMTIER_TEMPLATE_DIR|@TEMPLATE_DIR@|g" "$tmp/err"; echo "exit $rc"; } >"$tmp/e"
 		got=$tmp/e ext=err; fi
 	file=$dir/$name.$ext
-	[ -n "${VMTIER_REGENERATE:-}" ] && { rm -f "$dir/$name".xml "$dir/$name".err; cp "$got" "$file"; }
-	if [ -f "$file" ] && cmp -s "$got" "$file"; then
-		tap_ok "$name: output equals $name.$ext"
-	else
-		tap_fail "$name: output equals $name.$ext"
-		diff "$got" "$file" 2>&1 | head -20 | sed 's/^/# /'
-	fi
+	[ -n "${VMTIER_REGENERATE:-}" ] && rm -f "$dir/$name".xml "$dir/$name".err
+	tap_golden_compare "$name" "$got" "$file"
 	if [ $ext = xml ]; then
 		tap_check "$name: libvirt's schema accepts the XML" bash -c 'virt-xml-validate "$1" domain >/dev/null 2>&1' _ "$got"
 	fi

@@ -16,10 +16,8 @@ tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 "$gen" "$tmp/history.db" || tap_bail "history-gen failed"
 while IFS=$'\t' read -r name args; do
 	[ -z "$name" ] || [ "${name:0:1}" = "#" ] && continue
-	if [ -n "${seen[$name]:-}" ]; then tap_fail "case '$name' is defined twice"; continue; fi
-	seen[$name]=1
-	mapfile -d '' argv < <(python3 -c 'import shlex, sys; sys.stdout.write("\0".join(shlex.split(sys.argv[1])) + "\0")' "$args")
-	argv[-1]=${argv[-1]%$'\n'}
+	tap_golden_case "$name" || continue
+	tap_golden_argv "$args"
 	"$vmtier" report --db "$tmp/history.db" "${argv[@]}" >"$tmp/out" 2>"$tmp/err"
 	rc=$?
 	if [ $rc -eq 0 ]; then
@@ -30,13 +28,8 @@ while IFS=$'\t' read -r name args; do
 		got=$tmp/e ext=err
 	fi
 	file=$dir/$name.$ext
-	[ -n "${VMTIER_REGENERATE:-}" ] && { rm -f "$dir/$name".{json,csv,html,txt,err}; cp "$got" "$file"; }
-	if [ -f "$file" ] && cmp -s "$got" "$file"; then
-		tap_ok "$name: output equals $name.$ext"
-	else
-		tap_fail "$name: output equals $name.$ext"
-		diff "$got" "$file" 2>&1 | head -20 | sed 's/^/# /'
-	fi
+	[ -n "${VMTIER_REGENERATE:-}" ] && rm -f "$dir/$name".{json,csv,html,txt,err}
+	tap_golden_compare "$name" "$got" "$file"
 done <"$dir/cases"
 tap_golden_orphans "$dir" json csv html txt err
 tap_done
