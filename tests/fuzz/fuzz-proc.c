@@ -11,6 +11,7 @@
  * inside cgroupfs. */
 #include "host-proc.h"
 #include "sysfs.h"
+#include "../unit/tmpdir.h"
 
 #include <glib/gstdio.h>
 #include <stdint.h>
@@ -30,25 +31,9 @@ static const char *const files[] = {
 
 static char *root;
 
-static void remove_tree(const char *path)
-{
-	g_autoptr(GDir) d = g_dir_open(path, 0, NULL);
-	const char *name;
-
-	while (d && (name = g_dir_read_name(d))) {
-		g_autofree char *p = g_build_filename(path, name, NULL);
-
-		if (g_file_test(p, G_FILE_TEST_IS_DIR) && !g_file_test(p, G_FILE_TEST_IS_SYMLINK))
-			remove_tree(p);
-		else
-			g_unlink(p);
-	}
-	g_rmdir(path);
-}
-
 static void remove_root(void)
 {
-	remove_tree(root);
+	test_tree_remove(root);
 }
 
 static void write_tree(const uint8_t *data, size_t size)

@@ -10,6 +10,7 @@
 #include "host-scan.h"
 #include "idle-pages.h"
 #include "sysfs.h"
+#include "tmpdir.h"
 
 #include <fcntl.h>
 #include <string.h>
@@ -79,24 +80,9 @@ static void tree_setup(Tree *t, gconstpointer data)
 	t->ranges = g_array_new(FALSE, FALSE, sizeof(VmtRange));
 }
 
-static void rm_rf(const char *path)
-{
-	g_autoptr(GDir) d = g_dir_open(path, 0, NULL);
-	const char *name;
-
-	while (d && (name = g_dir_read_name(d))) {
-		g_autofree char *p = g_build_filename(path, name, NULL);
-		if (g_file_test(p, G_FILE_TEST_IS_DIR) && !g_file_test(p, G_FILE_TEST_IS_SYMLINK))
-			rm_rf(p);
-		else
-			g_unlink(p);
-	}
-	g_rmdir(path);
-}
-
 static void tree_teardown(Tree *t, gconstpointer data)
 {
-	rm_rf(t->root);
+	test_tree_remove(t->root);
 	g_free(t->root);
 	g_array_unref(t->ranges);
 	g_free(t->hits);
