@@ -45,23 +45,28 @@ const char *vmt_cli_uri(const char *given)
 	return env && *env ? env : "qemu:///system";
 }
 
-/* vmtierd.conf as the daemon reads it; a file that does not read is said
- * once and the defaults used (the daemon would not start with it). */
-static VmtDaemonConfig *shared_config(const char *cmd)
+/* vmtierd.conf as the daemon reads it, read once per command (report asks
+ * for its history store and its classes); a file that does not read is
+ * said once and the defaults used (the daemon would not start with it). */
+static const VmtDaemonConfig *shared_config(const char *cmd)
 {
+	static VmtDaemonConfig *cfg;
 	g_autoptr(GError) error = NULL;
-	VmtDaemonConfig *cfg = vmt_daemon_config_load(vmt_daemon_config_client_path(), FALSE, &error);
 
 	if (cfg)
 		return cfg;
-	fprintf(stderr, "vmtier %s: warning: %s; using vmtierd's defaults\n", cmd, error->message);
-	return vmt_daemon_config_new_default();
+	cfg = vmt_daemon_config_load(vmt_daemon_config_client_path(), FALSE, &error);
+	if (!cfg) {
+		fprintf(stderr, "vmtier %s: warning: %s; using vmtierd's defaults\n", cmd, error->message);
+		cfg = vmt_daemon_config_new_default();
+	}
+	return cfg;
 }
 
 char *vmt_cli_shared_path(const char *cmd, const char *given, VmtCliShared what)
 {
 	const char *env = g_getenv(what == VMT_CLI_SOCKET ? "VMTIER_SOCKET" : "VMTIER_HISTORY_DB");
-	g_autoptr(VmtDaemonConfig) cfg = NULL;
+	const VmtDaemonConfig *cfg;
 
 	if (given)
 		return g_strdup(given);
@@ -73,7 +78,7 @@ char *vmt_cli_shared_path(const char *cmd, const char *given, VmtCliShared what)
 
 char *vmt_cli_class_dir(const char *cmd)
 {
-	g_autoptr(VmtDaemonConfig) cfg = shared_config(cmd);
+	const VmtDaemonConfig *cfg = shared_config(cmd);
 
 	return cfg->class_dir && *cfg->class_dir ? g_strdup(cfg->class_dir) : vmt_class_dir();
 }
