@@ -15,12 +15,6 @@ static void esc(GString *out, const char *s)
 	g_string_append(out, e);
 }
 
-static const char *verdict(const VmtFleetVm *v)
-{
-	return !v->has_slo ? "no SLO" : v->compliant == 1 ? "KEPT" : v->compliant == 0 ? "BROKEN" :
-	       "nothing judged";
-}
-
 static void vm_row(GString *out, const VmtFleetVm *v)
 {
 	g_autofree char *comp = vmt_report_pct(vmt_slo_compliance(&v->slo));
@@ -29,7 +23,7 @@ static void vm_row(GString *out, const VmtFleetVm *v)
 	const char *cls = v->compliant == 1 ? "kept" : v->compliant == 0 ? "broken" : "none";
 
 	g_string_append_printf(out, "<tr class=\"%s\"><td class=\"verdict\">%s</td><th scope=\"row\">", cls,
-			       verdict(v));
+			       vmt_fleet_vm_verdict(v));
 	esc(out, v->vm);
 	g_string_append(out, "</th><td>");
 	esc(out, v->instance);

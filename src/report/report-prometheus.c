@@ -376,6 +376,12 @@ char *vmt_fleet_to_json(const VmtFleet *f)
 	return text;
 }
 
+const char *vmt_fleet_vm_verdict(const VmtFleetVm *v)
+{
+	return !v->has_slo ? "no SLO" : v->compliant == 1 ? "KEPT" : v->compliant == 0 ? "BROKEN" :
+	       "nothing judged";
+}
+
 char *vmt_fleet_to_table(const VmtFleet *f)
 {
 	GString *out = g_string_new(NULL);
@@ -397,8 +403,7 @@ char *vmt_fleet_to_table(const VmtFleet *f)
 
 		g_string_append_printf(out, "%-16s %-20s %-24s %-10s %11s %8u %s (%s)\n", t, vm, inst, k, mj,
 				       v->slo.unjudged,
-				       !v->has_slo ? "no SLO" : v->compliant == 1 ? "KEPT" :
-				       v->compliant == 0 ? "BROKEN" : "nothing judged", comp);
+				       vmt_fleet_vm_verdict(v), comp);
 	}
 	return g_string_free(out, FALSE);
 }

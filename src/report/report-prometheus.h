@@ -38,6 +38,8 @@ VmtFleet *vmt_fleet_query(const char *url, const char *tenant, gint64 since, gin
 void vmt_fleet_free(VmtFleet *f);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VmtFleet, vmt_fleet_free)
 
+/* "KEPT", "BROKEN", "nothing judged" or "no SLO": the table's and page's word */
+const char *vmt_fleet_vm_verdict(const VmtFleetVm *v);
 char *vmt_fleet_to_json(const VmtFleet *f);
 char *vmt_fleet_to_table(const VmtFleet *f);
 /* A page per fleet (report-fleet-html.c): verdict first per VM and host,
