@@ -38,7 +38,7 @@ int vmt_cmd_define(int argc, char **argv)
 {
 	g_autofree char *dram = NULL, *pmem = NULL, *klass = NULL, *tenant = NULL, *backend = NULL;
 	g_autofree char *policy = NULL, *pmem_nodes = NULL, *dram_nodes = NULL, *kernel = NULL;
-	g_autofree char *append = NULL, *disk = NULL, *uri = NULL, *virt_type = NULL;
+	g_autofree char *append = NULL, *disk = NULL, *uri = NULL, *virt_type = NULL, *uuid = NULL;
 	gboolean print_xml = FALSE;
 	int vcpus = 1;
 	GOptionEntry entries[] = {
@@ -54,6 +54,7 @@ int vmt_cmd_define(int argc, char **argv)
 		{ "kernel", 0, 0, G_OPTION_ARG_FILENAME, &kernel, "Boot this kernel", "FILE" },
 		{ "append", 0, 0, G_OPTION_ARG_STRING, &append, "Kernel command line", "STR" },
 		{ "disk", 0, 0, G_OPTION_ARG_FILENAME, &disk, "Boot this qcow2 disk", "FILE" },
+		{ "uuid", 0, 0, G_OPTION_ARG_STRING, &uuid, "The domain's UUID (default: a random one)", "UUID" },
 		{ "connect", 'c', 0, G_OPTION_ARG_STRING, &uri, "libvirt URI (default: vmtier -c, $LIBVIRT_DEFAULT_URI, qemu:///system)", "URI" },
 		{ "virt-type", 0, 0, G_OPTION_ARG_STRING, &virt_type, "kvm or qemu (default: kvm if /dev/kvm works)", "T" },
 		{ "print-xml", 0, 0, G_OPTION_ARG_NONE, &print_xml, "Print the XML, define nothing", NULL },
@@ -89,6 +90,16 @@ int vmt_cmd_define(int argc, char **argv)
 	if (vcpus < 1 || vcpus > 255) {
 		fprintf(stderr, "vmtier define: bad --vcpus %d (1-255)\n", vcpus);
 		return VMT_EXIT_USAGE;
+	}
+	if (uuid && !vmt_domain_xml_uuid_check("--uuid", uuid, &error))
+		return fprintf(stderr, "vmtier define: %s\n", error->message), VMT_EXIT_USAGE;
+	if (uuid) {	/* libvirt's spelling: the AppArmor profile's name */
+		char *low = g_ascii_strdown(uuid, -1);
+
+		g_free(uuid);
+		uuid = low;
+	} else {	/* chosen here: the QMP socket's name needs it */
+		uuid = g_uuid_string_random();
 	}
 	if (virt_type && strcmp(virt_type, "kvm") != 0 && strcmp(virt_type, "qemu") != 0) {
 		fprintf(stderr, "vmtier define: bad --virt-type '%s' (kvm or qemu)\n", virt_type);
@@ -138,6 +149,7 @@ int vmt_cmd_define(int argc, char **argv)
 	opts.kernel = kernel;
 	opts.append = append;
 	opts.disk = disk;
+	opts.uuid = uuid;
 	opts.qmp_dir = VMT_QMPDIR;
 	xml = vmt_domain_xml_build(plan, &opts, vmt_cli_template_dir(), &error);
 	if (!xml)

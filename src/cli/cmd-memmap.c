@@ -4,6 +4,8 @@
  * pages are now. */
 #include "config.h"
 #include "cli.h"
+#include "domain-xml.h"
+#include "domains.h"
 #include "host-proc.h"
 #include "qmp-memmap.h"
 #include "size.h"
@@ -140,9 +142,10 @@ fail:
 int vmt_cmd_memmap(int argc, char **argv)
 {
 	gboolean json = FALSE;
-	g_autofree char *qmp = NULL, *pidfile_text = NULL;
+	g_autofree char *qmp = NULL, *pidfile_text = NULL, *uri = NULL;
 	int pid = 0;
 	GOptionEntry entries[] = {
+		{ "connect", 'c', 0, G_OPTION_ARG_STRING, &uri, "libvirt URI (for NAME's UUID)", "URI" },
 		{ "qmp", 0, 0, G_OPTION_ARG_FILENAME, &qmp, "QEMU's QMP socket", "SOCKET" },
 		{ "pid", 0, 0, G_OPTION_ARG_INT, &pid, "QEMU's process id", "PID" },
 		{ "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print JSON", NULL },
@@ -152,8 +155,9 @@ int vmt_cmd_memmap(int argc, char **argv)
 
 	g_option_context_add_main_entries(ctx, entries, NULL);
 	g_option_context_set_description(ctx,
-		"NAME is a vmtier-managed libvirt domain: its QMP socket is " VMT_QMPDIR "/NAME.qmp\n"
-		"and its pid is read from /run/libvirt/qemu/NAME.pid.  Resident pages are\n"
+		"NAME is a vmtier-managed libvirt domain: its QMP socket is\n"
+		VMT_QMPDIR "/libvirt-UUID.qmp (its libvirt UUID) and its pid is read from\n"
+		"/run/libvirt/qemu/NAME.pid.  Resident pages are\n"
 		"counted in 4 KiB pages per host node; sizes are binary (MiB, GiB).\n"
 		"Example: vmtier memmap web1 --json\n"
 		"Exit status: 0 printed, 1 not running, QMP failed or QEMU's answer does not\n"
@@ -161,12 +165,23 @@ int vmt_cmd_memmap(int argc, char **argv)
 	if (!vmt_cli_parse(ctx, "memmap", &argc, &argv))
 		return VMT_EXIT_USAGE;
 	if (argc == 2 && !qmp && !pid) {
-		g_autofree char *pidfile = NULL;
+		g_autofree char *pidfile = NULL, *uuid = NULL;
+		g_autoptr(GError) error = NULL;
+		virConnectPtr conn;
+
 		if (!valid_name(argv[1])) {
 			fprintf(stderr, "vmtier memmap: bad domain name '%s'\n", argv[1]);
 			return VMT_EXIT_USAGE;
 		}
-		qmp = g_strdup_printf("%s/%s.qmp", VMT_QMPDIR, argv[1]);
+		conn = vmt_domains_connect(vmt_cli_uri(uri), &error);
+		uuid = conn ? vmt_domains_uuid(conn, argv[1], &error) : NULL;
+		if (conn)
+			virConnectClose(conn);
+		if (!uuid) {
+			fprintf(stderr, "vmtier memmap: %s\n", error->message);
+			return VMT_EXIT_FAILURE;
+		}
+		qmp = vmt_domain_xml_qmp_path(VMT_QMPDIR, uuid);
 		pidfile = g_strdup_printf("/run/libvirt/qemu/%s.pid", argv[1]);
 		if (!g_file_get_contents(pidfile, &pidfile_text, NULL, NULL) ||
 		    (pid = atoi(pidfile_text)) <= 0) {

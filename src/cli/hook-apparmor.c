@@ -5,7 +5,8 @@
  * additions):
  *   - vmtier-qemu, read by every guest's profile (virt-aa-helper's
  *     libvirt-UUID includes abstractions/libvirt-qemu, which includes
- *     local/abstractions/libvirt-qemu): QEMU creates its QMP socket;
+ *     local/abstractions/libvirt-qemu): QEMU creates its QMP socket, the
+ *     one named after its own profile;
  *   - vmtier-libvirtd, read by libvirtd's profile (local/usr.sbin.libvirtd):
  *     libvirtd may run vmtier-hook, which is not under /etc/libvirt/hooks
  *     once the link is resolved, as a hook of its own (same profile). */
@@ -107,9 +108,12 @@ gboolean vmt_hook_apparmor_install(const char *adir, const char *hook, const cha
 	*changed = FALSE;
 	if (!plain_path("the hook", hook, error) || !plain_path("the QMP directory", qmp_dir, error))
 		return FALSE;
+	/* @{profile_name} is the guest's own profile, libvirt-UUID: each QEMU
+	 * may create, and remove, its own socket and no other guest's */
 	qemu = g_strdup_printf("# vmtier (written by 'vmtier hook install'): a guest's QEMU creates, "
-			       "listens on\n# and removes vmtierd's QMP socket %s/NAME.qmp.\n"
-			       "  \"%s/\" r,\n  \"%s/*.qmp\" rw,\n", qmp_dir, qmp_dir, qmp_dir);
+			       "listens on\n# and removes vmtierd's QMP socket %s/libvirt-UUID.qmp, "
+			       "named after its\n# own profile, and no other guest's.\n"
+			       "  \"%s/\" r,\n  \"%s/@{profile_name}.qmp\" rw,\n", qmp_dir, qmp_dir, qmp_dir);
 	libvirtd = g_strdup_printf("# vmtier (written by 'vmtier hook install'): libvirtd runs the "
 				   "qemu.d/50-vmtier hook,\n# a link to this program, as its other "
 				   "hooks (its own profile).\n  \"%s\" rmix,\n", hook);

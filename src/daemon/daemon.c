@@ -4,6 +4,7 @@
 #include "daemon-private.h"
 #include "config.h"
 #include "ctl.h"
+#include "domain-xml.h"
 #include "domains.h"
 #include "guest.h"
 #include "history.h"
@@ -533,10 +534,10 @@ static void schedule_window(VmtDaemon *d, guint ms)
 static void register_events(VmtDaemon *d);
 static void close_conn(VmtDaemon *d);
 
-/* The process behind NAME.qmp must be the QEMU libvirt started for NAME
- * (the QMP directory belongs to QEMU's user, so another guest's QEMU could
- * bind the name; vmt_guest_attach checks it against this, -1: unknown)
- * and no other guest's. */
+/* The process behind libvirt-UUID.qmp must be the QEMU libvirt started for
+ * NAME (AppArmor keeps other confined QEMUs off the name, but one that
+ * escaped its profile could bind it: vmt_guest_attach checks it against
+ * this, -1: unknown) and no other guest's. */
 static int libvirt_pid(const VmtDaemon *d, const VmtGuest *g)
 {
 	g_autofree char *base = g_strdup_printf("%s.pid", g->name);
@@ -654,7 +655,7 @@ static void try_attach(VmtDaemon *d, VmtGuest *g, const VmtDomainInfo *info)
 	a = g_new0(Attach, 1);
 	a->d = d;
 	a->g = vmt_guest_ref(g);
-	a->sock = g_strdup_printf("%s/%s.qmp", d->cfg->qmp_dir, g->name);
+	a->sock = vmt_domain_xml_qmp_path(d->cfg->qmp_dir, info->uuid);
 	a->libvirt_pid = libvirt_pid(d, g);
 	a->domain_id = info->id;
 	a->ram_bytes = info->ram_bytes;

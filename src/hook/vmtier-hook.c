@@ -191,9 +191,10 @@ static gboolean daemon_running(const HookConfig *c, const GError *why)
 	return held;
 }
 
-/* QEMU creates NAME.qmp in the QMP directory itself, as libvirt's QEMU
- * user: that user owns the directory, mode 0750, so only it (and root) can
- * put sockets there.  libvirt's QEMU state directory is owned by that user
+/* QEMU creates libvirt-UUID.qmp in the QMP directory itself, as libvirt's
+ * QEMU user: that user owns the directory, mode 0750, so only it (and root)
+ * can put sockets there, and AppArmor only the one named after its own
+ * profile.  libvirt's QEMU state directory is owned by that user
  * (user/group in qemu.conf), so it says who.  Missing parents are made
  * 0755 (tmpfiles.d makes /run/vmtier so at boot too): at boot libvirt
  * starts guests before vmtierd, and QEMU must get through them. */

@@ -275,9 +275,12 @@ static void check_devices(xmlNodePtr root, GPtrArray *out)
 	}
 }
 
-static gboolean has_qmp(xmlNodePtr root, const char *want)
+/* The value of the -qmp argument on ROOT's <qemu:commandline> that names a
+ * socket in QMP_DIR (vmtier's), as its <qemu:arg> node; NULL: none. */
+static xmlNodePtr vmtier_qmp(xmlNodePtr root, const char *qmp_dir)
 {
 	xmlNodePtr cl = vmt_domain_xml_qemu_commandline(root, FALSE);
+	g_autofree char *ours = g_strdup_printf("unix:%s/", qmp_dir);
 	gboolean prev_qmp = FALSE;
 
 	for (xmlNodePtr n = cl ? cl->children : NULL; n; n = n->next) {
@@ -289,11 +292,38 @@ static gboolean has_qmp(xmlNodePtr root, const char *want)
 		raw = xmlGetProp(n, BAD_CAST "value");
 		v = g_strdup(raw ? (const char *)raw : "");
 		xmlFree(raw);
-		if (prev_qmp && strcmp(v, want) == 0)
-			return TRUE;
+		if (prev_qmp && g_str_has_prefix(v, ours))
+			return n;
 		prev_qmp = strcmp(v, "-qmp") == 0;
 	}
-	return FALSE;
+	return NULL;
+}
+
+static char *arg_value(xmlNodePtr arg)
+{
+	xmlChar *raw = arg ? xmlGetProp(arg, BAD_CAST "value") : NULL;
+	char *v = g_strdup(raw ? (const char *)raw : "");
+
+	xmlFree(raw);
+	return v;
+}
+
+/* The domain's <uuid>, which names its QMP socket; libvirt writes one into
+ * every definition. */
+static char *domain_uuid(xmlNodePtr root, GError **error)
+{
+	xmlNodePtr u = child(root, "uuid");
+	g_autofree char *t = u ? text(u) : NULL;
+
+	if (!u) {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+			    "the domain has no <uuid> (vmtierd's QMP socket is named after it): "
+			    "adopt it once libvirt has defined it");
+		return NULL;
+	}
+	if (!vmt_domain_xml_uuid_check("<uuid>", t, error))
+		return NULL;
+	return g_ascii_strdown(t, -1);	/* libvirt's spelling, the profile's */
 }
 
 /* The domain's name, vCPUs and RAM (its cells' when it has them) into P. */
@@ -347,7 +377,7 @@ GPtrArray *vmt_domain_adopt_check(xmlDocPtr doc, VmtTierPlan *p, const VmtHost *
 	xmlNodePtr root = doc ? xmlDocGetRootElement(doc) : NULL;
 	g_autoptr(GPtrArray) out = g_ptr_array_new_with_free_func((GDestroyNotify)vmt_adopt_problem_free);
 	g_autoptr(GPtrArray) cells = NULL;
-	g_autofree char *type = NULL, *qmp = NULL;
+	g_autofree char *type = NULL, *qmp = NULL, *uuid = NULL;
 	guint64 ram;
 
 	if (!root || !named(root, "domain")) {
@@ -355,7 +385,7 @@ GPtrArray *vmt_domain_adopt_check(xmlDocPtr doc, VmtTierPlan *p, const VmtHost *
 		return NULL;
 	}
 	cells = cells_of(root);
-	if (!read_domain(root, cells, p, &ram, error))
+	if (!read_domain(root, cells, p, &ram, error) || !(uuid = domain_uuid(root, error)))
 		return NULL;
 	if (p->dram_bytes >= ram) {
 		g_autofree char *d = vmt_size_format(p->dram_bytes), *r = vmt_size_format(ram);
@@ -382,10 +412,17 @@ GPtrArray *vmt_domain_adopt_check(xmlDocPtr doc, VmtTierPlan *p, const VmtHost *
 	check_cells(cells, p, out);
 	check_numatune(root, p, out);
 	check_devices(root, out);
-	qmp = vmt_domain_xml_qmp_arg(qmp_dir, p->name);
-	if (!has_qmp(root, qmp))
-		problem(out, TRUE, "qemu:commandline", g_strdup("no -qmp socket of vmtierd's"),
-			g_strdup_printf("-qmp %s", qmp));
+	qmp = vmt_domain_xml_qmp_arg(qmp_dir, uuid);
+	{
+		g_autofree char *had = arg_value(vmtier_qmp(root, qmp_dir));
+
+		if (!*had)
+			problem(out, TRUE, "qemu:commandline", g_strdup("no -qmp socket of vmtierd's"),
+				g_strdup_printf("-qmp %s", qmp));
+		else if (strcmp(had, qmp) != 0)	/* another guest's, or before sockets had UUIDs */
+			problem(out, TRUE, "qemu:commandline", g_strdup_printf("-qmp %s", had),
+				g_strdup_printf("-qmp %s (named after its uuid)", qmp));
+	}
 	return g_steal_pointer(&out);
 }
 
@@ -393,7 +430,10 @@ void vmt_domain_adopt_fix(xmlDocPtr doc, const VmtTierPlan *p, const char *qmp_d
 {
 	xmlNodePtr root = xmlDocGetRootElement(doc), cpu, numa, nt;
 	g_autoptr(GPtrArray) cells = cells_of(root);
-	g_autofree char *qmp = vmt_domain_xml_qmp_arg(qmp_dir, p->name);
+	g_autofree char *uuid = domain_uuid(root, NULL);
+	xmlNodePtr had = vmtier_qmp(root, qmp_dir);
+
+	g_return_if_fail(uuid);	/* checked by vmt_domain_adopt_check */
 
 	cpu = child(root, "cpu");
 	if (!cpu)
@@ -424,6 +464,11 @@ void vmt_domain_adopt_fix(xmlDocPtr doc, const VmtTierPlan *p, const char *qmp_d
 		}
 	}
 	vmt_domain_xml_numatune(nt, p);
-	if (!has_qmp(root, qmp))
-		vmt_domain_xml_add_qmp(root, qmp_dir, p->name);
+	if (had) {
+		g_autofree char *qmp = vmt_domain_xml_qmp_arg(qmp_dir, uuid);
+
+		xmlSetProp(had, BAD_CAST "value", BAD_CAST qmp);
+	} else {
+		vmt_domain_xml_add_qmp(root, qmp_dir, uuid);
+	}
 }

@@ -130,9 +130,31 @@ void vmt_domain_xml_cells(xmlNodePtr numa, const VmtTierPlan *p)
 	}
 }
 
-char *vmt_domain_xml_qmp_arg(const char *qmp_dir, const char *name)
+/* Named after the domain's AppArmor profile (virt-aa-helper's
+ * libvirt-UUID), so vmtier-qemu's one rule @{profile_name}.qmp lets each
+ * QEMU create its own socket and no other guest's. */
+char *vmt_domain_xml_qmp_path(const char *qmp_dir, const char *uuid)
 {
-	return g_strdup_printf("unix:%s/%s.qmp,server=on,wait=off", qmp_dir, name);
+	return g_strdup_printf("%s/libvirt-%s.qmp", qmp_dir, uuid);
+}
+
+char *vmt_domain_xml_qmp_arg(const char *qmp_dir, const char *uuid)
+{
+	g_autofree char *path = vmt_domain_xml_qmp_path(qmp_dir, uuid);
+
+	return g_strdup_printf("unix:%s,server=on,wait=off", path);
+}
+
+gboolean vmt_domain_xml_uuid_check(const char *what, const char *uuid, GError **error)
+{
+	g_autofree char *shown = NULL;
+
+	if (g_uuid_string_is_valid(uuid))
+		return TRUE;
+	shown = vmt_name_escape(uuid);
+	g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+		    "bad %s '%s': not a UUID (like 3f2a6c1e-8d4b-4e2a-9c1d-5b7e0a9f4c21)", what, shown);
+	return FALSE;
 }
 
 xmlNodePtr vmt_domain_xml_qemu_commandline(xmlNodePtr root, gboolean create)
@@ -154,10 +176,10 @@ xmlNodePtr vmt_domain_xml_qemu_commandline(xmlNodePtr root, gboolean create)
 	}
 }
 
-void vmt_domain_xml_add_qmp(xmlNodePtr root, const char *qmp_dir, const char *name)
+void vmt_domain_xml_add_qmp(xmlNodePtr root, const char *qmp_dir, const char *uuid)
 {
 	xmlNodePtr cl = vmt_domain_xml_qemu_commandline(root, TRUE);
-	g_autofree char *qmp = vmt_domain_xml_qmp_arg(qmp_dir, name);
+	g_autofree char *qmp = vmt_domain_xml_qmp_arg(qmp_dir, uuid);
 	xmlNodePtr a;
 
 	a = xmlNewChild(cl, cl->ns, BAD_CAST "arg", NULL);
@@ -196,7 +218,8 @@ static gboolean check_texts(const VmtTierPlan *p, const VmtDomainOpts *o, GError
 	       (!p->tenant || vmt_name_check(VMT_NAME_TENANT, "tenant", p->tenant, error)) &&
 	       (!p->klass || vmt_name_check(VMT_NAME_ID, "class", p->klass, error)) &&
 	       xml_text_ok("--kernel", o->kernel, error) && xml_text_ok("--append", o->append, error) &&
-	       xml_text_ok("--disk", o->disk, error) && xml_text_ok("QMP directory", o->qmp_dir, error);
+	       xml_text_ok("--disk", o->disk, error) && xml_text_ok("QMP directory", o->qmp_dir, error) &&
+	       vmt_domain_xml_uuid_check("--uuid", o->uuid, error);
 }
 
 char *vmt_domain_xml_build(const VmtTierPlan *p, const VmtDomainOpts *o, const char *template_dir,
@@ -222,6 +245,8 @@ char *vmt_domain_xml_build(const VmtTierPlan *p, const VmtDomainOpts *o, const c
 	root = xmlDocGetRootElement(doc);
 	attr(root, "type", o->virt_type);
 	set_text(child(root, "name"), p->name);
+	xmlAddNextSibling(child(root, "name"), xmlNewNode(NULL, BAD_CAST "uuid"));
+	set_text(child(root, "uuid"), o->uuid);
 	vmt_plan_meta_write(child(root, "metadata"), p);
 	set_text(child(root, "memory"), total);
 	set_text(child(root, "vcpu"), vcpus);
@@ -277,7 +302,7 @@ char *vmt_domain_xml_build(const VmtTierPlan *p, const VmtDomainOpts *o, const c
 			xmlAddPrevSibling(child(root, "memory"), mm);
 		}
 	}
-	vmt_domain_xml_add_qmp(root, o->qmp_dir, p->name);
+	vmt_domain_xml_add_qmp(root, o->qmp_dir, o->uuid);
 
 	/* drop the template's comment */
 	for (xmlNodePtr n = doc->children; n;) {

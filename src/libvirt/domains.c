@@ -30,6 +30,7 @@ void vmt_domain_info_free(VmtDomainInfo *d)
 	g_free(d->klass);
 	g_free(d->backend);
 	g_free(d->devdax);
+	g_free(d->uuid);
 	g_free(d->policy);
 	g_free(d->dram_nodes);
 	g_free(d->pmem_nodes);
@@ -143,6 +144,12 @@ static VmtDomainInfo *info_of(virDomainPtr dom)
 	plan = xmlDocGetRootElement(doc);
 	d = g_new0(VmtDomainInfo, 1);
 	d->name = g_strdup(virDomainGetName(dom));
+	{
+		char uuid[VIR_UUID_STRING_BUFLEN] = "";
+
+		virDomainGetUUIDString(dom, uuid);
+		d->uuid = g_strdup(uuid);
+	}
 	d->tenant = vmt_plan_meta_field(plan, "tenant");
 	d->klass = vmt_plan_meta_field(plan, "class");
 	d->backend = vmt_plan_meta_field(plan, "backend");
@@ -206,6 +213,24 @@ gboolean vmt_domains_define(virConnectPtr conn, const char *xml, GError **error)
 		return virt_error(error, "libvirt refused the domain");
 	virDomainFree(dom);
 	return TRUE;
+}
+
+char *vmt_domains_uuid(virConnectPtr conn, const char *name, GError **error)
+{
+	virDomainPtr dom = virDomainLookupByName(conn, name);
+	char uuid[VIR_UUID_STRING_BUFLEN] = "";
+
+	if (!dom) {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "no domain '%s'", name);
+		return NULL;
+	}
+	if (virDomainGetUUIDString(dom, uuid) < 0) {
+		virDomainFree(dom);
+		virt_error(error, "reading the domain's UUID");
+		return NULL;
+	}
+	virDomainFree(dom);
+	return g_strdup(uuid);
 }
 
 gboolean vmt_domains_undefine(virConnectPtr conn, const char *name, GError **error)

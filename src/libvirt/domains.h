@@ -11,6 +11,7 @@
 typedef struct {
 	char *name, *tenant, *klass, *backend, *policy, *dram_nodes, *pmem_nodes, *state;
 	char *devdax;		/* "dax0.0" for the devdax backend, else "" */
+	char *uuid;		/* libvirt's, lower case: names its QMP socket */
 	guint64 dram_bytes, pmem_bytes;	/* the plan; dram_bytes is the quota */
 	guint64 ram_bytes;	/* running: RAM in its NUMA cells (0: unknown) */
 	gboolean pinned;	/* has host devices (VFIO): its memory is pinned */
@@ -37,6 +38,8 @@ GPtrArray *vmt_domains_list(virConnectPtr conn, GError **error);
 gboolean vmt_domains_define(virConnectPtr conn, const char *xml, GError **error);
 /* Undefine a stopped vmtier-managed domain. */
 gboolean vmt_domains_undefine(virConnectPtr conn, const char *name, GError **error);
+/* Domain NAME's UUID as libvirt writes it (names its QMP socket). */
+char *vmt_domains_uuid(virConnectPtr conn, const char *name, GError **error);
 /* Record a new DRAM quota in a vmtier domain's metadata (persistent, and
  * live when it runs). */
 gboolean vmt_domains_set_dram(virConnectPtr conn, const char *name, guint64 bytes, GError **error);

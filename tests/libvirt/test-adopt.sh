@@ -32,7 +32,7 @@ want="web1: 5 problems for vmtier (64 MiB DRAM on node 0, 448 MiB slow memory on
   numatune/memory: found none, needs mode='strict' nodeset='0,2' (both tiers: vmtierd moves pages between them)
   numatune/memnode cellid='0': found none, needs mode='strict' nodeset='0' (DRAM)
   numatune/memnode cellid='1': found none, needs mode='strict' nodeset='2' (slow memory)
-  qemu:commandline: found no -qmp socket of vmtierd's, needs -qmp unix:/run/vmtier/qmp/web1.qmp,server=on,wait=off
+  qemu:commandline: found no -qmp socket of vmtierd's, needs -qmp unix:/run/vmtier/qmp/libvirt-2deee7e0-4831-4ba1-82d0-905d9722e81e.qmp,server=on,wait=off
 vmtier adopt web1 --fix adds them (nothing was changed)"
 tap_check "adopt lists exactly what web1 lacks, exit 2" test $rc -eq 2 -a "$res" = "$want"
 tap_check "and changed nothing (no metadata)" test "$(virsh dumpxml --inactive web1)" = "$before"

@@ -55,6 +55,7 @@
 #define QUOTA (8 * MiB)
 #define PAGE 4096u
 #define NAME "inproc"
+#define UUID "5c0a8d3e-2f41-4b7a-9e6d-1a2b3c4d5e6f"
 
 static const guint hot_chunks[] = { 1, 5 };
 
@@ -241,7 +242,8 @@ static void write_file(const char *dir, const char *name, const char *text)
 static void libvirt_node(const char *dir, int slow)
 {
 	g_autofree char *xml = g_strdup_printf(
-		"<node>\n<domain type='qemu'>\n  <name>" NAME "</name>\n  <metadata>\n"
+		"<node>\n<domain type='qemu'>\n  <name>" NAME "</name>\n  <uuid>" UUID "</uuid>\n"
+		"  <metadata>\n"
 		"    <vmtier:plan xmlns:vmtier='http://vmtier.dev/xmlns/plan/1'>\n"
 		"      <vmtier:tenant>acme</vmtier:tenant>\n      <vmtier:class></vmtier:class>\n"
 		"      <vmtier:dram_bytes>%" G_GUINT64_FORMAT "</vmtier:dram_bytes>\n"
@@ -280,9 +282,9 @@ static void setup_with(Fixture *f, const char *cgroup, int libvirt_pid, int slow
 	libvirt_node(f->dir, slow);
 	pid = g_strdup_printf("%d\n", libvirt_pid);
 	write_file(run, NAME ".pid", pid);
-	/* QEMU's -qmp socket in vmtierd's qmp_dir */
+	/* QEMU's -qmp socket in vmtierd's qmp_dir, named after its profile */
 	f->qemu = fake_qmp_qemu(rams, G_N_ELEMENTS(rams), G_MAXINT, vcpu, f);
-	sock = g_build_filename(qmp, NAME ".qmp", NULL);
+	sock = g_build_filename(qmp, "libvirt-" UUID ".qmp", NULL);
 	link_to(f->qemu->path, sock);
 	conf = g_strdup_printf("[daemon]\nsocket=%s\nqmp_dir=%s/qmp\nstate_dir=%s/state\n"
 			       "history_db=%s/history.db\nmetrics_file=%s/metrics.prom\n"

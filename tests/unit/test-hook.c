@@ -743,7 +743,7 @@ static void test_apparmor(Fixture *f, gconstpointer data)
 	g_test_message("%s", o2);
 	g_assert_nonnull(strstr(o2, "AppArmor: "));
 	qemu = aa_read(f, "abstractions/vmtier-qemu");
-	want = g_strdup_printf("\"%s/run/qmp/*.qmp\" rw,\n", f->dir);
+	want = g_strdup_printf("\"%s/run/qmp/@{profile_name}.qmp\" rw,\n", f->dir);
 	g_assert_nonnull(qemu);
 	g_assert_nonnull(strstr(qemu, want));
 	g_free(want);

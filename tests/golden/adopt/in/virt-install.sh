@@ -20,4 +20,5 @@ head='<!-- virt-install 4.1.0 (Debian 12) print-xml output, unchanged: the comma
 	--disk none --network none --graphics none \
 	--cpu cell0.memory=131072,cell0.cpus=0-1,cell1.memory=393216 \
 	--numatune 0,2,mode=strict,memnode0.cellid=0,memnode0.mode=strict,memnode0.nodeset=0,memnode1.cellid=1,memnode1.mode=strict,memnode1.nodeset=2 \
-	--qemu-commandline="-qmp unix:/run/vmtier/qmp/web2.qmp,server=on,wait=off"; } >"$here/virt-install-tiered.xml"
+	--uuid ff6ea76d-b022-4403-a70f-39095a48ec64 \
+	--qemu-commandline="-qmp unix:/run/vmtier/qmp/libvirt-ff6ea76d-b022-4403-a70f-39095a48ec64.qmp,server=on,wait=off"; } >"$here/virt-install-tiered.xml"
