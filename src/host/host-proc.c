@@ -151,9 +151,19 @@ gint64 vmt_host_proc_started_at(guint64 start_time)
 	const char *btime = stat ? strstr(stat, "\nbtime ") : NULL;
 	long hz = sysconf(_SC_CLK_TCK);
 
+	char *end = NULL;
+	gint64 boot;
+	guint64 secs;
+
 	if (!btime || !start_time || hz <= 0)
 		return 0;
-	return g_ascii_strtoll(btime + 7, NULL, 10) + (gint64)(start_time / (guint64)hz);
+	boot = g_ascii_strtoll(btime + 7, &end, 10);
+	secs = start_time / (guint64)hz;
+	/* a file that says otherwise than the kernel would: no time, not an
+	 * overflow (found by the proc fuzz target) */
+	if (end == btime + 7 || boot < 0 || secs > (guint64)(G_MAXINT64 - boot))
+		return 0;
+	return boot + (gint64)secs;
 }
 
 gboolean vmt_host_proc_same(int pid, guint64 start_time)
