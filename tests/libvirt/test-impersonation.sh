@@ -45,12 +45,13 @@ sys.stdout.write(x)' "${1:-}" >/tmp/other.xml
 }
 other_xml
 tap_check "plain domain other (confined, naming victim's socket) is defined" virsh define /tmp/other.xml
+other_uuid=$(virsh domuuid other | tr -d ' \n')
 res=$(virsh start other 2>&1); rc=$?
 tap_diag "$res"
 tap_diag "$(dmesg | grep 'DENIED' | grep -F "$victim_uuid" | tail -2)"
 tap_check "other's QEMU may not take victim's socket: it does not start" test $rc -ne 0
-tap_check "AppArmor denied it victim's socket (other's profile, victim's path)" \
-	bash -c "dmesg | grep 'apparmor=\"DENIED\"' | grep -F 'libvirt-$victim_uuid.qmp' | grep -q 'profile=\"libvirt-'"
+tap_check "AppArmor denied it victim's socket (other's profile libvirt-$other_uuid, victim's path)" \
+	bash -c "dmesg | grep 'apparmor=\"DENIED\"' | grep -F 'libvirt-$victim_uuid.qmp' | grep -qF 'profile=\"libvirt-$other_uuid\"'"
 tap_check "victim's socket is still victim's QEMU's (pid $victim_pid)" \
 	bash -c '[ "$(peer_pid "$1")" = "$2" ]' _ "$vsock" $victim_pid
 virsh undefine other >/dev/null

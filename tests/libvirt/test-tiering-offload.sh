@@ -84,8 +84,22 @@ tap_check "tz's hot set reaches DRAM within 90 s" converge tz 90
 tap_diag "tz: after ${reached:-never} s; $(hot_on tz 0) of 4096 hot pages on DRAM, DRAM $(($(dram_pages tz) / 256)) MiB"
 tap_check "tz's DRAM stayed within its 96 MiB quota + 32 MiB (max $((maxd / 256)) MiB)" \
 	test "$maxd" -le $(((96 + 32) * 256))
-tap_check "guest to is still offloaded, its hot set on DRAM" \
-	test "$(hot_on to 0)" -ge $((8192 * 8 / 10))
+# the kernel's DAMON decides, from samples that a loaded machine thins: a
+# dip while tz came up is allowed, to's hot set must be back on DRAM (its
+# own kdamond promotes it) within a generous ceiling
+first=$(hot_on to 0)
+back_on_dram() {
+	local t0
+	t0=$(now)
+	while [ $(($(now) - t0)) -lt "$1" ]; do
+		[ "$(hot_on to 0)" -ge $((8192 * 8 / 10)) ] && return 0
+		sleep 1
+	done
+	return 1
+}
+still_offloaded() { back_on_dram 60 && "$vmtier" status to --json | grep -q '"mover":"damos"'; }
+tap_check "guest to is still offloaded, its hot set on DRAM (80% within 60 s)" still_offloaded
+tap_diag "to: $first of 8192 hot pages on DRAM once tz had converged, $(hot_on to 0) now; mover $("$vmtier" status to --json | sed -n 's/.*"mover":"\([a-z]*\)".*/\1/p')"
 
 # lower the quota: DRAM use falls to it
 tap_check "vmtier set to --dram 32M" "$vmtier" set to --dram 32M
