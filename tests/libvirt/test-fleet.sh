@@ -23,10 +23,11 @@ echo 0 >/proc/sys/kernel/numa_balancing
 echo false >/sys/kernel/mm/numa/demotion_enabled
 ip link set lo up 2>/dev/null	# Prometheus and node_exporter talk over loopback
 tap_check "host A: a private libvirtd starts" libvirtd_start
-tap_check "host A: guest ta starts on nodes 0 and 2" start_guest ta budget 64 448 32 0
-# host B from here: its libvirtd starts while ta fills its memory
+# host B from here (AppArmor's policy loaded: the kernel's, for both), set
+# up while A is
 unshare -m --propagation private "$here/fleet-host-b.sh" $fleet/b "$@" >"$out/host-b.log" 2>&1 &
 hostb=$!
+tap_check "host A: guest ta starts on nodes 0 and 2" start_guest ta budget 64 448 32 0
 tap_check "host A: ta filled its memory and runs its hot set" waitlog ta '^t=1 '
 track ta 64 32
 vmtierd_conf=$fleet/a/vmtierd.conf	# daemon_config's and start_daemon's

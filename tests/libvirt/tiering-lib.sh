@@ -58,15 +58,19 @@ waitlog() { for _ in $(seq 600); do grep -q "$2" "$out/$1.log" 2>/dev/null && re
 # classes with a warm-up grace of $slo_grace_s (20 s unless set; not 300 s:
 # a test lasts minutes)
 daemon_config() {
-	mkdir -p /tmp/vmtier-classes
+	# classes of its own: two daemons' (test-fleet.sh) must not rewrite
+	# the files the other reads
+	local classes=/tmp/vmtier-classes
+	[ -n "${vmtierd_conf:-}" ] && classes=$vmtierd_conf.classes
+	mkdir -p "$classes"
 	for c in "$VMTIER_TEMPLATE_DIR"/classes/*.conf; do
-		sed "s/^slo_grace_s=.*/slo_grace_s=${slo_grace_s:-20}/" "$c" >"/tmp/vmtier-classes/${c##*/}"
+		sed "s/^slo_grace_s=.*/slo_grace_s=${slo_grace_s:-20}/" "$c" >"$classes/${c##*/}"
 	done
 	cat >"${vmtierd_conf:-/tmp/vmtierd.conf}" <<CONF
 [daemon]
 socket=$VMTIER_SOCKET
 metrics_file=${metrics_file:-$out/vmtier.prom}
-class_dir=/tmp/vmtier-classes
+class_dir=$classes
 scan_interval_ms=1000
 min_interval_ms=1000
 max_interval_ms=1000
