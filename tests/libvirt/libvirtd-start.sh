@@ -56,8 +56,11 @@ CONF
 		# as the hook's prepare (and the package's tmpfiles.d) leave them
 		chown libvirt-qemu:libvirt-qemu /var/lib/libvirt/qemu /run/vmtier/qmp
 		chmod 0750 /run/vmtier/qmp
-		libvirtd_apparmor || return 1
-		pgrep -x virtlogd >/dev/null || virtlogd --daemon || return 1
+		# (a second libvirtd on the same kernel: $apparmor_loaded)
+		[ -n "${apparmor_loaded:-}" ] || libvirtd_apparmor || return 1
+		# its socket, not its process: a second libvirtd in a mount
+		# namespace of its own (test-fleet.sh) needs a virtlogd of its own
+		[ -S /run/libvirt/virtlogd-sock ] || virtlogd --daemon || return 1
 	fi
 	cat >/etc/libvirt/libvirtd.conf <<'CONF'
 unix_sock_group = "root"

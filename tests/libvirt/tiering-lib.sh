@@ -14,10 +14,13 @@ virsh() { command virsh -q -c qemu:///system "$@"; }
 now() { date +%s; }
 
 # start_guest NAME CLASS DRAM_MB PMEM_MB HOT_MB TIME [EXTRA_APPEND]: guest
-# RAM is cell 0 (GPA 0-DRAM) on node 0 and cell 1 on node 2; the guest
-# fills 20M..276M and hits HOT_MB at GPA 192M (in cell 1) at random
+# RAM is cell 0 (GPA 0-DRAM) on node 0 and cell 1 on node 2 (on
+# $guest_nodes, DRAM,SLOW, if set); the guest fills 20M..276M and hits
+# HOT_MB at GPA 192M (in cell 1) at random
 start_guest() {
-	"$vmtier" define "$1" --class "$2" --tenant acme --dram "$3M" --pmem "$4M" --dram-nodes 0 \
+	local nodes=(--dram-nodes 0)
+	[ -n "${guest_nodes:-}" ] && nodes=(--dram-nodes "${guest_nodes%,*}" --pmem-nodes "${guest_nodes#*,}")
+	"$vmtier" define "$1" --class "$2" --tenant acme --dram "$3M" --pmem "$4M" "${nodes[@]}" \
 		--virt-type qemu --kernel "$elf" \
 		--append "base=20M mem=256M hot=$5M hot_off=192M time=$6 ${7:-}" >/dev/null || return 1
 	# QEMU (libvirt-qemu, confined) writes its debug console where
@@ -39,27 +42,35 @@ count() { sed -n "s/.*node$2=\([0-9]*\).*/\1/p" <<<"$1" | grep . || echo 0; }
 hot_on() {	# NAME NODE: pages of the hot set on NODE
 	count "$("$page_nodes" "${pid[$1]}" $((hva1[$1] + (192 - ${dram_mb[$1]}) * mib)) $((hot_mb[$1] * mib)))" "$2"
 }
-dram_pages() {	# NAME: the guest's RAM pages on DRAM nodes 0-1
-	local a b n=$1
+dram_pages() { ram_on "$1" 0 1; }	# NAME: the guest's RAM pages on DRAM nodes 0-1
+# ram_on NAME NODE...: the guest's RAM pages (both cells) on these nodes
+ram_on() {
+	local n=$1 a b sum=0 node
 	a=$("$page_nodes" "${pid[$n]}" "${hva0[$n]}" $((dram_mb[$n] * mib)))
 	b=$("$page_nodes" "${pid[$n]}" "${hva1[$n]}" $(((512 - dram_mb[$n]) * mib)))
-	echo $(($(count "$a" 0) + $(count "$a" 1) + $(count "$b" 0) + $(count "$b" 1)))
+	for node in "${@:2}"; do sum=$((sum + $(count "$a" "$node") + $(count "$b" "$node"))); done
+	echo $sum
 }
 waitlog() { for _ in $(seq 600); do grep -q "$2" "$out/$1.log" 2>/dev/null && return 0; sleep 0.2; done; return 1; }
-# daemon_config [EXTRA_LINES]: /tmp/vmtierd.conf with 1 s windows, the
+# daemon_config [EXTRA_LINES]: $vmtierd_conf (/tmp/vmtierd.conf unless
+# set) with 1 s windows, the
 # metrics in $metrics_file (default $out/vmtier.prom), and the shipped
 # classes with a warm-up grace of $slo_grace_s (20 s unless set; not 300 s:
 # a test lasts minutes)
 daemon_config() {
-	mkdir -p /tmp/vmtier-classes
+	# classes of its own: two daemons' (test-fleet.sh) must not rewrite
+	# the files the other reads
+	local classes=/tmp/vmtier-classes
+	[ -n "${vmtierd_conf:-}" ] && classes=$vmtierd_conf.classes
+	mkdir -p "$classes"
 	for c in "$VMTIER_TEMPLATE_DIR"/classes/*.conf; do
-		sed "s/^slo_grace_s=.*/slo_grace_s=${slo_grace_s:-20}/" "$c" >"/tmp/vmtier-classes/${c##*/}"
+		sed "s/^slo_grace_s=.*/slo_grace_s=${slo_grace_s:-20}/" "$c" >"$classes/${c##*/}"
 	done
-	cat >/tmp/vmtierd.conf <<CONF
+	cat >"${vmtierd_conf:-/tmp/vmtierd.conf}" <<CONF
 [daemon]
 socket=$VMTIER_SOCKET
 metrics_file=${metrics_file:-$out/vmtier.prom}
-class_dir=/tmp/vmtier-classes
+class_dir=$classes
 scan_interval_ms=1000
 min_interval_ms=1000
 max_interval_ms=1000
@@ -70,9 +81,14 @@ CONF
 }
 start_daemon() {
 	# VMTIER_DAEMON_ARGS: more options (the bench's --debug logs every reading)
-	"$vmtierd" --config /tmp/vmtierd.conf ${VMTIER_DAEMON_ARGS:-} >>"$out/vmtierd.log" 2>&1 &
+	"$vmtierd" --config "${vmtierd_conf:-/tmp/vmtierd.conf}" ${VMTIER_DAEMON_ARGS:-} >>"$out/vmtierd.log" 2>&1 &
 	daemon=$!
-	for _ in $(seq 50); do "$vmtier" status >/dev/null 2>&1 && return 0; sleep 0.1; done
+	# (each vmtier run takes seconds on a loaded machine: stop if it died)
+	for _ in $(seq 50); do
+		"$vmtier" status >/dev/null 2>&1 && return 0
+		kill -0 $daemon 2>/dev/null || return 1
+		sleep 0.1
+	done
 	return 1
 }
 # converge NAME SECONDS: wait until 90% of NAME's hot set is on node 0;

@@ -1,6 +1,9 @@
 # promlib: a real Prometheus for the tests (Debian's prometheus and
 # prometheus-node-exporter), scraping node_exporter's textfile collector
-# every second: one node_exporter (one "host") per textfile directory.
+# every second: one node_exporter (one "host") per textfile directory; and
+# what the fleet tests compare (`vmtier report --prometheus` against each
+# host's own `vmtier report --db`).
+import html.parser
 import json
 import os
 import shutil
@@ -36,14 +39,16 @@ def api(url, path, **params):
 
 class Stack:
     """node_exporters for TEXTDIRS and a Prometheus scraping them (with
-    RULES loaded, if given); .url, .instances (one per directory)."""
+    RULES loaded, if given); .url, .instances (one per directory: its
+    address, or its name in NAMES, the instance label Prometheus gives)."""
 
-    def __init__(self, textdirs, rules=None):
+    def __init__(self, textdirs, rules=None, names=None):
         self.tmp = tempfile.mkdtemp(prefix="vmtier-prom-")
-        self.procs, self.instances = [], []
-        for d in textdirs:
+        self.procs, self.instances, targets = [], [], []
+        for i, d in enumerate(textdirs):
             port = free_port()
-            self.instances.append("127.0.0.1:%d" % port)
+            targets.append("127.0.0.1:%d" % port)
+            self.instances.append(names[i] if names else targets[-1])
             self._start("node-exporter-%d" % port,
                         ["prometheus-node-exporter", "--web.listen-address=127.0.0.1:%d" % port,
                          "--collector.disable-defaults", "--collector.textfile",
@@ -52,8 +57,9 @@ class Stack:
             f.write("global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n")
             if rules:
                 f.write("rule_files:\n  - %s\n" % os.path.abspath(rules))
-            f.write("scrape_configs:\n  - job_name: node\n    static_configs:\n      - targets: [%s]\n"
-                    % ", ".join("'%s'" % i for i in self.instances))
+            f.write("scrape_configs:\n  - job_name: node\n    static_configs:\n")
+            for t, i in zip(targets, self.instances):
+                f.write("      - targets: ['%s']\n        labels: {instance: '%s'}\n" % (t, i))
         port = free_port()
         self.url = "http://127.0.0.1:%d" % port
         self._start("prometheus", ["prometheus", "--config.file=" + os.path.join(self.tmp, "prometheus.yml"),
@@ -90,6 +96,63 @@ class Stack:
             except subprocess.TimeoutExpired:
                 p.kill()
         shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def counts_from_store(report, tenant, *more):
+    """{vm: (met, missed, not_judged)} from a host's own report (REPORT:
+    the command, as `vmtier report --db DB`, MORE: further options), summed
+    over the classes a VM had."""
+    r = subprocess.run(list(report) + ["--tenant", tenant, "--format", "json"] + list(more),
+                       capture_output=True, text=True)
+    if r.returncode != 0:
+        raise RuntimeError("%s: %s" % (" ".join(report), r.stderr))
+    out = {}
+    for t in json.loads(r.stdout)["tenants"]:
+        for v in t["vms"]:
+            m = out.get(v["vm"], (0, 0, 0))
+            out[v["vm"]] = (m[0] + v["intervals_met"], m[1] + v["intervals_missed"], m[2] + v["intervals_not_judged"])
+    return out
+
+
+def verdict_of(v):
+    """The page's verdict for a VM of --format json."""
+    if v["slo_target"] is None:
+        return "no SLO"
+    return {True: "KEPT", False: "BROKEN", None: "nothing judged"}[v["slo_compliant"]]
+
+
+def html_rows(text):
+    """(verdict, VM, host) of each table row of the fleet page; raises on
+    HTML that does not parse."""
+
+    class P(html.parser.HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.rows, self.row, self.cell = [], None, None
+
+        def handle_starttag(self, tag, attrs):
+            if tag == "tr":
+                self.row = []
+            elif tag in ("td", "th") and self.row is not None:
+                self.cell = ""
+
+        def handle_endtag(self, tag):
+            if tag in ("td", "th") and self.row is not None and self.cell is not None:
+                self.row.append(self.cell)
+                self.cell = None
+            elif tag == "tr" and self.row is not None:
+                if self.row and self.row[0] != "verdict":
+                    self.rows.append((self.row[0], self.row[1], self.row[2]))
+                self.row = None
+
+        def handle_data(self, data):
+            if self.cell is not None:
+                self.cell += data
+
+    p = P()
+    p.feed(text)
+    p.close()
+    return p.rows
 
 
 class Tap:

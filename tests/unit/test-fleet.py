@@ -13,7 +13,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from promlib import Stack, Tap, missing  # noqa: E402
+from promlib import Stack, Tap, counts_from_store, html_rows, missing, verdict_of  # noqa: E402
 
 tap = Tap()
 check = tap.check
@@ -21,60 +21,6 @@ check = tap.check
 
 def run(*argv):
     return subprocess.run(argv, capture_output=True, text=True)
-
-
-def counts_from_store(vmtier, db, tenant):
-    """{vm: (met, missed, not_judged)} from the host's own report, summed
-    over the classes a VM had."""
-    r = run(vmtier, "report", "--db", db, "--tenant", tenant, "--format", "json")
-    out = {}
-    for t in json.loads(r.stdout)["tenants"]:
-        for v in t["vms"]:
-            m = out.get(v["vm"], (0, 0, 0))
-            out[v["vm"]] = (m[0] + v["intervals_met"], m[1] + v["intervals_missed"], m[2] + v["intervals_not_judged"])
-    return out
-
-
-def verdict_of(v):
-    """The page's verdict for a VM of --format json."""
-    if v["slo_target"] is None:
-        return "no SLO"
-    return {True: "KEPT", False: "BROKEN", None: "nothing judged"}[v["slo_compliant"]]
-
-
-def html_rows(text):
-    """(verdict, VM, host) of each table row of the page; raises on HTML
-    that does not parse."""
-    import html.parser
-
-    class P(html.parser.HTMLParser):
-        def __init__(self):
-            super().__init__()
-            self.rows, self.row, self.cell = [], None, None
-
-        def handle_starttag(self, tag, attrs):
-            if tag == "tr":
-                self.row = []
-            elif tag in ("td", "th") and self.row is not None:
-                self.cell = ""
-
-        def handle_endtag(self, tag):
-            if tag in ("td", "th") and self.row is not None and self.cell is not None:
-                self.row.append(self.cell)
-                self.cell = None
-            elif tag == "tr" and self.row is not None:
-                if self.row and self.row[0] != "verdict":
-                    self.rows.append((self.row[0], self.row[1], self.row[2]))
-                self.row = None
-
-        def handle_data(self, data):
-            if self.cell is not None:
-                self.cell += data
-
-    p = P()
-    p.feed(text)
-    p.close()
-    return p.rows
 
 
 def main():
@@ -105,7 +51,7 @@ def main():
         got = {(host_of.get(v["instance"]), v["vm"]): (v["intervals_met"], v["intervals_missed"], v["intervals_not_judged"])
                for v in fleet["vms"]}
         want = {(h, vm): c for h in ("a", "b") for vm, c in
-                counts_from_store(vmtier, os.path.join(tmp, h + ".db"), "acme").items()}
+                counts_from_store([vmtier, "report", "--db", os.path.join(tmp, h + ".db")], "acme").items()}
         check(got == want and len(got) == 4, "per VM and host, the intervals met, missed and not judged equal each "
               "host's own store (the same domain on two hosts kept apart)", "got %r\nwant %r" % (got, want))
         check(all(v["tenant"] == "acme" for v in fleet["vms"]), "--tenant acme: only acme's VMs",
