@@ -12,7 +12,7 @@
 # back; then it compares again.  It prints what it found (one line per kind,
 # "leftover: ..."), and what is still not as recorded ("dirty: ..."), in
 # which case it exits 1: the next script must not run on that host.
-import glob, hashlib, json, os, shutil, signal, stat, subprocess, sys, time
+import glob, hashlib, json, os, re, shutil, signal, stat, subprocess, sys, time
 
 LOWER = "/var/lib/testbed/lower"	# the host's root, read-only (init binds it)
 UPPER = "/var/lib/testbed/upper/u"	# what the test host wrote on it
@@ -409,7 +409,8 @@ def reset(d):
     k = knobs()
     for p, v in base["knobs"].items():
         if v is not None and k.get(p) != v:
-            write(p, v)
+            choice = re.search(r"\[(\S+)\]", v)	# "always [madvise] never"
+            write(p, choice.group(1) if choice else v)
     # files last: the processes that wrote them are gone now
     fix_tree("/", tree_diff(UPPER, base["upper"], scan(UPPER, SKIP), LOWER), d + "/upper")
     for t in TMPFS:

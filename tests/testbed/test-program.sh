@@ -70,7 +70,7 @@ reset_host() {
 	tap_diag "reset before $1 ($((SECONDS - t0)) s):"
 	[ -n "$r" ] && tap_diag "$r"
 	[ $rc -eq 0 ] && return 0
-	tap_fail "$1: the test host is back to its state at boot (left: $(grep -m3 '^dirty:' <<<"$r" | tr '\n' ' '))"
+	tap_fail "$1: the test host is back to its state at boot (left: $(sed -n 's/^dirty: //p' <<<"$r" | head -3 | paste -sd ';'))"
 	return 1
 }
 
