@@ -53,7 +53,7 @@ run_one() {
 		1..*) plan=${line#1..}; plan=${plan%% *} ;;
 		*) tap_diag "${line#\# }" ;;
 		esac
-	done < <(VMTIER_OUT=$out "${cmd[@]}" </dev/null 2>&1)
+	done < <(VMTIER_OUT=$out "${cmd[@]}" </dev/null 2> >(sed -u 's/^/# /'))	# stderr: never a result
 	wait $!
 	rc=$?
 	tap_diag "$name: $((SECONDS - t0)) s"
