@@ -27,6 +27,8 @@ reset=
 [ $# -ge 1 ] || tap_bail "usage: test-program.sh [--reset] PROGRAM [ARGS...] [--next PROGRAM [ARGS...]]..."
 out_base=${VMTIER_OUT:-/tmp/test-program}
 state=/var/lib/testbed/host-state
+logs=/var/lib/testbed/program-output	# not the reset's to remove
+mkdir -p "$logs"
 declare -A seen
 
 run_one() {
@@ -36,9 +38,13 @@ run_one() {
 	out=$out_base/$name
 	[ "${seen[$name]}" -gt 1 ] && out=$out.${seen[$name]}
 	mkdir -p "$out"
-	local cmd=("$@")
+	local cmd=("$@") log=$logs/$name.${seen[$name]} pid
 	[[ $1 == *.sh ]] && cmd=(bash "$@")
-	# streamed, so a program that hangs still leaves what it printed
+	# its output goes to a file we follow until it exits: a daemon it
+	# leaves behind (the reset ends it) may hold its stdout open for good
+	: >"$log"
+	VMTIER_OUT=$out "${cmd[@]}" </dev/null >>"$log" 2> >(sed -u 's/^/# /' >>"$log") &	# stderr: never a result
+	pid=$!
 	while IFS= read -r line; do
 		tap_t=$SECONDS	# the program times its own steps
 		# "ok 3 - what" (tap.sh) or "ok 3 /what" (GTest)
@@ -53,8 +59,8 @@ run_one() {
 		1..*) plan=${line#1..}; plan=${plan%% *} ;;
 		*) tap_diag "${line#\# }" ;;
 		esac
-	done < <(VMTIER_OUT=$out "${cmd[@]}" </dev/null 2> >(sed -u 's/^/# /'))	# stderr: never a result
-	wait $!
+	done < <(tail -n +1 -s 0.5 -f --pid="$pid" "$log")
+	wait "$pid"
 	rc=$?
 	tap_diag "$name: $((SECONDS - t0)) s"
 	tap_t=$SECONDS
