@@ -275,8 +275,8 @@ static void check_devices(xmlNodePtr root, GPtrArray *out)
 	}
 }
 
-/* The value of the -qmp argument on ROOT's <qemu:commandline> that names a
- * socket in QMP_DIR (vmtier's), as its <qemu:arg> node; NULL: none. */
+/* The <qemu:arg> after a -qmp on ROOT's <qemu:commandline> whose socket
+ * is in QMP_DIR (vmtier's); NULL: none. */
 static xmlNodePtr vmtier_qmp(xmlNodePtr root, const char *qmp_dir)
 {
 	xmlNodePtr cl = vmt_domain_xml_qemu_commandline(root, FALSE);
@@ -415,12 +415,13 @@ GPtrArray *vmt_domain_adopt_check(xmlDocPtr doc, VmtTierPlan *p, const VmtHost *
 	qmp = vmt_domain_xml_qmp_arg(qmp_dir, uuid);
 	{
 		g_autofree char *had = arg_value(vmtier_qmp(root, qmp_dir));
+		g_autofree char *shown = vmt_name_escape(had);	/* for a terminal */
 
 		if (!*had)
 			problem(out, TRUE, "qemu:commandline", g_strdup("no -qmp socket of vmtierd's"),
 				g_strdup_printf("-qmp %s", qmp));
 		else if (strcmp(had, qmp) != 0)	/* another guest's, or before sockets had UUIDs */
-			problem(out, TRUE, "qemu:commandline", g_strdup_printf("-qmp %s", had),
+			problem(out, TRUE, "qemu:commandline", g_strdup_printf("-qmp %s", shown),
 				g_strdup_printf("-qmp %s (named after its uuid)", qmp));
 	}
 	return g_steal_pointer(&out);
