@@ -275,6 +275,16 @@ static void check_devices(xmlNodePtr root, GPtrArray *out)
 	}
 }
 
+/* A <qemu:arg>'s value as it is ("" when none). */
+static char *arg_value(xmlNodePtr arg)
+{
+	xmlChar *raw = arg ? xmlGetProp(arg, BAD_CAST "value") : NULL;
+	char *v = g_strdup(raw ? (const char *)raw : "");
+
+	xmlFree(raw);
+	return v;
+}
+
 /* The <qemu:arg> after a -qmp on ROOT's <qemu:commandline> whose socket
  * is in QMP_DIR (vmtier's); NULL: none. */
 static xmlNodePtr vmtier_qmp(xmlNodePtr root, const char *qmp_dir)
@@ -285,27 +295,15 @@ static xmlNodePtr vmtier_qmp(xmlNodePtr root, const char *qmp_dir)
 
 	for (xmlNodePtr n = cl ? cl->children : NULL; n; n = n->next) {
 		g_autofree char *v = NULL;
-		xmlChar *raw;
 
 		if (!named(n, "arg"))
 			continue;
-		raw = xmlGetProp(n, BAD_CAST "value");
-		v = g_strdup(raw ? (const char *)raw : "");
-		xmlFree(raw);
+		v = arg_value(n);
 		if (prev_qmp && g_str_has_prefix(v, ours))
 			return n;
 		prev_qmp = strcmp(v, "-qmp") == 0;
 	}
 	return NULL;
-}
-
-static char *arg_value(xmlNodePtr arg)
-{
-	xmlChar *raw = arg ? xmlGetProp(arg, BAD_CAST "value") : NULL;
-	char *v = g_strdup(raw ? (const char *)raw : "");
-
-	xmlFree(raw);
-	return v;
 }
 
 /* The domain's <uuid>, which names its QMP socket; libvirt writes one into

@@ -125,6 +125,15 @@ gboolean vmt_domains_check_cgroup(const char *cgroup, int id, GError **error)
 	return FALSE;
 }
 
+/* DOM's UUID as libvirt writes it (lower case: its profile's name); NULL
+ * when libvirt cannot say. */
+static char *uuid_of(virDomainPtr dom)
+{
+	char uuid[VIR_UUID_STRING_BUFLEN] = "";
+
+	return virDomainGetUUIDString(dom, uuid) < 0 ? NULL : g_strdup(uuid);
+}
+
 static VmtDomainInfo *info_of(virDomainPtr dom)
 {
 	char *md = virDomainGetMetadata(dom, VIR_DOMAIN_METADATA_ELEMENT, VMT_XMLNS, 0);
@@ -144,12 +153,9 @@ static VmtDomainInfo *info_of(virDomainPtr dom)
 	plan = xmlDocGetRootElement(doc);
 	d = g_new0(VmtDomainInfo, 1);
 	d->name = g_strdup(virDomainGetName(dom));
-	{
-		char uuid[VIR_UUID_STRING_BUFLEN] = "";
-
-		virDomainGetUUIDString(dom, uuid);
-		d->uuid = g_strdup(uuid);
-	}
+	d->uuid = uuid_of(dom);
+	if (!d->uuid)
+		d->uuid = g_strdup("");	/* its QMP socket will not be found */
 	d->tenant = vmt_plan_meta_field(plan, "tenant");
 	d->klass = vmt_plan_meta_field(plan, "class");
 	d->backend = vmt_plan_meta_field(plan, "backend");
@@ -218,19 +224,17 @@ gboolean vmt_domains_define(virConnectPtr conn, const char *xml, GError **error)
 char *vmt_domains_uuid(virConnectPtr conn, const char *name, GError **error)
 {
 	virDomainPtr dom = virDomainLookupByName(conn, name);
-	char uuid[VIR_UUID_STRING_BUFLEN] = "";
+	char *uuid;
 
 	if (!dom) {
 		g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "no domain '%s'", name);
 		return NULL;
 	}
-	if (virDomainGetUUIDString(dom, uuid) < 0) {
-		virDomainFree(dom);
-		virt_error(error, "reading the domain's UUID");
-		return NULL;
-	}
+	uuid = uuid_of(dom);
 	virDomainFree(dom);
-	return g_strdup(uuid);
+	if (!uuid)
+		virt_error(error, "reading the domain's UUID");
+	return uuid;
 }
 
 gboolean vmt_domains_undefine(virConnectPtr conn, const char *name, GError **error)

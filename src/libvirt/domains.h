@@ -11,7 +11,7 @@
 typedef struct {
 	char *name, *tenant, *klass, *backend, *policy, *dram_nodes, *pmem_nodes, *state;
 	char *devdax;		/* "dax0.0" for the devdax backend, else "" */
-	char *uuid;		/* libvirt's, lower case: names its QMP socket */
+	char *uuid;		/* libvirt's, lower case: names its QMP socket ("" unknown) */
 	guint64 dram_bytes, pmem_bytes;	/* the plan; dram_bytes is the quota */
 	guint64 ram_bytes;	/* running: RAM in its NUMA cells (0: unknown) */
 	gboolean pinned;	/* has host devices (VFIO): its memory is pinned */
