@@ -81,8 +81,11 @@ def main():
         if took is None:
             return tap.done()
 
-        # running: as of one second U
-        u = int(time.time())
+        # running: as of one second U, 3 s ago: a scrape that started
+        # before U has been stored by now (1 s interval, so 1 s timeout).
+        # As of now, one that started just before could land between the
+        # report's query and ours, each then seeing a different last file.
+        u = int(time.time()) - 3
         text = fleet_report(a.vmtier, stack.url, "json", "--until", when(u))
         fleet = json.loads(text) if text else None
         got = counts_of(fleet)

@@ -54,7 +54,7 @@ class Stack:
                          "--collector.disable-defaults", "--collector.textfile",
                          "--collector.textfile.directory=" + d])
         with open(os.path.join(self.tmp, "prometheus.yml"), "w") as f:
-            f.write("global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n")
+            f.write("global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n  evaluation_interval: 1s\n")
             if rules:
                 f.write("rule_files:\n  - %s\n" % os.path.abspath(rules))
             f.write("scrape_configs:\n  - job_name: node\n    static_configs:\n")
