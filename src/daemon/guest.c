@@ -687,9 +687,14 @@ void vmt_guest_account(VmtGuest *g, gint64 now, VmtScanner scanner, VmtHistorySa
 		       VmtHistoryTotals *t)
 {
 	g_mutex_lock(&g->lock);
+	/* An interval ends a second after it began at least: the store keeps
+	 * one row per VM and second, so a second account in the same second
+	 * (the one at stop, right after the timer's) would replace the first
+	 * and lose its interval from the history while the totals count it. */
+	now = MAX(now, g->acc_ts + 1);
 	*s = (VmtHistorySample){
 		.ts = now,
-		.interval_s = (guint)MAX(1, now - g->acc_ts),
+		.interval_s = (guint)(now - g->acc_ts),
 		.vm = g->name, .tenant = *g->tenant ? g->tenant : "default",
 		.klass = *g->klass ? g->klass : NULL, .scanner = vmt_scanner_name(scanner),
 		.quota_bytes = g->quota_bytes, .ram_bytes = g->ram_bytes,

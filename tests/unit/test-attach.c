@@ -10,6 +10,7 @@
 #include "host-proc.h"
 #include "host-deadline.h"
 #include "host-pagemap.h"
+#include "history.h"
 
 #include <inttypes.h>
 #include <string.h>
@@ -262,6 +263,12 @@ static void test_ranges_check(void)
 	g_assert_cmpuint(n, ==, 7);
 }
 
+static gboolean count_row(const VmtHistorySample *s, gpointer data, GError **error)
+{
+	(*(guint *)data)++;
+	return TRUE;
+}
+
 /* The class's warm-up grace: an interval that begins in it is not judged
  * (counted as not_judged, flagged as grace); the next one is. */
 static void test_account_grace(void)
@@ -296,6 +303,43 @@ static void test_account_grace(void)
 	g->klass_def = NULL;			/* a stack class, not the guest's to free */
 }
 
+/* Accounts in one second (the timer's, then the one at stop) are two
+ * intervals in the store as in the totals: the store keeps one row per VM
+ * and second, so the second one must not land on the first's second. */
+static void test_account_same_second(void)
+{
+	g_autoptr(VmtGuest) g = guest();
+	g_autofree char *dir = g_dir_make_tmp("vmt-account-XXXXXX", NULL);
+	g_autofree char *path = g_build_filename(dir, "history.db", NULL);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(VmtHistory) h = vmt_history_open(path, &error);
+	VmtHistoryQuery q = VMT_HISTORY_QUERY_INIT;
+	VmtHistorySample s[3];
+	VmtHistoryTotals t;
+	guint rows = 0;
+
+	g_assert_no_error(error);
+	g->acc_ts = 1000;
+	for (guint i = 0; i < 3; i++) {
+		vmt_guest_account(g, 1002, VMT_SCANNER_DAMON_VADDR, &s[i], &t);
+		g_assert_true(vmt_history_record(h, &s[i], &t, &error));
+		g_assert_no_error(error);
+	}
+	g_assert_cmpint(s[0].ts, ==, 1002);
+	g_assert_cmpint(s[1].ts, ==, 1003);
+	g_assert_cmpint(s[2].ts, ==, 1004);
+	g_assert_cmpuint(s[1].interval_s, ==, 1);
+	g_assert_true(vmt_history_foreach(h, &q, count_row, &rows, NULL, &error));
+	g_assert_cmpuint(rows, ==, 3);
+	g_assert_cmpuint(t.slo_not_judged, ==, 3);
+	/* a clock that went back still gives later rows */
+	vmt_guest_account(g, 900, VMT_SCANNER_DAMON_VADDR, &s[0], &t);
+	g_assert_cmpint(s[0].ts, ==, 1005);
+	g_clear_pointer(&h, vmt_history_close);
+	g_assert_cmpint(unlink(path), ==, 0);
+	g_assert_cmpint(rmdir(dir), ==, 0);
+}
+
 /* The grace runs from QEMU's start: a process's start time as Unix time. */
 static void test_started_at(void)
 {
@@ -323,5 +367,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/attach/window-deadline", test_window_deadline);
 	g_test_add_func("/account/grace", test_account_grace);
 	g_test_add_func("/account/started-at", test_started_at);
+	g_test_add_func("/account/same-second", test_account_same_second);
 	return g_test_run();
 }
