@@ -81,11 +81,13 @@ def main():
         if took is None:
             return tap.done()
 
-        # running: as of one second U, 3 s ago: a scrape that started
-        # before U has been stored by now (1 s interval, so 1 s timeout).
-        # As of now, one that started just before could land between the
+        # running: as of one second U, the next whole one (the scrapes the
+        # wait saw are before it), asked 3 s after it, when every scrape
+        # that started before U is stored (1 s interval, so 1 s timeout).
+        # Asked at U, one that started just before could land between the
         # report's query and ours, each then seeing a different last file.
-        u = int(time.time()) - 3
+        u = int(time.time()) + 1
+        time.sleep(max(0.0, u + 3 - time.time()))
         text = fleet_report(a.vmtier, stack.url, "json", "--until", when(u))
         fleet = json.loads(text) if text else None
         got = counts_of(fleet)
