@@ -22,7 +22,7 @@ import os
 import re
 import sys
 
-MODES = ["static", "vmtierd", "vmtierd-sd", "vmtierd-damos", "vmtierd-nb2", "vmtierd-nb2r", "nb2", "damos"]
+MODES = ["static", "vmtierd", "vmtierd-sd", "vmtierd-damos", "vmtierd-nb2", "nb2", "damos"]
 REGIMES = ["sticky", "turnover"]
 PATTERNS = ["zipf3", "zipf", "zipf2", "zipf6", "two", "zipf3-ro", "zipf-ro", "zipf2-ro", "zipf6-ro",
             "two-ro", "shift", "shift-ro"]

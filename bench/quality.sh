@@ -30,10 +30,8 @@
 #               guest's pages (its libvirt memory cgroup), vmtierd steers
 #   nb2      numa_balancing=2 (the kernel's tiering mode) with demotion on
 #   vmtierd-nb2  vmtierd and nb2 at once on a vmtier guest (its memory is
-#            mbind-bound: hint faults skip it, bench/README.md)
-#   vmtierd-nb2r  nb2 promoting on a guest with no memory policy (libvirt's
-#            numatune mode restrictive), vmtierd with offload=hint-faults
-#            demoting what is over its quota, coldest first
+#            mbind-bound: hint faults skip it; with no memory policy they
+#            promote but served less than vmtierd alone: bench/README.md)
 #   damos    DAMOS migrate_hot (node 2 -> 0) and migrate_cold (0 -> 2)
 # The kernel modes have no per-guest quota, so every mode but static runs
 # with node 0's free memory locked away down to the guest's quota (hold-mem).
@@ -151,12 +149,6 @@ start_guest_for() {
 	glabel[$n]=${4:-$2}
 	pattern_set "$n" "$2" || return 1
 	case "$1" in
-	vmtierd-nb2r)	# no memory policy (libvirt's restrictive mode: cpuset.mems
-		# only), so hint faults reach it; cell 1 to node 2 as for nb2
-		guest_xml_sed="/<numatune>/,/<\/numatune>/s/mode=.[a-z]*./mode='restrictive'/" \
-			libvirt_guest "$n" "$quota_mb" "$slow_mb" "${ghot_mb[$n]}" "$APPEND" &&
-			bench_note "$n: policies $(grep -o ' \(bind\|prefer\|interleave\|default\)[^ ]*' "/proc/${gpid[$n]}/numa_maps" | sort | uniq -c | tr '\n' ' ')" &&
-			bench_note "$n: cell 1 to node 2: $("$move_range" "${gpid[$n]}" "${hva1[$n]}" $((slow_mb << 20)) 2)" ;;
 	vmtierd*) libvirt_guest "$n" "$quota_mb" "$slow_mb" "${ghot_mb[$n]}" "$APPEND" ;;
 	nb2)	# NUMA balancing skips VMAs with a policy: cell 1 has none, and
 		# its pages (first touched on node 0) are moved to node 2
@@ -246,17 +238,12 @@ history_db=/var/lib/vmtier/history-damos.db" && start_daemon ;;
 	# demotes a guest's coldest chunks whenever the kernel took it past it
 	vmtierd-nb2) daemon_config "scanner=damon-vaddr
 history_db=/var/lib/vmtier/history-nb2.db" && start_daemon && nb2_on ;;
-	# the same on a guest with no memory policy, vmtierd only demoting
-	# (offload=hint-faults): the kernel's hint faults promote
-	vmtierd-nb2r) daemon_config "scanner=damon-vaddr
-offload=hint-faults
-history_db=/var/lib/vmtier/history-nb2r.db" && start_daemon && nb2_on ;;
 	damos) damos_on ;;
 	esac
 }
 # the kernel's counters of hint faults and moves, read at nb2_on and
 # reported as what the run added at nb2_off
-nb2_counters() { grep -E '^(numa_hint_faults|pgpromote_success|numa_pages_migrated|pgdemote_kswapd|pgdemote_direct) ' /proc/vmstat; }
+nb2_counters() { grep -E '^(numa_hint_faults|pgpromote_success|numa_pages_migrated|pgdemote_kswapd|pgdemote_direct) ' /proc/vmstat | sort; }
 nb2_on() {
 	nb2_before=$(nb2_counters)
 	echo true >/sys/kernel/mm/numa/demotion_enabled && echo 2 >/proc/sys/kernel/numa_balancing
@@ -267,7 +254,7 @@ nb2_off() {
 }
 mode_off() {
 	case "$1" in
-	vmtierd*) [[ $1 == vmtierd-nb2* ]] && nb2_off "$1-$2"
+	vmtierd*) [ "$1" = vmtierd-nb2 ] && nb2_off "$1-$2"
 		  "$vmtier" status --json >"$out/$1-$2-status.json" 2>&1
 		  kill -TERM "$daemon"; wait "$daemon" ;;
 	nb2) nb2_off "$1-$2" ;;
@@ -350,7 +337,7 @@ echo "kernel $(uname -r)" >&2
 for mode in $modes; do
 	for regime in $regimes; do
 		case "$mode" in
-		static|vmtierd|vmtierd-sd|vmtierd-damos|vmtierd-nb2|vmtierd-nb2r|nb2|damos) for p in $patterns; do run "$mode" "$regime" "$p"; done ;;
+		static|vmtierd|vmtierd-sd|vmtierd-damos|vmtierd-nb2|nb2|damos) for p in $patterns; do run "$mode" "$regime" "$p"; done ;;
 		*) say "quality: unknown mode '$mode'" ;;
 		esac
 	done

@@ -19,7 +19,7 @@ typedef struct {
 					 * are the ones the file may give */
 } Key;
 
-static const char *const offload_names[] = { "none", "damos", "hint-faults", NULL };
+static const char *const offload_names[] = { "none", "damos", NULL };
 
 const char *vmt_offload_name(VmtOffload o)
 {
@@ -40,7 +40,7 @@ static const Key keys[] = {
 	{ "daemon", "scanner", CHOICE, G_STRUCT_OFFSET(VmtDaemonConfig, scanner), VMT_SCANNER_AUTO,
 	  VMT_SCANNER_IDLE_PAGES, vmt_scanner_names },
 	{ "daemon", "offload", CHOICE, G_STRUCT_OFFSET(VmtDaemonConfig, offload), VMT_OFFLOAD_NONE,
-	  VMT_OFFLOAD_HINT_FAULTS, offload_names },
+	  VMT_OFFLOAD_DAMOS, offload_names },
 	U("daemon", "scan_interval_ms", scan_interval_ms, 50, 600000),
 	U("daemon", "min_interval_ms", min_interval_ms, 50, 600000),
 	U("daemon", "max_interval_ms", max_interval_ms, 50, 600000),

@@ -8,8 +8,6 @@
 typedef enum {
 	VMT_OFFLOAD_NONE,	/* vmtierd's own mover */
 	VMT_OFFLOAD_DAMOS,	/* the kernel's DAMOS, per guest (host-damos.h) */
-	VMT_OFFLOAD_HINT_FAULTS,	/* NUMA balancing's hint faults promote,
-					 * vmtierd demotes what is over a quota */
 } VmtOffload;
 
 const char *vmt_offload_name(VmtOffload o);

@@ -41,8 +41,7 @@ static json_object *do_status(VmtDaemon *d, json_object *req, GError **error)
 	json_object_object_add(daemon, "scanner_note",
 			       d->scanner_note ? json_object_new_string(d->scanner_note) : NULL);
 	json_object_object_add(daemon, "offload", json_object_new_string(vmt_offload_name(d->damos ? VMT_OFFLOAD_DAMOS :
-										d->cfg->offload == VMT_OFFLOAD_HINT_FAULTS ?
-										VMT_OFFLOAD_HINT_FAULTS : VMT_OFFLOAD_NONE)));
+										VMT_OFFLOAD_NONE)));
 	json_object_object_add(daemon, "offload_note",
 			       d->offload_note ? json_object_new_string(d->offload_note) : NULL);
 	json_object_object_add(daemon, "config",

@@ -709,7 +709,6 @@ static void discovered(VmtDaemon *d, GPtrArray *doms)
 		g = g_hash_table_lookup(d->guests, info->name);
 		if (!g) {
 			g = vmt_guest_new(info, d->host);
-			g->kernel_promotes = d->cfg->offload == VMT_OFFLOAD_HINT_FAULTS;
 			g_hash_table_insert(d->guests, g->name, g);
 			g_message("%s: found (tenant %s, class %s)", g->name, g->tenant, g->klass);
 			guest_setup(d, g);

@@ -392,7 +392,7 @@ static gboolean refresh(VmtGuest *g, GError **error)
 	guint n = vmt_tier_engine_n_chunks(g->engine);
 	/* all of it when the kernel moves pages: its quota steering needs the
 	 * DRAM use of now */
-	guint k = g->placed && !g->memcg && !g->kernel_promotes ? MIN(n, MAX(32u, n / 8)) : n;
+	guint k = g->placed && !g->memcg ? MIN(n, MAX(32u, n / 8)) : n;
 
 	/* the cursor moves as chunks are placed: a window cut off (see
 	 * host-deadline.h) carries on from there in the next */
@@ -496,7 +496,6 @@ void vmt_guest_window(VmtGuest *g, const guint16 *freq, guint64 budget_bytes)
 	g_autoptr(GArray) moves = NULL;
 	guint64 absent = 0, quota, room, target;
 	guint max_moves = 0;
-	gboolean offloaded;
 	VmtTierStats st;
 
 	g_mutex_lock(&g->lock);
@@ -510,17 +509,15 @@ void vmt_guest_window(VmtGuest *g, const guint16 *freq, guint64 budget_bytes)
 		vmt_tier_engine_observe(g->engine, freq);
 	if (freq && g->running)
 		log_readings(g, freq);
-	/* offloaded (DAMOS, or NUMA balancing's hint faults), the kernel
-	 * moves; vmtierd only demotes what is over the quota (see
-	 * host-damos.h), coldest first, and keeps a margin free for the
-	 * kernel's promotions: cold pages in DRAM would otherwise stay for
+	/* offloaded, the kernel moves; vmtierd only demotes what is over the
+	 * quota (see host-damos.h), coldest first, and keeps a margin free for
+	 * the kernel's promotions: cold pages in DRAM would otherwise stay for
 	 * good when the kernel's own cold scheme cannot tell them apart */
 	room = vmt_guest_offload_room(quota);
 	target = quota > room ? quota - room : 0;
-	offloaded = g->memcg || g->kernel_promotes;
-	if (freq && g->may_move && (!offloaded || vmt_tier_engine_fast_bytes(g->engine) > target)) {
-		moves = offloaded ? vmt_tier_engine_plan_excess(g->engine, budget_bytes, target)
-				  : vmt_tier_engine_plan(g->engine, budget_bytes);
+	if (freq && g->may_move && (!g->memcg || vmt_tier_engine_fast_bytes(g->engine) > target)) {
+		moves = g->memcg ? vmt_tier_engine_plan_excess(g->engine, budget_bytes, target)
+				 : vmt_tier_engine_plan(g->engine, budget_bytes);
 		if (!carry_out(g, moves, &error))
 			goto fail;
 	}
@@ -662,8 +659,7 @@ json_object *vmt_guest_to_json(VmtGuest *g)
 	json_object_object_add(o, "sample_us", json_object_new_int((int)g->sample_us));
 	json_object_object_add(o, "tlb_flushes", json_object_new_uint64(g->flushes));
 	json_object_object_add(o, "scanner", json_object_new_string(vmt_scanner_name(g->scanner)));
-	json_object_object_add(o, "mover", json_object_new_string(g->memcg ? "damos" :
-								     g->kernel_promotes ? "hint-faults" : "vmtierd"));
+	json_object_object_add(o, "mover", json_object_new_string(g->memcg ? "damos" : "vmtierd"));
 	json_object_object_add(o, "memcg", g->memcg ? json_object_new_string(g->memcg) : NULL);
 	json_object_object_add(o, "offload_note",
 			       g->offload_note ? json_object_new_string(g->offload_note) : NULL);

@@ -89,9 +89,6 @@ typedef struct {
 	 * (NULL: vmtierd moves this guest's pages), why it is not offloaded,
 	 * and the kernel's applied bytes at the last reading */
 	char *memcg, *offload_note;
-	/* offload=hint-faults: the kernel's NUMA balancing promotes, vmtierd
-	 * only demotes what is over the quota, as for DAMOS */
-	gboolean kernel_promotes;
 	guint64 damos_promoted, damos_demoted;
 	/* the vCPU threads (int tids, checked against /proc at attach), or
 	 * NULL and why not: the TLB flusher needs them (host-flush.h) */

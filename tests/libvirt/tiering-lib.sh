@@ -26,9 +26,7 @@ start_guest() {
 	# QEMU (libvirt-qemu, confined) writes its debug console where
 	# libvirtd-start.sh lets it; $out/NAME.log leads there
 	mkdir -p /tmp/vmtier-guests && ln -sfn "/tmp/vmtier-guests/$1.log" "$out/$1.log"
-	# $guest_xml_sed: a further edit of the domain, if set
-	virsh dumpxml "$1" | sed -e "s|</qemu:commandline>|<qemu:arg value='-debugcon'/><qemu:arg value='file:/tmp/vmtier-guests/$1.log'/></qemu:commandline>|" \
-		${guest_xml_sed:+-e "$guest_xml_sed"} >"/tmp/$1.xml"
+	virsh dumpxml "$1" | sed "s|</qemu:commandline>|<qemu:arg value='-debugcon'/><qemu:arg value='file:/tmp/vmtier-guests/$1.log'/></qemu:commandline>|" >"/tmp/$1.xml"
 	virsh define "/tmp/$1.xml" >/dev/null && virsh start "$1" >/dev/null
 }
 declare -A pid hva0 hva1 dram_mb hot_mb

@@ -339,7 +339,7 @@ static void test_daemon_bad_config(void)
 		{ "colour=blue\n", "unknown key [daemon] colour" },
 		{ "scan_interval_ms=fast\n", "scan_interval_ms: 'fast' is not a whole number" },
 		{ "scanner=crystal-ball\n", "unknown scanner 'crystal-ball'" },
-		{ "offload=gpu\n", "offload: unknown offload 'gpu' (none, damos or hint-faults)" },
+		{ "offload=gpu\n", "offload: unknown offload 'gpu' (none or damos)" },
 		{ "offload=damos\nscanner=damon-vaddr\n", "cannot go with offload damos" },
 		{ "dram_reserve=12X\n", "dram_reserve" },
 	};
