@@ -29,6 +29,9 @@
 #   vmtierd-damos  vmtierd with offload=damos: the kernel's DAMOS moves the
 #               guest's pages (its libvirt memory cgroup), vmtierd steers
 #   nb2      numa_balancing=2 (the kernel's tiering mode) with demotion on
+#   vmtierd-nb2  vmtierd and nb2 at once on a vmtier guest (its memory is
+#            mbind-bound: hint faults skip it; with no memory policy they
+#            promote but served less than vmtierd alone: bench/README.md)
 #   damos    DAMOS migrate_hot (node 2 -> 0) and migrate_cold (0 -> 2)
 # The kernel modes have no per-guest quota, so every mode but static runs
 # with node 0's free memory locked away down to the guest's quota (hold-mem).
@@ -238,17 +241,23 @@ history_db=/var/lib/vmtier/history-nb2.db" && start_daemon && nb2_on ;;
 	damos) damos_on ;;
 	esac
 }
-nb2_on() { echo true >/sys/kernel/mm/numa/demotion_enabled && echo 2 >/proc/sys/kernel/numa_balancing; }
+# the kernel's counters of hint faults and moves, read at nb2_on and
+# reported as what the run added at nb2_off
+nb2_counters() { grep -E '^(numa_hint_faults|pgpromote_success|numa_pages_migrated|pgdemote_kswapd|pgdemote_direct) ' /proc/vmstat | sort; }
+nb2_on() {
+	nb2_before=$(nb2_counters)
+	echo true >/sys/kernel/mm/numa/demotion_enabled && echo 2 >/proc/sys/kernel/numa_balancing
+}
 nb2_off() {
 	echo 0 >/proc/sys/kernel/numa_balancing; echo false >/sys/kernel/mm/numa/demotion_enabled
-	grep -E '^(pgpromote_success|pgdemote_kswapd|numa_hint_faults) ' /proc/vmstat | tr '\n' ' ' >&2; echo >&2
+	say "$1: kernel: $(join <(echo "${nb2_before:-}") <(nb2_counters) | awk '{ printf "%s +%d ", $1, $3 - $2 }')"
 }
 mode_off() {
 	case "$1" in
-	vmtierd*) [ "$1" = vmtierd-nb2 ] && nb2_off
+	vmtierd*) [ "$1" = vmtierd-nb2 ] && nb2_off "$1-$2"
 		  "$vmtier" status --json >"$out/$1-$2-status.json" 2>&1
 		  kill -TERM "$daemon"; wait "$daemon" ;;
-	nb2) nb2_off ;;
+	nb2) nb2_off "$1-$2" ;;
 	damos) damos_off ;;
 	esac
 	return 0
