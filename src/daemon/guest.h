@@ -76,7 +76,9 @@ typedef struct {
 	/* the totals at the last history interval, for per-interval deltas */
 	guint64 acc_promoted, acc_demoted, acc_migrations;
 	gint64 acc_ts;
-	guint64 slo_met, slo_missed, slo_not_judged;	/* intervals, as judged */
+	/* the SLO counts and the report's sums (vmt_history_totals_add;
+	 * its move counts are the fields above) */
+	VmtHistoryTotals sums;
 	gint64 started_ts;		/* QEMU's start (Unix s): the SLO's grace
 					 * runs from it */
 	VmtTierStats stats;
