@@ -687,6 +687,11 @@ void vmt_guest_account(VmtGuest *g, gint64 now, VmtScanner scanner, VmtHistorySa
 		       VmtHistoryTotals *t)
 {
 	g_mutex_lock(&g->lock);
+	/* an account in the same second as the last (the stop's, right after
+	 * a periodic one) ends a second later: a row of its own, where the
+	 * same second would replace the last row (one row per VM and second)
+	 * and lose its interval while the totals count both */
+	now = MAX(now, g->acc_ts + 1);
 	*s = (VmtHistorySample){
 		.ts = now,
 		.interval_s = (guint)MAX(1, now - g->acc_ts),

@@ -167,8 +167,9 @@ void vmt_guest_offloaded(VmtGuest *g, guint64 promoted, guint64 demoted);
 /* {"name", ..., see ctl.h and cmd-status.c}; takes the lock. */
 json_object *vmt_guest_to_json(VmtGuest *g);
 
-/* One accounting interval ending at NOW: the history row (S; names are
- * borrowed from G) and running totals (T), and start the next interval. */
+/* One accounting interval ending at NOW (a second after the last one's
+ * end, at the earliest): the history row (S; names are borrowed from G)
+ * and running totals (T), and start the next interval. */
 void vmt_guest_account(VmtGuest *g, gint64 now, VmtScanner scanner, VmtHistorySample *s,
 		       VmtHistoryTotals *t);
 

@@ -10,6 +10,7 @@
 #include "host-proc.h"
 #include "host-deadline.h"
 #include "host-pagemap.h"
+#include "tmpdir.h"
 
 #include <inttypes.h>
 #include <string.h>
@@ -262,6 +263,12 @@ static void test_ranges_check(void)
 	g_assert_cmpuint(n, ==, 7);
 }
 
+static gboolean count_row(const VmtHistorySample *s, gpointer data, GError **error)
+{
+	(*(guint *)data)++;
+	return TRUE;
+}
+
 /* The class's warm-up grace: an interval that begins in it is not judged
  * (counted as not_judged, flagged as grace); the next one is. */
 static void test_account_grace(void)
@@ -296,6 +303,41 @@ static void test_account_grace(void)
 	g->klass_def = NULL;			/* a stack class, not the guest's to free */
 }
 
+/* Two accounts in one second (the stop's right after a periodic one): the
+ * second ends a second later, so the store keeps both rows, as many as
+ * the totals count. */
+static void test_account_same_second(void)
+{
+	g_autoptr(VmtGuest) g = guest();
+	g_autofree char *dir = test_tmpdir_new("vmtier-account-XXXXXX");
+	g_autofree char *db = g_build_filename(dir, "history.db", NULL);
+	g_autoptr(GError) error = NULL;
+	VmtHistoryQuery all = VMT_HISTORY_QUERY_INIT;
+	VmtHistorySample s;
+	VmtHistoryTotals t;
+	guint rows = 0;
+
+	{
+		g_autoptr(VmtHistory) h = vmt_history_open(db, &error);
+
+		g_assert_no_error(error);
+		g->acc_ts = 1000;
+		g->stats.hot_bytes = 64 * MiB;
+		vmt_guest_account(g, 1060, VMT_SCANNER_DAMON_VADDR, &s, &t);
+		g_assert_true(vmt_history_record(h, &s, &t, &error));
+		vmt_guest_account(g, 1060, VMT_SCANNER_DAMON_VADDR, &s, &t);
+		g_assert_cmpint(s.ts, ==, 1061);
+		g_assert_cmpuint(s.interval_s, ==, 1);
+		g_assert_true(vmt_history_record(h, &s, &t, &error));
+		g_assert_true(vmt_history_foreach(h, &all, count_row, &rows, NULL, &error));
+		g_assert_no_error(error);
+	}
+	g_assert_cmpuint(rows, ==, t.slo_met + t.slo_missed + t.slo_not_judged);
+	g_assert_cmpuint(rows, ==, 2);
+	g_assert_cmpuint(t.seconds, ==, 61);
+	test_tree_remove(dir);
+}
+
 /* The grace runs from QEMU's start: a process's start time as Unix time. */
 static void test_started_at(void)
 {
@@ -323,5 +365,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/attach/window-deadline", test_window_deadline);
 	g_test_add_func("/account/grace", test_account_grace);
 	g_test_add_func("/account/started-at", test_started_at);
+	g_test_add_func("/account/same-second", test_account_same_second);
 	return g_test_run();
 }

@@ -495,7 +495,6 @@ static void test_oneshot(Fixture *f, gconstpointer data)
 	/* exactly one account: one history row, with the same figures */
 	rows = history_rows(f, &totals);
 	g_assert_cmpuint(rows->len, ==, 1);
-	/* (two accounts in one second share a row; the totals count both) */
 	g_assert_cmpuint(totals.slo_met + totals.slo_missed + totals.slo_not_judged, ==, 1);
 	g_assert_cmpuint(totals.windows, ==, 1);
 	row = rows->pdata[0];
