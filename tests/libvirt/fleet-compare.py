@@ -86,8 +86,10 @@ def main():
     stack = Stack([h[1] for h in a.host], names=names)
     try:
         # past the classes' grace (test-fleet.sh: 20 s), a few judged
-        # intervals on every host, in Prometheus
-        q = ('count(sum by (instance) (vmtier_vm_slo_intervals_total{result=~"met|missed"}) >= 3) == %d'
+        # intervals on every host, in Prometheus 5 s ago: U below (3 s ago)
+        # must not come before the first scrapes (the report as of it held
+        # no VM when the first scrape had these already)
+        q = ('count(sum by (instance) (vmtier_vm_slo_intervals_total{result=~"met|missed"} offset 5s) >= 3) == %d'
              % len(names))
         took = stack.wait(q, ceiling=300)
         check(took is not None, "Prometheus scrapes both hosts, each with judged intervals (%s s)"
@@ -114,7 +116,7 @@ def main():
                                                  when(asof)).get(vm) if asof else None
             at_u = counts_from_store(report[inst], TENANT, "--vm", vm, "--until", when(u)).get(vm)
             later[(inst, vm)] = "%s: file as of U-%s s, the store at U %s" % (vm, u - asof if asof else "?", at_u)
-        check(got == want and all(sum(c[:2]) > 0 for c in got.values()),
+        check(got and got == want and all(sum(c[:2]) > 0 for c in got.values()),
               "running: per VM and host, met/missed/not judged equal the host's store up to the account "
               "Prometheus last scraped (%s)" % "; ".join("%s %s" % (vm, c) for (_, vm), c in sorted(got.items())),
               "got %r\nwant %r" % (got, want))
@@ -132,7 +134,7 @@ def main():
         page = fleet_report(a.vmtier, stack.url, "html", "--until", when(u))
         rows = html_rows(page) if page else []
         want_rows = sorted((verdict_of(v), v["vm"], v["instance"]) for v in (fleet or {"vms": []})["vms"])
-        check(page and sorted(rows) == want_rows and len(rows) == len(got),
+        check(page and rows and sorted(rows) == want_rows and len(rows) == len(got),
               "the fleet page: a row per VM and host with the JSON's verdict (%s)" % sorted(rows),
               "got %r\nwant %r" % (sorted(rows), want_rows))
         with open(os.path.join(artifacts, "fleet.html"), "w") as f:
