@@ -17,7 +17,10 @@
  * writes (else two accounts' rises go to the later one).  What is not a
  * counter (the lowest coverage, the worst intervals, gaps) is each host's
  * own report.  The baseline is the last sample up to 5 minutes before
- * SINCE, else 0 (a VM new in the period).  The tenant and class come from
+ * SINCE, else 0 (a VM new in the period): a VM that ran before SINCE but
+ * was not scraped in those 5 minutes (stopped, or its vmtierd down) has
+ * its earlier intervals counted too (not solved: the sample before would
+ * take a look-back as long as the VM's life).  The tenant and class come from
  * vmtier_vm_info, the promise from the target gauges, as of UNTIL: a VM
  * that changed tenant or class in the period has all its figures under
  * the last (the store's report splits them). */
