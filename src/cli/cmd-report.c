@@ -148,7 +148,7 @@ int vmt_cmd_report(int argc, char **argv)
 		{ "per-tenant", 0, 0, G_OPTION_ARG_FILENAME, &per_tenant,
 		  "One file per tenant in DIR (html unless --format says otherwise)", "DIR" },
 		{ "prometheus", 0, 0, G_OPTION_ARG_STRING, &prom,
-		  "SLO per VM and host of a fleet, from this Prometheus server (table or json)", "URL" },
+		  "the report per VM and host of a fleet, from this Prometheus server (table, json or html)", "URL" },
 		{ "db", 0, 0, G_OPTION_ARG_FILENAME, &db, "History store (default $VMTIER_HISTORY_DB, "
 		  "vmtierd.conf's history_db, else " VMT_LOCALSTATEDIR "/lib/vmtier/history.db)", "PATH" },
 		{ NULL },

@@ -684,9 +684,7 @@ static void guest_setup(VmtDaemon *d, VmtGuest *g)
 	g->demoted_bytes = g->acc_demoted = t.demoted_bytes;
 	g->migrations = g->acc_migrations = t.migrations;
 	g->windows = t.windows;
-	g->slo_met = t.slo_met;
-	g->slo_missed = t.slo_missed;
-	g->slo_not_judged = t.slo_not_judged;
+	g->sums = t;
 	g->errors.other = t.move_errors;	/* the kinds are not kept apart */
 	g->acc_ts = g_get_real_time() / G_USEC_PER_SEC;
 }

@@ -706,11 +706,6 @@ void vmt_guest_account(VmtGuest *g, gint64 now, VmtScanner scanner, VmtHistorySa
 		.demoted_bytes = g->demoted_bytes - g->acc_demoted,
 		.migrations = (guint)(g->migrations - g->acc_migrations),
 	};
-	*t = (VmtHistoryTotals){
-		.promoted_bytes = g->promoted_bytes, .demoted_bytes = g->demoted_bytes,
-		.migrations = g->migrations, .windows = g->windows,
-		.move_errors = g->errors.busy + g->errors.access + g->errors.nomem + g->errors.other,
-	};
 	g->acc_promoted = g->promoted_bytes;
 	g->acc_demoted = g->demoted_bytes;
 	g->acc_migrations = g->migrations;
@@ -720,15 +715,13 @@ void vmt_guest_account(VmtGuest *g, gint64 now, VmtScanner scanner, VmtHistorySa
 		       now - (gint64)s->interval_s < g->started_ts + (gint64)g->klass_def->slo_grace_s;
 	s->slo_met = g->klass_def && g->klass_def->has_slo && s->hot_coverage >= 0 && !s->slo_grace ?
 		     vmt_slo_judge(s->hot_bytes, s->hot_coverage, g->klass_def->slo_target) : -1;
-	if (s->slo_met > 0)
-		g->slo_met++;
-	else if (s->slo_met == 0)
-		g->slo_missed++;
-	else
-		g->slo_not_judged++;
-	t->slo_met = g->slo_met;
-	t->slo_missed = g->slo_missed;
-	t->slo_not_judged = g->slo_not_judged;
+	vmt_history_totals_add(&g->sums, s);
+	*t = g->sums;
+	t->promoted_bytes = g->promoted_bytes;
+	t->demoted_bytes = g->demoted_bytes;
+	t->migrations = g->migrations;
+	t->windows = g->windows;
+	t->move_errors = g->errors.busy + g->errors.access + g->errors.nomem + g->errors.other;
 	g_mutex_unlock(&g->lock);
 }
 

@@ -76,7 +76,9 @@ typedef struct {
 	/* the totals at the last history interval, for per-interval deltas */
 	guint64 acc_promoted, acc_demoted, acc_migrations;
 	gint64 acc_ts;
-	guint64 slo_met, slo_missed, slo_not_judged;	/* intervals, as judged */
+	/* the SLO counts and the report's sums (vmt_history_totals_add;
+	 * its move counts are the fields above) */
+	VmtHistoryTotals sums;
 	gint64 started_ts;		/* QEMU's start (Unix s): the SLO's grace
 					 * runs from it */
 	VmtTierStats stats;
@@ -165,8 +167,9 @@ void vmt_guest_offloaded(VmtGuest *g, guint64 promoted, guint64 demoted);
 /* {"name", ..., see ctl.h and cmd-status.c}; takes the lock. */
 json_object *vmt_guest_to_json(VmtGuest *g);
 
-/* One accounting interval ending at NOW: the history row (S; names are
- * borrowed from G) and running totals (T), and start the next interval. */
+/* One accounting interval ending at NOW (a second after the last one's
+ * end, at the earliest): the history row (S; names are borrowed from G)
+ * and running totals (T), and start the next interval. */
 void vmt_guest_account(VmtGuest *g, gint64 now, VmtScanner scanner, VmtHistorySample *s,
 		       VmtHistoryTotals *t);
 

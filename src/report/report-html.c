@@ -412,7 +412,7 @@ static void vm_row(GString *out, const VmtReportVm *v)
 	g_string_append_printf(out, "<td>%u</td></tr>\n", v->gaps);
 }
 
-static void days_table(GString *out, const VmtReportVm *v)
+void vmt_report_html_days(GString *out, const GPtrArray *days)
 {
 	static const char *const cols[] = {
 		"day (UTC)", "intervals met", "compliance", "warm-up (not judged)", "hot in DRAM, avg",
@@ -422,8 +422,8 @@ static void days_table(GString *out, const VmtReportVm *v)
 	g_string_append(out, "<table class=\"days\"><caption>Per day</caption>\n");
 	th_cols(out, cols);
 	g_string_append(out, "<tbody>\n");
-	for (guint i = 0; i < v->days->len; i++) {
-		const VmtReportDay *d = v->days->pdata[i];
+	for (guint i = 0; i < days->len; i++) {
+		const VmtReportDay *d = days->pdata[i];
 		g_autofree char *moved = vmt_size_format(vmt_report_sat_add(d->stats.promoted_bytes,
 									    d->stats.demoted_bytes));
 
@@ -450,7 +450,7 @@ static void vm_section(GString *out, const Scale *time, const VmtReportVm *v)
 	g_string_append(out, "</figure>\n<figure>");
 	coverage_chart(out, time, v);
 	g_string_append(out, "</figure>\n");
-	days_table(out, v);
+	vmt_report_html_days(out, v->days);
 	if (v->worst->len) {
 		static const char *const cols[] = {
 			"interval end (UTC)", "hot in DRAM", "DRAM accesses", "hot set", "DRAM", "SLO", NULL,

@@ -5,6 +5,7 @@
 #include <json-c/json.h>
 
 #include "names.h"
+#include "size.h"
 #include "report.h"
 #include "report-prometheus.h"
 
@@ -162,6 +163,8 @@ static void vm_free(gpointer p)
 	g_free(v->vm);
 	g_free(v->tenant);
 	g_free(v->klass);
+	if (v->days)
+		g_ptr_array_unref(v->days);
 	g_free(v);
 }
 
@@ -176,32 +179,184 @@ void vmt_fleet_free(VmtFleet *f)
 	g_free(f);
 }
 
-/* The intervals one counter series gained in (SINCE, UNTIL]: from the last
- * sample at or before SINCE (0 when there is none: a VM new in the
- * period), each later sample's rise, a fall being a reset (counted from 0).
- * Counts are whole numbers: anything else is refused. */
-static gboolean counter_increase(json_object *values, double since, guint64 *out)
-{
-	double base = 0, prev, t, v, sum = 0;
-	gsize n = json_object_array_length(values);
-	gsize i = 0;
+/* The counters behind the report's figures (docs/metrics.md), and the two
+ * gauges that say which account a scrape holds. */
+typedef enum {
+	F_MET, F_MISSED, F_NOT_JUDGED, F_WARM_UP, F_SECONDS, F_HOT_OBSERVED, F_ACCESS_OBSERVED,
+	F_PROMOTED, F_DEMOTED, F_MOVE_CALLS,	/* counts: whole numbers */
+	F_DRAM, F_SLOW, F_HOT, F_COVERAGE, F_SHARE,
+	N_COUNTERS,
+	F_ACCOUNT_TS = N_COUNTERS, F_INTERVAL,
+	N_FIELDS,
+} Field;
+#define N_COUNTS (F_MOVE_CALLS + 1)
 
-	for (; i < n; i++) {
-		if (!point(json_object_array_get_idx(values, i), &t, &v) || v < 0 || v != floor(v))
+static const struct {
+	const char *name, *label, *value;	/* LABEL="VALUE" picks a series of NAME */
+} fields[N_FIELDS] = {
+	[F_MET] = { "vmtier_vm_slo_intervals_total", "result", "met" },
+	[F_MISSED] = { "vmtier_vm_slo_intervals_total", "result", "missed" },
+	[F_NOT_JUDGED] = { "vmtier_vm_slo_intervals_total", "result", "not_judged" },
+	[F_WARM_UP] = { "vmtier_vm_slo_warm_up_intervals_total" },
+	[F_SECONDS] = { "vmtier_vm_accounted_seconds_total" },
+	[F_HOT_OBSERVED] = { "vmtier_vm_hot_observed_seconds_total" },
+	[F_ACCESS_OBSERVED] = { "vmtier_vm_access_observed_seconds_total" },
+	[F_PROMOTED] = { "vmtier_vm_promoted_bytes_total" },
+	[F_DEMOTED] = { "vmtier_vm_demoted_bytes_total" },
+	[F_MOVE_CALLS] = { "vmtier_vm_move_calls_total" },
+	[F_DRAM] = { "vmtier_vm_memory_byte_seconds_total", "tier", "dram" },
+	[F_SLOW] = { "vmtier_vm_memory_byte_seconds_total", "tier", "slow" },
+	[F_HOT] = { "vmtier_vm_hot_byte_seconds_total" },
+	[F_COVERAGE] = { "vmtier_vm_hot_coverage_seconds_total" },
+	[F_SHARE] = { "vmtier_vm_dram_access_share_seconds_total" },
+	[F_ACCOUNT_TS] = { "vmtier_vm_last_sample_timestamp_seconds" },
+	[F_INTERVAL] = { "vmtier_vm_last_interval_seconds" },
+};
+
+static int field_of(json_object *series)
+{
+	const char *name = label(series, "__name__");
+
+	for (int f = 0; name && f < N_FIELDS; f++)
+		if (strcmp(name, fields[f].name) == 0 &&
+		    (!fields[f].label || g_strcmp0(label(series, fields[f].label), fields[f].value) == 0))
+			return f;
+	return -1;
+}
+
+/* A VM's series while its figures are summed. */
+typedef struct {
+	VmtFleetVm *fv;
+	json_object *series[N_FIELDS];	/* the "values" arrays; NULL: none */
+	double total[N_COUNTERS];
+	GTree *days;			/* date -> double[N_COUNTERS] */
+} Sums;
+
+static gint by_date(gconstpointer a, gconstpointer b, gpointer data)
+{
+	return strcmp(a, b);
+}
+
+static void sums_free(gpointer p)
+{
+	Sums *s = p;
+
+	if (s->fv)	/* moved to the fleet */
+		vm_free(s->fv);
+	g_tree_unref(s->days);
+	g_free(s);
+}
+
+/* The report's figures from the counters' increases X (docs/metrics.md). */
+static VmtReportStats stats_of(const double *x)
+{
+	VmtReportStats s = { 0 };
+	double sec = x[F_SECONDS];
+
+	s.slo.met = (guint)MIN(x[F_MET], G_MAXUINT);
+	s.slo.missed = (guint)MIN(x[F_MISSED], G_MAXUINT);
+	s.slo.unjudged = (guint)MIN(x[F_NOT_JUDGED], G_MAXUINT);
+	s.intervals = (guint)MIN(x[F_MET] + x[F_MISSED] + x[F_NOT_JUDGED], G_MAXUINT);
+	s.warm_up = (guint)MIN(x[F_WARM_UP], G_MAXUINT);
+	s.seconds = (gint64)sec;
+	s.avg_dram_bytes = sec > 0 ? x[F_DRAM] / sec : 0;
+	s.avg_slow_bytes = sec > 0 ? x[F_SLOW] / sec : 0;
+	s.avg_hot_bytes = sec > 0 ? x[F_HOT] / sec : 0;
+	s.avg_hot_coverage = x[F_HOT_OBSERVED] > 0 ? CLAMP(x[F_COVERAGE] / x[F_HOT_OBSERVED], 0, 1) : -1;
+	s.min_hot_coverage = -1;
+	s.avg_dram_access_share = x[F_ACCESS_OBSERVED] > 0 ?
+				  CLAMP(x[F_SHARE] / x[F_ACCESS_OBSERVED], 0, 1) : -1;
+	s.promoted_bytes = (guint64)x[F_PROMOTED];
+	s.demoted_bytes = (guint64)x[F_DEMOTED];
+	s.migrations = (guint64)x[F_MOVE_CALLS];
+	s.dram_gib_hours = x[F_DRAM] / (3600.0 * (1 << 30));
+	s.slow_gib_hours = x[F_SLOW] / (3600.0 * (1 << 30));
+	return s;
+}
+
+/* A scrape's account: its end (vmtierd's clock) and length. */
+typedef struct {
+	double t;		/* the scrape's time */
+	gint64 ts;
+	guint interval_s;
+} Account;
+
+/* The accounts of S's scrapes, by scrape time; FALSE on a value that is
+ * not a time or an interval. */
+static gboolean accounts_of(Sums *s, GArray *out)
+{
+	json_object *ts = s->series[F_ACCOUNT_TS], *ivl = s->series[F_INTERVAL];
+	gsize n = ts ? json_object_array_length(ts) : 0, m = ivl ? json_object_array_length(ivl) : 0;
+	gsize j = 0;
+
+	for (gsize i = 0; i < n; i++) {
+		Account a;
+		double v, t2, w;
+
+		if (!point(json_object_array_get_idx(ts, i), &a.t, &v) || v < 1 || v > 253402300799.0)
 			return FALSE;
-		if (t > since)
-			break;
-		base = v;
+		a.ts = (gint64)v;
+		for (; j < m; j++) {
+			if (!point(json_object_array_get_idx(ivl, j), &t2, &w) || w < 1 || w > 366 * 86400.0)
+				return FALSE;
+			if (t2 >= a.t)
+				break;
+		}
+		if (j >= m || t2 != a.t)
+			continue;	/* the same scrape holds both */
+		a.interval_s = (guint)w;
+		g_array_append_val(out, a);
 	}
-	prev = base;
-	for (; i < n; i++) {
-		if (!point(json_object_array_get_idx(values, i), &t, &v) || v < 0 || v != floor(v) || v > 1e15)
-			return FALSE;
-		sum += v >= prev ? v - prev : v;
-		prev = v;
-	}
-	*out = (guint64)sum;
 	return TRUE;
+}
+
+/* Counter K of S: each raw sample's rise, given to its scrape's account,
+ * when that ended in (SINCE, UNTIL], and to the day its interval began. */
+static gboolean add_counter(Sums *s, int k, const GArray *acc, gint64 since, gint64 until)
+{
+	json_object *values = s->series[k];
+	gsize n = json_object_array_length(values), j = 0;
+	double prev = 0, t, v;
+
+	for (gsize i = 0; i < n; i++) {
+		const Account *a = NULL;
+		double rise, *day;
+		char *date;
+
+		if (!point(json_object_array_get_idx(values, i), &t, &v) || v < 0 || v > 1e30 ||
+		    (k < N_COUNTS && (v != floor(v) || v > 1e15)))
+			return FALSE;
+		while (j + 1 < acc->len && g_array_index(acc, Account, j + 1).t <= t)
+			j++;
+		if (j < acc->len && g_array_index(acc, Account, j).t <= t)
+			a = &g_array_index(acc, Account, j);
+		rise = v >= prev ? v - prev : v;
+		prev = v;
+		if (!a || a->ts <= since || a->ts > until)
+			continue;	/* before the period (the baseline), or not known */
+		s->total[k] += rise;
+		date = vmt_report_date(a->ts - a->interval_s);
+		day = g_tree_lookup(s->days, date);
+		if (!day) {
+			day = g_new0(double, N_COUNTERS);
+			g_tree_insert(s->days, date, day);
+		} else {
+			g_free(date);
+		}
+		day[k] += rise;
+	}
+	return TRUE;
+}
+
+static gboolean push_day(gpointer key, gpointer value, gpointer data)
+{
+	VmtFleetVm *fv = data;
+	VmtReportDay *d = g_new0(VmtReportDay, 1);
+
+	d->date = g_strdup(key);
+	d->stats = stats_of(value);
+	g_ptr_array_add(fv->days, d);
+	return FALSE;
 }
 
 static gint by_tenant_vm_instance(gconstpointer pa, gconstpointer pb)
@@ -214,14 +369,52 @@ static gint by_tenant_vm_instance(gconstpointer pa, gconstpointer pb)
 	return c ? c : strcmp(a->instance, b->instance);
 }
 
+/* The figures of every VM of BY_KEY from the raw samples R (a matrix). */
+static gboolean sum_series(GHashTable *by_key, json_object *r, gint64 since, gint64 until, GError **error)
+{
+	GHashTableIter it;
+	gpointer v;
+
+	for (gsize i = 0; i < json_object_array_length(r); i++) {
+		json_object *series = json_object_array_get_idx(r, i), *values;
+		g_autofree char *key = key_of(label(series, "instance") ?: "", label(series, "domain") ?: "");
+		Sums *s = g_hash_table_lookup(by_key, key);
+		int f = field_of(series);
+
+		if (s && f >= 0 && json_object_object_get_ex(series, "values", &values) &&
+		    json_object_is_type(values, json_type_array))
+			s->series[f] = values;
+	}
+	g_hash_table_iter_init(&it, by_key);
+	while (g_hash_table_iter_next(&it, NULL, &v)) {
+		Sums *s = v;
+		g_autoptr(GArray) acc = g_array_new(FALSE, FALSE, sizeof(Account));
+		gboolean ok = accounts_of(s, acc);
+
+		for (int k = 0; ok && k < N_COUNTERS; k++)
+			ok = !s->series[k] || add_counter(s, k, acc, since, until);
+		if (!ok) {
+			g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+				    "Prometheus: %s on %s: its counters or account times are not what vmtierd "
+				    "writes", s->fv->vm, s->fv->instance);
+			return FALSE;
+		}
+		s->fv->stats = stats_of(s->total);
+		s->fv->days = g_ptr_array_new_with_free_func(vmt_report_day_free);
+		g_tree_foreach(s->days, push_day, s->fv);
+	}
+	return TRUE;
+}
+
 VmtFleet *vmt_fleet_query(const char *url, const char *tenant, gint64 since, gint64 until,
 			  GError **error)
 {
 	g_auto(Server) srv = { 0 };
 	g_autoptr(VmtFleet) f = g_new0(VmtFleet, 1);
-	g_autoptr(GHashTable) by_key = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, vm_free);
-	g_autofree char *counts_q = NULL, *info_q = NULL, *cov_q = NULL, *ivl_q = NULL;
-	json_object *counts = NULL, *info = NULL, *cov = NULL, *ivl = NULL, *r;
+	g_autoptr(GHashTable) by_key = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, sums_free);
+	g_autoptr(GString) names = g_string_new(NULL);
+	g_autofree char *series_q = NULL, *info_q = NULL, *cov_q = NULL, *ivl_q = NULL;
+	json_object *series = NULL, *info = NULL, *cov = NULL, *ivl = NULL, *r;
 	gint64 range;
 	GHashTableIter it;
 	gpointer stolen, v;
@@ -238,11 +431,14 @@ VmtFleet *vmt_fleet_query(const char *url, const char *tenant, gint64 since, gin
 	f->vms = g_ptr_array_new_with_free_func(vm_free);
 	/* 5 minutes more than the period: the sample before it is the baseline */
 	range = until - since + 300;
-	counts_q = g_strdup_printf("vmtier_vm_slo_intervals_total[%" G_GINT64_FORMAT "s]", range);
+	for (int k = 0; k < N_FIELDS; k++)
+		if (k == 0 || strcmp(fields[k].name, fields[k - 1].name) != 0)
+			g_string_append_printf(names, "%s%s", names->len ? "|" : "", fields[k].name);
+	series_q = g_strdup_printf("{__name__=~\"%s\"}[%" G_GINT64_FORMAT "s]", names->str, range);
 	info_q = g_strdup_printf("last_over_time(vmtier_vm_info[%" G_GINT64_FORMAT "s])", range);
 	cov_q = g_strdup_printf("last_over_time(vmtier_vm_slo_coverage_target_ratio[%" G_GINT64_FORMAT "s])", range);
 	ivl_q = g_strdup_printf("last_over_time(vmtier_vm_slo_intervals_target_ratio[%" G_GINT64_FORMAT "s])", range);
-	if (!(counts = api(&srv, "query", counts_q, until, error)) ||
+	if (!(series = api(&srv, "query", series_q, until, error)) ||
 	    !(info = api(&srv, "query", info_q, until, error)) ||
 	    !(cov = api(&srv, "query", cov_q, until, error)) ||
 	    !(ivl = api(&srv, "query", ivl_q, until, error)))
@@ -256,17 +452,19 @@ VmtFleet *vmt_fleet_query(const char *url, const char *tenant, gint64 since, gin
 	for (gsize i = 0; i < json_object_array_length(r); i++) {
 		json_object *s = json_object_array_get_idx(r, i);
 		const char *inst = label(s, "instance"), *vm = label(s, "domain"), *t = label(s, "tenant");
-		VmtFleetVm *fv;
+		Sums *sums;
 
 		if (!inst || !vm || !t || (tenant && strcmp(t, tenant) != 0))
 			continue;
-		fv = g_new0(VmtFleetVm, 1);
-		fv->instance = g_strdup(inst);
-		fv->vm = g_strdup(vm);
-		fv->tenant = g_strdup(t);
-		fv->klass = label(s, "class") && *label(s, "class") ? g_strdup(label(s, "class")) : NULL;
-		fv->slo_target = fv->slo_intervals = -1;
-		g_hash_table_replace(by_key, key_of(inst, vm), fv);
+		sums = g_new0(Sums, 1);
+		sums->days = g_tree_new_full(by_date, NULL, g_free, g_free);
+		sums->fv = g_new0(VmtFleetVm, 1);
+		sums->fv->instance = g_strdup(inst);
+		sums->fv->vm = g_strdup(vm);
+		sums->fv->tenant = g_strdup(t);
+		sums->fv->klass = label(s, "class") && *label(s, "class") ? g_strdup(label(s, "class")) : NULL;
+		sums->fv->slo_target = sums->fv->slo_intervals = -1;
+		g_hash_table_replace(by_key, key_of(inst, vm), sums);
 	}
 	/* their promise */
 	for (guint k = 0; k < 2; k++) {
@@ -275,59 +473,35 @@ VmtFleet *vmt_fleet_query(const char *url, const char *tenant, gint64 since, gin
 		for (gsize i = 0; res && i < json_object_array_length(res); i++) {
 			json_object *s = json_object_array_get_idx(res, i);
 			g_autofree char *key = key_of(label(s, "instance") ?: "", label(s, "domain") ?: "");
-			VmtFleetVm *fv = g_hash_table_lookup(by_key, key);
+			Sums *sums = g_hash_table_lookup(by_key, key);
 			json_object *val;
 			double t, x;
 
-			if (fv && json_object_object_get_ex(s, "value", &val) && point(val, &t, &x) &&
+			if (sums && json_object_object_get_ex(s, "value", &val) && point(val, &t, &x) &&
 			    x >= 0 && x <= 1)
-				*(k ? &fv->slo_intervals : &fv->slo_target) = x;
+				*(k ? &sums->fv->slo_intervals : &sums->fv->slo_target) = x;
 		}
 	}
-	/* their counts */
-	if (!(r = result_of(counts, "matrix"))) {
-		g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "Prometheus: no matrix for %s", counts_q);
+	/* their figures */
+	if (!(r = result_of(series, "matrix"))) {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "Prometheus: no matrix for %s", series_q);
 		goto out;
 	}
-	for (gsize i = 0; i < json_object_array_length(r); i++) {
-		json_object *s = json_object_array_get_idx(r, i), *values;
-		g_autofree char *key = key_of(label(s, "instance") ?: "", label(s, "domain") ?: "");
-		VmtFleetVm *fv = g_hash_table_lookup(by_key, key);
-		const char *res = label(s, "result");
-		guint64 n;
-
-		if (!fv || !res)
-			continue;
-		if (!json_object_object_get_ex(s, "values", &values) ||
-		    !json_object_is_type(values, json_type_array) || !counter_increase(values, since, &n)) {
-			g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-				    "Prometheus: %s on %s: its SLO counter is not a count", fv->vm, fv->instance);
-			goto out;
-		}
-		n = MIN(n, G_MAXUINT);
-		if (strcmp(res, "met") == 0)
-			fv->slo.met = n;
-		else if (strcmp(res, "missed") == 0)
-			fv->slo.missed = n;
-		else if (strcmp(res, "not_judged") == 0)
-			fv->slo.unjudged = n;
-	}
+	if (!sum_series(by_key, r, since, until, error))
+		goto out;
 	g_hash_table_iter_init(&it, by_key);
 	while (g_hash_table_iter_next(&it, &stolen, &v)) {
-		VmtFleetVm *fv = v;
+		Sums *s = v;
+		VmtFleetVm *fv = g_steal_pointer(&s->fv);
 
 		fv->has_slo = fv->slo_target >= 0 && fv->slo_intervals >= 0;
-		fv->compliant = fv->has_slo ? vmt_slo_compliant(&fv->slo, fv->slo_intervals) : -1;
-		/* stealing skips both destroy functions: the value moves to
-		 * f->vms, the key is ours to free */
-		g_hash_table_iter_steal(&it);
-		g_free(stolen);
+		fv->compliant = fv->has_slo ? vmt_slo_compliant(&fv->stats.slo, fv->slo_intervals) : -1;
 		g_ptr_array_add(f->vms, fv);
 	}
 	g_ptr_array_sort(f->vms, by_tenant_vm_instance);
 	ok = TRUE;
 out:
-	json_object_put(counts);
+	json_object_put(series);
 	json_object_put(info);
 	json_object_put(cov);
 	json_object_put(ivl);
@@ -352,7 +526,6 @@ char *vmt_fleet_to_json(const VmtFleet *f)
 	for (guint i = 0; i < f->vms->len; i++) {
 		const VmtFleetVm *v = f->vms->pdata[i];
 		json_object *jv = json_object_new_object();
-		double c = vmt_slo_compliance(&v->slo);
 
 		json_object_object_add(jv, "tenant", json_object_new_string(v->tenant));
 		json_object_object_add(jv, "vm", json_object_new_string(v->vm));
@@ -361,12 +534,11 @@ char *vmt_fleet_to_json(const VmtFleet *f)
 		json_object_object_add(jv, "slo_target", v->has_slo ? json_object_new_double(v->slo_target) : NULL);
 		json_object_object_add(jv, "slo_intervals",
 				       v->has_slo ? json_object_new_double(v->slo_intervals) : NULL);
-		json_object_object_add(jv, "intervals_met", json_object_new_int64(v->slo.met));
-		json_object_object_add(jv, "intervals_missed", json_object_new_int64(v->slo.missed));
-		json_object_object_add(jv, "intervals_not_judged", json_object_new_int64(v->slo.unjudged));
-		json_object_object_add(jv, "compliance", c < 0 ? NULL : json_object_new_double(c));
 		json_object_object_add(jv, "slo_compliant", v->compliant < 0 ? NULL :
 				       json_object_new_boolean(v->compliant));
+		/* the store's report's keys (min_hot_coverage null: not a counter) */
+		vmt_report_stats_json(jv, &v->stats);
+		json_object_object_add(jv, "days", vmt_report_days_json(v->days));
 		json_object_array_add(vms, jv);
 	}
 	json_object_object_add(o, "vms", vms);
@@ -389,21 +561,39 @@ char *vmt_fleet_to_table(const VmtFleet *f)
 
 	g_autofree char *url = vmt_name_escape(f->url);
 
-	g_string_append_printf(out, "SLO per VM and host from %s, %s .. %s\n", url, from, to);
+	g_string_append_printf(out, "SLA per VM and host from %s, %s .. %s\n", url, from, to);
 	g_string_append_printf(out, "%-16s %-20s %-24s %-10s %11s %8s %s\n", "tenant", "vm", "host", "class",
 			       "met/judged", "not jdg", "verdict");
 	for (guint i = 0; i < f->vms->len; i++) {
 		const VmtFleetVm *v = f->vms->pdata[i];
-		g_autofree char *mj = g_strdup_printf("%u/%u", v->slo.met, vmt_slo_tally_judged(&v->slo));
-		g_autofree char *comp = vmt_report_pct(vmt_slo_compliance(&v->slo));
+		g_autofree char *mj = g_strdup_printf("%u/%u", v->stats.slo.met, vmt_slo_tally_judged(&v->stats.slo));
+		g_autofree char *comp = vmt_report_pct(vmt_slo_compliance(&v->stats.slo));
 		/* names from users and from Prometheus: no escape sequences */
 		g_autofree char *t = vmt_name_escape(v->tenant), *vm = vmt_name_escape(v->vm);
 		g_autofree char *inst = vmt_name_escape(v->instance);
 		g_autofree char *k = vmt_name_escape(v->klass ? v->klass : "-");
 
 		g_string_append_printf(out, "%-16s %-20s %-24s %-10s %11s %8u %s (%s)\n", t, vm, inst, k, mj,
-				       v->slo.unjudged,
-				       vmt_fleet_vm_verdict(v), comp);
+				       v->stats.slo.unjudged, vmt_fleet_vm_verdict(v), comp);
+	}
+	/* then each VM's figures, as the store's report gives them */
+	for (guint i = 0; i < f->vms->len; i++) {
+		const VmtFleetVm *v = f->vms->pdata[i];
+		g_autofree char *vm = vmt_name_escape(v->vm), *inst = vmt_name_escape(v->instance);
+		g_autofree char *hot = vmt_size_format((guint64)v->stats.avg_hot_bytes);
+		g_autofree char *cov = vmt_report_pct(v->stats.avg_hot_coverage);
+		g_autofree char *dram = vmt_report_byte_hours(v->stats.dram_gib_hours);
+		g_autofree char *slow = vmt_report_byte_hours(v->stats.slow_gib_hours);
+		g_autofree char *promoted = vmt_size_format(v->stats.promoted_bytes);
+		g_autofree char *demoted = vmt_size_format(v->stats.demoted_bytes);
+
+		g_string_append_printf(out, "\n  VM %s on %s: %u intervals (%u in the warm-up, not judged)\n", vm,
+				       inst, v->stats.intervals, v->stats.warm_up);
+		g_string_append_printf(out, "    hot set    avg %s, coverage avg %s\n", hot, cov);
+		g_string_append_printf(out, "    residency  %s in DRAM, %s on the slow tier\n", dram, slow);
+		g_string_append_printf(out, "    migrated   %" G_GUINT64_FORMAT " calls, %s promoted, %s demoted\n",
+				       v->stats.migrations, promoted, demoted);
+		vmt_report_table_days(out, v->days);
 	}
 	return g_string_free(out, FALSE);
 }

@@ -1,25 +1,34 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #pragma once
 
-#include "slo.h"
+#include "report.h"
 
-/* vmtier report --prometheus URL: the SLO part of the SLA report for a
- * fleet, from a Prometheus that scrapes every host's vmtierd metrics
- * (docs/metrics.md), through its HTTP API.  Per host ("instance") and VM,
- * the intervals met, missed and not judged in (SINCE, UNTIL] are the
- * increase of vmtier_vm_slo_intervals_total computed from its raw samples
- * (no extrapolation, counter resets handled), so they are the counts the
- * host's own history store holds for the same period when Prometheus
- * scraped the file between vmtierd's writes.  The tenant and class come
- * from vmtier_vm_info, the promise from the target gauges, as of UNTIL: a
- * VM that changed tenant or class in the period has all its counts under
- * the last (the store's report splits them).  Only the SLO counts: the
- * residency, coverage and day figures of the store's report are not
- * rebuilt from Prometheus. */
+/* vmtier report --prometheus URL: the SLA report for a fleet, from a
+ * Prometheus that scrapes every host's vmtierd metrics (docs/metrics.md),
+ * through its HTTP API.  Per host ("instance") and VM, the figures of the
+ * store's report for the intervals that ended in (SINCE, UNTIL] and per
+ * UTC day: SLO counts, warm-up, coverage, DRAM access share, residency,
+ * moves, from the counters vmt_history_totals_add defines.  Each raw
+ * sample's rise (a fall being a reset, counted from 0) goes to the account
+ * the same scrape's vmtier_vm_last_sample_timestamp_seconds names, and to
+ * the day that account's interval began (its last_interval_seconds), as
+ * the store's report files its rows; so the figures are the host's store's
+ * for the same period when Prometheus scraped the file between vmtierd's
+ * writes (else two accounts' rises go to the later one).  What is not a
+ * counter (the lowest coverage, the worst intervals, gaps) is each host's
+ * own report.  The baseline is the last sample up to 5 minutes before
+ * SINCE, else 0 (a VM new in the period): a VM that ran before SINCE but
+ * was not scraped in those 5 minutes (stopped, or its vmtierd down) has
+ * its earlier intervals counted too (not solved: the sample before would
+ * take a look-back as long as the VM's life).  The tenant and class come from
+ * vmtier_vm_info, the promise from the target gauges, as of UNTIL: a VM
+ * that changed tenant or class in the period has all its figures under
+ * the last (the store's report splits them). */
 
 typedef struct {
 	char *instance, *vm, *tenant, *klass;
-	VmtSloTally slo;
+	VmtReportStats stats;		/* min_hot_coverage -1: not a counter */
+	GPtrArray *days;		/* VmtReportDay, by date */
 	gboolean has_slo;
 	double slo_target, slo_intervals;
 	int compliant;			/* 1, 0, -1: nothing judged or no SLO */

@@ -51,7 +51,7 @@ static void add_uint(json_object *o, const char *key, guint64 v)
 	json_object_object_add(o, key, json_object_new_uint64(v));
 }
 
-static void add_stats(json_object *o, const VmtReportStats *s)
+void vmt_report_stats_json(json_object *o, const VmtReportStats *s)
 {
 	add_int(o, "intervals", s->intervals);
 	add_int(o, "intervals_met", s->slo.met);
@@ -70,6 +70,21 @@ static void add_stats(json_object *o, const VmtReportStats *s)
 	add_uint(o, "migrations", s->migrations);
 	json_object_object_add(o, "dram_gib_hours", jnum(s->dram_gib_hours, "%.3f"));
 	json_object_object_add(o, "slow_gib_hours", jnum(s->slow_gib_hours, "%.3f"));
+}
+
+json_object *vmt_report_days_json(const GPtrArray *days)
+{
+	json_object *a = json_object_new_array();
+
+	for (guint i = 0; i < days->len; i++) {
+		const VmtReportDay *d = days->pdata[i];
+		json_object *jd = json_object_new_object();
+
+		json_object_object_add(jd, "date", json_object_new_string(d->date));
+		vmt_report_stats_json(jd, &d->stats);
+		json_object_array_add(a, jd);
+	}
+	return a;
 }
 
 static json_object *point_json(const VmtReportPoint *p)
@@ -103,7 +118,7 @@ static json_object *points_json(const GArray *points)
 
 static json_object *vm_json(const VmtReportVm *v)
 {
-	json_object *o = json_object_new_object(), *days = json_object_new_array();
+	json_object *o = json_object_new_object();
 	const VmtReportPoint *last = &g_array_index(v->points, VmtReportPoint, v->points->len - 1);
 	const VmtReportPoint *first = &g_array_index(v->points, VmtReportPoint, 0);
 
@@ -121,17 +136,9 @@ static json_object *vm_json(const VmtReportVm *v)
 	json_object_object_add(o, "last", jtime(last->ts));
 	add_int(o, "gaps", v->gaps);
 	add_int(o, "missing_seconds", v->missing_s);
-	add_stats(o, &v->stats);
+	vmt_report_stats_json(o, &v->stats);
 	json_object_object_add(o, "worst_intervals", points_json(v->worst));
-	for (guint i = 0; i < v->days->len; i++) {
-		const VmtReportDay *d = v->days->pdata[i];
-		json_object *jd = json_object_new_object();
-
-		json_object_object_add(jd, "date", json_object_new_string(d->date));
-		add_stats(jd, &d->stats);
-		json_object_array_add(days, jd);
-	}
-	json_object_object_add(o, "days", days);
+	json_object_object_add(o, "days", vmt_report_days_json(v->days));
 	json_object_object_add(o, "series", points_json(v->points));
 	return o;
 }
@@ -155,7 +162,7 @@ char *vmt_report_to_json(const VmtReport *r)
 		add_int(totals, "vms", t->n_vms);
 		add_int(totals, "vms_compliant", t->vms_compliant);
 		add_int(totals, "vms_not_compliant", t->vms_not_compliant);
-		add_stats(totals, &t->stats);
+		vmt_report_stats_json(totals, &t->stats);
 		json_object_object_add(jt, "totals", totals);
 		json_object_array_add(tenants, jt);
 	}
@@ -273,6 +280,7 @@ char *vmt_report_to_csv(const VmtReport *r)
 
 /* ---- table ---- */
 
+
 static void table_stats_line(GString *out, const char *label, const VmtReportStats *s)
 {
 	g_autofree char *dram = vmt_size_format((guint64)s->avg_dram_bytes);
@@ -284,6 +292,16 @@ static void table_stats_line(GString *out, const char *label, const VmtReportSta
 
 	g_string_append_printf(out, "    %-12s %9u %11s %7s %10s %10s %9s %7s %10s\n", label,
 			       s->intervals, met, comp, dram, slow, cov, share, moved);
+}
+
+void vmt_report_table_days(GString *out, const GPtrArray *days)
+{
+	g_string_append_printf(out, "    %-12s %9s %11s %7s %10s %10s %9s %7s %10s\n", "day", "intervals",
+			       "met/judged", "SLO", "DRAM avg", "slow avg", "coverage", "DRAM %", "migrated");
+	for (guint i = 0; i < days->len; i++) {
+		const VmtReportDay *d = days->pdata[i];
+		table_stats_line(out, d->date, &d->stats);
+	}
 }
 
 static void table_vm(GString *out, const VmtReportVm *v)
@@ -325,12 +343,7 @@ static void table_vm(GString *out, const VmtReportVm *v)
 	g_string_append_c(out, '\n');
 	g_string_append_printf(out, "    migrated   %" G_GUINT64_FORMAT " calls, %s promoted, %s demoted\n",
 			       v->stats.migrations, promoted, demoted);
-	g_string_append_printf(out, "    %-12s %9s %11s %7s %10s %10s %9s %7s %10s\n", "day", "intervals",
-			       "met/judged", "SLO", "DRAM avg", "slow avg", "coverage", "DRAM %", "migrated");
-	for (guint i = 0; i < v->days->len; i++) {
-		const VmtReportDay *d = v->days->pdata[i];
-		table_stats_line(out, d->date, &d->stats);
-	}
+	vmt_report_table_days(out, v->days);
 	if (!v->worst->len)
 		return;
 	g_string_append_printf(out, "    worst intervals:\n      %-20s %9s %7s %10s %10s %s\n", "end",

@@ -84,7 +84,7 @@ static gint by_worst(gconstpointer pa, gconstpointer pb)
 	return a->ts < b->ts ? -1 : a->ts > b->ts;
 }
 
-static void day_free(gpointer p)
+void vmt_report_day_free(gpointer p)
 {
 	VmtReportDay *d = p;
 
@@ -135,12 +135,17 @@ gboolean vmt_report_is_empty(const VmtReport *r)
 	return r->tenants->len == 0;
 }
 
+char *vmt_report_date(gint64 ts)
+{
+	g_autoptr(GDateTime) dt = g_date_time_new_from_unix_utc(ts);
+
+	return dt ? g_date_time_format(dt, "%Y-%m-%d") : g_strdup("?");
+}
+
 /* The UTC day an interval started in. */
 static char *day_of(const VmtReportPoint *p)
 {
-	g_autoptr(GDateTime) dt = g_date_time_new_from_unix_utc(p->ts - p->interval_s);
-
-	return dt ? g_date_time_format(dt, "%Y-%m-%d") : g_strdup("?");
+	return vmt_report_date(p->ts - p->interval_s);
 }
 
 /* Closes the day *DATE (if any) into V's days. */
@@ -163,7 +168,7 @@ static void finish_vm(VmtReportVm *v)
 
 	acc_init(&all);
 	acc_init(&day);
-	v->days = g_ptr_array_new_with_free_func(day_free);
+	v->days = g_ptr_array_new_with_free_func(vmt_report_day_free);
 	v->worst = g_array_new(FALSE, FALSE, sizeof(VmtReportPoint));
 	for (guint i = 0; i < v->points->len; i++) {
 		const VmtReportPoint *p = &g_array_index(v->points, VmtReportPoint, i);

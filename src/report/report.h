@@ -38,6 +38,9 @@ typedef struct {
 	char *date;			/* YYYY-MM-DD (UTC) */
 	VmtReportStats stats;
 } VmtReportDay;
+void vmt_report_day_free(gpointer day);
+/* YYYY-MM-DD (UTC) of TS */
+char *vmt_report_date(gint64 ts);
 
 /* A VM while it belonged to one tenant and one class. */
 typedef struct {
@@ -114,6 +117,16 @@ typedef enum {
 
 gboolean vmt_report_parse_format(const char *text, VmtReportFormat *out, GError **error);
 char *vmt_report_format(const VmtReport *r, VmtReportFormat f);
+
+/* A run of intervals' figures (report-text.c, report-html.c): the JSON keys
+ * of a VM's, a day's and a tenant's totals, and the array of DAYS
+ * (VmtReportDay); the table's and the page's per-day tables.  The fleet
+ * report (report-prometheus.h) gives its figures through the same. */
+struct json_object;
+void vmt_report_stats_json(struct json_object *o, const VmtReportStats *s);
+struct json_object *vmt_report_days_json(const GPtrArray *days);
+void vmt_report_table_days(GString *out, const GPtrArray *days);
+void vmt_report_html_days(GString *out, const GPtrArray *days);
 
 char *vmt_report_to_table(const VmtReport *r);
 char *vmt_report_to_json(const VmtReport *r);

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <stddef.h>
 #include <string.h>
 #include <sqlite3.h>
 #include <sys/stat.h>
@@ -55,6 +56,19 @@ static const char *const migrations[] = {
 	"ALTER TABLE totals ADD COLUMN slo_not_judged INTEGER NOT NULL DEFAULT 0;"
 	"ALTER TABLE samples ADD COLUMN slo_grace INTEGER NOT NULL DEFAULT 0"
 	" CHECK (slo_grace IN (0, 1));",
+	/* 2 -> 3: the sums behind the report's coverage, residency and
+	 * warm-up (history.h), for the fleet report from Prometheus.  They
+	 * start at zero, not from the rows still held: a counter that
+	 * appeared at its backfilled value would count that past as new. */
+	"ALTER TABLE totals ADD COLUMN slo_warm_up INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE totals ADD COLUMN seconds INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE totals ADD COLUMN dram_byte_seconds REAL NOT NULL DEFAULT 0;"
+	"ALTER TABLE totals ADD COLUMN slow_byte_seconds REAL NOT NULL DEFAULT 0;"
+	"ALTER TABLE totals ADD COLUMN hot_byte_seconds REAL NOT NULL DEFAULT 0;"
+	"ALTER TABLE totals ADD COLUMN hot_coverage_seconds REAL NOT NULL DEFAULT 0;"
+	"ALTER TABLE totals ADD COLUMN hot_observed_seconds INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE totals ADD COLUMN dram_access_share_seconds REAL NOT NULL DEFAULT 0;"
+	"ALTER TABLE totals ADD COLUMN access_observed_seconds INTEGER NOT NULL DEFAULT 0;",
 };
 G_STATIC_ASSERT(APPLICATION_ID == 1986884712);
 
@@ -453,28 +467,66 @@ gboolean vmt_history_prune(VmtHistory *h, gint64 before_ts, guint *removed, GErr
 	return TRUE;
 }
 
+/* The totals table's columns, as VmtHistoryTotals's fields. */
+static const struct {
+	const char *name;
+	size_t off;
+	gboolean real;		/* a double, else a guint64 */
+} total_cols[] = {
+#define U64(f) { #f, offsetof(VmtHistoryTotals, f), FALSE }
+#define REAL(f) { #f, offsetof(VmtHistoryTotals, f), TRUE }
+	U64(promoted_bytes), U64(demoted_bytes), U64(migrations), U64(move_errors), U64(windows),
+	U64(slo_met), U64(slo_missed), U64(slo_not_judged), U64(slo_warm_up), U64(seconds),
+	REAL(dram_byte_seconds), REAL(slow_byte_seconds), REAL(hot_byte_seconds),
+	REAL(hot_coverage_seconds), U64(hot_observed_seconds), REAL(dram_access_share_seconds),
+	U64(access_observed_seconds),
+#undef U64
+#undef REAL
+};
+
+void vmt_history_totals_add(VmtHistoryTotals *t, const VmtHistorySample *s)
+{
+	double len = s->interval_s;
+
+	t->slo_met += s->slo_met == 1;
+	t->slo_missed += s->slo_met == 0;
+	t->slo_not_judged += s->slo_met == -1;
+	t->slo_warm_up += s->slo_grace != 0;
+	t->seconds += s->interval_s;
+	t->dram_byte_seconds += len * (double)s->dram_bytes;
+	t->slow_byte_seconds += len * (double)s->slow_bytes;
+	t->hot_byte_seconds += len * (double)s->hot_bytes;
+	/* as the report: coverage of no hot memory means nothing, -1 is unknown */
+	if (s->hot_bytes && s->hot_coverage >= 0) {
+		t->hot_coverage_seconds += len * s->hot_coverage;
+		t->hot_observed_seconds += s->interval_s;
+	}
+	if (s->dram_access_share >= 0) {
+		t->dram_access_share_seconds += len * s->dram_access_share;
+		t->access_observed_seconds += s->interval_s;
+	}
+}
+
 gboolean vmt_history_load_totals(VmtHistory *h, const char *vm, VmtHistoryTotals *out,
 				 GError **error)
 {
-	sqlite3_stmt *st = prepare(h, "SELECT promoted_bytes, demoted_bytes, migrations, move_errors,"
-				   " windows, slo_met, slo_missed, slo_not_judged FROM totals WHERE vm = ?1", error);
+	g_autoptr(GString) sql = g_string_new("SELECT ");
+	sqlite3_stmt *st;
 	int rc;
 
-	if (!st)
+	for (guint i = 0; i < G_N_ELEMENTS(total_cols); i++)
+		g_string_append_printf(sql, "%s%s", i ? ", " : "", total_cols[i].name);
+	g_string_append(sql, " FROM totals WHERE vm = ?1");
+	if (!(st = prepare(h, sql->str, error)))
 		return FALSE;
 	sqlite3_bind_text(st, 1, vm, -1, SQLITE_STATIC);
 	memset(out, 0, sizeof(*out));
 	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		out->promoted_bytes = (guint64)sqlite3_column_int64(st, 0);
-		out->demoted_bytes = (guint64)sqlite3_column_int64(st, 1);
-		out->migrations = (guint64)sqlite3_column_int64(st, 2);
-		out->move_errors = (guint64)sqlite3_column_int64(st, 3);
-		out->windows = (guint64)sqlite3_column_int64(st, 4);
-		out->slo_met = (guint64)sqlite3_column_int64(st, 5);
-		out->slo_missed = (guint64)sqlite3_column_int64(st, 6);
-		out->slo_not_judged = (guint64)sqlite3_column_int64(st, 7);
-	}
+	for (guint i = 0; rc == SQLITE_ROW && i < G_N_ELEMENTS(total_cols); i++)
+		if (total_cols[i].real)
+			G_STRUCT_MEMBER(double, out, total_cols[i].off) = sqlite3_column_double(st, i);
+		else
+			G_STRUCT_MEMBER(guint64, out, total_cols[i].off) = (guint64)sqlite3_column_int64(st, i);
 	sqlite3_finalize(st);
 	return rc == SQLITE_ROW || rc == SQLITE_DONE || db_fail(h, "reading totals", error);
 }
@@ -482,26 +534,27 @@ gboolean vmt_history_load_totals(VmtHistory *h, const char *vm, VmtHistoryTotals
 gboolean vmt_history_save_totals(VmtHistory *h, const char *vm, const VmtHistoryTotals *t,
 				 GError **error)
 {
-	sqlite3_stmt *st = prepare(h, "INSERT INTO totals (vm, promoted_bytes, demoted_bytes,"
-				   " migrations, move_errors, windows, slo_met, slo_missed, slo_not_judged)"
-				   " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
-				   " ON CONFLICT (vm) DO UPDATE SET promoted_bytes = ?2,"
-				   " demoted_bytes = ?3, migrations = ?4, move_errors = ?5, windows = ?6,"
-				   " slo_met = ?7, slo_missed = ?8, slo_not_judged = ?9",
-				   error);
+	g_autoptr(GString) sql = g_string_new("INSERT INTO totals (vm");
+	g_autoptr(GString) values = g_string_new(" VALUES (?1");
+	g_autoptr(GString) update = g_string_new(" ON CONFLICT (vm) DO UPDATE SET ");
+	sqlite3_stmt *st;
 	int rc;
 
-	if (!st)
+	for (guint i = 0; i < G_N_ELEMENTS(total_cols); i++) {
+		g_string_append_printf(sql, ", %s", total_cols[i].name);
+		g_string_append_printf(values, ", ?%u", i + 2);
+		g_string_append_printf(update, "%s%s = ?%u", i ? ", " : "", total_cols[i].name, i + 2);
+	}
+	g_string_append_printf(sql, ")%s)%s", values->str, update->str);
+	if (!(st = prepare(h, sql->str, error)))
 		return FALSE;
 	sqlite3_bind_text(st, 1, vm, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)t->promoted_bytes);
-	sqlite3_bind_int64(st, 3, (sqlite3_int64)t->demoted_bytes);
-	sqlite3_bind_int64(st, 4, (sqlite3_int64)t->migrations);
-	sqlite3_bind_int64(st, 5, (sqlite3_int64)t->move_errors);
-	sqlite3_bind_int64(st, 6, (sqlite3_int64)t->windows);
-	sqlite3_bind_int64(st, 7, (sqlite3_int64)t->slo_met);
-	sqlite3_bind_int64(st, 8, (sqlite3_int64)t->slo_missed);
-	sqlite3_bind_int64(st, 9, (sqlite3_int64)t->slo_not_judged);
+	for (guint i = 0; i < G_N_ELEMENTS(total_cols); i++)
+		if (total_cols[i].real)
+			sqlite3_bind_double(st, i + 2, G_STRUCT_MEMBER(double, t, total_cols[i].off));
+		else
+			sqlite3_bind_int64(st, i + 2,
+					   (sqlite3_int64)G_STRUCT_MEMBER(guint64, t, total_cols[i].off));
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
 	return rc == SQLITE_DONE || db_fail(h, "writing totals", error);

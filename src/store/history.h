@@ -31,7 +31,26 @@ typedef struct {
 	guint64 windows;
 	/* intervals by SLO judgement (VmtHistorySample.slo_met 1, 0, -1) */
 	guint64 slo_met, slo_missed, slo_not_judged;
+	/* The sums behind the report's time-weighted figures, so that two
+	 * readings' difference is what `vmtier report` computes from the rows
+	 * of the intervals in between (vmt_history_totals_add; the metrics of
+	 * docs/metrics.md).  Byte-seconds are doubles: a TiB for a year is
+	 * past 2^64, and Prometheus holds doubles anyway. */
+	guint64 slo_warm_up;		/* of slo_not_judged: in the grace */
+	guint64 seconds;		/* the intervals' lengths */
+	double dram_byte_seconds, slow_byte_seconds, hot_byte_seconds;	/* bytes x length */
+	/* intervals with hot memory and a sensor that saw it: coverage x
+	 * length, and their lengths */
+	double hot_coverage_seconds;
+	guint64 hot_observed_seconds;
+	/* intervals whose DRAM access share is known: share x length, lengths */
+	double dram_access_share_seconds;
+	guint64 access_observed_seconds;
 } VmtHistoryTotals;
+
+/* Adds interval S to T's SLO counts and sums (not to the move counts,
+ * which the daemon keeps as they happen). */
+void vmt_history_totals_add(VmtHistoryTotals *t, const VmtHistorySample *s);
 
 typedef struct VmtHistory VmtHistory;
 

@@ -16,6 +16,8 @@ typedef enum {
 	TIMESTAMP,
 	INTERVAL,
 	TOTAL,		/* a guint64 of the totals */
+	TOTAL_REAL,	/* a double of the totals */
+	TIER_TOTALS,	/* byte-seconds, one series per tier */
 } Source;
 
 static const struct {
@@ -67,6 +69,32 @@ static const struct {
 	  TOTAL, offsetof(VmtHistoryTotals, move_errors) },
 	{ "vmtier_vm_scan_windows_total", "counter", "Access scan windows this VM took part in",
 	  TOTAL, offsetof(VmtHistoryTotals, windows) },
+	/* the sums behind the report's figures (history.h): increase() over a
+	 * period is the sum over the intervals it recorded */
+	{ "vmtier_vm_slo_warm_up_intervals_total", "counter",
+	  "Of the intervals not judged, those in the class's warm-up grace after a start",
+	  TOTAL, offsetof(VmtHistoryTotals, slo_warm_up) },
+	{ "vmtier_vm_accounted_seconds_total", "counter",
+	  "Length of the recorded accounting intervals, summed",
+	  TOTAL, offsetof(VmtHistoryTotals, seconds) },
+	{ "vmtier_vm_memory_byte_seconds_total", "counter",
+	  "Guest memory resident on the tier (dram, slow) times each interval's length, summed",
+	  TIER_TOTALS },
+	{ "vmtier_vm_hot_byte_seconds_total", "counter",
+	  "Hot set times each interval's length, summed",
+	  TOTAL_REAL, offsetof(VmtHistoryTotals, hot_byte_seconds) },
+	{ "vmtier_vm_hot_coverage_seconds_total", "counter",
+	  "Hot coverage times the length of each interval with hot memory and a sensor that saw it, "
+	  "summed", TOTAL_REAL, offsetof(VmtHistoryTotals, hot_coverage_seconds) },
+	{ "vmtier_vm_hot_observed_seconds_total", "counter",
+	  "Length of the intervals with hot memory and a sensor that saw it, summed",
+	  TOTAL, offsetof(VmtHistoryTotals, hot_observed_seconds) },
+	{ "vmtier_vm_dram_access_share_seconds_total", "counter",
+	  "Share of accesses DRAM served times the length of each interval it is known for, summed",
+	  TOTAL_REAL, offsetof(VmtHistoryTotals, dram_access_share_seconds) },
+	{ "vmtier_vm_access_observed_seconds_total", "counter",
+	  "Length of the intervals whose DRAM access share is known, summed",
+	  TOTAL, offsetof(VmtHistoryTotals, access_observed_seconds) },
 };
 
 /* A label value: valid UTF-8 with backslash, double quote and newline escaped. */
@@ -114,10 +142,11 @@ static void append_vm(GString *out, guint f, const VmtMetricsVm *vm)
 	const VmtHistorySample *s = vm->sample;
 	const VmtHistoryTotals *t = vm->totals;
 	const char *name = vm_families[f].name;
-	const void *base = vm_families[f].src == TOTAL ? (const void *)t : (const void *)s;
-	double ratio = 0;
+	Source src = vm_families[f].src;
+	const void *base = src == TOTAL || src == TOTAL_REAL ? (const void *)t : (const void *)s;
+	double num = 0;
 
-	switch (vm_families[f].src) {
+	switch (src) {
 	case INFO:
 		vm_series(out, name, s);
 		append_label(out, ",tenant", s->tenant);
@@ -138,9 +167,23 @@ static void append_vm(GString *out, guint f, const VmtMetricsVm *vm)
 		}
 		return;
 	}
+	case TIER_TOTALS: {
+		const struct { const char *tier; double v; } r[] = {
+			{ "dram", t->dram_byte_seconds }, { "slow", t->slow_byte_seconds },
+		};
+
+		for (guint i = 0; i < G_N_ELEMENTS(r); i++) {
+			vm_series(out, name, s);
+			append_label(out, ",tier", r[i].tier);
+			g_string_append_c(out, '}');
+			append_double(out, r[i].v);
+		}
+		return;
+	}
+	case TOTAL_REAL:
 	case SAMPLE_RATIO:
-		ratio = G_STRUCT_MEMBER(double, base, vm_families[f].off);
-		if (ratio < 0)
+		num = G_STRUCT_MEMBER(double, base, vm_families[f].off);
+		if (src == SAMPLE_RATIO && num < 0)
 			return;
 		break;
 	case SLO_TARGET:
@@ -148,8 +191,8 @@ static void append_vm(GString *out, guint f, const VmtMetricsVm *vm)
 	case SLO_GRACE:
 		if (!vm->has_slo)
 			return;
-		ratio = vm_families[f].src == SLO_TARGET ? vm->slo_target :
-			vm_families[f].src == SLO_INTERVALS_TARGET ? vm->slo_intervals :
+		num = src == SLO_TARGET ? vm->slo_target :
+			src == SLO_INTERVALS_TARGET ? vm->slo_intervals :
 			vm->slo_grace_s;
 		break;
 	default:
@@ -157,7 +200,7 @@ static void append_vm(GString *out, guint f, const VmtMetricsVm *vm)
 	}
 	vm_series(out, name, s);
 	g_string_append_c(out, '}');
-	switch (vm_families[f].src) {
+	switch (src) {
 	case TIMESTAMP:
 		g_string_append_printf(out, " %" G_GINT64_FORMAT "\n", s->ts);
 		break;
@@ -170,7 +213,7 @@ static void append_vm(GString *out, guint f, const VmtMetricsVm *vm)
 				       G_STRUCT_MEMBER(guint64, base, vm_families[f].off));
 		break;
 	default:
-		append_double(out, ratio);
+		append_double(out, num);
 	}
 }
 

@@ -115,13 +115,15 @@ static void build_store(const char *path, Bytes *b)
 {
 	sqlite3 *db;
 	sqlite3_stmt *st;
+	/* the version this build reads (a report refuses any other) */
+	g_autofree char *setup = g_strdup_printf("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;"
+						 "PRAGMA application_id = 1986884712; PRAGMA user_version = %d;"
+						 "CREATE TABLE samples (" FUZZ_COLUMNS ", slo_grace DEFAULT 0); BEGIN",
+						 vmt_history_schema_version());
 
 	unlink(path);
 	if (sqlite3_open(path, &db) != SQLITE_OK ||
-	    sqlite3_exec(db, "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;"
-			 "PRAGMA application_id = 1986884712; PRAGMA user_version = 2;"
-			 "CREATE TABLE samples (" FUZZ_COLUMNS ", slo_grace DEFAULT 0); BEGIN",
-			 NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_exec(db, setup, NULL, NULL, NULL) != SQLITE_OK ||
 	    /* the grace flag keeps its default: the corpus's bytes fill the
 	     * 17 columns they always did */
 	    sqlite3_prepare_v2(db, "INSERT INTO samples (" FUZZ_COLUMNS ")"

@@ -5,9 +5,11 @@
 # metrics file its vmtierd writes in TEXTDIR, one real Prometheus scrapes
 # them all every second (the instance label: the host's NAME), and
 # `vmtier report --prometheus URL --tenant acme` must give per VM and host
-# the intervals met, missed and not judged that the host's own store gives
-# (REPORT: the command that reads it, as `vmtier report --db DB`, run on
-# that host).  Twice:
+# the intervals met, missed and not judged, and the warm-up, hot set,
+# coverage, DRAM access share, DRAM and slow averages and GiB-hours, moves
+# and days, that the host's own store gives (REPORT: the command that
+# reads it, as `vmtier report --db DB`, run on that host; the figures as
+# promlib.figures_differ compares them).  Twice:
 # - while the daemons run, as of one second U: Prometheus holds the counts
 #   of the last file it scraped before U, the store also the intervals
 #   accounted since (up to a scrape interval's worth, the interval in
@@ -30,7 +32,8 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "unit"))
-from promlib import Stack, Tap, api, counts_from_store, html_rows, missing, verdict_of  # noqa: E402
+from promlib import (Stack, Tap, api, counts_from_store, fleet_differs, html_rows, missing,  # noqa: E402
+                     store_figures, verdict_of)
 
 TENANT = "acme"
 tap = Tap()
@@ -55,6 +58,17 @@ def counts_of(fleet):
             for v in (fleet["vms"] if fleet else [])}
 
 
+def vms_of(fleet):
+    """{(instance, vm): its object} of --format json."""
+    return {(v["instance"], v["vm"]): v for v in (fleet["vms"] if fleet else [])}
+
+
+def figures_line(fleet):
+    return "; ".join("%s: coverage %s, DRAM %s B avg, %s GiB-h, slow %s GiB-h, %d day(s)" % (
+        vm, v["avg_hot_coverage"], v["avg_dram_bytes"], v["dram_gib_hours"], v["slow_gib_hours"], len(v["days"]))
+        for (_, vm), v in sorted(vms_of(fleet).items()))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("vmtier")
@@ -72,8 +86,10 @@ def main():
     stack = Stack([h[1] for h in a.host], names=names)
     try:
         # past the classes' grace (test-fleet.sh: 20 s), a few judged
-        # intervals on every host, in Prometheus
-        q = ('count(sum by (instance) (vmtier_vm_slo_intervals_total{result=~"met|missed"}) >= 3) == %d'
+        # intervals on every host, in Prometheus 5 s ago: U below (3 s ago)
+        # must not come before the first scrapes (the report as of it held
+        # no VM when the first scrape had these already)
+        q = ('count(sum by (instance) (vmtier_vm_slo_intervals_total{result=~"met|missed"} offset 5s) >= 3) == %d'
              % len(names))
         took = stack.wait(q, ceiling=300)
         check(took is not None, "Prometheus scrapes both hosts, each with judged intervals (%s s)"
@@ -102,17 +118,25 @@ def main():
                                                  when(asof)).get(vm) if asof else None
             at_u = counts_from_store(report[inst], TENANT, "--vm", vm, "--until", when(u)).get(vm)
             later[(inst, vm)] = "%s: file as of U-%s s, the store at U %s" % (vm, u - asof if asof else "?", at_u)
-        check(got == want and all(sum(c[:2]) > 0 for c in got.values()),
+        check(got and got == want and all(sum(c[:2]) > 0 for c in got.values()),
               "running: per VM and host, met/missed/not judged equal the host's store up to the account "
               "Prometheus last scraped (%s)" % "; ".join("%s %s" % (vm, c) for (_, vm), c in sorted(got.items())),
               "got %r\nwant %r" % (got, want))
         print("# beyond Prometheus's last scrape (not judged): " + "; ".join(later.values()))
+        bad = {}
+        for (inst, vm), v in vms_of(fleet).items():
+            asof = last.get((inst, vm))
+            want_fig = store_figures(report[inst], TENANT, "--vm", vm, "--until", when(asof)).get(vm) if asof else None
+            bad[vm] = fleet_differs(v, want_fig) if want_fig else "no store figures"
+        check(bad and not any(bad.values()),
+              "running: per VM and host, warm-up, coverage, DRAM access share, DRAM and slow averages and GiB-hours, "
+              "moves and days equal the host's store up to the same account (%s)" % figures_line(fleet), bad)
 
         # the page, as of the same U
         page = fleet_report(a.vmtier, stack.url, "html", "--until", when(u))
         rows = html_rows(page) if page else []
         want_rows = sorted((verdict_of(v), v["vm"], v["instance"]) for v in (fleet or {"vms": []})["vms"])
-        check(page and sorted(rows) == want_rows and len(rows) == len(got),
+        check(page and rows and sorted(rows) == want_rows and len(rows) == len(got),
               "the fleet page: a row per VM and host with the JSON's verdict (%s)" % sorted(rows),
               "got %r\nwant %r" % (sorted(rows), want_rows))
         with open(os.path.join(artifacts, "fleet.html"), "w") as f:
@@ -125,12 +149,20 @@ def main():
         took = stack.wait("min(timestamp(vmtier_vm_slo_intervals_total)) > %.3f" % written, ceiling=120)
         check(took is not None, "Prometheus scraped both hosts' last files", stack.log())
         text = fleet_report(a.vmtier, stack.url, "json")
-        got = counts_of(json.loads(text) if text else None)
+        fleet = json.loads(text) if text else None
+        got = counts_of(fleet)
         want = {(h, vm): c for h in names for vm, c in counts_from_store(report[h], TENANT).items()}
         check(got == want and sorted({i for i, _ in got}) == sorted(names),
               "stopped: per VM and host, the whole run's met/missed/not judged equal each host's store (%s)"
               % "; ".join("%s %s" % (vm, c) for (_, vm), c in sorted(got.items())),
               "got %r\nwant %r" % (got, want))
+        figs = {(h, vm): f for h in names for vm, f in store_figures(report[h], TENANT).items()}
+        fv = vms_of(fleet)
+        bad = {vm: fleet_differs(fv[(h, vm)], f) if (h, vm) in fv else "not in the fleet report"
+               for (h, vm), f in figs.items()}
+        check(figs and sorted(figs) == sorted(fv) and not any(bad.values()),
+              "stopped: per VM and host, the whole run's warm-up, coverage, DRAM access share, DRAM and slow averages "
+              "and GiB-hours, moves and days equal each host's store (%s)" % figures_line(fleet), bad)
         with open(os.path.join(artifacts, "fleet.json"), "w") as f:
             f.write(text or "")
     finally:

@@ -66,9 +66,7 @@ static void add(guint vm_slot, const char *vm, const char *tenant, const char *k
 	totals[vm_slot].migrations += s.migrations;
 	totals[vm_slot].windows += 60;
 	totals[vm_slot].move_errors += i == 5;
-	totals[vm_slot].slo_met += s.slo_met == 1;
-	totals[vm_slot].slo_missed += s.slo_met == 0;
-	totals[vm_slot].slo_not_judged += s.slo_met == -1;
+	vmt_history_totals_add(&totals[vm_slot], &s);
 	targets[vm_slot] = target;
 	last[vm_slot] = s;
 	n_vms = MAX(n_vms, vm_slot + 1);

@@ -114,6 +114,72 @@ def counts_from_store(report, tenant, *more):
     return out
 
 
+# The figures `vmtier report --prometheus` rebuilds from the counters
+# (docs/metrics.md), with how close they must come to the store's: counts
+# exactly; the rest as printed (bytes rounded to 1, ratios to 6 digits,
+# GiB-hours to 3 decimals), a sum of doubles against a difference of two.
+COUNT_KEYS = ("intervals", "intervals_met", "intervals_missed", "intervals_not_judged", "intervals_warm_up",
+              "promoted_bytes", "demoted_bytes", "migrations")
+NEAR_KEYS = {"avg_dram_bytes": 1, "avg_slow_bytes": 1, "avg_hot_bytes": 1, "compliance": 1.5e-6,
+             "avg_hot_coverage": 1.5e-6, "avg_dram_access_share": 1.5e-6, "dram_gib_hours": 0.0015,
+             "slow_gib_hours": 0.0015}
+
+
+def figures_of(o):
+    """The compared figures of a VM's, a day's or a tenant's JSON object."""
+    return {k: o[k] for k in COUNT_KEYS + tuple(NEAR_KEYS)}
+
+
+def figures_differ(got, want):
+    """[(key, got, want)] where GOT (figures_of) is not WANT's."""
+    bad = []
+    for k in COUNT_KEYS:
+        if got[k] != want[k]:
+            bad.append((k, got[k], want[k]))
+    for k, tol in NEAR_KEYS.items():
+        g, w = got[k], want[k]
+        if (g is None) != (w is None) or (w is not None and abs(g - w) > tol * (1 + 1e-9 * abs(w))):
+            bad.append((k, g, w))
+    return bad
+
+
+def store_figures(report, tenant, *more):
+    """{vm: (figures, {date: figures} or None)} of a host's own report
+    (REPORT, MORE: as counts_from_store): a VM's whole period (its tenant
+    totals with --vm when it had several classes) and its days (None then:
+    the store's report splits them by class)."""
+    def run(*extra):
+        r = subprocess.run(list(report) + ["--tenant", tenant, "--format", "json"] + list(more) + list(extra),
+                           capture_output=True, text=True)
+        if r.returncode != 0:
+            raise RuntimeError("%s: %s" % (" ".join(report), r.stderr))
+        return json.loads(r.stdout)["tenants"]
+
+    periods = {}
+    for t in run():
+        for v in t["vms"]:
+            periods.setdefault(v["vm"], []).append(v)
+    out = {}
+    for vm, ps in periods.items():
+        if len(ps) == 1:
+            out[vm] = (figures_of(ps[0]), {d["date"]: figures_of(d) for d in ps[0]["days"]})
+        else:
+            out[vm] = (figures_of(run("--vm", vm)[0]["totals"]), None)
+    return out
+
+
+def fleet_differs(vm, want):
+    """What of fleet VM (its --format json object) is not WANT (store_figures's)."""
+    bad = [("period",) + b for b in figures_differ(figures_of(vm), want[0])]
+    if want[1] is not None:
+        days = {d["date"]: figures_of(d) for d in vm["days"]}
+        if sorted(days) != sorted(want[1]):
+            bad.append(("days", sorted(days), sorted(want[1])))
+        else:
+            bad += [(d,) + b for d in sorted(days) for b in figures_differ(days[d], want[1][d])]
+    return bad
+
+
 def verdict_of(v):
     """The page's verdict for a VM of --format json."""
     if v["slo_target"] is None:
@@ -122,7 +188,7 @@ def verdict_of(v):
 
 
 def html_rows(text):
-    """(verdict, VM, host) of each table row of the fleet page; raises on
+    """(verdict, VM, host) of each VM's row of the fleet page; raises on
     HTML that does not parse."""
 
     class P(html.parser.HTMLParser):
@@ -131,8 +197,8 @@ def html_rows(text):
             self.rows, self.row, self.cell = [], None, None
 
         def handle_starttag(self, tag, attrs):
-            if tag == "tr":
-                self.row = []
+            if tag == "tr":	# a VM's row has its verdict's class (days' rows none)
+                self.row = [] if dict(attrs).get("class") in ("kept", "broken", "none") else None
             elif tag in ("td", "th") and self.row is not None:
                 self.cell = ""
 

@@ -495,7 +495,6 @@ static void test_oneshot(Fixture *f, gconstpointer data)
 	/* exactly one account: one history row, with the same figures */
 	rows = history_rows(f, &totals);
 	g_assert_cmpuint(rows->len, ==, 1);
-	/* (two accounts in one second share a row; the totals count both) */
 	g_assert_cmpuint(totals.slo_met + totals.slo_missed + totals.slo_not_judged, ==, 1);
 	g_assert_cmpuint(totals.windows, ==, 1);
 	row = rows->pdata[0];
@@ -504,6 +503,11 @@ static void test_oneshot(Fixture *f, gconstpointer data)
 	g_assert_cmpuint(row->dram_bytes, ==, RAM);
 	g_assert_cmpuint(row->hot_bytes, ==, G_N_ELEMENTS(hot_chunks) * VMT_CHUNK_SIZE);
 	g_assert_cmpuint(row->promoted_bytes + row->demoted_bytes, ==, 0);
+	/* the sums behind the fleet report: the row's interval, once */
+	g_assert_cmpuint(totals.seconds, ==, row->interval_s);
+	g_assert_cmpfloat(totals.dram_byte_seconds, ==, (double)row->interval_s * RAM);
+	g_assert_cmpuint(totals.hot_observed_seconds, ==, row->interval_s);
+	g_assert_cmpfloat(totals.hot_coverage_seconds, ==, row->interval_s * row->hot_coverage);
 
 	/* and the metrics file it wrote */
 	metrics_path = g_build_filename(f->dir, "metrics.prom", NULL);
@@ -512,6 +516,11 @@ static void test_oneshot(Fixture *f, gconstpointer data)
 	check_metric(metrics, "vmtier_vm_scan_windows_total{", "1");
 	check_metric(metrics, "vmtier_vm_hot_bytes{", "4194304");
 	check_metric(metrics, "vmtier_vm_dram_quota_bytes{", "8388608");
+	{
+		g_autofree char *want = g_strdup_printf("%u", row->interval_s);
+
+		check_metric(metrics, "vmtier_vm_accounted_seconds_total{", want);
+	}
 }
 
 /* Where the test's RAM in [OFF, OFF+LEN) is, by move_pages' query: the

@@ -107,6 +107,12 @@ static void test_round_trip(void)
 		g_assert_true(vmt_history_load_totals(h, "vm1", &back, &error));
 		g_assert_cmpuint(back.promoted_bytes + back.demoted_bytes + back.migrations +
 				 back.move_errors + back.windows, ==, 0);
+		t.slo_met = 5;
+		t.slo_warm_up = 2;
+		t.seconds = 86400;
+		t.dram_byte_seconds = 0.1 + (double)(1ull << 62);	/* past INTEGER's range */
+		t.hot_coverage_seconds = 1.0 / 3;
+		t.access_observed_seconds = 77;
 		g_assert_true(vmt_history_save_totals(h, "vm1", &t, &error));
 		t.windows = 1001;	/* saving again replaces */
 		g_assert_true(vmt_history_save_totals(h, "vm1", &t, &error));
@@ -344,15 +350,9 @@ static void test_migrate_v0(void)
 	g_assert_cmpint(sql(path, "SELECT count(*) FROM notes WHERE x = 'kept'"), ==, 1);
 }
 
-/* A version-1 store (before the SLO counters and the grace flag): its rows
- * and totals stay, the new counts start at zero. */
-static void test_migrate_v1(void)
+/* A store as version 1 wrote it, with a row and totals of vm1. */
+static void make_v1(const char *path)
 {
-	g_autofree char *path = tmp_path("v1.db");
-	g_autoptr(VmtHistory) h = NULL;
-	g_autoptr(GError) error = NULL;
-	VmtHistoryTotals t;
-
 	sql(path, "PRAGMA application_id = 1986884712");
 	sql(path, "CREATE TABLE samples (ts INTEGER NOT NULL, interval_s INTEGER NOT NULL,"
 		  " vm TEXT NOT NULL, tenant TEXT NOT NULL, class TEXT, scanner TEXT,"
@@ -368,9 +368,21 @@ static void test_migrate_v1(void)
 		  " 1, 0.5, 1.0, 0, 0, 0, 1)");
 	sql(path, "INSERT INTO totals VALUES ('vm1', 1, 2, 3, 4, 5)");
 	sql(path, "PRAGMA user_version = 1");
+}
+
+/* A version-1 store (before the SLO counters and the grace flag): its rows
+ * and totals stay, the new counts start at zero. */
+static void test_migrate_v1(void)
+{
+	g_autofree char *path = tmp_path("v1.db");
+	g_autoptr(VmtHistory) h = NULL;
+	g_autoptr(GError) error = NULL;
+	VmtHistoryTotals t;
+
+	make_v1(path);
 	h = vmt_history_open(path, &error);
 	g_assert_no_error(error);
-	g_assert_cmpint(sql(path, "PRAGMA user_version"), ==, 2);
+	g_assert_cmpint(sql(path, "PRAGMA user_version"), ==, vmt_history_schema_version());
 	g_assert_true(vmt_history_load_totals(h, "vm1", &t, &error));
 	g_assert_cmpuint(t.windows, ==, 5);
 	g_assert_cmpuint(t.slo_met + t.slo_missed + t.slo_not_judged, ==, 0);
@@ -379,6 +391,95 @@ static void test_migrate_v1(void)
 	g_assert_true(vmt_history_save_totals(h, "vm1", &t, &error));
 	g_assert_true(vmt_history_load_totals(h, "vm1", &t, &error));
 	g_assert_cmpuint(t.slo_met, ==, 7);
+}
+
+/* A version-2 store (SLO counters, no sums for coverage and residency),
+ * as the build before wrote it: it opens, its rows and totals stay, the
+ * sums start at zero and then count; `vmtier report` reads it after. */
+static void test_migrate_v2(void)
+{
+	g_autofree char *path = tmp_path("v2.db");
+	g_autoptr(GError) error = NULL;
+	VmtHistorySample s = sample("vm1", "acme", "budget", 120);
+	VmtHistoryTotals t, want;
+	guint rows = 0;
+
+	make_v1(path);
+	sql(path, "ALTER TABLE totals ADD COLUMN slo_met INTEGER NOT NULL DEFAULT 0");
+	sql(path, "ALTER TABLE totals ADD COLUMN slo_missed INTEGER NOT NULL DEFAULT 0");
+	sql(path, "ALTER TABLE totals ADD COLUMN slo_not_judged INTEGER NOT NULL DEFAULT 0");
+	sql(path, "ALTER TABLE samples ADD COLUMN slo_grace INTEGER NOT NULL DEFAULT 0 CHECK (slo_grace IN (0, 1))");
+	sql(path, "UPDATE totals SET slo_met = 6, slo_missed = 1, slo_not_judged = 2");
+	sql(path, "PRAGMA user_version = 2");
+	{
+		g_autoptr(VmtHistory) h = vmt_history_open(path, &error);
+
+		g_assert_no_error(error);
+		g_assert_cmpint(sql(path, "PRAGMA user_version"), ==, 3);
+		g_assert_true(vmt_history_load_totals(h, "vm1", &t, &error));
+		g_assert_cmpuint(t.windows, ==, 5);
+		g_assert_cmpuint(t.slo_met, ==, 6);
+		g_assert_cmpuint(t.slo_not_judged, ==, 2);
+		g_assert_cmpuint(t.seconds + t.slo_warm_up + t.hot_observed_seconds + t.access_observed_seconds, ==, 0);
+		g_assert_cmpfloat(t.dram_byte_seconds + t.slow_byte_seconds + t.hot_coverage_seconds, ==, 0);
+		/* vmtierd carries on: the next interval counts from there */
+		vmt_history_totals_add(&t, &s);
+		want = t;
+		g_assert_true(vmt_history_record(h, &s, &t, &error));
+		g_assert_no_error(error);
+		g_assert_true(vmt_history_load_totals(h, "vm1", &t, &error));
+		g_assert_cmpmem(&t, sizeof(t), &want, sizeof(want));
+		g_assert_cmpuint(t.slo_met, ==, 7);
+		g_assert_cmpuint(t.seconds, ==, 60);
+		g_assert_cmpuint(t.hot_observed_seconds, ==, 60);
+		g_assert_cmpfloat(t.dram_byte_seconds, ==, 60.0 * (1ull << 30));
+		g_assert_cmpfloat(t.hot_coverage_seconds, ==, 60 * 0.96875);
+		g_assert_cmpfloat(t.dram_access_share_seconds, ==, 60 * 0.875);
+	}
+	{
+		g_autoptr(VmtHistory) ro = vmt_history_open_readonly(path, &error);
+		VmtHistoryQuery all = VMT_HISTORY_QUERY_INIT;
+		g_autoptr(GPtrArray) got = NULL;
+
+		g_assert_no_error(error);
+		got = rows_of(ro, &all);
+		rows = got->len;
+	}
+	g_assert_cmpuint(rows, ==, 2);	/* version 1's row and the new one */
+}
+
+/* vmt_history_totals_add: what each interval adds (the report's rules:
+ * coverage only with hot memory and a seeing sensor, a share only when
+ * known, the warm-up counted apart). */
+static void test_totals_add(void)
+{
+	VmtHistoryTotals t = { 0 };
+	VmtHistorySample s = sample("vm1", "acme", "budget", 60);
+
+	vmt_history_totals_add(&t, &s);
+	s.interval_s = 30;
+	s.hot_coverage = s.dram_access_share = -1;	/* a blind sensor */
+	s.slo_met = -1;
+	s.slo_grace = TRUE;
+	vmt_history_totals_add(&t, &s);
+	s.interval_s = 10;
+	s.hot_bytes = 0;			/* no hot memory: its coverage means nothing */
+	s.hot_coverage = 1;
+	s.dram_access_share = 0.5;
+	s.slo_grace = FALSE;
+	vmt_history_totals_add(&t, &s);
+	g_assert_cmpuint(t.slo_met, ==, 1);
+	g_assert_cmpuint(t.slo_not_judged, ==, 2);
+	g_assert_cmpuint(t.slo_warm_up, ==, 1);
+	g_assert_cmpuint(t.seconds, ==, 100);
+	g_assert_cmpfloat(t.dram_byte_seconds, ==, 100.0 * (1ull << 30));
+	g_assert_cmpfloat(t.slow_byte_seconds, ==, 600.0 * (1ull << 30));
+	g_assert_cmpfloat(t.hot_byte_seconds, ==, 90.0 * (512ull << 20));
+	g_assert_cmpuint(t.hot_observed_seconds, ==, 60);
+	g_assert_cmpfloat(t.hot_coverage_seconds, ==, 60 * 0.96875);
+	g_assert_cmpuint(t.access_observed_seconds, ==, 70);
+	g_assert_cmpfloat(t.dram_access_share_seconds, ==, 60 * 0.875 + 10 * 0.5);
+	g_assert_cmpuint(t.promoted_bytes + t.migrations + t.windows, ==, 0);
 }
 
 /* A migration that fails leaves the store as it was: one transaction. */
@@ -415,7 +516,9 @@ static void test_newer_version(void)
 	/* and a read-only open refuses an older one rather than migrating it */
 	sql(path, "PRAGMA user_version = 0");
 	g_assert_null(vmt_history_open_readonly(path, &error));
-	g_assert_nonnull(strstr(error->message, "schema version 0 is older than this vmtier's (2)"));
+	g_free(want);
+	want = g_strdup_printf("schema version 0 is older than this vmtier's (%d)", vmt_history_schema_version());
+	g_assert_nonnull(strstr(error->message, want));
 	g_clear_error(&error);
 	sql(path, "PRAGMA application_id = 42");
 	g_assert_null(vmt_history_open(path, &error));
@@ -540,6 +643,8 @@ static void test_metrics(void)
 
 	s[1].slo_met = -1;
 	s[1].dram_access_share = -1;	/* unknown: no series */
+	t[0].dram_byte_seconds = 1.5e12;
+	t[0].hot_coverage_seconds = 0.1;
 	text = vmt_metrics_format(NULL, vms, 2, &error);
 	g_assert_no_error(error);
 	g_assert_nonnull(strstr(text, "# HELP vmtier_vm_dram_bytes "));
@@ -557,6 +662,10 @@ static void test_metrics(void)
 	g_assert_nonnull(strstr(text, "\nvmtier_vm_slo_intervals_total{domain=\"vm1\",result=\"missed\"} 2\n"));
 	g_assert_nonnull(strstr(text, "\nvmtier_vm_slo_intervals_total{domain=\"vm2\",result=\"not_judged\"} 9\n"));
 	g_assert_nonnull(strstr(text, "\nvmtier_vm_slo_coverage_target_ratio{domain=\"vm1\"} 0.95\n"));
+	/* the sums: doubles, one series per tier */
+	g_assert_nonnull(strstr(text, "\nvmtier_vm_memory_byte_seconds_total{domain=\"vm1\",tier=\"dram\"} 1500000000000\n"));
+	g_assert_nonnull(strstr(text, "\nvmtier_vm_memory_byte_seconds_total{domain=\"vm1\",tier=\"slow\"} 0\n"));
+	g_assert_nonnull(strstr(text, "\nvmtier_vm_hot_coverage_seconds_total{domain=\"vm1\"} 0.1\n"));
 	/* no SLO, no target; an unknown share is absent, not -1 */
 	g_assert_null(strstr(text, "\nvmtier_vm_slo_coverage_target_ratio{domain=\"vm2\""));
 	g_assert_null(strstr(text, "\nvmtier_vm_dram_access_share_ratio{domain=\"vm2\""));
@@ -602,6 +711,8 @@ int main(int argc, char **argv)
 	g_test_add_func("/history/open-errors", test_open_errors);
 	g_test_add_func("/history/migrate-v0", test_migrate_v0);
 	g_test_add_func("/history/migrate-v1", test_migrate_v1);
+	g_test_add_func("/history/migrate-v2", test_migrate_v2);
+	g_test_add_func("/history/totals-add", test_totals_add);
 	g_test_add_func("/history/migrate-atomic", test_migrate_fails_atomically);
 	g_test_add_func("/history/newer-version", test_newer_version);
 	g_test_add_func("/slo/judge", test_slo_judge);

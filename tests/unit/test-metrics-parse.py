@@ -101,6 +101,17 @@ def main():
         totals = {r["vm"]: r for r in con.execute("SELECT * FROM totals")}
         counted = {(vm, {1: "met", 0: "missed", -1: "not_judged"}[met]): c for vm, met, c in con.execute(
             "SELECT vm, slo_met, count(*) FROM samples GROUP BY vm, slo_met")}
+        con.row_factory = None
+        summed = {r[0]: dict(zip(("seconds", "slo_warm_up", "dram_byte_seconds", "slow_byte_seconds",
+                                  "hot_byte_seconds", "hot_coverage_seconds", "hot_observed_seconds",
+                                  "dram_access_share_seconds", "access_observed_seconds"), r[1:]))
+                  for r in con.execute(
+            "SELECT vm, sum(interval_s), sum(slo_grace), sum(interval_s * 1.0 * dram_bytes),"
+            " sum(interval_s * 1.0 * slow_bytes), sum(interval_s * 1.0 * hot_bytes),"
+            " total(CASE WHEN hot_bytes > 0 AND hot_coverage >= 0 THEN interval_s * hot_coverage END),"
+            " total(CASE WHEN hot_bytes > 0 AND hot_coverage >= 0 THEN interval_s END),"
+            " total(CASE WHEN dram_access_share >= 0 THEN interval_s * dram_access_share END),"
+            " total(CASE WHEN dram_access_share >= 0 THEN interval_s END) FROM samples GROUP BY vm")}
         con.close()
 
     try:
@@ -136,6 +147,10 @@ def main():
                  "vmtier_vm_promoted_bytes_total", "vmtier_vm_demoted_bytes_total", "vmtier_vm_move_calls_total",
                  "vmtier_vm_move_failed_pages_total", "vmtier_vm_slo_intervals_total",
                  "vmtier_vm_slo_coverage_target_ratio", "vmtier_vm_slo_intervals_target_ratio",
+                 "vmtier_vm_slo_warm_up_intervals_total", "vmtier_vm_accounted_seconds_total",
+                 "vmtier_vm_memory_byte_seconds_total", "vmtier_vm_hot_byte_seconds_total",
+                 "vmtier_vm_hot_coverage_seconds_total", "vmtier_vm_hot_observed_seconds_total",
+                 "vmtier_vm_dram_access_share_seconds_total", "vmtier_vm_access_observed_seconds_total",
                  "vmtier_daemon_info", "vmtier_daemon_start_time_seconds", "vmtier_daemon_libvirt_connected",
                  "vmtier_daemon_scan_duration_seconds_total", "vmtier_node_info", "vmtier_node_capacity_bytes",
                  "vmtier_node_committed_bytes", "vmtier_host_dram_reserve_bytes"}
@@ -147,7 +162,8 @@ def main():
         for s in fam.samples:
             lib[(s.name, tuple(sorted(s.labels.items())))] = s.value
 
-    total_col = {"move_calls": "migrations", "move_failed_pages": "move_errors", "scan_windows": "windows"}
+    total_col = {"move_calls": "migrations", "move_failed_pages": "move_errors", "scan_windows": "windows",
+                 "slo_warm_up_intervals": "slo_warm_up", "accounted_seconds": "seconds"}
     mismatches = []
     for name, (_, samples) in fams.items():
         if not name.startswith("vmtier_vm_"):
@@ -159,6 +175,9 @@ def main():
             if name == "vmtier_vm_slo_intervals_total":
                 want = tot["slo_" + labels["result"]]
                 want_labels["result"] = labels["result"]
+            elif name == "vmtier_vm_memory_byte_seconds_total":
+                want = tot[labels.get("tier", "?") + "_byte_seconds"]
+                want_labels["tier"] = labels["tier"]
             elif name.endswith("_total"):
                 col = name[len("vmtier_vm_"):-len("_total")]
                 want = tot[total_col.get(col, col)]
@@ -189,6 +208,18 @@ def main():
     wrong = [(vm, r, counted.get((vm, r)), tot["slo_" + r]) for vm, tot in totals.items()
              for r in ("met", "missed", "not_judged") if counted.get((vm, r), 0) != tot["slo_" + r]]
     check(totals and not wrong, "slo_intervals_total{result} counts the store's intervals by judgement", wrong)
+
+    # the sums behind coverage and residency are the store's sums over its
+    # intervals, as the report computes them (report.c's acc_add)
+    wrong = []
+    for vm, tot in totals.items():
+        for col in ("seconds", "slo_warm_up", "dram_byte_seconds", "slow_byte_seconds", "hot_byte_seconds",
+                    "hot_coverage_seconds", "hot_observed_seconds", "dram_access_share_seconds",
+                    "access_observed_seconds"):
+            if abs(tot[col] - summed[vm][col]) > 1e-12 * max(1, abs(summed[vm][col])):
+                wrong.append((vm, col, tot[col], summed[vm][col]))
+    check(totals and not wrong, "the residency, coverage and warm-up sums are the store's sums over its intervals",
+          wrong)
 
     with_target = {l["domain"] for l, _ in fams.get("vmtier_vm_slo_coverage_target_ratio", (None, []))[1]}
     check(with_target == {vm for vm, r in last.items() if r["class"] in CLASSES},
