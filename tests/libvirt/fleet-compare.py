@@ -86,10 +86,9 @@ def main():
     stack = Stack([h[1] for h in a.host], names=names)
     try:
         # past the classes' grace (test-fleet.sh: 20 s), a few judged
-        # intervals on every host, in Prometheus 5 s ago: U below (3 s ago)
-        # must not come before the first scrapes (the report as of it held
-        # no VM when the first scrape had these already)
-        q = ('count(sum by (instance) (vmtier_vm_slo_intervals_total{result=~"met|missed"} offset 5s) >= 3) == %d'
+        # intervals on every host, in Prometheus (U below comes after these
+        # scrapes: a U before them gave a report with no VM)
+        q = ('count(sum by (instance) (vmtier_vm_slo_intervals_total{result=~"met|missed"}) >= 3) == %d'
              % len(names))
         took = stack.wait(q, ceiling=300)
         check(took is not None, "Prometheus scrapes both hosts, each with judged intervals (%s s)"
