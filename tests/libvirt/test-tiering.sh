@@ -190,10 +190,12 @@ tap_check "tb's promoted bytes survived the kill -9 ($before -> $after; at most 
 kill -9 "${pid[ts]}"
 for _ in $(seq 100); do "$vmtier" status ts >/dev/null 2>&1 || break; sleep 0.1; done
 tap_check "vmtierd dropped ts after its QEMU was killed" bash -c "! '$vmtier' status ts >/dev/null 2>&1"
-w0=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["vms"][0]["windows"])' "$("$vmtier" status tb --json)")
-sleep 4
-w1=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["vms"][0]["windows"])' "$("$vmtier" status tb --json)")
-tap_check "and keeps scanning tb (windows $w0 -> $w1)" test "$w1" -gt "$w0"
+# a window more for tb: on a loaded machine one can take longer than the
+# 4 s waited here before (a generous ceiling, not a rate)
+w0=$(windows) t1=$(now)
+while [ "$(windows)" -le "$w0" ] && [ $(($(now) - t1)) -lt 60 ]; do sleep 1; done
+w1=$(windows)
+tap_check "and keeps scanning tb (windows $w0 -> $w1 in $(($(now) - t1)) s)" test "$w1" -gt "$w0"
 
 # libvirtd restarts: vmtierd reconnects and keeps tiering
 kill "$(cat /run/libvirtd.pid)"; sleep 1
