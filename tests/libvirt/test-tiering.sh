@@ -56,22 +56,24 @@ for g in tb ts; do
 	tap_check "$g: its DRAM never exceeded its ${dram_mb[$g]} MiB quota by more than a 2-chunk batch (max $((maxd[$g] / 256)) MiB)" \
 		test "${maxd[$g]}" -le $(((dram_mb[$g] + 4) * 256))
 done
-# the sensor may call a window blind (no DAMON sample): the coverage
-# status gives is judged in a window where it ranks (30 s ceiling)
-for _ in $(seq 30); do
-	s=$("$vmtier" status tb --json)
-	python3 -c 'import json,sys; v=json.loads(sys.argv[1])["vms"][0]; sys.exit(v["sensor"] != "ranking")' "$s" && break
-	sleep 1
-done
-tap_check "vmtier status tb: tiering with DAMON; promotions and demotions counted" python3 -c '
+# the sensor may call a window blind (no DAMON sample), and on a loaded
+# machine its readings thin out and the coverage it gives dips: status is
+# read until it holds (60 s ceiling), and the last one is judged
+tb_status='
 import json, sys
 v = json.loads(sys.argv[1])["vms"][0]
-assert v["state"] == "tiering" and v["scanner"] == "damon-vaddr", v
+assert v["state"] == "tiering" and v["scanner"] == "damon-vaddr" and v["sensor"] == "ranking", v
 assert v["promoted_bytes"] >= 28 << 20 and v["demoted_bytes"] > 0, v
 assert v["quota_bytes"] == 64 << 20 and v["dram_bytes"] <= 68 << 20, v
 assert v["hot_coverage"] >= 0.9, v
 # vmtierd memory for the guest, per GiB of its RAM
-assert v["state_bytes"] * (1 << 30) // v["ram_bytes"] <= 16 << 10, v["state_bytes"]' "$s"
+assert v["state_bytes"] * (1 << 30) // v["ram_bytes"] <= 16 << 10, v["state_bytes"]'
+for _ in $(seq 60); do
+	s=$("$vmtier" status tb --json)
+	python3 -c "$tb_status" "$s" 2>/dev/null && break
+	sleep 1
+done
+tap_check "vmtier status tb: tiering with DAMON; promotions and demotions counted" python3 -c "$tb_status" "$s"
 
 tap_check "the Prometheus textfile parses and holds the truth: quotas and RAM (libvirt's), node capacity (sysfs), committed DRAM, scanner, libvirt up" /usr/bin/python3 -c '
 import glob, os, sys
@@ -137,12 +139,14 @@ PY
 )
 st=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["vms"][0]["state"])' "$("$vmtier" status ts --json)")
 # each window first waits out ts's QMP timeout (2 s), then backs off: tb's
-# windows go on, slower; a generous ceiling, not a rate
+# windows go on, slower; a generous ceiling, not a rate (with three test
+# hosts on this 2-core machine, 16 of the daemon's 102 windows counted for
+# tb: a window that gives a guest no reading does not count for it)
 t1=$(now)
-while [ "$(windows)" -lt $((w0 + 3)) ] && [ $(($(now) - t1)) -lt 60 ]; do sleep 1; done
+while [ "$(windows)" -lt $((w0 + 3)) ] && [ $(($(now) - t1)) -lt 180 ]; do sleep 1; done
 w1=$(windows)
 kill -CONT "${pid[ts]}"
-tap_diag "status with ts stopped: worst ${lat% *} ms, median ${lat#* } ms over 24 requests; tb's windows $w0 -> $w1; ts $st"
+tap_diag "status with ts stopped: worst ${lat% *} ms, median ${lat#* } ms over 24 requests; tb's windows $w0 -> $w1 in $(($(now) - t1)) s; ts $st; daemon windows $(grep '^vmtier_daemon_scan_windows_total' "$out/vmtier.prom")"
 tap_check "ts's QEMU stopped: vmtier status answers every time within 1 s (worst ${lat% *} ms)" test "${lat% *}" -lt 1000
 tap_check "and tb keeps being tiered ($w0 -> $w1 windows)" test "$w1" -ge $((w0 + 3))
 tap_check "and ts shows as unresponsive" test "$st" = unresponsive
