@@ -13,6 +13,10 @@
  *   hot2=SIZE hot2_off=ADDR ratio=R (two: a second hot range, disjoint
  *   from the first; each page of the first is touched R times as often as
  *   each page of the second, 1..1000, default 4)
+ *   rate=N (0..10000000: about N accesses a second, in 16 bursts woken by
+ *   the RTC's periodic interrupt, the CPU halted in between; rate=0 idles.
+ *   Without it the guest touches pages as fast as it can, which keeps a
+ *   host CPU busy per guest: bench/scale.sh runs 32 guests with it.)
  * Exact access distributions (bench/hot-share computes ground truth from
  * them): zipf gives pages [0, k) of N the share (k/N)^(1/K); two gives each
  * page of the first range R/(R*n1 + n2) and of the second 1/(R*n1 + n2).
@@ -20,7 +24,8 @@
  * Output: one line per second on the debug console (port 0xe9), after a
  * line per NVDIMM range the firmware's ACPI NFIT describes.
  * Exit (isa-debug-exit at 0xf4; QEMU exits with 2*v+1):
- *   QEMU status 1: memory intact, 3: corruption found, 5: bad parameters.
+ *   QEMU status 1: memory intact, 3: corruption found, 5: bad parameters,
+ *   7: a CPU exception (a bug here; only rate=N takes interrupts).
  */
 #include <stdint.h>
 #include <stddef.h>
@@ -29,6 +34,9 @@
 #define WORDS (PAGE / 4u)
 #define MAX_ADDR 0xC0000000u		/* 32-bit flat mode, below the PCI hole */
 #define MAX_PAGES (MAX_ADDR / PAGE)
+#define UNLIMITED 0xffffffffu
+#define MAX_RATE 10000000u
+#define BURSTS 16u			/* RTC periodic interrupts a second */
 
 enum { EXIT_INTACT = 0, EXIT_CORRUPT = 1, EXIT_USAGE = 2 };
 enum pattern { PAT_UNIFORM, PAT_ZIPF, PAT_SHIFT, PAT_TWO };
@@ -131,6 +139,7 @@ static inline uint32_t rnd(void)
 struct params {
 	uint32_t mem, base, hot, hot_off, shift, write_pct, time, seed;
 	uint32_t skew, hot2, hot2_off, ratio;
+	uint32_t rate;		/* accesses a second; UNLIMITED: as fast as it can */
 	enum pattern pattern;
 };
 
@@ -231,6 +240,11 @@ static void parse_params(const char *cmd, struct params *p)
 			p->hot2_off = parse_size("hot2_off", v);
 		else if (keyeq(cmd, "ratio", &v))
 			p->ratio = parse_size("ratio", v);
+		else if (keyeq(cmd, "rate", &v)) {
+			p->rate = parse_size("rate", v);
+			if (p->rate > MAX_RATE)
+				usage_error("rate must be 0..10000000:", v);
+		}
 		else if (keyeq(cmd, "pattern", &v)) {
 			if (streq_tok(v, "uniform"))
 				p->pattern = PAT_UNIFORM;
@@ -427,6 +441,72 @@ static inline void touch(uint32_t page_addr, int write, uint32_t base)
 	}
 }
 
+/* ---- rate=N: halt between bursts, woken by the RTC ---- */
+extern char irq_entry[], fault_entry[];
+
+struct gate {
+	uint16_t off_lo, sel;
+	uint8_t zero, type;
+	uint16_t off_hi;
+} __attribute__((packed));
+struct table_ptr {
+	uint16_t limit;
+	uint32_t base;
+} __attribute__((packed));
+
+/* Flat code (0x08) and data (0x10) segments of our own: multiboot leaves
+ * GDTR undefined, and an interrupt loads CS through it. */
+static const uint64_t gdt[3] = { 0, 0x00CF9A000000FFFFull, 0x00CF92000000FFFFull };
+static struct gate idt[48];
+
+static void set_gate(int v, char *entry)
+{
+	uint32_t a = (uint32_t)(uintptr_t)entry;
+
+	idt[v] = (struct gate){ (uint16_t)a, 0x08, 0, 0x8E, (uint16_t)(a >> 16) };
+}
+
+static void rtc_write(uint8_t reg, uint8_t v)
+{
+	outb(0x70, reg);
+	outb(0x71, v);
+}
+
+static uint8_t rtc_read(uint8_t reg)
+{
+	outb(0x70, reg);
+	return inb(0x71);
+}
+
+/* Exceptions 0-31 to fault_entry, the PICs' IRQs at 32-47 to irq_entry,
+ * only IRQ 8 (the RTC, through the cascade IRQ 2) unmasked, and the RTC's
+ * periodic interrupt at BURSTS Hz.  Interrupts stay off but in "sti; hlt". */
+static void start_interrupts(void)
+{
+	struct table_ptr g = { sizeof(gdt) - 1, (uint32_t)(uintptr_t)gdt };
+	struct table_ptr i = { sizeof(idt) - 1, (uint32_t)(uintptr_t)idt };
+
+	__asm__ volatile("lgdt %0\n\t"
+			 "ljmp $0x08, $1f\n"
+			 "1:\tmovw $0x10, %%ax\n\t"
+			 "movw %%ax, %%ds\n\tmovw %%ax, %%es\n\tmovw %%ax, %%ss\n\t"
+			 "movw %%ax, %%fs\n\tmovw %%ax, %%gs"
+			 : : "m"(g) : "eax", "memory");
+	for (int v = 0; v < 48; v++)
+		set_gate(v, v < 32 ? fault_entry : irq_entry);
+	__asm__ volatile("lidt %0" : : "m"(i) : "memory");
+	/* ICW1-4: cascade, vectors 32 and 40, slave on IRQ 2, 8086 mode */
+	outb(0x20, 0x11); outb(0xa0, 0x11);
+	outb(0x21, 0x20); outb(0xa1, 0x28);
+	outb(0x21, 0x04); outb(0xa1, 0x02);
+	outb(0x21, 0x01); outb(0xa1, 0x01);
+	outb(0x21, 0xfb); outb(0xa1, 0xfe);
+	/* 32768 >> (rate - 1) Hz: rate 12 is 16 Hz */
+	rtc_write(0x0a, (uint8_t)((rtc_read(0x0a) & 0xf0) | 12));
+	rtc_write(0x0b, (uint8_t)(rtc_read(0x0b) | 0x40));
+	rtc_read(0x0c);
+}
+
 static void report_hot(uint32_t hot_start, uint32_t hot)
 {
 	puts_(" hot=");
@@ -440,7 +520,7 @@ void guest_main(uint32_t magic, const struct mb_info *mbi)
 	struct params p = {
 		.mem = 64u << 20, .base = 16u << 20, .hot = 0, .hot_off = 0,
 		.shift = 10, .write_pct = 20, .time = 30, .seed = 1,
-		.pattern = PAT_UNIFORM, .skew = 3, .ratio = 4,
+		.pattern = PAT_UNIFORM, .skew = 3, .ratio = 4, .rate = UNLIMITED,
 	};
 	static const char *const pattern_names[] = { "uniform", "zipf", "shift", "two" };
 	uint64_t accesses = 0;
@@ -494,7 +574,12 @@ void guest_main(uint32_t magic, const struct mb_info *mbi)
 	putu(p.write_pct);
 	puts_("% time=");
 	putu(p.time);
-	puts_("s\n");
+	puts_("s");
+	if (p.rate != UNLIMITED) {
+		puts_(" rate=");
+		putu(p.rate);
+	}
+	puts_("\n");
 
 	report_nvdimms();
 	fill(&p);
@@ -512,18 +597,28 @@ void guest_main(uint32_t magic, const struct mb_info *mbi)
 		first_share = (uint32_t)((w1 << 32) / (w1 + hot2_pages));
 	}
 	rtc_tick();
-	for (;;) {
-		for (int n = 0; n < 1024; n++) {
-			uint32_t idx, r = rnd();
-			uint32_t page;
+	if (p.rate != UNLIMITED)
+		start_interrupts();
+	for (uint32_t burst = 0;;) {
+		uint32_t n;
+
+		if (p.rate == UNLIMITED) {
+			n = 1024;
+		} else {
+			/* the bursts of a second add up to rate exactly */
+			n = (uint32_t)(((uint64_t)p.rate * (burst + 1)) / BURSTS -
+				       ((uint64_t)p.rate * burst) / BURSTS);
+			burst = (burst + 1) % BURSTS;
+		}
+		for (uint32_t i = 0; i < n; i++) {
+			uint32_t r = rnd(), page;
 
 			if (p.pattern == PAT_ZIPF) {
 				/* u^K skew (K=3: half the accesses hit the first 1/8) */
 				uint32_t t = r;
 				for (uint32_t k = 1; k < p.skew; k++)
 					t = (uint32_t)(((uint64_t)t * r) >> 32);
-				idx = (uint32_t)(((uint64_t)t * hot_pages) >> 32);
-				page = hot_start + idx * PAGE;
+				page = hot_start + (uint32_t)(((uint64_t)t * hot_pages) >> 32) * PAGE;
 			} else if (p.pattern == PAT_TWO) {
 				uint32_t u = rnd();
 				if (r < first_share)
@@ -531,14 +626,16 @@ void guest_main(uint32_t magic, const struct mb_info *mbi)
 				else
 					page = p.hot2_off + (uint32_t)(((uint64_t)u * hot2_pages) >> 32) * PAGE;
 			} else {
-				idx = (uint32_t)(((uint64_t)r * hot_pages) >> 32);
-				page = hot_start + idx * PAGE;
+				page = hot_start + (uint32_t)(((uint64_t)r * hot_pages) >> 32) * PAGE;
 			}
 			touch(page, rnd() % 100 < p.write_pct, p.base);
 		}
-		accesses += 1024;
-		if (!rtc_tick())
+		accesses += n;
+		if (!rtc_tick()) {
+			if (p.rate != UNLIMITED)	/* sti's shadow: no wake-up is lost */
+				__asm__ volatile("sti; hlt; cli" ::: "memory");
 			continue;
+		}
 		seconds++;
 		if (p.pattern == PAT_SHIFT && ++since_shift >= p.shift) {
 			since_shift = 0;

@@ -43,6 +43,20 @@ tap_check "shift: the hot range moves every second and wraps (4 distinct ranges)
 tap_check "shift: after the region's end it wraps to the base" \
 	grep -q '^t=4 .*hot=0x01000000-0x01800000' "$dir/s"
 
+# rate=N: N accesses a second in bursts, the CPU halted in between (its
+# RTC interrupts work: a halted CPU with none would never report again);
+# rate=0 idles
+run "$dir/r" 64 mem=32M hot=8M time=3 rate=1000; rc=$?
+tap_diag "$(cat "$dir/r")"
+tap_check "rate=1000: exits intact and says its rate" \
+	test $rc -eq 1 -a "$(grep -c 'time=3s rate=1000$' "$dir/r")" -eq 1
+acc=$(sed -n 's/^vmtier-guest: done accesses=\([0-9]*\) .*result=intact$/\1/p' "$dir/r")
+tap_check "rate=1000: three reports, 1000 to 4000 accesses in 3 s (${acc:-none})" \
+	test "$(grep -c '^t=' "$dir/r")" -eq 3 -a "${acc:-0}" -ge 1000 -a "${acc:-0}" -le 4000
+run "$dir/i" 64 mem=32M hot=8M time=2 rate=0; rc=$?
+tap_check "rate=0: idles, reports every second, exits intact" \
+	test $rc -eq 1 -a "$(grep -c '^t=[12] accesses=0 ' "$dir/i")" -eq 2
+
 # each bad value: status 5, one error line, and the line names the value
 # each line: the parameters, then the text the error must name (its last word)
 while read -r line; do
@@ -64,6 +78,7 @@ pattern=two_ two_
 pattern=two mem=32M hot2=4M hot2_off=40M ratio=0 ratio
 pattern=two mem=32M hot2=4M hot2_off=18M 0x01200000-0x01600000
 pattern=two mem=32M hot2=4M hot2_off=60M 0x03c00000-0x04000000
+rate=20000000 20000000
 LIST
 
 # Corrupt guest RAM from outside through a shared file backend: the guest
