@@ -1,0 +1,202 @@
+#!/bin/bash
+# bench/scale.sh BUILD: one vmtierd tiering 1, 8 and 32 small guests
+# (bench/run scale).
+#
+# Guests are vmtier guests (vmtier define, real libvirtd and QEMU), 16 MiB
+# DRAM + 16 MiB PMEM each, half on nodes 0/2 and half on 1/3; each fills
+# 16 MiB at 8M and touches a 2 MiB hot set in its PMEM cell at 4000
+# accesses a second (tests/guest rate=N: halted in between, so 2 nested-TCG
+# CPUs carry 32).  For each N and mode (the default scanner; offload=damos)
+# a fresh vmtierd attaches all N, then for $secs seconds: its CPU (plus its
+# kdamonds') per guest per window, its RSS over the idle daemon's per guest,
+# windows per guest per second, bytes moved, and status latency (20
+# `vmtier status` calls, process start included; 20 requests on the control
+# socket).  At the largest N one guest's QEMU is SIGSTOPped: status latency
+# and whether the others' windows keep advancing.  Ratios are to N=1 of the
+# same mode in the same run.
+#
+# VMTIER_BENCH_SCALE_NS (default "1 8 32"), VMTIER_BENCH_SCALE_MODES
+# (default "default offload"), VMTIER_BENCH_SECONDS (default 30),
+# VMTIER_BENCH_RATE (default 4000).
+set -u
+bench=$(cd "$(dirname "$0")" && pwd)
+. "$bench/lib.sh" "$1"
+secs=${VMTIER_BENCH_SECONDS:-30} rate=${VMTIER_BENCH_RATE:-4000}
+ns=(${VMTIER_BENCH_SCALE_NS:-1 8 32}) modes=(${VMTIER_BENCH_SCALE_MODES:-default offload})
+echo 0 >/proc/sys/kernel/numa_balancing
+# offload: the kernel moves no page on its own (as offload_setup)
+echo false >/sys/kernel/mm/numa/demotion_enabled
+libvirtd_start >/dev/null || { say "scale: libvirtd does not start"; exit 1; }
+mkdir -p /var/lib/vmtier
+say "scale: kernel $(uname -r), $(nproc) CPUs, $(awk '/MemTotal/ { print int($2 / 1024) }' /proc/meminfo) MiB," \
+	"guests 16M DRAM + 16M PMEM, rate=$rate, ${secs}s per run"
+
+# vms: one line per guest from vmtier status: NAME STATE WINDOWS MOVED_BYTES
+vms() {
+	"$vmtier" status --json 2>/dev/null | python3 -c '
+import json, sys
+for v in json.load(sys.stdin)["vms"]:
+    print(v["name"], v["state"], v["windows"], v["promoted_bytes"] + v["demoted_bytes"])'
+}
+# kdamonds: CPU seconds of the kdamond threads seen so far, by pid (a
+# restarted kdamond's time is gone with it, so note them every second)
+declare -A kd_seen
+kd_note() {
+	local p
+	for p in $(pgrep -x 'kdamond\.[0-9]+'); do kd_seen[$p]=$(cpu_s "$p"); done
+	return 0
+}
+kd_cpu() { local p s=0; for p in "${!kd_seen[@]}"; do s=$(awk "BEGIN { print $s + ${kd_seen[$p]} }"); done; echo "$s"; }
+# latency: median and max ms of 20 `vmtier status` calls (process start
+# included: what an operator waits), then of 20 status requests on the
+# control socket from one process (what vmtierd takes to answer)
+latency() {
+	local t0 i ms=()
+	for i in $(seq 20); do
+		t0=${EPOCHREALTIME/./}
+		"$vmtier" status --json >/dev/null 2>&1
+		ms+=($(( (${EPOCHREALTIME/./} - t0) / 1000 )))
+	done
+	printf '%s\n' "${ms[@]}" | sort -n | awk '{ a[NR] = $1 } END { printf "%d %d ", a[int((NR + 1) / 2)], a[NR] }'
+	python3 - "$VMTIER_SOCKET" <<'PY'
+import socket, sys, time
+ms = []
+for _ in range(20):
+    t0 = time.monotonic()
+    s = socket.socket(socket.AF_UNIX)
+    s.connect(sys.argv[1])
+    s.sendall(b'{"cmd":"status"}\n')
+    buf = b""
+    while not buf.endswith(b"\n"):
+        b = s.recv(65536)
+        if not b:
+            break
+        buf += b
+    s.close()
+    ms.append((time.monotonic() - t0) * 1000)
+ms.sort()
+print(f"{ms[(len(ms) - 1) // 2]:.0f} {ms[-1]:.0f}")
+PY
+}
+
+# guests: define and start guests s1..sN not yet running, 8 at a time
+running=0
+guests() {
+	local i nodes pids=()
+	for ((i = running + 1; i <= $1; i++)); do
+		nodes=0,2; [ $((i % 2)) -eq 0 ] && nodes=1,3
+		guest_nodes=$nodes start_guest "s$i" budget 16 16 2 0 "base=8M mem=16M hot_off=20M rate=$rate" &
+		pids+=($!)
+		if [ ${#pids[@]} -ge 8 ]; then wait "${pids[@]}"; pids=(); fi
+	done
+	[ ${#pids[@]} -gt 0 ] && wait "${pids[@]}"
+	for ((i = running + 1; i <= $1; i++)); do
+		waitlog "s$i" '^t=1 ' || { bench_note "s$i did not start: $(cat "$out/s$i.log" 2>&1)"; return 1; }
+		pid[s$i]=$(cat "/run/libvirt/qemu/s$i.pid")
+	done
+	running=$1
+}
+
+# measure MODE N: a fresh vmtierd in MODE with N guests running; sets
+# attach_s cpu kd rss windows tiering moved lat (median max)
+measure() {
+	local extra= t0 c0 k0 w0 w1 m0 m1 line
+	[ "$1" = offload ] && extra=offload=damos
+	daemon_config "$extra
+history_db=/var/lib/vmtier/$1-$2.db"
+	start_daemon || return 1
+	t0=$SECONDS attach_s=
+	# all N tiering for 3 windows: generous, attach under nested TCG is slow
+	while [ $((SECONDS - t0)) -lt 600 ]; do
+		[ "$(vms | awk '$2 == "tiering" && $3 >= 3' | wc -l)" -ge "$2" ] && { attach_s=$((SECONDS - t0)); break; }
+		[ "$2" -eq 0 ] && { sleep 2; attach_s=0; break; }
+		sleep 2
+	done
+	[ -n "$attach_s" ] || bench_note "$1 N=$2: not all tiering after 600 s: $(vms | tr '\n' ';')"
+	kd_seen=(); kd_note
+	w0=$(vms | awk '{ s += $3 } END { print s + 0 }') m0=$(vms | awk '{ s += $4 } END { print s + 0 }')
+	c0=$(cpu_s "$daemon") k0=$(kd_cpu) t0=${EPOCHREALTIME/./}
+	while [ $(( ${EPOCHREALTIME/./} - t0 )) -lt $((secs * 1000000 - 500000)) ]; do sleep 1; kd_note; done
+	cpu=$(awk "BEGIN { print $(cpu_s "$daemon") - $c0 }") kd=$(awk "BEGIN { print $(kd_cpu) - $k0 }")
+	rss=$(rss_kib "$daemon")
+	line=$(vms)
+	w1=$(awk '{ s += $3 } END { print s + 0 }' <<<"$line") m1=$(awk '{ s += $4 } END { print s + 0 }' <<<"$line")
+	windows=$((w1 - w0)) moved=$((m1 - m0))
+	tiering=$(awk '$2 == "tiering"' <<<"$line" | wc -l)
+	lat=$(latency)
+}
+stop_daemon() { kill -TERM "$daemon"; wait "$daemon"; }
+
+# stopped N: with the daemon of the last measure running, SIGSTOP s1's
+# QEMU; status latency meanwhile, and how many of the others' windows
+# advanced over $secs seconds
+stopped() {
+	local w0 w1 st
+	kill -STOP "${pid[s1]}"
+	sleep 5
+	w0=$(vms)
+	stop_lat=$(latency)
+	sleep "$secs"
+	w1=$(vms)
+	kill -CONT "${pid[s1]}"
+	advanced=$(join <(sort <<<"$w0") <(sort <<<"$w1") | awk '$1 != "s1" && $6 > $3' | wc -l)
+	st=$(awk '$1 == "s1" { print $2 }' <<<"$w1")
+	say "scale stopped N=$1: s1's QEMU SIGSTOPped (s1 $st): latency median/max ms (vmtier status, socket) $stop_lat;" \
+		"others' windows advanced in ${secs}s: $advanced of $(($1 - 1))"
+}
+
+# results: MODE N -> "cpu kd rss windows tiering attach_s moved lat_med lat_max"
+declare -A res
+measure default 0 || { say "scale: vmtierd does not start"; exit 1; }
+stop_daemon
+idle_rss=$rss idle_lat=$lat
+say "scale idle daemon: rss_kib=$rss cpu_s=$cpu in ${secs}s, latency ms (vmtier status median max, socket median max)" \
+	"$lat"
+for n in "${ns[@]}"; do
+	guests "$n" || { say "scale: only $running guests started of $n"; break; }
+	free_mib=$(awk '/MemAvailable/ { print int($2 / 1024) }' /proc/meminfo)
+	qrss=$(for i in $(seq "$n"); do rss_kib "${pid[s$i]}"; done | awk '{ s += $1 } END { printf "%d", s / NR / 1024 }')
+	say "scale N=$n: guests running; MemAvailable ${free_mib} MiB, QEMU RSS ${qrss} MiB a guest"
+	for mode in "${modes[@]}"; do
+		if ! measure "$mode" "$n"; then say "scale $mode N=$n: vmtierd does not start"; continue; fi
+		res[$mode,$n]="$cpu $kd $rss $windows $tiering ${attach_s:-never} $moved $lat"
+		say "scale $mode N=$n: ${res[$mode,$n]} (cpu kd rss_kib windows tiering attach_s moved_bytes" \
+			"status_ms_med status_ms_max socket_ms_med socket_ms_max)"
+		[ "$mode" = default ] && [ "$n" = "${ns[-1]}" ] && stopped "$n"
+		stop_daemon
+	done
+done
+
+# the table: per guest, per window, as ratios to N=1 of the same mode
+python3 - "$secs" "$idle_rss" "${ns[@]}" -- "${modes[@]}" -- \
+	$(for k in "${!res[@]}"; do echo "$k=${res[$k]// /:}"; done) <<'PY' | tee -a "$summary"
+import sys
+a = sys.argv[1:]
+secs, idle_rss = float(a[0]), float(a[1])
+i = a.index("--"); ns = [int(x) for x in a[2:i]]; rest = a[i + 1:]
+j = rest.index("--"); modes = rest[:j]
+res = {}
+for kv in rest[j + 1:]:
+    k, v = kv.split("=")
+    m, n = k.split(",")
+    res[m, int(n)] = v.split(":")
+print(f"scale ({secs:.0f}s a run; ratio: the figure at N over the figure at N=1, same mode)")
+print(f"{'mode':8} {'N':>3} {'tiering':>7} {'attach s':>8} {'win/guest/s':>11} {'cpu ms/guest-win':>16} {'ratio':>5}"
+      f" {'rss KiB/guest':>13} {'ratio':>5} {'status ms med/max':>17} {'ratio':>5} {'socket ms med/max':>17} {'moved MiB':>9}")
+for m in modes:
+    base = None
+    for n in ns:
+        if (m, n) not in res:
+            print(f"{m:8} {n:>3}  (no result)"); continue
+        cpu, kd, rss, win, tier, att, moved, lmed, lmax, smed, smax = res[m, n]
+        cpu, rss, win, lmed, lmax = float(cpu) + float(kd), float(rss), int(win), int(lmed), int(lmax)
+        per_win = 1000 * cpu / max(win, 1)
+        per_rss = (rss - idle_rss) / n
+        if base is None:
+            base = (per_win, per_rss, lmed)
+        r = lambda x, b: f"{x / b:.2f}" if b > 0 else "-"
+        print(f"{m:8} {n:>3} {tier + '/' + str(n):>7} {att:>8} {win / n / secs:>11.2f} {per_win:>16.1f} {r(per_win, base[0]):>5}"
+              f" {per_rss:>13.0f} {r(per_rss, base[1]):>5} {f'{lmed}/{lmax}':>17} {r(lmed, base[2]):>5} {f'{smed}/{smax}':>17} {int(moved) / 2**20:>9.0f}")
+PY
+for ((i = 1; i <= running; i++)); do virsh destroy "s$i" >/dev/null 2>&1; done
+exit 0
