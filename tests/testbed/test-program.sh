@@ -62,6 +62,14 @@ run_one() {
 	done < <(tail -n +1 -s 0.5 -f --pid="$pid" "$log")
 	wait "$pid"
 	rc=$?
+	# for a post-mortem: what its folder only links to (the guests' logs
+	# in this host's /tmp, gone with it) and libvirt's QEMU logs
+	for f in "$out"/*; do
+		[ -L "$f" ] && [ -f "$f" ] && cp --remove-destination "$(readlink -f "$f")" "$f"
+	done
+	if compgen -G "/var/log/libvirt/qemu/*.log" >/dev/null; then
+		mkdir -p "$out/libvirt-qemu" && cp /var/log/libvirt/qemu/*.log "$out/libvirt-qemu/"
+	fi
 	tap_diag "$name: $((SECONDS - t0)) s"
 	tap_t=$SECONDS
 	tap_check "$name exits 0 (got $rc) with its $plan planned results (got $results)" \
