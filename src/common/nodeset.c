@@ -102,3 +102,11 @@ gboolean vmt_nodeset_contains(const GArray *ids, int id)
 			return TRUE;
 	return FALSE;
 }
+
+gboolean vmt_nodeset_overlaps(const GArray *a, const GArray *b)
+{
+	for (guint i = 0; i < a->len; i++)
+		if (vmt_nodeset_contains(b, g_array_index(a, int, i)))
+			return TRUE;
+	return FALSE;
+}

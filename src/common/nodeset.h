@@ -17,5 +17,7 @@ GArray *vmt_nodeset_parse(const char *text, GError **error);
 /* Canonical kernel syntax; "" for an empty set. */
 char *vmt_nodeset_format(const GArray *ids);
 gboolean vmt_nodeset_contains(const GArray *ids, int id);
+/* Whether A and B share an id. */
+gboolean vmt_nodeset_overlaps(const GArray *a, const GArray *b);
 /* Sort IDS and drop duplicates, in place. */
 void vmt_nodeset_normalize(GArray *ids);

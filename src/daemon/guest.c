@@ -33,6 +33,12 @@ VmtGuest *vmt_guest_new(const VmtDomainInfo *info, const VmtHost *host)
 	g->pid = -1;
 	g->quota_bytes = info->dram_bytes;
 	g->kmem_bytes = strcmp(info->backend, "kmem") == 0 ? info->pmem_bytes : 0;
+	/* the nodes the hook counts those on; unknown (NULL) when the
+	 * metadata does not read as a plan */
+	if (info->plan) {
+		g->dram_nodes = vmt_nodeset_format(info->plan->dram_nodes);
+		g->slow_nodes = vmt_nodeset_format(info->plan->pmem_nodes);
+	}
 	g->fast_node = first_node(info->dram_nodes);
 	g->slow_node = first_node(info->pmem_nodes);
 	/* device-DAX pages are not in the page allocator and VFIO pins guest
@@ -75,6 +81,8 @@ void vmt_guest_unref(VmtGuest *g)
 	g_free(g->name);
 	g_free(g->tenant);
 	g_free(g->klass);
+	g_free(g->dram_nodes);
+	g_free(g->slow_nodes);
 	g_free(g->last_error);
 	g_free(g->memcg);
 	g_free(g->offload_note);
@@ -634,6 +642,10 @@ json_object *vmt_guest_to_json(VmtGuest *g)
 	json_object_object_add(o, "pid", json_object_new_int(g->pid));
 	json_object_object_add(o, "quota_bytes", json_object_new_uint64(g->quota_bytes));
 	json_object_object_add(o, "kmem_bytes", json_object_new_uint64(g->kmem_bytes));
+	json_object_object_add(o, "dram_nodes",
+			       g->dram_nodes ? json_object_new_string(g->dram_nodes) : NULL);
+	json_object_object_add(o, "slow_nodes",
+			       g->slow_nodes ? json_object_new_string(g->slow_nodes) : NULL);
 	json_object_object_add(o, "ram_bytes", json_object_new_uint64(g->ram_bytes));
 	json_object_object_add(o, "dram_bytes", json_object_new_uint64(g->stats.fast_bytes));
 	json_object_object_add(o, "slow_bytes", json_object_new_uint64(g->stats.slow_bytes));

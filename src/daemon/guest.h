@@ -55,6 +55,7 @@ typedef struct {
 	gboolean running;		/* QEMU's run state is "running" */
 	guint64 quota_bytes, ram_bytes;
 	guint64 kmem_bytes;		/* its plan's part on shared slow nodes (admission) */
+	char *dram_nodes, *slow_nodes;	/* its plan's node lists (admission); NULL: unknown */
 	guint64 max_migrate_bps;
 	GArray *ranges;			/* VmtRange */
 	VmtTierEngine *engine;

@@ -31,6 +31,7 @@
 #include "admission.h"
 #include "error.h"
 #include "domain-plan.h"
+#include "nodeset.h"
 #include "plan-meta.h"
 
 #include <errno.h>
@@ -140,9 +141,21 @@ static GByteArray *read_stdin(gboolean *too_large, gboolean *ours_too, GError **
 	}
 }
 
+/* VM's node list KEY ("0-1"), or NULL when unknown: absent (a vmtierd
+ * older than the key), null (metadata that did not read) or bad.  Unknown
+ * counts against every node (admission.h): the safe side. */
+static GArray *vm_nodes(json_object *vm, const char *key)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(vm, key, &v) || !json_object_is_type(v, json_type_string))
+		return NULL;
+	return vmt_nodeset_parse(json_object_get_string(v), NULL);
+}
+
 /* The guests vmtierd runs, counted into ADM (their DRAM quotas and, on
- * kmem, their slow-tier parts): the defined guests the hook can see
- * without calling libvirt. */
+ * kmem, their slow-tier parts, each on its nodes): the defined guests the
+ * hook can see without calling libvirt. */
 static gboolean daemon_committed(const HookConfig *c, VmtAdmission *adm, GError **error)
 {
 	json_object *req = json_object_new_object(), *reply, *vms;
@@ -159,13 +172,16 @@ static gboolean daemon_committed(const HookConfig *c, VmtAdmission *adm, GError 
 	}
 	for (gsize i = 0; i < json_object_array_length(vms); i++) {
 		json_object *vm = json_object_array_get_idx(vms, i), *n = NULL, *q, *k;
+		g_autoptr(GArray) dram_nodes = NULL, slow_nodes = NULL;
 
 		if (!json_object_object_get_ex(vm, "quota_bytes", &q))
 			continue;
 		json_object_object_get_ex(vm, "name", &n);
+		dram_nodes = vm_nodes(vm, "dram_nodes");
+		slow_nodes = vm_nodes(vm, "slow_nodes");
 		vmt_admission_count(adm, n ? json_object_get_string(n) : NULL, json_object_get_uint64(q),
-				    json_object_object_get_ex(vm, "kmem_bytes", &k) ?
-				    json_object_get_uint64(k) : 0, TRUE);
+				    dram_nodes, json_object_object_get_ex(vm, "kmem_bytes", &k) ?
+				    json_object_get_uint64(k) : 0, slow_nodes, TRUE);
 	}
 	json_object_put(reply);
 	return TRUE;

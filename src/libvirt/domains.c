@@ -324,7 +324,11 @@ VmtAdmission *vmt_domains_admission(const GPtrArray *doms, guint64 reserve)
 	for (guint i = 0; i < doms->len; i++) {
 		const VmtDomainInfo *d = doms->pdata[i];
 
-		vmt_admission_count(a, d->name, d->dram_bytes, d->pmem_bytes,
+		/* the node sets of its metadata's plan; metadata that does not
+		 * read as a plan (no node lists, edited by hand) gives none, and
+		 * its sizes then count against every node */
+		vmt_admission_count(a, d->name, d->dram_bytes, d->plan ? d->plan->dram_nodes : NULL,
+				    d->pmem_bytes, d->plan ? d->plan->pmem_nodes : NULL,
 				    strcmp(d->backend, "kmem") == 0);
 	}
 	return a;

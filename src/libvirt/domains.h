@@ -48,5 +48,6 @@ gboolean vmt_domains_set_dram(virConnectPtr conn, const char *name, guint64 byte
 gboolean vmt_domains_set_plan(virConnectPtr conn, const char *name, const VmtTierPlan *p,
 			      GError **error);
 /* Admission (admission.h) with every domain of DOMS (vmt_domains_list:
- * every vmtier domain libvirt has defined) counted, as define and set do. */
+ * every vmtier domain libvirt has defined) counted on its plan's nodes, as
+ * define, adopt and set do. */
 VmtAdmission *vmt_domains_admission(const GPtrArray *doms, guint64 reserve);

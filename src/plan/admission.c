@@ -12,6 +12,7 @@
 typedef struct {
 	char *name;
 	guint64 dram_bytes, kmem_bytes;
+	GArray *dram_nodes, *slow_nodes;	/* NULL: unknown, counts everywhere */
 } Counted;
 
 struct _VmtAdmission {
@@ -22,6 +23,21 @@ struct _VmtAdmission {
 static void counted_clear(Counted *c)
 {
 	g_free(c->name);
+	g_clear_pointer(&c->dram_nodes, g_array_unref);
+	g_clear_pointer(&c->slow_nodes, g_array_unref);
+}
+
+/* A copy of IDS, or NULL when unknown: an empty set would count nowhere,
+ * which only a guest on no node could claim. */
+static GArray *known(const GArray *ids)
+{
+	GArray *copy;
+
+	if (!ids || !ids->len)
+		return NULL;
+	copy = g_array_sized_new(FALSE, FALSE, sizeof(int), ids->len);
+	g_array_append_vals(copy, ids->data, ids->len);
+	return copy;
 }
 
 VmtAdmission *vmt_admission_new(guint64 reserve)
@@ -42,10 +58,12 @@ void vmt_admission_free(VmtAdmission *a)
 	g_free(a);
 }
 
-void vmt_admission_count(VmtAdmission *a, const char *name, guint64 dram_bytes, guint64 pmem_bytes,
+void vmt_admission_count(VmtAdmission *a, const char *name, guint64 dram_bytes,
+			 const GArray *dram_nodes, guint64 pmem_bytes, const GArray *slow_nodes,
 			 gboolean kmem)
 {
-	Counted c = { g_strdup(name), dram_bytes, kmem ? pmem_bytes : 0 };
+	Counted c = { g_strdup(name), dram_bytes, kmem ? pmem_bytes : 0, known(dram_nodes),
+		      known(slow_nodes) };
 
 	g_array_append_val(a->guests, c);
 }
@@ -143,8 +161,11 @@ gboolean vmt_admission_check(const VmtAdmission *a, const VmtTierPlan *p, const 
 
 		if (g_strcmp0(c->name, p->name) == 0)
 			continue;
-		dram = add_sat(dram, c->dram_bytes);
-		slow = add_sat(slow, c->kmem_bytes);
+		/* on nodes of its own, it takes none of this guest's memory */
+		if (!c->dram_nodes || vmt_nodeset_overlaps(c->dram_nodes, p->dram_nodes))
+			dram = add_sat(dram, c->dram_bytes);
+		if (!c->slow_nodes || vmt_nodeset_overlaps(c->slow_nodes, p->pmem_nodes))
+			slow = add_sat(slow, c->kmem_bytes);
 	}
 	/* compare by subtraction: no sum can wrap */
 	if (p->dram_bytes > dram_cap || a->reserve > dram_cap - p->dram_bytes ||

@@ -9,12 +9,23 @@
  * - the guests that count are the defined ones: a quota is promised when
  *   the guest is defined (the hook, which may not call libvirt, sees the
  *   running ones, a subset: define accepts => start accepts);
- * - DRAM: their quotas + this guest's + vmtierd.conf's dram_reserve fit the
- *   memory of this guest's DRAM nodes;
- * - slow tier (kmem): their kmem parts + this guest's fit its slow nodes (a
- *   devdax guest has its device to itself, checked at define);
+ * - where they count: a counted guest's DRAM quota counts against this
+ *   guest's DRAM nodes when its DRAM node set overlaps them, its kmem part
+ *   against this guest's slow nodes when its slow node set overlaps them,
+ *   so guests on disjoint sockets do not add up.  Conservative: a guest
+ *   spread over {0,1} counts whole against a plan on {0}.  A counted guest
+ *   whose node sets are unknown counts against every node;
+ * - DRAM: what counts + this guest's quota + vmtierd.conf's dram_reserve
+ *   fit the memory of this guest's DRAM nodes;
+ * - slow tier (kmem): what counts + this guest's kmem part fit its slow
+ *   nodes (a devdax guest has its device to itself, checked at define);
  * - the nodes: its DRAM nodes are online DRAM, its slow nodes online slow
- *   memory, and `vmtier host check` has no error about any of them. */
+ *   memory, and `vmtier host check` has no error about any of them.
+ *
+ * Never an over-commit: memory on a node is only taken by guests bound to
+ * it, and a guest that overlaps this one's nodes counts whole here.  With
+ * every admitted guest checked so, no set of nodes holds more than it has
+ * (what overlaps this set fits it; what lies outside fits by its own check). */
 
 typedef struct _VmtAdmission VmtAdmission;
 
@@ -22,10 +33,13 @@ VmtAdmission *vmt_admission_new(guint64 reserve);
 void vmt_admission_free(VmtAdmission *a);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VmtAdmission, vmt_admission_free)
 
-/* A guest that counts: its DRAM quota and, when KMEM, its slow-tier part.
- * A guest of the plan's own name is skipped when checking (it does not
- * count twice). */
-void vmt_admission_count(VmtAdmission *a, const char *name, guint64 dram_bytes, guint64 pmem_bytes,
+/* A guest that counts: its DRAM quota, bound to DRAM_NODES, and, when KMEM,
+ * its slow-tier part, bound to SLOW_NODES.  A guest of the plan's own name
+ * is skipped when checking (it does not count twice).  NULL or empty node
+ * sets are unknown (a domain whose metadata does not read, an older
+ * vmtierd's status): that part counts against every node, the safe side. */
+void vmt_admission_count(VmtAdmission *a, const char *name, guint64 dram_bytes,
+			 const GArray *dram_nodes, guint64 pmem_bytes, const GArray *slow_nodes,
 			 gboolean kmem);
 guint64 vmt_admission_reserve(const VmtAdmission *a);
 
