@@ -474,6 +474,10 @@ static void test_oneshot(Fixture *f, gconstpointer data)
 	g_assert_cmpstr(json_object_get_string(member(vm, "tenant")), ==, "acme");
 	g_assert_cmpstr(json_object_get_string(member(vm, "scanner")), ==, "soft-dirty");
 	g_assert_cmpuint(u64(vm, "quota_bytes"), ==, QUOTA);
+	/* the plan's nodes, which the hook counts its parts on (admission.h) */
+	g_assert_cmpuint(u64(vm, "kmem_bytes"), ==, RAM - QUOTA);
+	g_assert_cmpstr(json_object_get_string(member(vm, "dram_nodes")), ==, "0");
+	g_assert_cmpstr(json_object_get_string(member(vm, "slow_nodes")), ==, "0");
 	g_assert_cmpuint(u64(vm, "ram_bytes"), ==, RAM);
 	g_assert_cmpuint(u64(vm, "windows"), ==, 1);
 	/* the chunks the vCPU wrote, found by the one window (armed at attach) */

@@ -29,6 +29,8 @@ typedef struct {
 	VmtCtlServer *server;
 	guint64 others;			/* the quota of the other guest vmtierd runs */
 	guint64 others_kmem;		/* and its slow-tier part */
+	const char *others_dram_nodes;	/* and its node lists (NULL: no key, */
+	const char *others_slow_nodes;	/* as an older vmtierd answers) */
 	json_object *requests;		/* what the hook sent */
 } Fixture;
 
@@ -45,6 +47,10 @@ static json_object *handler(json_object *req, const VmtCtlPeer *peer, gpointer u
 	json_object_object_add(vm, "name", json_object_new_string("other"));
 	json_object_object_add(vm, "quota_bytes", json_object_new_uint64(f->others));
 	json_object_object_add(vm, "kmem_bytes", json_object_new_uint64(f->others_kmem));
+	if (f->others_dram_nodes)
+		json_object_object_add(vm, "dram_nodes", json_object_new_string(f->others_dram_nodes));
+	if (f->others_slow_nodes)
+		json_object_object_add(vm, "slow_nodes", json_object_new_string(f->others_slow_nodes));
 	json_object_array_add(vms, vm);
 	/* the guest being started, if vmtierd still has it, does not count twice */
 	vm = json_object_new_object();
@@ -370,11 +376,17 @@ static int define_in(Fixture *f, const char *fixture, const char *node_xml, cons
  * and the hook (at virsh start) give the same verdict on the same host
  * for every size; define accepts => start accepts.  Before, define used a
  * fixed 256M reserve and no node check, the hook vmtierd.conf's reserve,
- * a 100%-movable rule and no other guest's slow-tier part. */
+ * a 100%-movable rule and no other guest's slow-tier part.  The other
+ * guest runs on socket OTHER (DRAM node OTHER, its slow node OTHER + 2),
+ * the new one on node 0. */
 static void agree(Fixture *f, const char *fixture, const char *reserve, const char *const *sizes,
-		  guint *accepted)
+		  guint *accepted, int other_socket)
 {
-	g_autofree char *other = define_xml(fixture, "other", "--dram 200M --pmem 300M --dram-nodes 0");
+	g_autofree char *other_args = g_strdup_printf("--dram 200M --pmem 300M --dram-nodes %d",
+						      other_socket);
+	g_autofree char *other = define_xml(fixture, "other", other_args);
+	g_autofree char *other_dram = g_strdup_printf("%d", other_socket);
+	g_autofree char *other_slow = g_strdup_printf("%d", other_socket + 2), *pmem_nodes = NULL;
 	g_autofree char *node_xml = g_build_filename(f->dir, "node.xml", NULL);
 	g_autofree char *text = NULL;
 	const char *body = strstr(other, "<domain");
@@ -388,6 +400,11 @@ static void agree(Fixture *f, const char *fixture, const char *reserve, const ch
 		start_daemon(f);
 	f->others = 200 * MIB;
 	f->others_kmem = 300 * MIB;
+	/* as vmtierd's status has them: the other guest's plan */
+	pmem_nodes = g_strdup_printf("<vmtier:pmem_nodes>%s</vmtier:pmem_nodes>", other_slow);
+	g_assert_nonnull(strstr(other, pmem_nodes));
+	f->others_dram_nodes = other_dram;
+	f->others_slow_nodes = other_slow;
 	*accepted = 0;
 	for (guint i = 0; sizes[i]; i++) {
 		g_autofree char *args = g_strdup_printf("%s --dram-nodes 0", sizes[i]);
@@ -401,6 +418,7 @@ static void agree(Fixture *f, const char *fixture, const char *reserve, const ch
 		g_assert_cmpint(def, ==, start);
 		*accepted += def == 0;
 	}
+	f->others_dram_nodes = f->others_slow_nodes = NULL;
 	g_remove(node_xml);
 }
 
@@ -417,13 +435,31 @@ static void test_define_agrees(Fixture *f, gconstpointer data)
 	g_autofree char *root = partial_movable(f->dir, 3);
 	guint n;
 
-	agree(f, "tiered", "512M", sizes, &n);
+	agree(f, "tiered", "512M", sizes, &n, 0);
 	g_assert_cmpuint(n, ==, 3);
-	agree(f, "movable", "512M", small, &n);
+	agree(f, "movable", "512M", small, &n, 0);
 	g_assert_cmpuint(n, ==, 0);
-	agree(f, root, "512M", small, &n);
+	agree(f, root, "512M", small, &n, 0);
 	g_assert_cmpuint(n, ==, 0);
 	remove_partial(root);
+}
+
+/* The other guest on the other socket (DRAM node 1, slow node 3) takes
+ * none of node 0's or node 2's memory: define and the hook both admit up
+ * to what nodes 0 and 2 hold alone (before, both summed it in and refused
+ * every size here). */
+static void test_define_agrees_sockets(Fixture *f, gconstpointer data)
+{
+	/* node 0: 969 MiB, 512M reserved; node 2: 896 MiB */
+	static const char *const sizes[] = {
+		"--dram 456M --pmem 128M", "--dram 458M --pmem 128M",
+		"--dram 64M --pmem 896M", "--dram 64M --pmem 898M",
+		NULL,
+	};
+	guint n;
+
+	agree(f, "tiered", "512M", sizes, &n, 1);
+	g_assert_cmpuint(n, ==, 2);
 }
 
 static void test_offline(Fixture *f, gconstpointer data)
@@ -498,6 +534,52 @@ static void test_quota_with_daemon(Fixture *f, gconstpointer data)
 			       "256 MiB asked + 128 MiB reserve > %s on node(s) 0\n", o, cap);
 	g_assert_cmpint(hook(f, "tiered", "t1", "prepare", "begin", xml, &e2, NULL), ==, 1);
 	g_assert_cmpstr(e2, ==, want);
+}
+
+/* vmtierd's status gives each guest's nodes: a guest on the other socket
+ * does not count against this one's; a guest whose nodes the reply does
+ * not give (an older vmtierd) or does not parse counts against every
+ * node, as before. */
+static void test_other_socket(Fixture *f, gconstpointer data)
+{
+	g_autofree char *xml = define_xml("tiered", "t1", "--dram 256M --pmem 128M --dram-nodes 0");
+	const struct {
+		const char *dram, *slow;
+		int rc;
+	} t[] = {
+		{ "1", "3", 0 },	/* the other socket */
+		{ NULL, NULL, 1 },	/* unknown: counts */
+		{ "0", "2", 1 },	/* the same socket */
+		{ "0-1", "2-3", 1 },	/* spread over both: counts whole */
+		{ "1", "x", 1 },	/* a slow list that does not parse: counts */
+	};
+
+	write_config(f, "128M");
+	start_daemon(f);
+	f->others = 600 * MIB;		/* 600 + 256 + 128 > node 0's 969 MiB */
+	f->others_kmem = 800 * MIB;	/* with 128, over node 2's 896 MiB */
+	for (guint i = 0; i < G_N_ELEMENTS(t); i++) {
+		g_autofree char *err = NULL;
+
+		f->others_dram_nodes = t[i].dram;
+		f->others_slow_nodes = t[i].slow;
+		g_assert_cmpint(hook(f, "tiered", "t1", "prepare", "begin", xml, &err, NULL), ==, t[i].rc);
+		g_test_message("%s/%s: %s", t[i].dram, t[i].slow, err);
+		if (t[i].rc == 0)
+			g_assert_cmpstr(err, ==, "");
+		else
+			g_assert_true(g_str_has_prefix(err, "vmtier: t1: refused: "));
+	}
+	/* the slow tier alone: DRAM elsewhere, slow part on node 2 */
+	{
+		g_autofree char *err = NULL;
+
+		f->others_dram_nodes = "1";
+		f->others_slow_nodes = "2";
+		g_assert_cmpint(hook(f, "tiered", "t1", "prepare", "begin", xml, &err, NULL), ==, 1);
+		g_assert_cmpstr(err, ==, "vmtier: t1: refused: slow tier cannot hold the PMEM part: 800 MiB "
+				"already placed + 128 MiB asked > 896 MiB on node(s) 2\n");
+	}
 }
 
 static void test_notify(Fixture *f, gconstpointer data)
@@ -805,6 +887,8 @@ int main(int argc, char **argv)
 	T("/hook/prepare/movable", test_movable);
 	T("/hook/prepare/movable-partial", test_movable_partial);
 	T("/hook/prepare/define-agrees", test_define_agrees);
+	T("/hook/prepare/define-agrees-sockets", test_define_agrees_sockets);
+	T("/hook/prepare/other-socket", test_other_socket);
 	T("/hook/prepare/offline", test_offline);
 	T("/hook/prepare/devdax", test_devdax);
 	T("/hook/prepare/too-big-alone", test_too_big_alone);
