@@ -23,9 +23,9 @@
  *   memory, and `vmtier host check` has no error about any of them.
  *
  * Never an over-commit: memory on a node is only taken by guests bound to
- * it, and a guest that overlaps this one's nodes counts whole here.  With
- * every admitted guest checked so, no set of nodes holds more than it has
- * (what overlaps this set fits it; what lies outside fits by its own check). */
+ * it.  With every admitted guest checked so, no set S of nodes is promised
+ * more than it has: if S holds this guest's nodes N, the guests in S that
+ * overlap N fit N (this check) and the rest fit S minus N (earlier ones). */
 
 typedef struct _VmtAdmission VmtAdmission;
 

@@ -6,7 +6,8 @@
 # define) whose DRAM quota does not fit next to the running ones (the reason
 # in virsh's error), also while vmtierd is stopped, tells vmtierd at once when a guest starts or
 # stops, lets guests start while vmtierd is down, and leaves running guests
-# alone when libvirtd reconnects.
+# alone when libvirtd reconnects.  A guest on the other socket (DRAM node 1)
+# is admitted by define and the hook next to guests that fill node 0.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../tap.sh"
@@ -49,13 +50,20 @@ logged() {
 tracked() { for _ in $(seq 10); do "$vmtier" status "$1" >/dev/null 2>&1 && return 0; sleep 0.1; done; return 1; }
 untracked() { for _ in $(seq 10); do "$vmtier" status "$1" >/dev/null 2>&1 || return 0; sleep 0.1; done; return 1; }
 # A and B: 400 MiB DRAM quotas on node 0 (about 969 MiB): each fits with the
-# 256 MiB reserve, both together do not; C (200 MiB) fits next to A
-def() {
-	"$vmtier" define "$@" --pmem 64M --dram-nodes 0 --virt-type qemu --kernel "$elf" \
+# 256 MiB reserve, both together do not; C (200 MiB) fits next to A; D
+# (400 MiB) is on the other socket, node 1 (its slow node 3)
+def_on() {
+	local node=$1; shift
+	"$vmtier" define "$@" --pmem 64M --dram-nodes "$node" --virt-type qemu --kernel "$elf" \
 		--append "base=20M mem=16M hot=4M hot_off=24M time=0"
 }
+def() { def_on 0 "$@"; }
 tap_check "define A (400 MiB DRAM quota)" eval 'def A --dram 400M >/dev/null'
 tap_check "define C (200 MiB DRAM quota, fits next to A)" eval 'def C --dram 200M >/dev/null'
+err=$(def_on 1 D --dram 400M 2>&1); rc=$?
+tap_diag "$err"
+tap_check "define D on socket 1 (400 MiB DRAM quota): A and C on node 0 do not count (issue 14)" \
+	test $rc -eq 0
 err=$(def B --dram 400M 2>&1); rc=$?
 tap_diag "$err"
 tap_check "vmtier define refuses B next to A and C (the hook's rule: defined guests count)" \
@@ -94,6 +102,22 @@ tap_check "vmtier set A --dram 402M is refused next to defined B and C (define's
 err=$(virsh start C 2>&1); rc=$?
 tap_diag "$err"
 tap_check "C, which vmtier define accepted, starts next to A" test $rc -eq 0
+# with A and C (600 MiB) running on node 0, D on node 1 starts: the hook
+# counts vmtierd's guests on their nodes (status: dram_nodes, slow_nodes)
+err=$(virsh start D 2>&1); rc=$?
+tap_diag "$err"
+tap_check "D, on socket 1, starts next to A and C on node 0" test $rc -eq 0
+tap_check "vmtierd tracks D" tracked D
+st=$("$vmtier" status --json)
+tap_diag "$(python3 -c 'import json, sys
+for v in json.load(sys.stdin)["vms"]: print(v["name"], v.get("dram_nodes"), v.get("slow_nodes"))' <<<"$st")"
+tap_check "vmtier status --json gives each guest's nodes, which the hook counts (D: 1 and 3; A, C: 0 and 2)" \
+	python3 -c 'import json, sys
+vms = json.load(sys.stdin)["vms"]
+vm = [v for v in vms if v["name"] == "D"][0]
+assert (vm["dram_nodes"], vm["slow_nodes"]) == ("1", "3"), vm
+assert all((v["dram_nodes"], v["slow_nodes"]) == ("0", "2") for v in vms if v["name"] != "D"), vms' <<<"$st"
+virsh destroy D >/dev/null
 virsh destroy C >/dev/null
 tap_check "vmtierd logs 'hook: C stopped'" logged C stopped
 tap_check "and no longer tracks C" untracked C
@@ -135,6 +159,6 @@ virsh destroy A >/dev/null; virsh destroy B >/dev/null
 tap_check "vmtier hook uninstall removes the link" bash -c \
 	"'$vmtier' hook uninstall >/dev/null && [ ! -e /etc/libvirt/hooks/qemu.d/50-vmtier ]"
 tap_check "vmtier hook status: not installed (exit 1)" bash -c "! '$vmtier' hook status >/dev/null"
-for d in A B C; do "$vmtier" undefine "$d" >/dev/null; done
+for d in A B C D; do "$vmtier" undefine "$d" >/dev/null; done
 tap_diag "$(grep -E 'hook:|found|dropped|stopp' "$log" | tail -12)"
 tap_done

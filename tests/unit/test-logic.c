@@ -78,6 +78,18 @@ static void test_nodeset_contains(void)
 	g_assert_false(vmt_nodeset_contains(a, 2));
 }
 
+static void test_nodeset_overlaps(void)
+{
+	g_autoptr(GArray) a = vmt_nodeset_parse("1,3-4", NULL), b = vmt_nodeset_parse("0,2,4", NULL);
+	g_autoptr(GArray) c = vmt_nodeset_parse("0,2", NULL), none = vmt_nodeset_parse("", NULL);
+
+	g_assert_true(vmt_nodeset_overlaps(a, b));
+	g_assert_true(vmt_nodeset_overlaps(b, a));
+	g_assert_false(vmt_nodeset_overlaps(a, c));
+	g_assert_false(vmt_nodeset_overlaps(a, none));
+	g_assert_false(vmt_nodeset_overlaps(none, a));
+}
+
 static void test_size_format(void)
 {
 	static const struct { guint64 in; const char *out; } t[] = {
@@ -147,6 +159,7 @@ int main(int argc, char **argv)
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/nodeset/parse", test_nodeset_parse);
 	g_test_add_func("/nodeset/contains", test_nodeset_contains);
+	g_test_add_func("/nodeset/overlaps", test_nodeset_overlaps);
 	g_test_add_func("/nodeset/hostile", test_nodeset_hostile);
 	g_test_add_func("/size/format", test_size_format);
 	g_test_add_func("/size/parse", test_size_parse);
