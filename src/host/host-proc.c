@@ -121,6 +121,61 @@ gboolean vmt_host_proc_resident(int pid, guint64 start, guint64 len, GArray *pag
 	return TRUE;
 }
 
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(FILE, fclose)
+
+/* a "Key: N kB" line's bytes, N bounded so that sums cannot wrap */
+static gboolean smaps_kb(const char *line, const char *key, guint64 *bytes)
+{
+	size_t k = strlen(key);
+	guint64 kb;
+
+	if (strncmp(line, key, k) != 0 || sscanf(line + k, " %" SCNu64 " kB", &kb) != 1)
+		return FALSE;
+	*bytes = MIN(kb, G_MAXUINT32) * 1024;
+	return TRUE;
+}
+
+gboolean vmt_host_proc_huge_bytes(int pid, guint64 start, guint64 len, guint64 *rss,
+				  guint64 *huge, GError **error)
+{
+	g_autofree char *rel = g_strdup_printf("/proc/%d/smaps", pid);
+	g_autofree char *path = vmt_sysfs_path(rel);
+	g_autoptr(FILE) f = fopen(path, "re");
+	char line[512];
+	gboolean at_start = TRUE, in = FALSE;
+	guint64 end = start + len;
+
+	*rss = *huge = 0;
+	if (!f) {
+		int e = errno;
+		g_set_error(error, G_IO_ERROR, g_io_error_from_errno(e), "%s: %s", rel,
+			    g_strerror(e));
+		return FALSE;
+	}
+	/* line by line: a QEMU may have tens of thousands of mappings */
+	while (fgets(line, sizeof(line), f)) {
+		gboolean whole = strchr(line, '\n') != NULL;
+		guint64 lo, hi, b;
+
+		/* only at a line's start (a long path arrives in pieces) */
+		if (at_start && sscanf(line, "%" SCNx64 "-%" SCNx64 " ", &lo, &hi) == 2)
+			in = lo >= start && lo < end;
+		else if (at_start && in && smaps_kb(line, "Rss:", &b))
+			*rss += b;
+		else if (at_start && in && (smaps_kb(line, "AnonHugePages:", &b) ||
+					    smaps_kb(line, "ShmemPmdMapped:", &b) ||
+					    smaps_kb(line, "FilePmdMapped:", &b)))
+			*huge += b;
+		at_start = whole;
+	}
+	if (ferror(f)) {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "%s: read error", rel);
+		return FALSE;
+	}
+	*huge = MIN(*huge, *rss);
+	return TRUE;
+}
+
 gboolean vmt_host_proc_alive(int pid)
 {
 	g_autofree char *path = g_strdup_printf("/proc/%d/stat", pid);

@@ -21,6 +21,14 @@ gboolean vmt_host_proc_check_range(int pid, guint64 start, guint64 len, const ch
 gboolean vmt_host_proc_resident(int pid, guint64 start, guint64 len, GArray *pages,
 				guint64 *absent, GError **error);
 
+/* Of PID's mappings that start inside [START, START+LEN) (QEMU maps each
+ * RAM backend as VMAs of its own), the resident bytes (*RSS) and those
+ * mapped by PMD huge pages (*HUGE: AnonHugePages, ShmemPmdMapped,
+ * FilePmdMapped), from /proc/PID/smaps.  Its cost is a walk of those
+ * mappings' page tables. */
+gboolean vmt_host_proc_huge_bytes(int pid, guint64 start, guint64 len, guint64 *rss,
+				  guint64 *huge, GError **error);
+
 /* PID exists and is not a zombie (an exited QEMU that libvirt has not
  * reaped yet has no memory left to scan or move). */
 gboolean vmt_host_proc_alive(int pid);

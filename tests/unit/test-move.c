@@ -7,9 +7,11 @@
 #include "error.h"
 #include "host-move.h"
 #include "host-proc.h"
+#include "sysfs.h"
 
 #include <gio/gio.h>
 #include <errno.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -151,6 +153,59 @@ static void test_same_process(void)
 	g_assert_cmpuint(vmt_host_proc_start_time(pid), ==, 0);
 }
 
+/* How much of QEMU's RAM is in huge pages, from smaps: only the mappings
+ * that start in the range count, a long path arrives in pieces without
+ * confusing the parser, and huge never exceeds resident. */
+static void test_huge_bytes(void)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree char *root = g_dir_make_tmp("vmt-smaps-XXXXXX", &error);
+	g_autofree char *procdir = NULL, *dir = NULL, *file = NULL, *longpath = g_strnfill(511 - 55, 'x');
+	g_autofree char *smaps = g_strdup_printf(
+		"7f0000000000-7f0000400000 rw-p 00000000 00:00 0 \n"
+		"Rss:                4096 kB\n"
+		"AnonHugePages:      2048 kB\n"
+		"7f0000400000-7f0000800000 rw-s 00000000 00:01 5 /memfd:%sRss: 9 kB\n"
+		"Rss:                2048 kB\n"
+		"ShmemPmdMapped:     4096 kB\n"
+		"7f1000000000-7f1000200000 rw-p 00000000 00:00 0 \n"
+		"Rss:                2048 kB\n"
+		"AnonHugePages:      2048 kB\n", longpath);
+	guint64 rss, huge;
+	/* 8 MiB of this process's own, in 4 KiB pages */
+	gsize len = 8u << 20;
+	char *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	g_assert_no_error(error);
+	procdir = g_build_filename(root, "proc", NULL);
+	dir = g_build_filename(procdir, "4242", NULL);
+	file = g_build_filename(dir, "smaps", NULL);
+	g_assert_cmpint(g_mkdir_with_parents(dir, 0700), ==, 0);
+	g_assert_true(g_file_set_contents(file, smaps, -1, &error));
+	vmt_sysfs_set_root(root);
+	g_assert_true(vmt_host_proc_huge_bytes(4242, 0x7f0000000000, 8u << 20, &rss, &huge, &error));
+	g_assert_no_error(error);
+	g_assert_cmpuint(rss, ==, 6144u << 10);
+	g_assert_cmpuint(huge, ==, 6144u << 10);	/* 2048 + 4096, capped at rss */
+	g_assert_false(vmt_host_proc_huge_bytes(4243, 0, 1, &rss, &huge, &error));
+	g_assert_error(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
+	g_clear_error(&error);
+	vmt_sysfs_set_root("/");
+	g_assert_cmpint(unlink(file), ==, 0);
+	g_assert_cmpint(rmdir(dir), ==, 0);
+	g_assert_cmpint(rmdir(procdir), ==, 0);
+	g_assert_cmpint(rmdir(root), ==, 0);
+
+	g_assert_true(p != MAP_FAILED);
+	g_assert_cmpint(madvise(p, len, MADV_NOHUGEPAGE), ==, 0);
+	memset(p, 1, len);
+	g_assert_true(vmt_host_proc_huge_bytes(getpid(), (guintptr)p, len, &rss, &huge, &error));
+	g_assert_no_error(error);
+	g_assert_cmpuint(rss, ==, len);
+	g_assert_cmpuint(huge, ==, 0);
+	munmap(p, len);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -158,5 +213,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/move/zero-and-shared", test_zero_and_shared);
 	g_test_add_func("/move/gone", test_gone);
 	g_test_add_func("/proc/same-process", test_same_process);
+	g_test_add_func("/proc/huge-bytes", test_huge_bytes);
 	return g_test_run();
 }
