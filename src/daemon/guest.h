@@ -104,6 +104,12 @@ typedef struct {
 	 * share of samples with a flush in them); 0: no such bound */
 	guint ceiling;
 	guint64 flushes;		/* TLB flushes, since attach */
+	/* its RAM's resident bytes and those in PMD huge pages (smaps, read
+	 * every few windows): one accessed bit covers 2 MiB there, 4 KiB
+	 * elsewhere, which decides what readings can say (guest.c) */
+	guint64 rss_bytes, huge_bytes;
+	gboolean huge_known;
+	guint huge_age;			/* windows since read (the worker's) */
 } VmtGuest;
 
 VmtGuest *vmt_guest_new(const VmtDomainInfo *info, const VmtHost *host);

@@ -427,6 +427,7 @@ void vmt_tier_engine_stats(const VmtTierEngine *e, VmtTierStats *out)
 		acc_all += rate[c->last_freq] * c->resident_pages;
 	}
 	out->fast_access_share = acc_all > 0 ? acc_fast / acc_all : 1.0;
+	out->access_seen = acc_all > 0;
 	out->max_freq = e->max_freq;
 	ranking_build(e, &r);
 	for (guint k = 0; k < r.n_target; k++) {

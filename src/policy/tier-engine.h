@@ -56,6 +56,8 @@ typedef struct {
 	 * set_exposure says they were sampled, weighted by pages) that fast-tier pages serve in the placement as it
 	 * is now, after the window's moves; 1.0 when there were none */
 	double fast_access_share;
+	gboolean access_seen;		/* some chunk read accessed: the share
+					 * above weighs something */
 	/* of the hottest chunks that fit in the quota, the share already on
 	 * the fast tier: what an oracle placement would reach is 1.0 */
 	double hot_coverage;
