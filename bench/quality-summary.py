@@ -23,7 +23,7 @@ import re
 import sys
 
 MODES = ["static", "vmtierd", "vmtierd-sd", "vmtierd-damos", "vmtierd-nb2", "nb2", "damos"]
-REGIMES = ["sticky", "turnover"]
+REGIMES = ["sticky", "turnover", "turnover-4k"]
 PATTERNS = ["zipf3", "zipf", "zipf2", "zipf6", "two", "zipf3-ro", "zipf-ro", "zipf2-ro", "zipf6-ro",
             "two-ro", "shift", "shift-ro"]
 
@@ -121,7 +121,7 @@ def main():
     for path in glob.glob(f"{d}/*.csv"):
         name = os.path.basename(path)[:-4]
         for m in sorted(MODES, key=len, reverse=True):
-            for g in REGIMES:
+            for g in sorted(REGIMES, key=len, reverse=True):
                 if name.startswith(f"{m}-{g}-"):
                     runs[(name[len(m) + len(g) + 2:], m, g)] = path
                     break
@@ -146,13 +146,13 @@ def main():
         first = next(iter(loaded.values()))[0]
         print(f"quality pattern={p} hot={first['hot_mib']}MiB quota={quota}MiB"
               f" oracle_share={first['oracle']:.3f} (figures: DRAM access share / oracle)")
-        print(f"{'mode':13} {'tlb':8} {'@10s':>5} {'@30s':>5} {'@60s':>5} {'mean':>5} {'t90':>6} {'dram_max':>8}"
+        print(f"{'mode':13} {'tlb':11} {'@10s':>5} {'@30s':>5} {'@60s':>5} {'mean':>5} {'t90':>6} {'dram_max':>8}"
               f" {'used@60':>7} {'rep_mad':>7} {'rep_n':>5} {'hot_rep/true':>12} {'acc/s':>7} {'flush/s':>7}"
               + ("  t90 per new hot range" if p.startswith("shift") else ""))
         for (_, m, g), r in loaded.items():
             mean = sum(x["ratio"] for x in r) / len(r)
             mad, n, hot = reported(r)
-            line = (f"{m:13} {g:8} {at(r, 10):>5} {at(r, 30):>5} {at(r, 60):>5} {mean:5.2f} {t90(r):>6}"
+            line = (f"{m:13} {g:11} {at(r, 10):>5} {at(r, 30):>5} {at(r, 60):>5} {mean:5.2f} {t90(r):>6}"
                     f" {max(x['dram'] for x in r):>5}MiB {at(r, 60, 'used'):>7} {mad:>7} {n:>5} {hot:>12}"
                     f" {rates[(p, m, g)] if rates[(p, m, g)] >= 0 else '?':>7} {flushes[(p, m, g)]:>7}")
             if p.startswith("shift"):

@@ -22,6 +22,9 @@
 #             VMTIER_BENCH_FLUSH_US (1000) us: each switch to its mm is a
 #             CR3 write, a full TCG TLB flush (like 4 KiB-backed hardware,
 #             whose TLB turns over in microseconds; bench/README.md)
+#   turnover-4k  turnover with the guest's RAM in 4 KiB pages (THP off in
+#             the test host while the guest starts): one accessed bit per
+#             4 KiB, as a 4 KiB-backed guest has on hardware (not by default)
 # Modes:
 #   static   no daemon, numa_balancing=0: the placement vmtier define makes
 #   vmtierd  vmtierd (DAMON vaddr, 1 s windows), the guest under libvirt
@@ -67,7 +70,7 @@ pattern_set() {
 }
 for p in ${patterns//+/ }; do pattern_set check "$p" || exit 1; done
 for r in $regimes; do
-	case "$r" in sticky|turnover) ;; *) say "quality: unknown TLB regime '$r' (have sticky turnover)"; exit 1 ;; esac
+	case "$r" in sticky|turnover|turnover-4k) ;; *) say "quality: unknown TLB regime '$r' (have sticky turnover turnover-4k)"; exit 1 ;; esac
 done
 say "quality: modes=[$modes] patterns=[$patterns] tlb=[$regimes] seconds=$secs flush_us=$flush_us"
 echo 0 >/proc/sys/kernel/numa_balancing
@@ -164,7 +167,7 @@ start_guest_for() {
 flushers=()
 tlb_on() {
 	local c
-	[ "$1" = turnover ] || return 0
+	[ "${1%-4k}" = turnover ] || return 0
 	for c in ${3:-0}; do
 		taskset -c "$c" "$tlb_flusher" "$flush_us" >>"$out/$2.flusher" 2>&1 &
 		flushers+=($!)
@@ -268,6 +271,12 @@ mode_off() {
 run() {
 	local mode=$1 regime=$2 p names=() parts=() dram=0 d n i=0 ok=1
 	IFS=+ read -r -a parts <<<"$3"
+	# turnover-4k: the guests' RAM in 4 KiB pages (QEMU's MADV_HUGEPAGE is
+	# ignored under never; kept for the run, or khugepaged may collapse
+	# it); the setting the test host booted with after
+	local thp=/sys/kernel/mm/transparent_hugepage/enabled thp_was
+	thp_was=$(sed 's/.*\[\(.*\)\].*/\1/' $thp)
+	[ "$regime" = turnover-4k ] && echo never >$thp
 	for p in "${parts[@]}"; do
 		i=$((i + 1))
 		if [ ${#parts[@]} = 1 ]; then n=$mode-$p; else n=$mode-$p-g$i; fi
@@ -275,6 +284,12 @@ run() {
 		start_guest_for "$mode" "$p" "$n" "$3$([ ${#parts[@]} = 1 ] || echo ".g$i")" ||
 			{ say "$mode $p: the guest did not start"; ok=; break; }
 	done
+	thp_note() {
+		for n in "${names[@]}"; do
+			bench_note "$n: AnonHugePages of its QEMU $(awk '/^AnonHugePages/ { s += $2 } END { print s }' /proc/"${gpid[$n]:-0}"/smaps 2>/dev/null) kB $1"
+		done
+	}
+	thp_note "at the start"
 	if [ -n "$ok" ] && [ "$mode" != static ]; then
 		# node 0 keeps every guest's quota free, less what they hold
 		for n in "${names[@]}"; do
@@ -303,6 +318,8 @@ run() {
 		mode_off "$mode" "$regime-$3"	# status at the end: MODE-REGIME-PATTERN-status.json
 	fi
 	release_dram
+	thp_note "at the end"
+	echo "$thp_was" >$thp
 	for n in "${names[@]}"; do
 		grep -qs 'errors=[1-9]' "${glog[$n]:-/dev/null}" && say "$n: THE GUEST SAW CORRUPTED MEMORY"
 		stop_guest "$n"
