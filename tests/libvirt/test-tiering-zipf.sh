@@ -5,11 +5,14 @@
 # 32 MiB take 63% of the accesses) on PMEM node 2, vmtierd with DAMON and
 # its TLB flusher.  Ground truth (bench/hot-share: where every hot page is,
 # weighted by the guest's access distribution) must reach 0.9 of an oracle
-# with the same 32 MiB while DRAM stays within the quota (+2 chunks);
-# status's DRAM access share must never claim more than ground truth (+0.1)
-# and says "unknown" rather than guess from saturated readings; with
-# the vCPU pinned to one CPU status must call its sensor blind and show no
-# access figures; the guest's memory stays intact.
+# with the same 32 MiB while DRAM stays within the quota (+2 chunks).
+# Its RAM is in 2 MiB pages (THP, the test host's default), whose one
+# accessed bit cannot tell how much hotter the hottest chunks are: status
+# must give no DRAM access share for it and say why.  With the vCPU pinned
+# to one CPU status must call its sensor blind and show no access figures.
+# Then the same guest in 4 KiB pages (tz4k, THP off in the test host while
+# it runs): placement as above, and status's DRAM access share must agree
+# with ground truth within 0.1 both ways.  Both guests' memory stays intact.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/tiering-lib.sh" "$1" "$2" "$3" "$4"
@@ -23,14 +26,14 @@ tap_check "tz filled its memory and runs its hot set" waitlog tz '^t=1 '
 track tz $quota 128
 # the vCPU may run on both CPUs: moving it between them is the TLB flush
 virsh vcpupin tz 0 0-1 >/dev/null
-truth() {	# share oracle dram_pages
+truth() {	# NAME: share oracle dram_pages map
 	local hs
-	hs=$("$hot_share" "${pid[tz]}" zipf $((quota * mib)) $((hva1[tz] + 32 * mib)) $((128 * mib)) \
-		"${hva0[tz]}" $((quota * mib)) "${hva1[tz]}" $((256 * mib))) &&
+	hs=$("$hot_share" "${pid[$1]}" zipf $((quota * mib)) $((hva1[$1] + 32 * mib)) $((128 * mib)) \
+		"${hva0[$1]}" $((quota * mib)) "${hva1[$1]}" $((256 * mib))) &&
 	[[ $hs =~ share=([^ ]+)\ oracle=([^ ]+).*dram_pages=([0-9]+).*map=(.*) ]] &&
 	echo "${BASH_REMATCH[1]} ${BASH_REMATCH[2]} ${BASH_REMATCH[3]} ${BASH_REMATCH[4]}"
 }
-read -r s0 oracle _ <<<"$(truth)"
+read -r s0 oracle _ <<<"$(truth tz)"
 tap_diag "before vmtierd: DRAM serves $s0 of tz's accesses (oracle $oracle)"
 
 mkdir -p /var/lib/vmtier
@@ -38,41 +41,72 @@ daemon_config "scanner=damon-vaddr
 history_db=/var/lib/vmtier/history-zipf.db"
 tap_check "vmtierd starts" start_daemon
 
-# every 2 s: ground truth and status side by side, until 0.9 of the oracle
-# has held for 10 s (or 180 s pass)
-t0=$(now) reached= held=0 maxd=0 diffs=() unknown=0
-while [ $(($(now) - t0)) -lt 180 ]; do
-	sleep 2
-	read -r share oracle dram map <<<"$(truth)" || continue
-	j=$("$vmtier" status tz --json)
-	rep=$(python3 -c 'import json,sys; v=json.loads(sys.argv[1])["vms"][0]; print(v["sensor"], v["dram_access_share"], v["sample_us"], "unknown" if v.get("share_note") else "")' "$j")
-	[ "$dram" -gt "$maxd" ] && maxd=$dram
-	ratio=$(python3 -c "print(round($share / $oracle, 3))")
-	tap_diag "t=$(($(now) - t0)) truth=$share ratio=$ratio dram=$((dram / 256))MiB status(sensor share sample_us)=$rep map=$map"
-	if python3 -c "import sys; sys.exit(0 if $ratio >= 0.9 else 1)"; then
-		[ -z "$reached" ] && reached=$(($(now) - t0))
-		set -- $rep
-		[ "$2" != None ] && diffs+=("$(python3 -c "print($2 - $share)")")
-		[ "${4:-}" = unknown ] && unknown=$((unknown + 1))
-		held=$((held + 2))
-		[ $held -ge 10 ] && break
-	else
-		held=0 diffs=() unknown=0
-	fi
-done
+# converge NAME: every 2 s, ground truth and status side by side, until
+# 0.9 of the oracle has held for 10 s (or 180 s pass).  Sets reached,
+# held, maxd (DRAM pages at most), diffs (status minus truth, where status
+# gave a share, while at the oracle), unknown (times it gave none) and
+# notes (why, each distinct one)
+converge() {
+	local t0 share oracle dram map j rep ratio
+	t0=$(now) reached= held=0 maxd=0 diffs=() unknown=0 notes=
+	while [ $(($(now) - t0)) -lt 180 ]; do
+		sleep 2
+		read -r share oracle dram map <<<"$(truth "$1")" || continue
+		j=$("$vmtier" status "$1" --json)
+		rep=$(python3 -c 'import json,sys; v=json.loads(sys.argv[1])["vms"][0]; print(v["sensor"], v["dram_access_share"], v["sample_us"], v["huge_page_share"])' "$j")
+		[ "$dram" -gt "$maxd" ] && maxd=$dram
+		ratio=$(python3 -c "print(round($share / $oracle, 3))")
+		tap_diag "$1 t=$(($(now) - t0)) truth=$share ratio=$ratio dram=$((dram / 256))MiB status(sensor share sample_us huge)=$rep map=$map"
+		if python3 -c "import sys; sys.exit(0 if $ratio >= 0.9 else 1)"; then
+			[ -z "$reached" ] && reached=$(($(now) - t0))
+			set -- "$1" $rep
+			if [ "$3" != None ]; then
+				diffs+=("$(python3 -c "print(round($3 - $share, 3))")")
+			else
+				unknown=$((unknown + 1))
+				notes+="$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["vms"][0].get("share_note"))' "$j")"$'\n'
+			fi
+			held=$((held + 2))
+			[ $held -ge 10 ] && break
+		else
+			held=0 diffs=() unknown=0 notes=
+		fi
+	done
+	notes=$(sort -u <<<"$notes")
+}
+# observe NAME N: status beside ground truth every 2 s, the placement
+# settled, until status gave a share N times (or 150 s pass: a loaded
+# host's flusher falls short and the sensor says blind): diffs (status
+# minus truth, where status gave a share) and unknown (times it gave none)
+observe() {
+	local t0 share dram map j rep
+	t0=$(now) diffs=() unknown=0
+	while [ $(($(now) - t0)) -lt 150 ] && [ ${#diffs[@]} -lt "$2" ]; do
+		sleep 2
+		read -r share _ dram map <<<"$(truth "$1")" || continue
+		j=$("$vmtier" status "$1" --json)
+		rep=$(python3 -c 'import json,sys; v=json.loads(sys.argv[1])["vms"][0]; print(v["sensor"], v["dram_access_share"])' "$j")
+		tap_diag "$1 t=$(($(now) - t0)) truth=$share dram=$((dram / 256))MiB status(sensor share)=$rep map=$map"
+		set -- "$1" "$2" $rep
+		if [ "$4" != None ]; then
+			diffs+=("$(python3 -c "print(round($4 - $share, 3))")")
+		else
+			unknown=$((unknown + 1))
+		fi
+	done
+}
+
+converge tz
 tap_check "tz: DRAM serves >= 0.9 of the oracle's share within its quota (first after ${reached:-never} s, held ${held} s)" \
 	test "$held" -ge 10
 tap_check "tz: its DRAM stayed within its $quota MiB quota + 2 chunks (max $((maxd / 256)) MiB)" \
 	test "$maxd" -le $(((quota + 4) * 256))
-# A share status gives must not claim more than DRAM really serves (the
-# report grading itself); saturated readings must give none, saying why.
-# Agreement within 0.1 both ways is not met yet: with THP-backed guest RAM
-# one accessed bit covers a 2 MiB chunk, readings compress rates and a
-# share status does give reads 0.1-0.5 low (bench/README.md); the
-# differences are printed here.
-tap_diag "status minus ground truth while at the oracle: ${diffs[*]:-none given}; said unknown (with why) $unknown times"
-tap_check "status's DRAM access share never claims more than ground truth + 0.1, and is unknown (saying why) rather than a guess when readings saturate" \
-	python3 -c 'import sys; d=[float(x) for x in sys.argv[2:]]; sys.exit(0 if (d or int(sys.argv[1]) > 0) and all(x <= 0.1 for x in d) else 1)' "$unknown" "${diffs[@]}"
+# In 2 MiB pages every hot chunk reads touched in nearly every sample,
+# whatever its rate: a share read from that was 0.3 for a true 0.62
+# (bench/README.md).  Status must not give one, and must say why.
+tap_diag "tz: status minus ground truth while at the oracle: ${diffs[*]:-none given}; unknown $unknown times: $notes"
+tap_check "tz (2 MiB pages): status gives no DRAM access share, saying it is in 2 MiB pages" \
+	bash -c '[ "$1" -eq 0 ] && [ "$2" -gt 0 ] && grep -q "in 2 MiB pages" <<<"$3"' _ "${#diffs[@]}" "$unknown" "$notes"
 "$vmtier" status | sed 's/^/# /'
 
 # pinned to one CPU, the vCPU cannot be flushed: status must say so.  Pinned
@@ -94,8 +128,33 @@ tap_check "the status table says the sensor is blind" bash -c "'$vmtier' status 
 virsh vcpupin tz 0 0-1 >/dev/null
 
 tap_check "tz saw no corrupted word while its pages moved" test "$(grep -c 'errors=[1-9]' "$out/tz.log")" -eq 0
+virsh destroy tz >/dev/null 2>&1
+
+# The same guest in 4 KiB pages: THP off in the test host for as long as
+# it runs (set back to always, khugepaged would collapse its RAM into
+# 2 MiB pages again).  A sample reads one random 4 KiB page's bit, so
+# readings keep in proportion to rates and status can give the share.
+thp=/sys/kernel/mm/transparent_hugepage/enabled
+thp_was=$(sed 's/.*\[\(.*\)\].*/\1/' $thp)
+echo never >$thp
+tap_check "guest tz4k starts" start_guest tz4k budget $quota 256 128 0 "pattern=zipf base=64M mem=128M hot_off=64M"
+tap_check "tz4k filled its memory and runs its hot set" waitlog tz4k '^t=1 '
+track tz4k $quota 128
+virsh vcpupin tz4k 0 0-1 >/dev/null
+converge tz4k
+tap_check "tz4k: DRAM serves >= 0.9 of the oracle's share within its quota (first after ${reached:-never} s, held ${held} s)" \
+	test "$held" -ge 10
+tap_check "tz4k: its DRAM stayed within its $quota MiB quota + 2 chunks (max $((maxd / 256)) MiB)" \
+	test "$maxd" -le $(((quota + 4) * 256))
+observe tz4k 4
+tap_diag "tz4k: status minus ground truth at the oracle: ${diffs[*]:-none given}; unknown $unknown times"
+tap_diag "tz4k: AnonHugePages $(awk '/^AnonHugePages/ { s += $2 } END { print s }' /proc/"${pid[tz4k]}"/smaps) kB"
+tap_check "tz4k (4 KiB pages): status's DRAM access share agrees with ground truth within 0.1, both ways (given at least 4 times)" \
+	python3 -c 'import sys; d=[float(x) for x in sys.argv[1:]]; sys.exit(0 if len(d) >= 4 and all(abs(x) <= 0.1 for x in d) else 1)' "${diffs[@]}"
+tap_check "tz4k saw no corrupted word while its pages moved" test "$(grep -c 'errors=[1-9]' "$out/tz4k.log")" -eq 0
+echo "$thp_was" >$thp
 kill -TERM "$daemon"; wait "$daemon"
 tap_check "vmtierd stops cleanly" test $? -eq 0
-virsh destroy tz >/dev/null 2>&1
-tap_diag "$(grep -E 'sample interval|tz' "$out/vmtierd.log" | tail -20)"
+virsh destroy tz4k >/dev/null 2>&1
+tap_diag "$(grep -E 'sample interval|tz' "$out/vmtierd.log" | grep -v readings | tail -20)"
 tap_done
