@@ -41,9 +41,12 @@ for v in json.load(sys.stdin)["vms"]:
 # kdamonds: CPU seconds of the kdamond threads seen so far, by pid (a
 # restarted kdamond's time is gone with it, so note them every second)
 declare -A kd_seen
+# (one awk for all: at 32 kdamonds an awk each made a second's note take
+# tens of seconds on a busy test host)
 kd_note() {
-	local p
-	for p in $(pgrep -x 'kdamond\.[0-9]+'); do kd_seen[$p]=$(cpu_s "$p"); done
+	local p s
+	while read -r p s; do kd_seen[$p]=$s; done < <(pgrep -x 'kdamond\.[0-9]+' | sed 's|.*|/proc/&/stat|' |
+		xargs -r awk -v t="$tick" '{ p = $1; sub(/^.*\) /, ""); printf "%s %.2f\n", p, ($12 + $13) / t }' 2>/dev/null)
 	return 0
 }
 kd_cpu() { local p s=0; for p in "${!kd_seen[@]}"; do s=$(awk "BEGIN { print $s + ${kd_seen[$p]} }"); done; echo "$s"; }
@@ -98,7 +101,9 @@ guests() {
 }
 
 # measure MODE N: a fresh vmtierd in MODE with N guests running; sets
-# attach_s cpu kd rss windows tiering moved lat (median max)
+# attach_s cpu kd rss windows tiering moved lat (median max), and meas_ms:
+# how long the measured period really took (a starved test host overruns
+# $secs: its figures are per meas_ms)
 measure() {
 	local extra= t0 c0 k0 w0 w1 m0 m1 line
 	[ "$1" = offload ] && extra=offload=damos
@@ -118,6 +123,7 @@ history_db=/var/lib/vmtier/$1-$2.db"
 	c0=$(cpu_s "$daemon") k0=$(kd_cpu) t0=${EPOCHREALTIME/./}
 	while [ $(( ${EPOCHREALTIME/./} - t0 )) -lt $((secs * 1000000 - 500000)) ]; do sleep 1; kd_note; done
 	cpu=$(awk "BEGIN { print $(cpu_s "$daemon") - $c0 }") kd=$(awk "BEGIN { print $(kd_cpu) - $k0 }")
+	meas_ms=$(( (${EPOCHREALTIME/./} - t0) / 1000 ))
 	rss=$(rss_kib "$daemon")
 	line=$(vms)
 	w1=$(awk '{ s += $3 } END { print s + 0 }' <<<"$line") m1=$(awk '{ s += $4 } END { print s + 0 }' <<<"$line")
@@ -159,9 +165,9 @@ for n in "${ns[@]}"; do
 	say "scale N=$n: guests running; MemAvailable ${free_mib} MiB, QEMU RSS ${qrss} MiB a guest"
 	for mode in "${modes[@]}"; do
 		if ! measure "$mode" "$n"; then say "scale $mode N=$n: vmtierd does not start"; continue; fi
-		res[$mode,$n]="$cpu $kd $rss $windows $tiering ${attach_s:-never} $moved $lat"
+		res[$mode,$n]="$cpu $kd $rss $windows $tiering ${attach_s:-never} $moved $lat $meas_ms"
 		say "scale $mode N=$n: ${res[$mode,$n]} (cpu kd rss_kib windows tiering attach_s moved_bytes" \
-			"status_ms_med status_ms_max socket_ms_med socket_ms_max)"
+			"status_ms_med status_ms_max socket_ms_med socket_ms_max measured_ms)"
 		[ "$mode" = default ] && [ "$n" = "${ns[-1]}" ] && stopped "$n"
 		stop_daemon
 	done
@@ -182,20 +188,24 @@ for kv in rest[j + 1:]:
     res[m, int(n)] = v.split(":")
 print(f"scale ({secs:.0f}s a run; ratio: the figure at N over the figure at N=1, same mode)")
 print(f"{'mode':8} {'N':>3} {'tiering':>7} {'attach s':>8} {'win/guest/s':>11} {'cpu ms/guest-win':>16} {'ratio':>5}"
-      f" {'rss KiB/guest':>13} {'ratio':>5} {'status ms med/max':>17} {'ratio':>5} {'socket ms med/max':>17} {'moved MiB':>9}")
+      f" {'meas s':>6} {'rss KiB/guest':>13} {'ratio':>5} {'status ms med/max':>17} {'ratio':>5} {'socket ms med/max':>17} {'moved MiB':>9}")
 for m in modes:
     base = None
     for n in ns:
         if (m, n) not in res:
             print(f"{m:8} {n:>3}  (no result)"); continue
-        cpu, kd, rss, win, tier, att, moved, lmed, lmax, smed, smax = res[m, n]
+        cpu, kd, rss, win, tier, att, moved, lmed, lmax, smed, smax, meas_ms = res[m, n]
+        meas = int(meas_ms) / 1000
         cpu, rss, win, lmed, lmax = float(cpu) + float(kd), float(rss), int(win), int(lmed), int(lmax)
-        per_win = 1000 * cpu / max(win, 1)
+        # no window in the period: no per-window figure
+        per_win = 1000 * cpu / win if win else 0
         per_rss = (rss - idle_rss) / n
         if base is None:
             base = (per_win, per_rss, lmed)
         r = lambda x, b: f"{x / b:.2f}" if b > 0 else "-"
-        print(f"{m:8} {n:>3} {tier + '/' + str(n):>7} {att:>8} {win / n / secs:>11.2f} {per_win:>16.1f} {r(per_win, base[0]):>5}"
+        pw, pwr = (f"{per_win:.1f}", r(per_win, base[0])) if win else ("-", "-")
+        print(f"{m:8} {n:>3} {tier + '/' + str(n):>7} {att:>8} {win / n / meas:>11.2f} {pw:>16} {pwr:>5}"
+              f" {meas:>6.0f}"
               f" {per_rss:>13.0f} {r(per_rss, base[1]):>5} {f'{lmed}/{lmax}':>17} {r(lmed, base[2]):>5} {f'{smed}/{smax}':>17} {int(moved) / 2**20:>9.0f}")
 PY
 for ((i = 1; i <= running; i++)); do virsh destroy "s$i" >/dev/null 2>&1; done
