@@ -192,11 +192,10 @@ fail:
  * QEMU).  A QEMU that does not answer (its monitor busy with another
  * client, or QEMU stopped or hung) is not moved this window and says so in
  * its state; from the third in a row, it is asked again only after 1, 2,
- * 4, then every 8 windows.
- * One that is gone goes to W->gone. */
+ * 4, then every 8 windows.  Any thread: it touches G only. */
 typedef enum { POLL_OK, POLL_QUIET, POLL_GONE } PollResult;
 
-static PollResult poll_guest(VmtWindow *w, VmtGuest *g)
+static PollResult poll_guest(VmtGuest *g)
 {
 	g_autoptr(GError) error = NULL;
 
@@ -222,26 +221,63 @@ static PollResult poll_guest(VmtWindow *w, VmtGuest *g)
 		return POLL_QUIET;
 	}
 	vmt_guest_set_state(g, VMT_GUEST_STOPPING, error->message);
-	g_ptr_array_add(w->gone, vmt_guest_ref(g));
 	return POLL_GONE;
+}
+
+/* The window's polls run side by side, POLL_THREADS at a time: QEMUs that
+ * do not answer cost the window one timeout, not one each (one after
+ * another, 32 guests under load left no time for windows: bench/README.md,
+ * "Scale", run 3). */
+#define POLL_THREADS 8
+
+typedef struct {
+	GPtrArray *guests;
+	PollResult *res;
+	gint next;
+} PollAll;
+
+static gpointer poll_some(gpointer data)
+{
+	PollAll *pa = data;
+	gint i;
+
+	while ((i = g_atomic_int_add(&pa->next, 1)) < (gint)pa->guests->len)
+		pa->res[i] = poll_guest(pa->guests->pdata[i]);
+	return NULL;
+}
+
+static void poll_all(GPtrArray *guests, PollResult *res)
+{
+	PollAll pa = { guests, res, 0 };
+	GThread *t[POLL_THREADS] = { NULL };
+	guint n = MIN((guint)POLL_THREADS, guests->len);
+
+	for (guint k = 1; k < n; k++)
+		t[k] = g_thread_new("vmt-poll", poll_some, &pa);
+	poll_some(&pa);
+	for (guint k = 1; k < n; k++)
+		g_thread_join(t[k]);
 }
 
 static void window_thread(GTask *task, gpointer src, gpointer data, GCancellable *cancel)
 {
 	VmtWindow *w = data;
 	g_autofree gboolean *ok = g_new0(gboolean, MAX(1u, w->guests->len));
+	g_autofree PollResult *poll = g_new0(PollResult, MAX(1u, w->guests->len));
 
 	if (w->d->damon)
 		window_damon(w, ok);
 	if (w->d->damos && w->restart_damon)
 		vmt_daemon_offload_start(w);
+	poll_all(w->guests, poll);
 	for (guint i = 0; i < w->guests->len; i++) {
 		VmtGuest *g = w->guests->pdata[i];
+		PollResult polled = poll[i];
 
-		PollResult polled = poll_guest(w, g);
-
-		if (polled == POLL_GONE)
+		if (polled == POLL_GONE) {
+			g_ptr_array_add(w->gone, vmt_guest_ref(g));
 			continue;
+		}
 		/* quiet: placement still measured, nothing learnt or moved */
 		if (polled == POLL_QUIET)
 			ok[i] = FALSE;
