@@ -691,10 +691,13 @@ void vmt_guest_offloaded(VmtGuest *g, guint64 promoted, guint64 demoted)
 json_object *vmt_guest_to_json(VmtGuest *g)
 {
 	json_object *o = json_object_new_object(), *e = json_object_new_object();
+	g_autofree char *share_why = NULL;
 	gboolean measured;
 
 	g_mutex_lock(&g->lock);
 	measured = g->windows_attached > 0;
+	/* why the share is unknown, once: the share and its note follow it */
+	share_why = measured && sensor_sees(g) ? share_unknown_why(g) : NULL;
 	json_object_object_add(o, "name", json_object_new_string(g->name));
 	json_object_object_add(o, "tenant", json_object_new_string(g->tenant));
 	json_object_object_add(o, "class", json_object_new_string(g->klass));
@@ -715,14 +718,10 @@ json_object *vmt_guest_to_json(VmtGuest *g)
 	/* unknown, not 0, until a window measured them since attach */
 	json_object_object_add(o, "hot_coverage", measured && sensor_sees(g) ?
 			       json_object_new_double(g->stats.hot_coverage) : NULL);
-	json_object_object_add(o, "dram_access_share", measured && share_known(g) ?
+	json_object_object_add(o, "dram_access_share", measured && sensor_sees(g) && !share_why ?
 			       json_object_new_double(g->stats.fast_access_share) : NULL);
-	if (measured && sensor_sees(g)) {
-		g_autofree char *why = share_unknown_why(g);
-
-		if (why)
-			json_object_object_add(o, "share_note", json_object_new_string(why));
-	}
+	if (share_why)
+		json_object_object_add(o, "share_note", json_object_new_string(share_why));
 	/* what one accessed bit covers: 2 MiB in a huge page, 4 KiB else */
 	json_object_object_add(o, "huge_page_share", g->huge_known && g->rss_bytes ?
 			       json_object_new_double((double)g->huge_bytes / g->rss_bytes) : NULL);
