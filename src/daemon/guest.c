@@ -679,10 +679,16 @@ static gboolean share_known(const VmtGuest *g)
 
 void vmt_guest_offloaded(VmtGuest *g, guint64 promoted, guint64 demoted)
 {
+	guint64 up, down;
+
 	g_mutex_lock(&g->lock);
 	/* below the last reading: the kdamond restarted */
-	g->promoted_bytes += promoted - MIN(promoted, g->damos_promoted);
-	g->demoted_bytes += demoted - MIN(demoted, g->damos_demoted);
+	up = promoted - MIN(promoted, g->damos_promoted);
+	down = demoted - MIN(demoted, g->damos_demoted);
+	g->promoted_bytes += up;
+	g->demoted_bytes += down;
+	g->kernel_promoted += up;
+	g->kernel_demoted += down;
 	g->damos_promoted = promoted;
 	g->damos_demoted = demoted;
 	g_mutex_unlock(&g->lock);
@@ -739,6 +745,9 @@ json_object *vmt_guest_to_json(VmtGuest *g)
 	json_object_object_add(o, "windows", json_object_new_uint64(g->windows));
 	json_object_object_add(o, "promoted_bytes", json_object_new_uint64(g->promoted_bytes));
 	json_object_object_add(o, "demoted_bytes", json_object_new_uint64(g->demoted_bytes));
+	/* of those, what the kernel's DAMOS schemes moved (offload=damos) */
+	json_object_object_add(o, "kernel_promoted_bytes", json_object_new_uint64(g->kernel_promoted));
+	json_object_object_add(o, "kernel_demoted_bytes", json_object_new_uint64(g->kernel_demoted));
 	json_object_object_add(o, "migrations", json_object_new_uint64(g->migrations));
 	/* the most any one chunk moved: the ping-pong record */
 	/* vmtierd's memory for this guest: engine, one window's sample, itself */

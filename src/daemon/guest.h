@@ -90,9 +90,12 @@ typedef struct {
 	VmtScanner scanner;
 	/* offload=damos: the memory cgroup the kernel's schemes filter on
 	 * (NULL: vmtierd moves this guest's pages), why it is not offloaded,
-	 * and the kernel's applied bytes at the last reading */
+	 * the kernel's applied bytes at the last reading, and all it moved
+	 * (a part of promoted_bytes/demoted_bytes: vmtierd demotes what the
+	 * kernel lands over the quota) */
 	char *memcg, *offload_note;
 	guint64 damos_promoted, damos_demoted;
+	guint64 kernel_promoted, kernel_demoted;
 	/* the vCPU threads (int tids, checked against /proc at attach), or
 	 * NULL and why not: the TLB flusher needs them (host-flush.h) */
 	GArray *vcpu_tids;
