@@ -9,9 +9,10 @@
 # CPUs carry 32).  For each N and mode (the default scanner; offload=damos)
 # a fresh vmtierd attaches all N, then for $secs seconds: its CPU (plus its
 # kdamonds') per guest per window, its RSS over the idle daemon's per guest,
-# windows per guest per second, bytes moved, and status latency (20
-# `vmtier status` calls, process start included; 20 requests on the control
-# socket).  At the largest N one guest's QEMU is SIGSTOPped: status latency
+# windows per guest per second, the daemon's windows and where a window's
+# time went (vmtier status: scan, QMP polls, guests' steps, DAMOS steering),
+# bytes moved, and status latency (20 `vmtier status` calls, process start
+# included; 20 requests on the control socket).  At the largest N one guest's QEMU is SIGSTOPped: status latency
 # and whether the others' windows keep advancing.  Ratios are to N=1 of the
 # same mode in the same run.
 #
@@ -38,6 +39,14 @@ import json, sys
 for v in json.load(sys.stdin)["vms"]:
     print(v["name"], v["state"], v["windows"], v["promoted_bytes"] + v["demoted_bytes"])'
 }
+# dwin: the daemon's windows and their time: WINDOWS SECONDS SCAN POLL
+# GUESTS OFFLOAD (seconds, all windows since it started)
+dwin() {
+	"$vmtier" status --json 2>/dev/null | python3 -c '
+import json, sys
+d = json.load(sys.stdin)["daemon"]; t = d["window_time"]
+print(d["windows"], *(f"{t[k]:.3f}" for k in ("seconds", "scan_s", "poll_s", "guests_s", "offload_s")))'
+}
 # kdamonds: CPU seconds of the kdamond threads seen so far, by pid (a
 # restarted kdamond's time is gone with it, so note them every second)
 declare -A kd_seen
@@ -61,25 +70,7 @@ latency() {
 		ms+=($(( (${EPOCHREALTIME/./} - t0) / 1000 )))
 	done
 	printf '%s\n' "${ms[@]}" | sort -n | awk '{ a[NR] = $1 } END { printf "%d %d ", a[int((NR + 1) / 2)], a[NR] }'
-	python3 - "$VMTIER_SOCKET" <<'PY'
-import socket, sys, time
-ms = []
-for _ in range(20):
-    t0 = time.monotonic()
-    s = socket.socket(socket.AF_UNIX)
-    s.connect(sys.argv[1])
-    s.sendall(b'{"cmd":"status"}\n')
-    buf = b""
-    while not buf.endswith(b"\n"):
-        b = s.recv(65536)
-        if not b:
-            break
-        buf += b
-    s.close()
-    ms.append((time.monotonic() - t0) * 1000)
-ms.sort()
-print(f"{ms[(len(ms) - 1) // 2]:.0f} {ms[-1]:.0f}")
-PY
+	python3 "$bench/../tests/tools/ctl-latency.py" "$VMTIER_SOCKET" 20
 }
 
 # guests: define and start guests s1..sN not yet running, 8 at a time
@@ -105,7 +96,7 @@ guests() {
 # how long the measured period really took (a starved test host overruns
 # $secs: its figures are per meas_ms)
 measure() {
-	local extra= t0 c0 k0 w0 w1 m0 m1 line
+	local extra= t0 c0 k0 w0 w1 m0 m1 d0 line
 	[ "$1" = offload ] && extra=offload=damos
 	daemon_config "$extra
 history_db=/var/lib/vmtier/$1-$2.db"
@@ -120,6 +111,7 @@ history_db=/var/lib/vmtier/$1-$2.db"
 	[ -n "$attach_s" ] || bench_note "$1 N=$2: not all tiering after 600 s: $(vms | tr '\n' ';')"
 	kd_seen=(); kd_note
 	w0=$(vms | awk '{ s += $3 } END { print s + 0 }') m0=$(vms | awk '{ s += $4 } END { print s + 0 }')
+	d0=$(dwin)
 	c0=$(cpu_s "$daemon") k0=$(kd_cpu) t0=${EPOCHREALTIME/./}
 	while [ $(( ${EPOCHREALTIME/./} - t0 )) -lt $((secs * 1000000 - 500000)) ]; do sleep 1; kd_note; done
 	cpu=$(awk "BEGIN { print $(cpu_s "$daemon") - $c0 }") kd=$(awk "BEGIN { print $(kd_cpu) - $k0 }")
@@ -128,6 +120,10 @@ history_db=/var/lib/vmtier/$1-$2.db"
 	line=$(vms)
 	w1=$(awk '{ s += $3 } END { print s + 0 }' <<<"$line") m1=$(awk '{ s += $4 } END { print s + 0 }' <<<"$line")
 	windows=$((w1 - w0)) moved=$((m1 - m0))
+	# the daemon's windows in the period, and a window's mean seconds in
+	# all, scanning, polling, the guests' steps, steering DAMOS
+	dw=$(paste -d' ' <(echo "$d0") <(dwin) | awk '{ n = $7 - $1; printf "%d", n;
+		for (i = 2; i <= 6; i++) printf ":%.2f", n ? ($(i + 6) - $i) / n : 0 }')
 	tiering=$(awk '$2 == "tiering"' <<<"$line" | wc -l)
 	lat=$(latency)
 }
@@ -165,9 +161,10 @@ for n in "${ns[@]}"; do
 	say "scale N=$n: guests running; MemAvailable ${free_mib} MiB, QEMU RSS ${qrss} MiB a guest"
 	for mode in "${modes[@]}"; do
 		if ! measure "$mode" "$n"; then say "scale $mode N=$n: vmtierd does not start"; continue; fi
-		res[$mode,$n]="$cpu $kd $rss $windows $tiering ${attach_s:-never} $moved $lat $meas_ms"
+		res[$mode,$n]="$cpu $kd $rss $windows $tiering ${attach_s:-never} $moved $lat $meas_ms $dw"
 		say "scale $mode N=$n: ${res[$mode,$n]} (cpu kd rss_kib windows tiering attach_s moved_bytes" \
-			"status_ms_med status_ms_max socket_ms_med socket_ms_max measured_ms)"
+			"status_ms_med status_ms_max socket_ms_med socket_ms_max measured_ms" \
+			"daemon_windows:s_per_window:scan:poll:guests:offload)"
 		[ "$mode" = default ] && [ "$n" = "${ns[-1]}" ] && stopped "$n"
 		stop_daemon
 	done
@@ -188,13 +185,14 @@ for kv in rest[j + 1:]:
     res[m, int(n)] = v.split(":")
 print(f"scale ({secs:.0f}s a run; ratio: the figure at N over the figure at N=1, same mode)")
 print(f"{'mode':8} {'N':>3} {'tiering':>7} {'attach s':>8} {'win/guest/s':>11} {'cpu ms/guest-win':>16} {'ratio':>5}"
-      f" {'meas s':>6} {'rss KiB/guest':>13} {'ratio':>5} {'status ms med/max':>17} {'ratio':>5} {'socket ms med/max':>17} {'moved MiB':>9}")
+      f" {'meas s':>6} {'rss KiB/guest':>13} {'ratio':>5} {'status ms med/max':>17} {'ratio':>5} {'socket ms med/max':>17} {'moved MiB':>9}"
+      f" {'windows':>7} {'s/window (scan poll guests offload)':>35}")
 for m in modes:
     base = None
     for n in ns:
         if (m, n) not in res:
             print(f"{m:8} {n:>3}  (no result)"); continue
-        cpu, kd, rss, win, tier, att, moved, lmed, lmax, smed, smax, meas_ms = res[m, n]
+        cpu, kd, rss, win, tier, att, moved, lmed, lmax, smed, smax, meas_ms, dwin, *split = res[m, n]
         meas = int(meas_ms) / 1000
         cpu, rss, win, lmed, lmax = float(cpu) + float(kd), float(rss), int(win), int(lmed), int(lmax)
         # no window in the period: no per-window figure
@@ -206,7 +204,8 @@ for m in modes:
         pw, pwr = (f"{per_win:.1f}", r(per_win, base[0])) if win else ("-", "-")
         print(f"{m:8} {n:>3} {tier + '/' + str(n):>7} {att:>8} {win / n / meas:>11.2f} {pw:>16} {pwr:>5}"
               f" {meas:>6.0f}"
-              f" {per_rss:>13.0f} {r(per_rss, base[1]):>5} {f'{lmed}/{lmax}':>17} {r(lmed, base[2]):>5} {f'{smed}/{smax}':>17} {int(moved) / 2**20:>9.0f}")
+              f" {per_rss:>13.0f} {r(per_rss, base[1]):>5} {f'{lmed}/{lmax}':>17} {r(lmed, base[2]):>5} {f'{smed}/{smax}':>17} {int(moved) / 2**20:>9.0f}"
+              f" {dwin:>7} {split[0] + ' (' + ' '.join(split[1:]) + ')':>35}")
 PY
 for ((i = 1; i <= running; i++)); do virsh destroy "s$i" >/dev/null 2>&1; done
 exit 0

@@ -28,6 +28,19 @@ static VmtGuest *lookup(VmtDaemon *d, json_object *req, GError **error)
 	return g;
 }
 
+/* windows' length and where it went, of the last one or of all (US):
+ * DAMON's collect, the QMP polls, the guests' steps, DAMOS's steering */
+static json_object *window_time(gint64 total_us, const gint64 *us)
+{
+	static const char *const names[VMT_PHASES] = { "scan_s", "poll_s", "guests_s", "offload_s" };
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "seconds", json_object_new_double(total_us / 1e6));
+	for (guint p = 0; p < VMT_PHASES; p++)
+		json_object_object_add(o, names[p], json_object_new_double(us[p] / 1e6));
+	return o;
+}
+
 static json_object *do_status(VmtDaemon *d, json_object *req, GError **error)
 {
 	json_object *reply = json_object_new_object(), *daemon = json_object_new_object();
@@ -47,6 +60,9 @@ static json_object *do_status(VmtDaemon *d, json_object *req, GError **error)
 	json_object_object_add(daemon, "config",
 			       d->cfg->path ? json_object_new_string(d->cfg->path) : NULL);
 	json_object_object_add(daemon, "libvirt_connected", json_object_new_boolean(d->conn != NULL));
+	json_object_object_add(daemon, "windows", json_object_new_uint64(d->windows_done));
+	json_object_object_add(daemon, "window_time", window_time(d->windows_us, d->phases_us));
+	json_object_object_add(daemon, "last_window", window_time(d->last_window_us, d->last_phase_us));
 	json_object_object_add(reply, "daemon", daemon);
 	json_object_object_add(reply, "vms", vms);
 	if (json_object_object_get_ex(req, "name", NULL)) {

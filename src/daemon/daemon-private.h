@@ -17,6 +17,16 @@
 /* daemon-check.c: the control socket's group (-1 for none) */
 gboolean vmt_daemon_socket_gid(const char *name, gid_t *gid, GError **error);
 
+/* Where a window's time goes: DAMON's collect (and DAMOS's restart), the
+ * QMP polls, the guests' own steps (sample, rank, move), DAMOS's steering */
+typedef enum {
+	VMT_PHASE_SCAN,
+	VMT_PHASE_POLL,
+	VMT_PHASE_GUESTS,
+	VMT_PHASE_OFFLOAD,
+	VMT_PHASES
+} VmtWindowPhase;
+
 struct VmtDaemon {
 	VmtDaemonConfig *cfg;
 	VmtHost *host;
@@ -60,6 +70,8 @@ struct VmtDaemon {
 	guint64 windows_done;		/* scan windows since start, and */
 	guint64 windows_accounted;	/* windows_done at the last account */
 	gint64 windows_us, last_window_us;	/* their time (the metrics) */
+	gint64 last_phase_us[VMT_PHASES];	/* the last window's, by phase, */
+	gint64 phases_us[VMT_PHASES];		/* ... and all windows' */
 };
 
 /* Look for started and stopped guests soon, on the main loop. */
@@ -86,6 +98,7 @@ typedef struct {
 	guint damos_n;			/* offloaded guests, as DAMOS was started */
 	gboolean damos_failed;		/* its start failed: vmtierd moves them */
 	gint64 start_us;		/* monotonic, when it was handed over */
+	gint64 phase_us[VMT_PHASES];
 } VmtWindow;
 
 /* offload=damos (daemon-offload.c): claim the kdamonds at start (or say

@@ -224,39 +224,106 @@ static PollResult poll_guest(VmtGuest *g)
 	return POLL_GONE;
 }
 
-/* The window's polls run side by side, POLL_THREADS at a time: QEMUs that
- * do not answer cost the window one timeout, not one each (one after
- * another, 32 guests under load left no time for windows: bench/README.md,
- * "Scale", run 3). */
-#define POLL_THREADS 8
+/* A window's per-guest steps run side by side, WORKER_THREADS at a time,
+ * each thread on guests of its own: QEMUs that do not answer cost the poll
+ * one timeout, not one each (one after another, 32 guests under load left
+ * no time for windows: bench/README.md, "Scale", run 3), and one guest's
+ * slow moves or placement reads do not hold up the others' (run 4: a
+ * window took the sum of 32 guests' work). */
+#define WORKER_THREADS 8
 
 typedef struct {
-	GPtrArray *guests;
-	PollResult *res;
+	VmtWindow *w;
+	void (*step)(VmtWindow *w, guint i, gpointer data);
+	gpointer data;
 	gint next;
-} PollAll;
+} EachGuest;
 
-static gpointer poll_some(gpointer data)
+static gpointer each_some(gpointer data)
 {
-	PollAll *pa = data;
+	EachGuest *e = data;
 	gint i;
 
-	while ((i = g_atomic_int_add(&pa->next, 1)) < (gint)pa->guests->len)
-		pa->res[i] = poll_guest(pa->guests->pdata[i]);
+	while ((i = g_atomic_int_add(&e->next, 1)) < (gint)e->w->guests->len)
+		e->step(e->w, (guint)i, e->data);
 	return NULL;
 }
 
-static void poll_all(GPtrArray *guests, PollResult *res)
+static void each_guest(VmtWindow *w, void (*step)(VmtWindow *w, guint i, gpointer data),
+		       gpointer data)
 {
-	PollAll pa = { guests, res, 0 };
-	GThread *t[POLL_THREADS] = { NULL };
-	guint n = MIN((guint)POLL_THREADS, guests->len);
+	EachGuest e = { w, step, data, 0 };
+	GThread *t[WORKER_THREADS] = { NULL };
+	guint n = MIN((guint)WORKER_THREADS, w->guests->len);
 
 	for (guint k = 1; k < n; k++)
-		t[k] = g_thread_new("vmt-poll", poll_some, &pa);
-	poll_some(&pa);
+		t[k] = g_thread_new("vmt-guest", each_some, &e);
+	each_some(&e);
 	for (guint k = 1; k < n; k++)
 		g_thread_join(t[k]);
+}
+
+typedef struct {
+	gboolean *ok;
+	PollResult *poll;
+} GuestSteps;
+
+static void poll_step(VmtWindow *w, guint i, gpointer data)
+{
+	GuestSteps *gs = data;
+
+	gs->poll[i] = poll_guest(w->guests->pdata[i]);
+}
+
+/* G's window after its poll: sample (bitmap scanners), judge the sensor,
+ * rank, move.  Any thread: it touches G, its own slots of GS, and
+ * thread-safe parts of the daemon (the flusher's stats, under its lock). */
+static void window_step(VmtWindow *w, guint i, gpointer data)
+{
+	GuestSteps *gs = data;
+	VmtGuest *g = w->guests->pdata[i];
+	PollResult polled = gs->poll[i];
+	gboolean *ok = &gs->ok[i];
+
+	if (polled == POLL_GONE)
+		return;
+	/* quiet: placement still measured, nothing learnt or moved */
+	if (polled == POLL_QUIET)
+		*ok = FALSE;
+	vmt_host_deadline_set(w->guest_ms);
+	if (polled == POLL_OK && !w->d->damon && w->d->collect) {
+		g_autoptr(GError) error = NULL;
+
+		if (!w->d->collect(g->pid, g->ranges, g->freq, ok, &error)) {
+			vmt_guest_set_state(g, VMT_GUEST_ERROR, error->message);
+			*ok = FALSE;
+		} else if (!g->armed) {
+			/* the first sample since attach covers the time since
+			 * the bits were last reset (the guest's whole life) */
+			*ok = FALSE;
+			g->armed = TRUE;
+		}
+	}
+	if (w->d->damon) {
+		VmtFlushStats st = { 0 };
+		gboolean known = w->d->flusher && vmt_host_flush_take(w->d->flusher, g->name, &st);
+
+		vmt_guest_judge_sensor(g, *ok, known ? &st : NULL, w->interval_ms,
+				       w->d->cfg->flush_us, w->sample_us);
+		vmt_flush_stats_clear(&st);
+	}
+	vmt_tier_engine_set_params(g->engine, &w->params);
+	vmt_guest_window(g, *ok ? g->freq : NULL, g_array_index(w->budgets, guint64, i));
+	vmt_host_deadline_set(0);
+}
+
+/* the time since *T, into PHASE; *T moves on */
+static void phase_done(VmtWindow *w, VmtWindowPhase phase, gint64 *t)
+{
+	gint64 now = g_get_monotonic_time();
+
+	w->phase_us[phase] = now - *t;
+	*t = now;
 }
 
 static void window_thread(GTask *task, gpointer src, gpointer data, GCancellable *cancel)
@@ -264,51 +331,24 @@ static void window_thread(GTask *task, gpointer src, gpointer data, GCancellable
 	VmtWindow *w = data;
 	g_autofree gboolean *ok = g_new0(gboolean, MAX(1u, w->guests->len));
 	g_autofree PollResult *poll = g_new0(PollResult, MAX(1u, w->guests->len));
+	GuestSteps gs = { ok, poll };
+	gint64 t = g_get_monotonic_time();
 
 	if (w->d->damon)
 		window_damon(w, ok);
 	if (w->d->damos && w->restart_damon)
 		vmt_daemon_offload_start(w);
-	poll_all(w->guests, poll);
-	for (guint i = 0; i < w->guests->len; i++) {
-		VmtGuest *g = w->guests->pdata[i];
-		PollResult polled = poll[i];
-
-		if (polled == POLL_GONE) {
-			g_ptr_array_add(w->gone, vmt_guest_ref(g));
-			continue;
-		}
-		/* quiet: placement still measured, nothing learnt or moved */
-		if (polled == POLL_QUIET)
-			ok[i] = FALSE;
-		vmt_host_deadline_set(w->guest_ms);
-		if (polled == POLL_OK && !w->d->damon && w->d->collect) {
-			g_autoptr(GError) error = NULL;
-
-			if (!w->d->collect(g->pid, g->ranges, g->freq, &ok[i], &error)) {
-				vmt_guest_set_state(g, VMT_GUEST_ERROR, error->message);
-				ok[i] = FALSE;
-			} else if (!g->armed) {
-				/* the first sample since attach covers the time since
-				 * the bits were last reset (the guest's whole life) */
-				ok[i] = FALSE;
-				g->armed = TRUE;
-			}
-		}
-		if (w->d->damon) {
-			VmtFlushStats st = { 0 };
-			gboolean known = w->d->flusher && vmt_host_flush_take(w->d->flusher, g->name, &st);
-
-			vmt_guest_judge_sensor(g, ok[i], known ? &st : NULL, w->interval_ms,
-					       w->d->cfg->flush_us, w->sample_us);
-			vmt_flush_stats_clear(&st);
-		}
-		vmt_tier_engine_set_params(g->engine, &w->params);
-		vmt_guest_window(g, ok[i] ? g->freq : NULL, g_array_index(w->budgets, guint64, i));
-		vmt_host_deadline_set(0);
-	}
+	phase_done(w, VMT_PHASE_SCAN, &t);
+	each_guest(w, poll_step, &gs);
+	for (guint i = 0; i < w->guests->len; i++)
+		if (poll[i] == POLL_GONE)
+			g_ptr_array_add(w->gone, vmt_guest_ref(w->guests->pdata[i]));
+	phase_done(w, VMT_PHASE_POLL, &t);
+	each_guest(w, window_step, &gs);
+	phase_done(w, VMT_PHASE_GUESTS, &t);
 	if (w->d->damos && !w->damon_error)
 		vmt_daemon_offload_steer(w);
+	phase_done(w, VMT_PHASE_OFFLOAD, &t);
 	g_task_return_boolean(task, TRUE);
 }
 
@@ -381,6 +421,9 @@ static void window_done(GObject *src, GAsyncResult *res, gpointer data)
 	d->window_running = FALSE;
 	/* counted when stopping too: the final account takes in its moves */
 	d->last_window_us = g_get_monotonic_time() - w->start_us;
+	memcpy(d->last_phase_us, w->phase_us, sizeof(d->last_phase_us));
+	for (guint p = 0; p < VMT_PHASES; p++)
+		d->phases_us[p] += w->phase_us[p];
 	d->windows_us += d->last_window_us;
 	d->windows_done++;
 	if (g_cancellable_is_cancelled(d->cancel))

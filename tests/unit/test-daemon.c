@@ -449,6 +449,29 @@ static void check_metric(const char *text, const char *name, const char *want)
 
 /* One discover, attach, window, move, account: what status, the history
  * and the metrics say is what happened to the test's memory. */
+/* one window, its time split by phase: the phases within it, the QMP poll
+ * (a round trip to the fake QEMU) taking some */
+static void check_window_time(json_object *daemon)
+{
+	static const char *const phases[] = { "scan_s", "poll_s", "guests_s", "offload_s" };
+	json_object *all = member(daemon, "window_time"), *last = member(daemon, "last_window");
+	double sum = 0;
+
+	g_test_message("daemon: %s", json_object_to_json_string(daemon));
+	g_assert_cmpuint(u64(daemon, "windows"), ==, 1);
+	g_assert_cmpfloat(json_object_get_double(member(all, "seconds")), ==,
+			  json_object_get_double(member(last, "seconds")));
+	for (guint i = 0; i < G_N_ELEMENTS(phases); i++) {
+		double p = json_object_get_double(member(last, phases[i]));
+
+		g_assert_cmpfloat(p, >=, 0);
+		g_assert_cmpfloat(p, ==, json_object_get_double(member(all, phases[i])));
+		sum += p;
+	}
+	g_assert_cmpfloat(json_object_get_double(member(last, "poll_s")), >, 0);
+	g_assert_cmpfloat(sum, <=, json_object_get_double(member(last, "seconds")) + 1e-6);
+}
+
 static void test_oneshot(Fixture *f, gconstpointer data)
 {
 	g_autofree char *metrics_path = NULL, *metrics = NULL;
@@ -492,9 +515,12 @@ static void test_oneshot(Fixture *f, gconstpointer data)
 	g_assert_cmpuint(u64(vm, "demoted_bytes"), ==, 0);
 	g_assert_cmpuint(u64(vm, "migrations"), ==, 0);
 	g_assert_cmpuint(u64(vm, "max_chunk_moves"), ==, 0);
+	/* vmtierd moved them itself, not the kernel */
+	g_assert_cmpuint(u64(vm, "kernel_promoted_bytes") + u64(vm, "kernel_demoted_bytes"), ==, 0);
 	errors = member(vm, "move_errors");
 	g_assert_cmpuint(u64(errors, "busy") + u64(errors, "access") + u64(errors, "nomem") +
 			 u64(errors, "other"), ==, 0);
+	check_window_time(member(f->status, "daemon"));
 
 	/* exactly one account: one history row, with the same figures */
 	rows = history_rows(f, &totals);
