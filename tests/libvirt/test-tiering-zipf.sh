@@ -41,31 +41,70 @@ daemon_config "scanner=damon-vaddr
 history_db=/var/lib/vmtier/history-zipf.db"
 tap_check "vmtierd starts" start_daemon
 
-# converge NAME: every 2 s, ground truth and status side by side, until
-# 0.9 of the oracle has held for 10 s (or 180 s pass).  Sets reached,
-# held, maxd (DRAM pages at most), diffs (status minus truth, where status
-# gave a share, while at the oracle), unknown (times it gave none) and
-# notes (why, each distinct one)
+# reading NAME T0: ground truth and status side by side, printed: sets
+# share, oracle, dram (pages), map (truth), j (status's JSON) and given
+# (status's share, None where it gave none); fails when truth is unread
+reading() {
+	local rep
+	read -r share oracle dram map <<<"$(truth "$1")" || return 1
+	j=$("$vmtier" status "$1" --json)
+	rep=$(python3 -c 'import json,sys; v=json.loads(sys.argv[1])["vms"][0]; print(v["sensor"], v["dram_access_share"], v["sample_us"], v["huge_page_share"])' "$j")
+	given=$(cut -d' ' -f2 <<<"$rep")
+	tap_diag "$1 t=$(($(now) - $2)) truth=$share oracle=$oracle dram=$((dram / 256))MiB status(sensor share sample_us huge)=$rep map=$map"
+}
+# tally: the last reading into diffs (status minus truth) where status gave
+# a share, else into unknown (how many times) and notes (why)
+tally() {
+	if [ "$given" != None ]; then
+		diffs+=("$(python3 -c "print(round($given - $share, 3))")")
+	else
+		unknown=$((unknown + 1))
+		notes+="$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["vms"][0].get("share_note"))' "$j")"$'\n'
+	fi
+}
+# smaps_huge NAME: the share of NAME's resident guest RAM in huge pages, from
+# its QEMU's smaps (the mappings holding its two RAM cells), as vmtierd's
+# huge_page_share should say
+smaps_huge() {
+	python3 - "${pid[$1]}" "${hva0[$1]}" "${hva1[$1]}" <<'PY'
+import sys
+pid, cells = sys.argv[1], [int(a) for a in sys.argv[2:]]
+rss = huge = 0
+inside = False
+for line in open(f"/proc/{pid}/smaps"):
+    f = line.split()
+    if "-" in f[0] and not f[0].endswith(":"):
+        lo, hi = (int(x, 16) for x in f[0].split("-"))
+        inside = any(lo <= c < hi for c in cells)
+    elif inside and f[0] == "Rss:":
+        rss += int(f[1])
+    elif inside and f[0] == "AnonHugePages:":
+        huge += int(f[1])
+print(round(huge / rss, 3) if rss else "None")
+PY
+}
+# huge_agrees NAME: status's huge_page_share within 0.05 of smaps_huge's
+huge_agrees() {
+	local st sm
+	st=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["vms"][0]["huge_page_share"])' "$("$vmtier" status "$1" --json)")
+	sm=$(smaps_huge "$1")
+	tap_diag "$1: huge_page_share $st in status, $sm from smaps"
+	python3 -c "import sys; sys.exit(0 if abs($st - $sm) <= 0.05 else 1)" 2>/dev/null
+}
+# converge NAME: every 2 s a reading, until 0.9 of the oracle has held for
+# 10 s (or 180 s pass).  Sets reached, held, maxd (DRAM pages at most), and
+# diffs, unknown and notes (tally) while at the oracle, each distinct note
+# once
 converge() {
-	local t0 share oracle dram map j rep ratio
+	local t0
 	t0=$(now) reached= held=0 maxd=0 diffs=() unknown=0 notes=
 	while [ $(($(now) - t0)) -lt 180 ]; do
 		sleep 2
-		read -r share oracle dram map <<<"$(truth "$1")" || continue
-		j=$("$vmtier" status "$1" --json)
-		rep=$(python3 -c 'import json,sys; v=json.loads(sys.argv[1])["vms"][0]; print(v["sensor"], v["dram_access_share"], v["sample_us"], v["huge_page_share"])' "$j")
+		reading "$1" "$t0" || continue
 		[ "$dram" -gt "$maxd" ] && maxd=$dram
-		ratio=$(python3 -c "print(round($share / $oracle, 3))")
-		tap_diag "$1 t=$(($(now) - t0)) truth=$share ratio=$ratio dram=$((dram / 256))MiB status(sensor share sample_us huge)=$rep map=$map"
-		if python3 -c "import sys; sys.exit(0 if $ratio >= 0.9 else 1)"; then
+		if python3 -c "import sys; sys.exit(0 if $oracle > 0 and $share >= 0.9 * $oracle else 1)"; then
 			[ -z "$reached" ] && reached=$(($(now) - t0))
-			set -- "$1" $rep
-			if [ "$3" != None ]; then
-				diffs+=("$(python3 -c "print(round($3 - $share, 3))")")
-			else
-				unknown=$((unknown + 1))
-				notes+="$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["vms"][0].get("share_note"))' "$j")"$'\n'
-			fi
+			tally
 			held=$((held + 2))
 			[ $held -ge 10 ] && break
 		else
@@ -74,25 +113,15 @@ converge() {
 	done
 	notes=$(sort -u <<<"$notes")
 }
-# observe NAME N: status beside ground truth every 2 s, the placement
-# settled, until status gave a share N times (or 150 s pass: a loaded
-# host's flusher falls short and the sensor says blind): diffs (status
-# minus truth, where status gave a share) and unknown (times it gave none)
+# observe NAME N: a reading every 2 s, the placement settled, until status
+# gave a share N times (or 150 s pass: a loaded host's flusher falls short
+# and the sensor says blind): diffs and unknown (tally)
 observe() {
-	local t0 share dram map j rep
-	t0=$(now) diffs=() unknown=0
+	local t0
+	t0=$(now) diffs=() unknown=0 notes=
 	while [ $(($(now) - t0)) -lt 150 ] && [ ${#diffs[@]} -lt "$2" ]; do
 		sleep 2
-		read -r share _ dram map <<<"$(truth "$1")" || continue
-		j=$("$vmtier" status "$1" --json)
-		rep=$(python3 -c 'import json,sys; v=json.loads(sys.argv[1])["vms"][0]; print(v["sensor"], v["dram_access_share"])' "$j")
-		tap_diag "$1 t=$(($(now) - t0)) truth=$share dram=$((dram / 256))MiB status(sensor share)=$rep map=$map"
-		set -- "$1" "$2" $rep
-		if [ "$4" != None ]; then
-			diffs+=("$(python3 -c "print(round($4 - $share, 3))")")
-		else
-			unknown=$((unknown + 1))
-		fi
+		reading "$1" "$t0" && tally
 	done
 }
 
@@ -105,6 +134,7 @@ tap_check "tz: its DRAM stayed within its $quota MiB quota + 2 chunks (max $((ma
 # whatever its rate: a share read from that was 0.3 for a true 0.62
 # (bench/README.md).  Status must not give one, and must say why.
 tap_diag "tz: status minus ground truth while at the oracle: ${diffs[*]:-none given}; unknown $unknown times: $notes"
+tap_check "tz: status's huge_page_share is what smaps says of its RAM, within 0.05" huge_agrees tz
 tap_check "tz (2 MiB pages): status gives no DRAM access share, saying it is in 2 MiB pages" \
 	bash -c '[ "$1" -eq 0 ] && [ "$2" -gt 0 ] && grep -q "in 2 MiB pages" <<<"$3"' _ "${#diffs[@]}" "$unknown" "$notes"
 "$vmtier" status | sed 's/^/# /'
@@ -148,7 +178,7 @@ tap_check "tz4k: its DRAM stayed within its $quota MiB quota + 2 chunks (max $((
 	test "$maxd" -le $(((quota + 4) * 256))
 observe tz4k 4
 tap_diag "tz4k: status minus ground truth at the oracle: ${diffs[*]:-none given}; unknown $unknown times"
-tap_diag "tz4k: AnonHugePages $(awk '/^AnonHugePages/ { s += $2 } END { print s }' /proc/"${pid[tz4k]}"/smaps) kB"
+tap_check "tz4k: status's huge_page_share is what smaps says of its RAM, within 0.05" huge_agrees tz4k
 tap_check "tz4k (4 KiB pages): status's DRAM access share agrees with ground truth within 0.1, both ways (given at least 4 times)" \
 	python3 -c 'import sys; d=[float(x) for x in sys.argv[1:]]; sys.exit(0 if len(d) >= 4 and all(abs(x) <= 0.1 for x in d) else 1)' "${diffs[@]}"
 tap_check "tz4k saw no corrupted word while its pages moved" test "$(grep -c 'errors=[1-9]' "$out/tz4k.log")" -eq 0
