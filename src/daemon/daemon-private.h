@@ -18,7 +18,8 @@
 gboolean vmt_daemon_socket_gid(const char *name, gid_t *gid, GError **error);
 
 /* Where a window's time goes: DAMON's collect (and DAMOS's restart), the
- * QMP polls, the guests' own steps (sample, rank, move), DAMOS's steering */
+ * QMP polls beyond it (they run beside it), the guests' own steps (sample,
+ * rank, move), DAMOS's steering */
 typedef enum {
 	VMT_PHASE_SCAN,
 	VMT_PHASE_POLL,

@@ -131,7 +131,9 @@ static gboolean all_zero(const guint16 *v, guint n)
 	return TRUE;
 }
 
-static void window_damon(VmtWindow *w, gboolean *ok)
+/* RUNNING: whether each guest ran, as its last poll found (this window's
+ * polls run meanwhile) */
+static void window_damon(VmtWindow *w, const gboolean *was_running, gboolean *ok)
 {
 	VmtDaemon *d = w->d;
 	g_autoptr(GError) error = NULL;
@@ -173,7 +175,7 @@ static void window_damon(VmtWindow *w, gboolean *ok)
 	 * sample (a starved or restarted kdamond), not a guest gone cold;
 	 * taken as heat it would demote the whole hot set */
 	for (guint i = 0; i < w->guests->len; i++) {
-		gboolean running = ((VmtGuest *)w->guests->pdata[i])->running;
+		gboolean running = was_running[i];
 
 		ok[i] = !d->flusher || !running || !all_zero(freqs[i], n_chunks[i]);
 		any_running |= running;
@@ -224,12 +226,15 @@ static PollResult poll_guest(VmtGuest *g)
 	return POLL_GONE;
 }
 
-/* A window's per-guest steps run side by side, WORKER_THREADS at a time,
- * each thread on guests of its own: QEMUs that do not answer cost the poll
- * one timeout, not one each (one after another, 32 guests under load left
- * no time for windows: bench/README.md, "Scale", run 3), and one guest's
- * slow moves or placement reads do not hold up the others' (run 4: a
- * window took the sum of 32 guests' work). */
+/* A window's polls run side by side, up to WORKER_THREADS at a time, each
+ * thread on guests of its own: QEMUs that do not answer cost the poll one
+ * timeout, not one each (one after another, 32 guests under load left no
+ * time for windows: bench/README.md, "Scale", run 3).  The guests' own
+ * steps (ranking, moves) run side by side too, but on no more threads than
+ * there are CPUs: they compute rather than wait, and more threads than CPUs
+ * only take CPU time from the QEMUs and the main loop (run 5: at 32 guests
+ * on the test host's 2 CPUs with 8 threads, QEMUs stopped answering and
+ * status took up to 2.5 s). */
 #define WORKER_THREADS 8
 
 typedef struct {
@@ -249,12 +254,13 @@ static gpointer each_some(gpointer data)
 	return NULL;
 }
 
-static void each_guest(VmtWindow *w, void (*step)(VmtWindow *w, guint i, gpointer data),
+/* STEP for each of W's guests, on up to THREADS threads (this one too) */
+static void each_guest(VmtWindow *w, guint threads, void (*step)(VmtWindow *w, guint i, gpointer data),
 		       gpointer data)
 {
 	EachGuest e = { w, step, data, 0 };
 	GThread *t[WORKER_THREADS] = { NULL };
-	guint n = MIN((guint)WORKER_THREADS, w->guests->len);
+	guint n = MIN(MIN(threads, (guint)WORKER_THREADS), w->guests->len);
 
 	for (guint k = 1; k < n; k++)
 		t[k] = g_thread_new("vmt-guest", each_some, &e);
@@ -326,25 +332,50 @@ static void phase_done(VmtWindow *w, VmtWindowPhase phase, gint64 *t)
 	*t = now;
 }
 
+typedef struct {
+	VmtWindow *w;
+	GuestSteps *gs;
+} Polls;
+
+static gpointer polls_thread(gpointer data)
+{
+	Polls *p = data;
+
+	each_guest(p->w, WORKER_THREADS, poll_step, p->gs);
+	return NULL;
+}
+
 static void window_thread(GTask *task, gpointer src, gpointer data, GCancellable *cancel)
 {
 	VmtWindow *w = data;
-	g_autofree gboolean *ok = g_new0(gboolean, MAX(1u, w->guests->len));
-	g_autofree PollResult *poll = g_new0(PollResult, MAX(1u, w->guests->len));
+	guint n = w->guests->len;
+	g_autofree gboolean *ok = g_new0(gboolean, MAX(1u, n));
+	g_autofree gboolean *was_running = g_new0(gboolean, MAX(1u, n));
+	g_autofree PollResult *poll = g_new0(PollResult, MAX(1u, n));
 	GuestSteps gs = { ok, poll };
+	Polls polls = { w, &gs };
+	GThread *poller;
 	gint64 t = g_get_monotonic_time();
 
+	/* The polls run while DAMON's collect waits out its aggregation
+	 * interval: a window lasts the longer of the two, not their sum
+	 * (bench/README.md, "Scale", run 5).  The scan reads what the last
+	 * polls found, before these change it. */
+	for (guint i = 0; i < n; i++)
+		was_running[i] = ((VmtGuest *)w->guests->pdata[i])->running;
+	poller = g_thread_new("vmt-polls", polls_thread, &polls);
 	if (w->d->damon)
-		window_damon(w, ok);
+		window_damon(w, was_running, ok);
 	if (w->d->damos && w->restart_damon)
 		vmt_daemon_offload_start(w);
 	phase_done(w, VMT_PHASE_SCAN, &t);
-	each_guest(w, poll_step, &gs);
-	for (guint i = 0; i < w->guests->len; i++)
+	g_thread_join(poller);
+	for (guint i = 0; i < n; i++)
 		if (poll[i] == POLL_GONE)
 			g_ptr_array_add(w->gone, vmt_guest_ref(w->guests->pdata[i]));
+	/* what the polls took beyond the scan */
 	phase_done(w, VMT_PHASE_POLL, &t);
-	each_guest(w, window_step, &gs);
+	each_guest(w, g_get_num_processors(), window_step, &gs);
 	phase_done(w, VMT_PHASE_GUESTS, &t);
 	if (w->d->damos && !w->damon_error)
 		vmt_daemon_offload_steer(w);
