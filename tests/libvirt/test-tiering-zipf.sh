@@ -68,7 +68,7 @@ tally() {
 smaps_huge() {
 	python3 - "${pid[$1]}" "${hva0[$1]}" "${hva1[$1]}" <<'PY'
 import sys
-pid, cells = sys.argv[1], [int(a) for a in sys.argv[2:]]
+pid, cells = sys.argv[1], [int(a, 0) for a in sys.argv[2:]]
 rss = huge = 0
 inside = False
 for line in open(f"/proc/{pid}/smaps"):
