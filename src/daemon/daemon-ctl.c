@@ -29,8 +29,7 @@ static VmtGuest *lookup(VmtDaemon *d, json_object *req, GError **error)
 }
 
 /* windows' length and where it went, of the last one or of all (US):
- * DAMON's collect, the QMP polls beyond it (they run beside it), the
- * guests' steps, DAMOS's steering */
+ * DAMON's collect, the QMP polls, the guests' steps, DAMOS's steering */
 static json_object *window_time(gint64 total_us, const gint64 *us)
 {
 	static const char *const names[VMT_PHASES] = { "scan_s", "poll_s", "guests_s", "offload_s" };

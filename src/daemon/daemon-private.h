@@ -18,8 +18,7 @@
 gboolean vmt_daemon_socket_gid(const char *name, gid_t *gid, GError **error);
 
 /* Where a window's time goes: DAMON's collect (and DAMOS's restart), the
- * QMP polls beyond it (they run beside it), the guests' own steps (sample,
- * rank, move), DAMOS's steering */
+ * QMP polls, the guests' own steps (sample, rank, move), DAMOS's steering */
 typedef enum {
 	VMT_PHASE_SCAN,
 	VMT_PHASE_POLL,
@@ -41,6 +40,7 @@ struct VmtDaemon {
 	VmtFlusher *flusher;		/* TLB flushes for DAMON's guests, or NULL */
 	guint sample_us;		/* DAMON's sample interval now (adapts) */
 	guint sample_floor_us;		/* ... never below: what kdamond kept up with */
+	guint starved_windows;		/* in a row, no sample at the longest interval */
 	char *offload_note;		/* why offload=damos is not in use */
 	guint damos_n;			/* guests in DAMOS's schemes now */
 	GPtrArray *damos_guests;	/* VmtGuest refs, as DAMOS was started

@@ -131,8 +131,7 @@ static gboolean all_zero(const guint16 *v, guint n)
 	return TRUE;
 }
 
-/* RUNNING: whether each guest ran, as its last poll found (this window's
- * polls run meanwhile) */
+/* WAS_RUNNING: whether each guest ran, as its last poll found */
 static void window_damon(VmtWindow *w, const gboolean *was_running, gboolean *ok)
 {
 	VmtDaemon *d = w->d;
@@ -332,19 +331,6 @@ static void phase_done(VmtWindow *w, VmtWindowPhase phase, gint64 *t)
 	*t = now;
 }
 
-typedef struct {
-	VmtWindow *w;
-	GuestSteps *gs;
-} Polls;
-
-static gpointer polls_thread(gpointer data)
-{
-	Polls *p = data;
-
-	each_guest(p->w, WORKER_THREADS, poll_step, p->gs);
-	return NULL;
-}
-
 static void window_thread(GTask *task, gpointer src, gpointer data, GCancellable *cancel)
 {
 	VmtWindow *w = data;
@@ -353,27 +339,20 @@ static void window_thread(GTask *task, gpointer src, gpointer data, GCancellable
 	g_autofree gboolean *was_running = g_new0(gboolean, MAX(1u, n));
 	g_autofree PollResult *poll = g_new0(PollResult, MAX(1u, n));
 	GuestSteps gs = { ok, poll };
-	Polls polls = { w, &gs };
-	GThread *poller;
 	gint64 t = g_get_monotonic_time();
 
-	/* The polls run while DAMON's collect waits out its aggregation
-	 * interval: a window lasts the longer of the two, not their sum
-	 * (bench/README.md, "Scale", run 5).  The scan reads what the last
-	 * polls found, before these change it. */
+	/* the scan judges its readings by what the last polls found */
 	for (guint i = 0; i < n; i++)
 		was_running[i] = ((VmtGuest *)w->guests->pdata[i])->running;
-	poller = g_thread_new("vmt-polls", polls_thread, &polls);
 	if (w->d->damon)
 		window_damon(w, was_running, ok);
 	if (w->d->damos && w->restart_damon)
 		vmt_daemon_offload_start(w);
 	phase_done(w, VMT_PHASE_SCAN, &t);
-	g_thread_join(poller);
+	each_guest(w, WORKER_THREADS, poll_step, &gs);
 	for (guint i = 0; i < n; i++)
 		if (poll[i] == POLL_GONE)
 			g_ptr_array_add(w->gone, vmt_guest_ref(w->guests->pdata[i]));
-	/* what the polls took beyond the scan */
 	phase_done(w, VMT_PHASE_POLL, &t);
 	each_guest(w, g_get_num_processors(), window_step, &gs);
 	phase_done(w, VMT_PHASE_GUESTS, &t);
@@ -400,6 +379,10 @@ static guint max_sample_us(const VmtDaemonConfig *cfg)
 	return cfg->flush_us ? MAX(cfg->min_sample_us, MIN(cfg->sample_us, half)) : cfg->sample_us;
 }
 
+/* windows in a row with no sample at the longest sample interval before
+ * vmtierd says so */
+#define STARVED_SAY 5
+
 /* With TLB flushes, DAMON's samples rank; the window stays and the sample
  * interval adapts instead (vmt_tier_engine_next_sample_us), one for all the
  * guests (one kdamond): the shortest any guest asks for.  Only windows
@@ -423,9 +406,18 @@ static void adapt_sample(VmtDaemon *d, const VmtWindow *w)
 				  "(kdamond cannot sample that often here)", d->sample_us, next);
 			d->sample_us = next;
 			d->damon_dirty = TRUE;
+		} else if (++d->starved_windows == STARVED_SAY) {
+			/* at the longest interval and still nothing: say so once
+			 * (it was silent while a restarted vmtierd read nothing
+			 * for 100 s in libvirt-tiering, its flusher flushing; a
+			 * kdamond restart did not help there) */
+			g_message("DAMON sampled no guest in %u windows at its longest sample interval "
+				  "(%u us): no guest's window counts until it does", d->starved_windows,
+				  d->sample_us);
 		}
 		return;
 	}
+	d->starved_windows = 0;
 	for (guint i = 0; i < w->guests->len; i++) {
 		VmtGuest *g = w->guests->pdata[i];
 

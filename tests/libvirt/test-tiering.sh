@@ -182,6 +182,7 @@ tap_check "vmtierd dropped ts after its QEMU was killed" bash -c "! '$vmtier' st
 w0=$(windows) t1=$(now)
 while [ "$(windows)" -le "$w0" ] && [ $(($(now) - t1)) -lt 60 ]; do sleep 1; done
 w1=$(windows)
+[ "$w1" -gt "$w0" ] || tap_diag "$("$vmtier" status --json)"
 tap_check "and keeps scanning tb (windows $w0 -> $w1 in $(($(now) - t1)) s)" test "$w1" -gt "$w0"
 
 # libvirtd restarts: vmtierd reconnects and keeps tiering

@@ -450,8 +450,7 @@ static void check_metric(const char *text, const char *name, const char *want)
 /* One discover, attach, window, move, account: what status, the history
  * and the metrics say is what happened to the test's memory. */
 /* one window, its time split by phase: the phases within it, the QMP poll
- * (a round trip to the fake QEMU, beside a scan that has no DAMON to wait
- * for here) taking some beyond the scan */
+ * (a round trip to the fake QEMU) taking some */
 static void check_window_time(json_object *daemon)
 {
 	static const char *const phases[] = { "scan_s", "poll_s", "guests_s", "offload_s" };
