@@ -131,8 +131,7 @@ static gboolean all_zero(const guint16 *v, guint n)
 	return TRUE;
 }
 
-/* WAS_RUNNING: whether each guest ran, as its last poll found */
-static void window_damon(VmtWindow *w, const gboolean *was_running, gboolean *ok)
+static void window_damon(VmtWindow *w, gboolean *ok)
 {
 	VmtDaemon *d = w->d;
 	g_autoptr(GError) error = NULL;
@@ -174,7 +173,7 @@ static void window_damon(VmtWindow *w, const gboolean *was_running, gboolean *ok
 	 * sample (a starved or restarted kdamond), not a guest gone cold;
 	 * taken as heat it would demote the whole hot set */
 	for (guint i = 0; i < w->guests->len; i++) {
-		gboolean running = was_running[i];
+		gboolean running = ((VmtGuest *)w->guests->pdata[i])->running;
 
 		ok[i] = !d->flusher || !running || !all_zero(freqs[i], n_chunks[i]);
 		any_running |= running;
@@ -336,16 +335,12 @@ static void window_thread(GTask *task, gpointer src, gpointer data, GCancellable
 	VmtWindow *w = data;
 	guint n = w->guests->len;
 	g_autofree gboolean *ok = g_new0(gboolean, MAX(1u, n));
-	g_autofree gboolean *was_running = g_new0(gboolean, MAX(1u, n));
 	g_autofree PollResult *poll = g_new0(PollResult, MAX(1u, n));
 	GuestSteps gs = { ok, poll };
 	gint64 t = g_get_monotonic_time();
 
-	/* the scan judges its readings by what the last polls found */
-	for (guint i = 0; i < n; i++)
-		was_running[i] = ((VmtGuest *)w->guests->pdata[i])->running;
 	if (w->d->damon)
-		window_damon(w, was_running, ok);
+		window_damon(w, ok);
 	if (w->d->damos && w->restart_damon)
 		vmt_daemon_offload_start(w);
 	phase_done(w, VMT_PHASE_SCAN, &t);

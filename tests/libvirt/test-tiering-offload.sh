@@ -63,8 +63,8 @@ v = json.loads(sys.argv[1])["vms"][0]
 assert v["promoted_bytes"] >= 16 << 20, v' "$s"
 
 # the kernel's migrate_cold makes room: the guest's DRAM node starts full
-# of its cold fill.  Counted by vmtierd across kdamond restarts (a sample
-# interval backing off under load restarts it, and the sysfs stats with it)
+# of its cold fill.  Counted by vmtierd across kdamond restarts, which
+# reset the sysfs stats (CI once read 0 there; a restart is the likely cause)
 kernel_demoted() { "$vmtier" status to --json | python3 -c '
 import json, sys; print(json.load(sys.stdin)["vms"][0]["kernel_demoted_bytes"])'; }
 cold=0
