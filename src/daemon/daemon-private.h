@@ -90,6 +90,9 @@ typedef struct {
 	gboolean restart_damon;
 	gboolean collected;		/* DAMON's collect waited out its interval */
 	gboolean starved;		/* ... and no running guest had a sample */
+	guint damon_regions;		/* DAMON's update: regions returned */
+	guint damon_tries;		/* ... in how many updates */
+	guint64 damon_update_us;	/* ... and how long it took */
 	guint interval_ms;
 	guint guest_ms;			/* each guest's time limit (host-deadline.h) */
 	guint sample_us;

@@ -181,6 +181,9 @@ static void window_damon(VmtWindow *w, gboolean *ok)
 	}
 	/* starved: guests ran, and DAMON sampled none of them */
 	w->starved = d->flusher && any_running && !any_sampled;
+	vmt_host_damon_last_update(d->damon, &w->damon_regions, &w->damon_tries, &w->damon_update_us);
+	g_debug("DAMON: %u regions in %u update(s), %" G_GUINT64_FORMAT " ms%s", w->damon_regions,
+		w->damon_tries, w->damon_update_us / 1000, w->starved ? " (starved)" : "");
 	return;
 fail:
 	w->damon_error = g_strdup(error->message);
@@ -312,7 +315,23 @@ static void window_step(VmtWindow *w, guint i, gpointer data)
 		VmtFlushStats st = { 0 };
 		gboolean known = w->d->flusher && vmt_host_flush_take(w->d->flusher, g->name, &st);
 
-		vmt_guest_judge_sensor(g, *ok, known ? &st : NULL, w->interval_ms,
+		g_autofree char *no_sample = NULL;
+
+		if (*ok)
+			;
+		else if (!w->collected)
+			no_sample = g_strdup_printf("no DAMON reading this window%s%s",
+						    w->damon_error ? ": " : "",
+						    w->damon_error ? w->damon_error : "");
+		else if (w->damon_regions == 0)
+			no_sample = g_strdup_printf("DAMON ended no aggregation in %u updates over "
+						    "%.1f s: its kdamond samples slower here than "
+						    "it was asked to", w->damon_tries,
+						    w->damon_update_us / 1e6);
+		else
+			no_sample = g_strdup("no DAMON sample this window (every chunk read idle: "
+					     "a starved or restarted kdamond, or a halted guest)");
+		vmt_guest_judge_sensor(g, no_sample, known ? &st : NULL, w->interval_ms,
 				       w->d->cfg->flush_us, w->sample_us);
 		vmt_flush_stats_clear(&st);
 	}
@@ -398,17 +417,17 @@ static void adapt_sample(VmtDaemon *d, const VmtWindow *w)
 		d->sample_floor_us = next;
 		if (next != d->sample_us) {
 			g_message("DAMON sample interval %u -> %u us: no sample in the last window "
-				  "(kdamond cannot sample that often here)", d->sample_us, next);
+				  "(kdamond cannot sample that often here; it returned %u regions "
+				  "in %" G_GUINT64_FORMAT " ms)", d->sample_us, next,
+				  w->damon_regions, w->damon_update_us / 1000);
 			d->sample_us = next;
 			d->damon_dirty = TRUE;
 		} else if (++d->starved_windows == STARVED_SAY) {
-			/* at the longest interval and still nothing: say so once
-			 * (it was silent while a restarted vmtierd read nothing
-			 * for 100 s in libvirt-tiering, its flusher flushing; a
-			 * kdamond restart did not help there) */
+			/* at the longest interval and still nothing: say so once */
 			g_message("DAMON sampled no guest in %u windows at its longest sample interval "
-				  "(%u us): no guest's window counts until it does", d->starved_windows,
-				  d->sample_us);
+				  "(%u us; its last update returned %u regions in %" G_GUINT64_FORMAT
+				  " ms): no guest's window counts until it does", d->starved_windows,
+				  d->sample_us, w->damon_regions, w->damon_update_us / 1000);
 		}
 		return;
 	}
@@ -423,6 +442,11 @@ static void adapt_sample(VmtDaemon *d, const VmtWindow *w)
 								 max_sample_us(d->cfg)));
 		any = TRUE;
 	}
+	/* a kdamond already slower than asked (its aggregation outlasted 1.5
+	 * intervals of the clock) would take shorter samples slower still,
+	 * until it ends no aggregation at all: it only gets longer ones */
+	if (w->damon_update_us * 2 > (guint64)w->interval_ms * 1000 * 3)
+		next = MAX(next, d->sample_us);
 	if (any && next != d->sample_us) {
 		g_message("DAMON sample interval %u -> %u us", d->sample_us, next);
 		d->sample_us = next;

@@ -556,6 +556,14 @@ void vmt_guest_window(VmtGuest *g, const guint16 *freq, guint64 budget_bytes)
 				 : vmt_tier_engine_plan(g->engine, budget_bytes);
 		if (!carry_out(g, moves, &error))
 			goto fail;
+	} else if (!freq && g->may_move && vmt_tier_engine_fast_bytes(g->engine) > quota) {
+		/* no reading this window, but the quota is a promise kept
+		 * whatever the sensor says (a lowered one, a guest whose
+		 * accesses DAMON cannot see): the excess goes, coldest by what
+		 * was read before; nothing is promoted blind */
+		moves = vmt_tier_engine_plan_excess(g->engine, budget_bytes, quota);
+		if (!carry_out(g, moves, &error))
+			goto fail;
 	}
 	vmt_tier_engine_stats(g->engine, &st);
 	if (g->huge_age++ % HUGE_EVERY == 0)
@@ -585,7 +593,7 @@ fail:
 				       VMT_GUEST_STOPPING : VMT_GUEST_ERROR, error->message);
 }
 
-void vmt_guest_judge_sensor(VmtGuest *g, gboolean sampled, const VmtFlushStats *st,
+void vmt_guest_judge_sensor(VmtGuest *g, const char *no_sample, const VmtFlushStats *st,
 			    guint window_ms, guint flush_us, guint sample_us)
 {
 	g_autofree char *why = NULL;
@@ -609,9 +617,8 @@ void vmt_guest_judge_sensor(VmtGuest *g, gboolean sampled, const VmtFlushStats *
 		why = g_strdup_printf("%" G_GUINT64_FORMAT " TLB flushes this window, %" G_GUINT64_FORMAT
 				      " expected%s%s", st->flushes, expect, st->error ? ": " : "",
 				      st->error ? st->error : "");
-	else if (!sampled)
-		why = g_strdup("no DAMON sample this window (none, or every chunk idle: a starved "
-				"or restarted kdamond)");
+	else if (no_sample)
+		why = g_strdup(no_sample);
 	g_mutex_lock(&g->lock);
 	g->sensor = why ? VMT_SENSOR_BLIND : VMT_SENSOR_RANKING;
 	g_free(g->sensor_note);

@@ -165,11 +165,11 @@ gboolean vmt_guest_poll(VmtGuest *g, GError **error);
 void vmt_guest_window(VmtGuest *g, const guint16 *freq, guint64 budget_bytes);
 
 void vmt_guest_set_quota(VmtGuest *g, guint64 bytes);
-/* Worker, DAMON scanner: can this window's sample rank?  SAMPLED: DAMON
- * gave one; ST: the flusher's counts for G this window (NULL: none kept);
+/* Worker, DAMON scanner: can this window's sample rank?  NO_SAMPLE: why
+ * DAMON gave none (NULL: it did); ST: the flusher's counts for G this window (NULL: none kept);
  * FLUSH_US 0: flushes are off.  Sets sensor, sensor_note (blind when the
  * flushes could not be done, were too few, or there was no sample). */
-void vmt_guest_judge_sensor(VmtGuest *g, gboolean sampled, const VmtFlushStats *st,
+void vmt_guest_judge_sensor(VmtGuest *g, const char *no_sample, const VmtFlushStats *st,
 			    guint window_ms, guint flush_us, guint sample_us);
 /* Worker, offloaded guests: the kernel's bytes moved for G since its
  * schemes started (they restart at 0 with the kdamond). */

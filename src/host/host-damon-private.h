@@ -18,6 +18,9 @@ struct VmtDamon {
 	guint leftover;		/* ours still running at claim (a crashed vmtierd's) */
 	GArray *targets;	/* scanner: one Target (host-damon.c) per guest */
 	guint max_accesses;	/* aggr_us / sample_us */
+	guint last_regions;	/* tried regions the last collect read */
+	guint last_tries;	/* updates it asked for */
+	guint64 last_update_us;	/* how long they took */
 	/* offload mode (host-damos.c) */
 	guint damos_guests;	/* guests of the last vmt_host_damos_start; 0: none */
 	guint cold_aggrs;	/* min age of a cold region, in aggregation intervals */

@@ -412,11 +412,29 @@ static gboolean read_region(const char *dir, guint64 *start, guint64 *end, guint
 	return TRUE;
 }
 
+/* The bytes the last update found the N schemes tried: 0 when it ended
+ * without an aggregation (every region of a target matches its scheme). */
+static guint64 tried_bytes(guint n)
+{
+	guint64 sum = 0;
+
+	for (guint i = 0; i < n; i++) {
+		g_autofree char *p = g_strdup_printf(CTX "/schemes/%u/tried_regions/total_bytes", i);
+		guint64 b = 0;
+
+		if (!vmt_sysfs_read_u64(p, &b, NULL))
+			return 1;	/* no such file: read the regions to know */
+		sum += b;
+	}
+	return sum;
+}
+
 gboolean vmt_host_damon_collect(VmtDamon *d, guint16 *const *freqs, const guint *n_chunks, guint n,
 				GError **error)
 {
 	/* the caller's guests must be the targets DAMON was started with */
 	gboolean same = n == d->targets->len;
+	gint64 t0;
 
 	for (guint i = 0; same && i < n; i++)
 		same = n_chunks[i] == g_array_index(d->targets, Target, i).n_chunks;
@@ -427,10 +445,27 @@ gboolean vmt_host_damon_collect(VmtDamon *d, guint16 *const *freqs, const guint 
 	}
 	if (!owned(d, error))
 		return FALSE;
-	if (!wr(KD "/state", "update_schemes_tried_regions", error)) {
-		g_prefix_error(error, "DAMON (kdamond %s): ", vmt_host_damon_running(d) ? "on" : "stopped");
-		return FALSE;
+	d->last_regions = 0;
+	t0 = g_get_monotonic_time();
+	for (d->last_tries = 1;; d->last_tries++) {
+		if (!wr(KD "/state", "update_schemes_tried_regions", error)) {
+			g_prefix_error(error, "DAMON (kdamond %s): ",
+				       vmt_host_damon_running(d) ? "on" : "stopped");
+			return FALSE;
+		}
+		/* The kernel ends an update that saw no aggregation after two
+		 * aggregation intervals of the clock (mm/damon/sysfs-schemes.c,
+		 * upd_timeout_jiffies), but counts an aggregation in samples:
+		 * a kdamond whose samples take longer than the interval between
+		 * them (a busy host, many regions) times out empty whenever the
+		 * update began early in an aggregation, and vmtierd's next one
+		 * begins right after the last.  Asking again at once runs the
+		 * updates on back to back until the aggregation ends: the wait
+		 * is one aggregation, as meant, not a window lost. */
+		if (tried_bytes(d->targets->len) > 0 || d->last_tries == VMT_DAMON_UPDATE_TRIES)
+			break;
 	}
+	d->last_update_us = (guint64)(g_get_monotonic_time() - t0);
 	for (guint i = 0; i < d->targets->len; i++) {
 		const Target *t = &g_array_index(d->targets, Target, i);
 		g_autofree char *dir = g_strdup_printf(CTX "/schemes/%u/tried_regions", i);
@@ -447,6 +482,7 @@ gboolean vmt_host_damon_collect(VmtDamon *d, guint16 *const *freqs, const guint 
 			rd = g_strdup_printf("%s/%s", dir, name);
 			if (!read_region(rd, &s, &e, &nr) || e <= s)
 				continue;
+			d->last_regions++;
 			f = MIN(nr, d->max_accesses) * VMT_ACCESS_MAX / d->max_accesses;
 			/* every chunk the region covers gets its frequency */
 			for (guint64 a = s; a < e;) {
@@ -459,4 +495,11 @@ gboolean vmt_host_damon_collect(VmtDamon *d, guint16 *const *freqs, const guint 
 		}
 	}
 	return TRUE;
+}
+
+void vmt_host_damon_last_update(VmtDamon *d, guint *regions, guint *tries, guint64 *us)
+{
+	*regions = d->last_regions;
+	*tries = d->last_tries;
+	*us = d->last_update_us;
 }

@@ -44,12 +44,21 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(VmtDamon, vmt_host_damon_release)
  * N 0: just turn off. */
 gboolean vmt_host_damon_start(VmtDamon *d, const VmtDamonTarget *targets, guint n,
 			      guint sample_us, guint aggr_us, GError **error);
-/* Blocks for up to about one aggregation interval (run it off the main
- * loop).  FREQS[i] (N_CHUNKS[i] entries) gets target I's per-chunk
+/* Blocks for one aggregation (as long as the kdamond takes for it) and at
+ * most VMT_DAMON_UPDATE_TRIES * 2 aggregation intervals (run it off the
+ * main loop).  FREQS[i] (N_CHUNKS[i] entries) gets target I's per-chunk
  * frequency (access.h) over the last aggregation interval.  The N guests
  * must be the targets of the last start, in order, or it fails. */
 gboolean vmt_host_damon_collect(VmtDamon *d, guint16 *const *freqs, const guint *n_chunks, guint n,
 				GError **error);
+/* Updates a collect asks for at most while DAMON's end empty (its own
+ * timeout of two aggregation intervals, before an aggregation ended): a
+ * kdamond whose aggregation takes up to about 2 * 4 intervals of the
+ * clock is still read. */
+#define VMT_DAMON_UPDATE_TRIES 4
+/* What the last collect saw: how many regions DAMON returned (0: no
+ * aggregation ended in its TRIES updates), and how long they took. */
+void vmt_host_damon_last_update(VmtDamon *d, guint *regions, guint *tries, guint64 *us);
 gboolean vmt_host_damon_running(VmtDamon *d);
 /* How many kdamonds an earlier vmtierd left running (killed, crashed) the
  * claim found and turned off before anything else. */

@@ -181,26 +181,72 @@ static void empty_tree(Fixture *f)
 	}
 }
 
+/* vmtierd's kdamond on the empty tree, started for one guest: pid 99, 8 MiB
+ * at 0x7f0000000000 (RANGES, for T) */
+static VmtDamon *started(Fixture *f, GArray *ranges, VmtDamonTarget *t)
+{
+	g_autoptr(GError) error = NULL;
+	VmtRange r = { 0x7f0000000000, 8 << 20 };
+	VmtDamon *d;
+
+	g_array_append_val(ranges, r);
+	*t = (VmtDamonTarget){ 99, ranges };
+	empty_tree(f);
+	d = vmt_host_damon_claim(f->marker, "fvaddr", &error);
+	g_assert_no_error(error);
+	/* the fake tree has no kdamond to switch on: "on" is a plain write */
+	g_assert_true(vmt_host_damon_start(d, t, 1, 5000, 1000000, &error));
+	g_assert_no_error(error);
+	return d;
+}
+
 /* collect refuses guests other than the ones DAMON was started for */
 static void test_collect_other_guests(Fixture *f, gconstpointer data)
 {
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GArray) ranges = g_array_new(FALSE, FALSE, sizeof(VmtRange));
-	VmtRange r = { 0x7f0000000000, 8 << 20 };
-	VmtDamonTarget t = { 99, ranges };
+	VmtDamonTarget t;
 	guint16 freq[4], *freqs[] = { freq };
 	guint wrong[] = { 1 };
-	VmtDamon *d;
+	VmtDamon *d = started(f, ranges, &t);
 
-	g_array_append_val(ranges, r);
-	empty_tree(f);
-	d = vmt_host_damon_claim(f->marker, "fvaddr", &error);
-	g_assert_no_error(error);
-	/* the fake tree has no kdamond to switch on: "on" is a plain write */
-	g_assert_true(vmt_host_damon_start(d, &t, 1, 5000, 1000000, &error));
-	g_assert_no_error(error);
 	g_assert_false(vmt_host_damon_collect(d, freqs, wrong, 1, &error));
 	g_assert_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
+	vmt_host_damon_release(d);
+}
+
+/* an update that ends empty (the kernel's timeout before an aggregation
+ * ended) is asked for again, VMT_DAMON_UPDATE_TRIES times at most; one
+ * that found regions is read at once */
+static void test_collect_retries_empty(Fixture *f, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GArray) ranges = g_array_new(FALSE, FALSE, sizeof(VmtRange));
+	VmtDamonTarget t;
+	guint16 freq[4] = { 7, 7, 7, 7 }, *freqs[] = { freq };
+	guint n[] = { 4 }, regions, tries;
+	guint64 us;
+	VmtDamon *d = started(f, ranges, &t);
+
+	put(f, KDS "/0/contexts/0/schemes/0/tried_regions/total_bytes", "0\n");
+	g_assert_true(vmt_host_damon_collect(d, freqs, n, 1, &error));
+	g_assert_no_error(error);
+	vmt_host_damon_last_update(d, &regions, &tries, &us);
+	g_assert_cmpuint(regions, ==, 0);
+	g_assert_cmpuint(tries, ==, VMT_DAMON_UPDATE_TRIES);
+	g_assert_cmpuint(freq[0] | freq[1] | freq[2] | freq[3], ==, 0);
+	/* an aggregation's worth: chunk 1 (2-4 MiB) accessed in 100 of 200 samples */
+	put(f, KDS "/0/contexts/0/schemes/0/tried_regions/total_bytes", "2097152\n");
+	put(f, KDS "/0/contexts/0/schemes/0/tried_regions/0/start", "139637978824704\n");
+	put(f, KDS "/0/contexts/0/schemes/0/tried_regions/0/end", "139637980921856\n");
+	put(f, KDS "/0/contexts/0/schemes/0/tried_regions/0/nr_accesses", "100\n");
+	g_assert_true(vmt_host_damon_collect(d, freqs, n, 1, &error));
+	g_assert_no_error(error);
+	vmt_host_damon_last_update(d, &regions, &tries, &us);
+	g_assert_cmpuint(regions, ==, 1);
+	g_assert_cmpuint(tries, ==, 1);
+	g_assert_cmpuint(freq[0], ==, 0);
+	g_assert_cmpuint(freq[1], ==, VMT_ACCESS_MAX / 2);
 	vmt_host_damon_release(d);
 }
 
@@ -235,16 +281,9 @@ static void test_taken_over(Fixture *f, gconstpointer data)
 {
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GArray) ranges = g_array_new(FALSE, FALSE, sizeof(VmtRange));
-	VmtRange r = { 0x7f0000000000, 8 << 20 };
-	VmtDamonTarget t = { 99, ranges };
-	VmtDamon *d;
+	VmtDamonTarget t;
+	VmtDamon *d = started(f, ranges, &t);
 
-	g_array_append_val(ranges, r);
-	empty_tree(f);
-	d = vmt_host_damon_claim(f->marker, "fvaddr", &error);
-	g_assert_no_error(error);
-	g_assert_true(vmt_host_damon_start(d, &t, 1, 5000, 1000000, &error));
-	g_assert_no_error(error);
 	/* theirs: another thread, and (a second case below) another count */
 	put(f, KDS "/0/pid", "7777\n");
 	put(f, KDS "/0/state", "on\n");
@@ -280,6 +319,7 @@ int main(int argc, char **argv)
 	T("/damon/two-kdamonds", test_two_kdamonds);
 	T("/damon/own-reclaimed", test_own_reclaimed);
 	T("/damon/collect-other-guests", test_collect_other_guests);
+	T("/damon/collect-retries-empty", test_collect_retries_empty);
 	T("/damon/rewritten-while-away", test_rewritten_while_away);
 	T("/damon/taken-over", test_taken_over);
 	return g_test_run();
