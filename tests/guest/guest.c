@@ -9,6 +9,10 @@
  * Parameters (-append "key=value ..."; sizes take K/M/G, binary):
  *   mem=SIZE base=ADDR hot=SIZE hot_off=ADDR pattern=uniform|zipf|two|shift
  *   shift=SECONDS write=PERCENT time=SECONDS(0: forever) seed=N
+ *   stop=ADDR (a 4K-aligned word below base, above the program, zeroed at
+ *   start: once the host writes "STOP" there, through QEMU's memory, the
+ *   guest ends as at time=, so a test ends the run when it is done with it
+ *   instead of guessing how long it takes)
  *   skew=K (zipf: page floor(u^K * N) for uniform u, 1..8, default 3)
  *   hot2=SIZE hot2_off=ADDR ratio=R (two: a second hot range, disjoint
  *   from the first; each page of the first is touched R times as often as
@@ -37,6 +41,7 @@
 #define UNLIMITED 0xffffffffu
 #define MAX_RATE 10000000u
 #define BURSTS 16u			/* RTC periodic interrupts a second */
+#define STOP_WORD 0x504f5453u		/* "STOP" in memory (little-endian) */
 
 enum { EXIT_INTACT = 0, EXIT_CORRUPT = 1, EXIT_USAGE = 2 };
 enum pattern { PAT_UNIFORM, PAT_ZIPF, PAT_SHIFT, PAT_TWO };
@@ -139,6 +144,7 @@ static inline uint32_t rnd(void)
 struct params {
 	uint32_t mem, base, hot, hot_off, shift, write_pct, time, seed;
 	uint32_t skew, hot2, hot2_off, ratio;
+	uint32_t stop;		/* the mailbox's address; 0: none */
 	uint32_t rate;		/* accesses a second; UNLIMITED: as fast as it can */
 	enum pattern pattern;
 };
@@ -230,6 +236,8 @@ static void parse_params(const char *cmd, struct params *p)
 			p->write_pct = parse_size("write", v);
 		else if (keyeq(cmd, "time", &v))
 			p->time = parse_size("time", v);
+		else if (keyeq(cmd, "stop", &v))
+			p->stop = parse_size("stop", v);
 		else if (keyeq(cmd, "seed", &v))
 			p->seed = parse_size("seed", v);
 		else if (keyeq(cmd, "skew", &v))
@@ -290,6 +298,9 @@ static void check_region(const struct mb_info *mbi, const struct params *p)
 		usage_error("shift must be > 0", NULL);
 	if (p->write_pct > 100)
 		usage_error("write must be 0..100", NULL);
+	if (p->stop && (p->stop % PAGE || p->stop < (uint32_t)(uintptr_t)_end || p->stop + PAGE > lo))
+		range_error("stop must be 4K-aligned, above the program and below base:", p->stop,
+			    (uint64_t)p->stop + PAGE);
 	if (p->skew < 1 || p->skew > 8)
 		usage_error("skew must be 1..8", NULL);
 	if (p->pattern == PAT_TWO) {
@@ -575,6 +586,10 @@ void guest_main(uint32_t magic, const struct mb_info *mbi)
 	puts_("% time=");
 	putu(p.time);
 	puts_("s");
+	if (p.stop) {
+		puts_(" stop=");
+		putx(p.stop);
+	}
 	if (p.rate != UNLIMITED) {
 		puts_(" rate=");
 		putu(p.rate);
@@ -596,6 +611,8 @@ void guest_main(uint32_t magic, const struct mb_info *mbi)
 		hot2_pages = p.hot2 / PAGE;
 		first_share = (uint32_t)((w1 << 32) / (w1 + hot2_pages));
 	}
+	if (p.stop)
+		*(volatile uint32_t *)(uintptr_t)p.stop = 0;
 	rtc_tick();
 	if (p.rate != UNLIMITED)
 		start_interrupts();
@@ -653,6 +670,10 @@ void guest_main(uint32_t magic, const struct mb_info *mbi)
 		puts_("\n");
 		if (p.time && seconds >= p.time)
 			break;
+		if (p.stop && *(volatile uint32_t *)(uintptr_t)p.stop == STOP_WORD) {
+			puts_("vmtier-guest: stopped by the host\n");
+			break;
+		}
 	}
 
 	uint32_t bad = verify_all(&p);

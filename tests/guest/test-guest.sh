@@ -79,22 +79,38 @@ pattern=two mem=32M hot2=4M hot2_off=40M ratio=0 ratio
 pattern=two mem=32M hot2=4M hot2_off=18M 0x01200000-0x01600000
 pattern=two mem=32M hot2=4M hot2_off=60M 0x03c00000-0x04000000
 rate=20000000 20000000
+stop=20M 0x01400000-0x01401000
 LIST
 
-# Corrupt guest RAM from outside through a shared file backend: the guest
-# must notice, name the address, and exit 'corrupt'.
-mem=$dir/ram; truncate -s 64M "$mem"
-timeout 120 qemu-system-x86_64 -accel tcg -nodefaults -display none -no-reboot -m 64M \
-	-object memory-backend-file,id=m,size=64M,mem-path="$mem",share=on \
-	-machine memory-backend=m -kernel "$elf" \
-	-append "mem=32M base=16M hot=4M hot_off=16M time=3" \
-	-debugcon "file:$dir/c" -device isa-debug-exit,iobase=0xf4,iosize=4 </dev/null &
-pid=$!
-for i in $(seq 100); do grep -q '^t=1 ' "$dir/c" 2>/dev/null && break; sleep 0.1; done
-# one aligned word in one write, so there is exactly one bad address
-printf 'XXXX' | dd of="$mem" bs=4 count=1 seek=$(((17 * 1024 * 1024 + 64) / 4)) conv=notrunc status=none
-wait $pid; rc=$?
+# shared LOG APPEND WORD OFFSET: the guest with its RAM in a shared file
+# ($dir/ram, 64M), and WORD written at OFFSET of it (the guest-physical
+# address) once the guest reports its first second -> QEMU's exit status
+shared() {
+	local pid mem=$dir/ram
+	rm -f "$mem"; truncate -s 64M "$mem"
+	timeout 120 qemu-system-x86_64 -accel tcg -nodefaults -display none -no-reboot -m 64M \
+		-object memory-backend-file,id=m,size=64M,mem-path="$mem",share=on \
+		-machine memory-backend=m -kernel "$elf" -append "$2" \
+		-debugcon "file:$1" -device isa-debug-exit,iobase=0xf4,iosize=4 </dev/null &
+	pid=$!
+	for _ in $(seq 100); do grep -q '^t=1 ' "$1" 2>/dev/null && break; sleep 0.1; done
+	# one aligned word in one write
+	printf '%s' "$3" | dd of="$mem" bs=4 count=1 seek=$(($4 / 4)) conv=notrunc status=none
+	wait $pid
+}
+
+# Corrupt guest RAM from outside: the guest must notice, name the address
+# (exactly one bad one), and exit 'corrupt'.
+shared "$dir/c" "mem=32M base=16M hot=4M hot_off=16M time=3" XXXX $((17 * 1024 * 1024 + 64)); rc=$?
 tap_diag "$(tail -2 "$dir/c")"
 tap_check "corruption: exits 'corrupt' (QEMU status 3)" test $rc -eq 3
 tap_check "corruption: reports the first bad address" grep -q 'first_bad=0x01100040 result=corrupt' "$dir/c"
+
+# stop=ADDR: the host writes "STOP" into the mailbox and the guest ends
+# long before its time=, verified intact
+shared "$dir/p" "mem=32M base=16M hot=4M time=100 stop=8M" STOP $((8 * 1024 * 1024)); rc=$?
+tap_diag "$(tail -2 "$dir/p")"
+tap_check "stop=8M: the guest ends when the host writes STOP, well before time=100, intact" \
+	test $rc -eq 1 -a "$(grep -c '^vmtier-guest: stopped by the host$' "$dir/p")" -eq 1 -a \
+	"$(grep -c '^t=' "$dir/p")" -lt 30
 tap_done

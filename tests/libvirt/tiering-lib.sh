@@ -51,6 +51,16 @@ ram_on() {
 	for node in "${@:2}"; do sum=$((sum + $(count "$a" "$node") + $(count "$b" "$node"))); done
 	echo $sum
 }
+# guest_stop NAME: "STOP" into the mailbox of a guest started with stop=16M
+# (GPA 16M, in cell 0), through its QEMU's memory: the guest verifies every
+# page it filled and halts, when the test is done with it (a time= would
+# guess how long the test takes, and end too early on a slow machine)
+guest_stop() {
+	python3 -c 'import sys
+with open("/proc/%s/mem" % sys.argv[1], "r+b", buffering=0) as f:
+    f.seek(int(sys.argv[2]))
+    f.write(b"STOP")' "${pid[$1]}" $((hva0[$1] + 16 * mib))
+}
 waitlog() { for _ in $(seq 600); do grep -q "$2" "$out/$1.log" 2>/dev/null && return 0; sleep 0.2; done; return 1; }
 # daemon_config [EXTRA_LINES]: $vmtierd_conf (/tmp/vmtierd.conf unless
 # set) with 1 s windows, the
@@ -114,4 +124,24 @@ offload_setup() {
 	echo 0 >/proc/sys/kernel/numa_balancing
 	echo false >/sys/kernel/mm/numa/demotion_enabled
 	tap_check "a private libvirtd starts" libvirtd_start
+}
+
+# damon_diag: what kdamond 0 is doing, for a failure's diagnostics: its
+# intervals, its CPU time and its scheme's applications over 3 s
+damon_diag() {
+	local k=/sys/kernel/mm/damon/admin/kdamonds/0 c pid t0 t1 s0 s1
+	c=$k/contexts/0
+	pid=$(cat $k/pid 2>/dev/null)
+	tap_diag "kdamond 0: state $(cat $k/state) pid $pid sample_us $(cat $c/monitoring_attrs/intervals/sample_us) aggr_us $(cat $c/monitoring_attrs/intervals/aggr_us) update_us $(cat $c/monitoring_attrs/intervals/update_us) targets $(cat $c/targets/nr_targets) regions $(cat $c/targets/*/regions/nr_regions | tr '\n' ' ')"
+	[ -n "$pid" ] || return 0
+	t0=$(awk '{print $14 + $15}' /proc/$pid/stat)
+	for _ in $(seq 20); do echo update_schemes_stats >$k/state 2>/dev/null && break; sleep 0.1; done
+	s0=$(cat $c/schemes/0/stats/nr_tried)
+	sleep 3
+	t1=$(awk '{print $14 + $15}' /proc/$pid/stat)
+	for _ in $(seq 20); do echo update_schemes_stats >$k/state 2>/dev/null && break; sleep 0.1; done
+	s1=$(cat $c/schemes/0/stats/nr_tried)
+	tap_diag "kdamond 0 in 3 s: $((t1 - t0)) ticks of CPU, scheme 0 tried $((s1 - s0)) regions; tried_regions now $(ls $c/schemes/0/tried_regions | grep -c '^[0-9]'), total_bytes $(cat $c/schemes/0/tried_regions/total_bytes)"
+	tap_diag "$(grep -i 'DAMON' "$out/vmtierd.log" | tail -15)"
+	tap_diag "$(top -b -n 1 | head -20)"
 }
