@@ -48,6 +48,7 @@ static const Key keys[] = {
 	U("daemon", "guest_window_ms", guest_window_ms, 100, 600000),
 	U("daemon", "min_sample_us", min_sample_us, 100, 1000000),
 	U("daemon", "flush_us", flush_us, 0, 1000000),
+	U("daemon", "flush_cpu_pct", flush_cpu_pct, 1, 100),
 	U("daemon", "max_migrate_mbs", max_migrate_mbs, 0, 1000000),
 	U("daemon", "vm_migrate_mbs", vm_migrate_mbs, 1, 1000000),
 	U("daemon", "account_interval_s", account_interval_s, 1, 86400),
@@ -97,6 +98,7 @@ static void set_defaults(VmtDaemonConfig *c)
 	 * vCPU move per flush_us at most (host-flush.h), 0: no flushes */
 	c->min_sample_us = 500;
 	c->flush_us = 5000;
+	c->flush_cpu_pct = 10;
 	c->max_migrate_mbs = 0;
 	c->vm_migrate_mbs = 256;
 	c->account_interval_s = 60;

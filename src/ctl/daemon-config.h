@@ -26,6 +26,7 @@ typedef struct {
 	guint scan_interval_ms, min_interval_ms, max_interval_ms, sample_us;
 	guint guest_window_ms;		/* one guest's scan and moves, per window */
 	guint min_sample_us, flush_us;
+	guint flush_cpu_pct;	/* the flusher's CPU bound, percent of one CPU */
 	guint max_migrate_mbs;		/* all guests together; 0: no limit */
 	guint vm_migrate_mbs;		/* per guest when its class sets none */
 	guint account_interval_s, discover_interval_s;

@@ -61,6 +61,8 @@ static json_object *do_status(VmtDaemon *d, json_object *req, GError **error)
 			       d->cfg->path ? json_object_new_string(d->cfg->path) : NULL);
 	json_object_object_add(daemon, "libvirt_connected", json_object_new_boolean(d->conn != NULL));
 	json_object_object_add(daemon, "windows", json_object_new_uint64(d->windows_done));
+	json_object_object_add(daemon, "flush_us", d->flusher ? json_object_new_int64(vmt_host_flush_period(d->flusher))
+							      : NULL);
 	json_object_object_add(daemon, "window_time", window_time(d->windows_us, d->phases_us));
 	json_object_object_add(daemon, "last_window", window_time(d->last_window_us, d->last_phase_us));
 	json_object_object_add(reply, "daemon", daemon);

@@ -92,7 +92,8 @@ typedef struct {
 	gboolean starved;		/* ... and no running guest had a sample */
 	guint damon_regions;		/* DAMON's update: regions returned */
 	guint damon_tries;		/* ... in how many updates */
-	guint64 damon_update_us;	/* ... and how long it took */
+	guint64 damon_update_us;	/* ... and how long they took */
+	guint flush_us;			/* the flusher's period (0: no flushes) */
 	guint interval_ms;
 	guint guest_ms;			/* each guest's time limit (host-deadline.h) */
 	guint sample_us;

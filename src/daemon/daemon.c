@@ -84,7 +84,7 @@ static gboolean choose_scanner(VmtDaemon *d, GError **error)
 		if (d->damon) {
 			d->scanner = VMT_SCANNER_DAMON_VADDR;
 			if (d->cfg->flush_us)
-				d->flusher = vmt_host_flush_new(d->cfg->flush_us);
+				d->flusher = vmt_host_flush_new(d->cfg->flush_us, d->cfg->flush_cpu_pct);
 			return TRUE;
 		}
 		want = fallback_scanner(d->host);
@@ -332,7 +332,7 @@ static void window_step(VmtWindow *w, guint i, gpointer data)
 			no_sample = g_strdup("no DAMON sample this window (every chunk read idle: "
 					     "a starved or restarted kdamond, or a halted guest)");
 		vmt_guest_judge_sensor(g, no_sample, known ? &st : NULL, w->interval_ms,
-				       w->d->cfg->flush_us, w->sample_us);
+				       w->flush_us, w->sample_us);
 		vmt_flush_stats_clear(&st);
 	}
 	vmt_tier_engine_set_params(g->engine, &w->params);
@@ -380,17 +380,25 @@ static void schedule_window(VmtDaemon *d, guint ms);
 static void drop_guest(VmtDaemon *d, VmtGuest *g, const char *why);
 static void oneshot_step(VmtDaemon *d);
 
-/* The longest sample: sample_us, and with flushes at most half of flush_us,
- * so that a sample holds a flush at most half the time: a chunk read
- * accessed more often than that was exposed by flushes vmtierd did not make
- * (a busy host switching the vCPU's CPU), the readings saturate, and the
- * access share is called unknown instead of read from them (guest.c
- * share_known).  Above, every hot chunk of a skewed set read alike. */
-static guint max_sample_us(const VmtDaemonConfig *cfg)
+/* The flusher's period now: flush_us, or longer when moving every vCPU
+ * that often would cost it more than its CPU bound (host-flush.h). */
+static guint flush_period(VmtDaemon *d)
 {
-	guint half = cfg->flush_us / 2;
+	return d->flusher ? vmt_host_flush_period(d->flusher) : d->cfg->flush_us;
+}
 
-	return cfg->flush_us ? MAX(cfg->min_sample_us, MIN(cfg->sample_us, half)) : cfg->sample_us;
+/* The longest sample: sample_us, and with flushes at most half of the
+ * flusher's period, so that a sample holds a flush at most half the time:
+ * a chunk read accessed more often than that was exposed by flushes
+ * vmtierd did not make (a busy host switching the vCPU's CPU), the
+ * readings saturate, and the access share is called unknown instead of
+ * read from them (guest.c share_known).  Above, every hot chunk of a
+ * skewed set read alike. */
+static guint max_sample_us(VmtDaemon *d)
+{
+	guint flush = d->cfg->flush_us ? flush_period(d) : 0;
+
+	return flush ? MAX(d->cfg->min_sample_us, MIN(d->cfg->sample_us, flush / 2)) : d->cfg->sample_us;
 }
 
 /* windows in a row with no sample at the longest sample interval before
@@ -403,7 +411,7 @@ static guint max_sample_us(const VmtDaemonConfig *cfg)
  * whose sensor ranked count; a change restarts DAMON. */
 static void adapt_sample(VmtDaemon *d, const VmtWindow *w)
 {
-	guint next = max_sample_us(d->cfg);
+	guint next = max_sample_us(d);
 	gboolean any = FALSE;
 
 	if (!d->flusher || !w->collected)
@@ -413,7 +421,7 @@ static void adapt_sample(VmtDaemon *d, const VmtWindow *w)
 	 * a window and every guest reads idle.  Then longer samples, not
 	 * shorter: back off until it keeps up */
 	if (w->starved && !w->restart_damon) {
-		next = MIN(max_sample_us(d->cfg), d->sample_us * 2);
+		next = MIN(max_sample_us(d), d->sample_us * 2);
 		d->sample_floor_us = next;
 		if (next != d->sample_us) {
 			g_message("DAMON sample interval %u -> %u us: no sample in the last window "
@@ -439,7 +447,7 @@ static void adapt_sample(VmtDaemon *d, const VmtWindow *w)
 			continue;
 		next = MIN(next, vmt_tier_engine_next_sample_us(g->engine, d->sample_us,
 								 MAX(d->cfg->min_sample_us, d->sample_floor_us),
-								 max_sample_us(d->cfg)));
+								 max_sample_us(d)));
 		any = TRUE;
 	}
 	/* a kdamond already slower than asked (its aggregation outlasted 1.5
@@ -636,6 +644,7 @@ static gboolean on_window(gpointer data)
 	w->interval_ms = d->interval_ms;
 	w->guest_ms = d->cfg->guest_window_ms;
 	w->sample_us = d->sample_us;
+	w->flush_us = d->cfg->flush_us ? flush_period(d) : 0;
 	d->window_running = TRUE;
 	w->start_us = g_get_monotonic_time();
 	task = g_task_new(NULL, d->cancel, window_done, d);
@@ -1131,7 +1140,7 @@ VmtDaemon *vmt_daemon_new(VmtDaemonConfig *cfg, GError **error)
 	d->started_us = g_get_monotonic_time();
 	d->started_ts = g_get_real_time() / G_USEC_PER_SEC;
 	d->interval_ms = d->want_interval_ms = cfg->scan_interval_ms;
-	d->sample_us = max_sample_us(cfg);
+	d->sample_us = max_sample_us(d);
 	d->lock_fd = -1;
 	d->pid_dir = g_strdup("/run/libvirt/qemu");
 	d->host = vmt_host_load(error);
@@ -1251,7 +1260,7 @@ gboolean vmt_daemon_reload(VmtDaemon *d, GError **error)
 		d->damon_dirty = TRUE;
 	d->cfg->sample_us = n->sample_us;
 	d->cfg->min_sample_us = n->min_sample_us;
-	d->sample_us = CLAMP(d->sample_us, n->min_sample_us, max_sample_us(d->cfg));
+	d->sample_us = CLAMP(d->sample_us, n->min_sample_us, max_sample_us(d));
 	if (d->cfg->account_interval_s != n->account_interval_s && d->account_source) {
 		g_source_remove(d->account_source);
 		d->account_source = g_timeout_add_seconds(n->account_interval_s, on_account, d);

@@ -26,9 +26,30 @@ static void target_clear(gpointer p)
 	g_clear_pointer(&t->ranges, g_array_unref);
 }
 
+/* Tries at a write DAMON's sysfs refuses as busy, a millisecond apart. */
+#define BUSY_TRIES 200
+
 gboolean vmt_host_damon_write(const char *path, const char *value, GError **error)
 {
-	return vmt_sysfs_write(path, value, error);
+	g_autoptr(GError) local = NULL;
+
+	/* DAMON's sysfs only try-locks (mm/damon/sysfs.c state_store), and the
+	 * kdamond takes the same lock briefly after every sample: a write that
+	 * meets it fails EBUSY for nothing but bad timing (seen once a window
+	 * asked for several updates).  Not someone else's DAMON, which
+	 * vmtierd tells by its marker (G_IO_ERROR_BUSY), so a busy that
+	 * stays is a plain failure. */
+	for (guint i = 0; i < BUSY_TRIES; i++) {
+		g_clear_error(&local);
+		if (vmt_sysfs_write(path, value, &local))
+			return TRUE;
+		if (!g_error_matches(local, G_IO_ERROR, G_IO_ERROR_BUSY))
+			break;
+		g_usleep(1000);
+	}
+	g_set_error(error, G_IO_ERROR, g_error_matches(local, G_IO_ERROR, G_IO_ERROR_BUSY) ?
+		    G_IO_ERROR_FAILED : local->code, "%s", local->message);
+	return FALSE;
 }
 
 gboolean vmt_host_damon_writef(const char *path, GError **error, const char *fmt, ...)

@@ -8,6 +8,7 @@
 #include <gio/gio.h>
 #include <sched.h>
 #include <string.h>
+#include <time.h>
 
 typedef struct {
 	int pid;
@@ -21,7 +22,10 @@ struct VmtFlusher {
 	GCond wake;
 	GThread *thread;
 	gboolean stop;
-	guint period_us;
+	guint period_us;	/* asked for */
+	guint effective_us;	/* run at: longer while a round costs too much */
+	guint cpu_pct;		/* the bound: percent of one CPU */
+	gint64 round_cpu_us;	/* a round's CPU time, smoothed */
 	GHashTable *guests;	/* name -> Guest */
 };
 
@@ -150,6 +154,25 @@ static void flush_guest(Guest *g)
 	g->st.pinned = pinned;
 }
 
+static gint64 thread_cpu_us(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) < 0)
+		return 0;
+	return (gint64)ts.tv_sec * G_USEC_PER_SEC + ts.tv_nsec / 1000;
+}
+
+/* The period a round costing ROUND_CPU_US of CPU may run at: no shorter
+ * than PERIOD_US, and long enough that the flusher takes at most CPU_PCT
+ * percent of one CPU. */
+guint vmt_host_flush_effective_period(guint period_us, guint cpu_pct, gint64 round_cpu_us)
+{
+	gint64 bound = MAX(round_cpu_us, 0) * 100 / CLAMP(cpu_pct, 1u, 100u);
+
+	return (guint)CLAMP(bound, (gint64)period_us, (gint64)G_MAXUINT / 2);
+}
+
 static gpointer run(gpointer data)
 {
 	VmtFlusher *f = data;
@@ -159,12 +182,20 @@ static gpointer run(gpointer data)
 	while (!f->stop) {
 		GHashTableIter it;
 		gpointer v;
+		gint64 c0 = thread_cpu_us(), spent;
 
 		g_hash_table_iter_init(&it, f->guests);
 		while (g_hash_table_iter_next(&it, NULL, &v))
 			flush_guest(v);
+		/* every vCPU once a period costs more with more guests (a
+		 * move is a few syscalls and a migration; under nested TCG
+		 * about a millisecond): the period stretches instead, for all
+		 * guests alike, and the sensor is told (vmt_host_flush_period) */
+		spent = thread_cpu_us() - c0;
+		f->round_cpu_us = f->round_cpu_us ? (3 * f->round_cpu_us + spent) / 4 : spent;
+		f->effective_us = vmt_host_flush_effective_period(f->period_us, f->cpu_pct, f->round_cpu_us);
 		/* a fixed rate, not catching up after a stall: the cap holds */
-		next = MAX(next + f->period_us, g_get_monotonic_time());
+		next = MAX(next + f->effective_us, g_get_monotonic_time());
 		while (!f->stop && g_cond_wait_until(&f->wake, &f->lock, next))
 			;
 	}
@@ -172,13 +203,14 @@ static gpointer run(gpointer data)
 	return NULL;
 }
 
-VmtFlusher *vmt_host_flush_new(guint period_us)
+VmtFlusher *vmt_host_flush_new(guint period_us, guint cpu_pct)
 {
 	VmtFlusher *f = g_new0(VmtFlusher, 1);
 
 	g_mutex_init(&f->lock);
 	g_cond_init(&f->wake);
-	f->period_us = MAX(period_us, 100u);
+	f->period_us = f->effective_us = MAX(period_us, 100u);
+	f->cpu_pct = cpu_pct;
 	f->guests = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, guest_free);
 	f->thread = g_thread_new("vmt-flush", run, f);
 	return f;
@@ -203,6 +235,7 @@ void vmt_host_flush_set_period(VmtFlusher *f, guint period_us)
 {
 	g_mutex_lock(&f->lock);
 	f->period_us = MAX(period_us, 100u);
+	f->effective_us = vmt_host_flush_effective_period(f->period_us, f->cpu_pct, f->round_cpu_us);
 	g_mutex_unlock(&f->lock);
 }
 
@@ -211,7 +244,7 @@ guint vmt_host_flush_period(VmtFlusher *f)
 	guint p;
 
 	g_mutex_lock(&f->lock);
-	p = f->period_us;
+	p = f->effective_us;
 	g_mutex_unlock(&f->lock);
 	return p;
 }

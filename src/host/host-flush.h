@@ -42,12 +42,18 @@ gboolean vmt_host_flush_check_tids(int pid, const GArray *tids, GError **error);
  * back.  *PINNED: it is allowed on one CPU only (nothing done, TRUE). */
 gboolean vmt_host_flush_thread(int pid, int tid, gboolean *pinned, GError **error);
 
-/* A flusher thread moving every known vCPU once per PERIOD_US. */
-VmtFlusher *vmt_host_flush_new(guint period_us);
+/* A flusher thread moving every known vCPU once per PERIOD_US, or less
+ * often when a round of moves costs more than CPU_PCT percent of one CPU
+ * at that rate: its own CPU stays bounded whatever the number of vCPUs. */
+VmtFlusher *vmt_host_flush_new(guint period_us, guint cpu_pct);
 void vmt_host_flush_free(VmtFlusher *f);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VmtFlusher, vmt_host_flush_free)
 void vmt_host_flush_set_period(VmtFlusher *f, guint period_us);
+/* The period the flusher runs at now (what a window's flushes are to be
+ * judged against): the one asked for, or longer under the CPU bound. */
 guint vmt_host_flush_period(VmtFlusher *f);
+/* That period for rounds costing ROUND_CPU_US of CPU (pure). */
+guint vmt_host_flush_effective_period(guint period_us, guint cpu_pct, gint64 round_cpu_us);
 /* Flush guest NAME (QEMU PID, vCPU threads TIDS, int) from now on;
  * replaces what NAME had.  TIDS NULL or empty: stop flushing NAME. */
 void vmt_host_flush_set_guest(VmtFlusher *f, const char *name, int pid, const GArray *tids);

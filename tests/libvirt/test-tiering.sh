@@ -76,6 +76,18 @@ for _ in $(seq 60); do
 done
 tap_check "vmtier status tb: tiering with DAMON; promotions and demotions counted" python3 -c "$tb_status" "$s"
 
+# the flusher moves tb's vCPU at the period status gives (flush_us, or
+# longer under its CPU bound): tb's flushes over 20 s against that period
+flushes() { python3 -c 'import json,sys; j = json.loads(sys.argv[1]); print(j["vms"][0]["tlb_flushes"], j["daemon"]["flush_us"])' "$("$vmtier" status tb --json)"; }
+read -r f0 p0 <<<"$(flushes)"; t1=$(date +%s%N)
+sleep 20
+read -r f1 p1 <<<"$(flushes)"; t2=$(date +%s%N)
+tap_check "tb's vCPU was flushed at the period status gives ($((f1 - f0)) moves in $(((t2 - t1) / 1000000)) ms at ${p0}-${p1} us, flush_us 5000 asked)" \
+	python3 -c 'import sys; n, ms, p0, p1 = map(int, sys.argv[1:]); assert p0 >= 5000 and p1 >= 5000
+# flushes are counted when a window ends: a window either side
+assert 0.5 * ms * 1000 / max(p0, p1) <= n <= 1.5 * ms * 1000 / min(p0, p1), (n, ms, p0, p1)' \
+	$((f1 - f0)) $(((t2 - t1) / 1000000)) "$p0" "$p1"
+
 tap_check "the Prometheus textfile parses and holds the truth: quotas and RAM (libvirt's), node capacity (sysfs), committed DRAM, scanner, libvirt up" /usr/bin/python3 -c '
 import glob, json, os, subprocess, sys
 from prometheus_client.parser import text_string_to_metric_families

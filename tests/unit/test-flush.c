@@ -94,7 +94,7 @@ static void test_flusher(void)
 	Spinner s = { 0 };
 	GThread *t;
 	g_autoptr(GArray) tids = g_array_new(FALSE, FALSE, sizeof(int));
-	g_autoptr(VmtFlusher) f = vmt_host_flush_new(1000);
+	g_autoptr(VmtFlusher) f = vmt_host_flush_new(1000, 100);
 	VmtFlushStats st = { 0 };
 	guint64 done = 0;
 
@@ -117,11 +117,28 @@ static void test_flusher(void)
 	g_thread_join(t);
 }
 
+/* the flusher's CPU bound: a round costing more than its share of the
+ * period asked for stretches it, never shortens it */
+static void test_effective_period(void)
+{
+	guint asked = 5000;
+
+	g_assert_cmpuint(vmt_host_flush_effective_period(asked, 10, 0), ==, asked);
+	g_assert_cmpuint(vmt_host_flush_effective_period(asked, 10, -7), ==, asked);
+	g_assert_cmpuint(vmt_host_flush_effective_period(asked, 10, 500), ==, asked);
+	/* 32 vCPUs at 50 us a move: 1.6 ms a round, 16 ms at 10%, 3.2 at 50% */
+	g_assert_cmpuint(vmt_host_flush_effective_period(asked, 10, 1600), ==, 16000);
+	g_assert_cmpuint(vmt_host_flush_effective_period(asked, 50, 1600), ==, asked);
+	g_assert_cmpuint(vmt_host_flush_effective_period(asked, 50, 4000), ==, 8000);
+	g_assert_cmpuint(vmt_host_flush_effective_period(asked, 10, G_MAXINT64 / 200), ==, G_MAXUINT / 2);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/flush/check-tids", test_check_tids);
 	g_test_add_func("/flush/move", test_move);
+	g_test_add_func("/flush/effective-period", test_effective_period);
 	g_test_add_func("/flush/flusher", test_flusher);
 	return g_test_run();
 }
