@@ -86,7 +86,10 @@ v = json.loads(sys.argv[1])["vms"][0]
 assert v["mover"] == "damos" and v["memcg"] != sys.argv[2], v' "$("$vmtier" status tz --json)" "$memcg"
 tap_check "DAMON has two kdamonds, both running" \
 	test "$(cat $k/nr_kdamonds)" -eq 2 -a "$(cat $k/0/state)" = on -a "$(cat $k/1/state)" = on
-tap_check "tz's hot set reaches DRAM within 90 s" converge tz 90
+# the kernel promotes at its own pace, which a loaded machine slows (CI
+# run 13: 14 of 16 MiB after 90 s; with a 32 MiB hot set 26 MiB): a
+# generous ceiling, converge returns as soon as 90% is there
+tap_check "tz's hot set reaches DRAM within 180 s" converge tz 180
 tap_diag "tz: after ${reached:-never} s; $(hot_on tz 0) of 4096 hot pages on DRAM, DRAM $(($(dram_pages tz) / 256)) MiB"
 tap_check "tz's DRAM stayed within its 96 MiB quota + 32 MiB (max $((maxd / 256)) MiB)" \
 	test "$maxd" -le $(((96 + 32) * 256))
