@@ -282,6 +282,20 @@ static void poll_step(VmtWindow *w, guint i, gpointer data)
 	gs->poll[i] = poll_guest(w->guests->pdata[i]);
 }
 
+/* Why DAMON gave window W no sample of a guest, for its sensor note. */
+static char *no_sample_why(const VmtWindow *w)
+{
+	if (!w->collected)
+		return g_strdup_printf("no DAMON reading this window%s%s", w->damon_error ? ": " : "",
+				       w->damon_error ? w->damon_error : "");
+	if (w->damon_regions == 0)
+		return g_strdup_printf("DAMON ended no aggregation in %u updates over %.1f s: its "
+				       "kdamond samples slower here than it was asked to",
+				       w->damon_tries, w->damon_update_us / 1e6);
+	return g_strdup("no DAMON sample this window (every chunk read idle: a starved or "
+			"restarted kdamond, or a halted guest)");
+}
+
 /* G's window after its poll: sample (bitmap scanners), judge the sensor,
  * rank, move.  Any thread: it touches G, its own slots of GS, and
  * thread-safe parts of the daemon (the flusher's stats, under its lock). */
@@ -315,22 +329,8 @@ static void window_step(VmtWindow *w, guint i, gpointer data)
 		VmtFlushStats st = { 0 };
 		gboolean known = w->d->flusher && vmt_host_flush_take(w->d->flusher, g->name, &st);
 
-		g_autofree char *no_sample = NULL;
+		g_autofree char *no_sample = *ok ? NULL : no_sample_why(w);
 
-		if (*ok)
-			;
-		else if (!w->collected)
-			no_sample = g_strdup_printf("no DAMON reading this window%s%s",
-						    w->damon_error ? ": " : "",
-						    w->damon_error ? w->damon_error : "");
-		else if (w->damon_regions == 0)
-			no_sample = g_strdup_printf("DAMON ended no aggregation in %u updates over "
-						    "%.1f s: its kdamond samples slower here than "
-						    "it was asked to", w->damon_tries,
-						    w->damon_update_us / 1e6);
-		else
-			no_sample = g_strdup("no DAMON sample this window (every chunk read idle: "
-					     "a starved or restarted kdamond, or a halted guest)");
 		vmt_guest_judge_sensor(g, no_sample, known ? &st : NULL, w->interval_ms,
 				       w->flush_us, w->sample_us);
 		vmt_flush_stats_clear(&st);
@@ -454,7 +454,7 @@ static void adapt_sample(VmtDaemon *d, const VmtWindow *w)
 	 * intervals of the clock) would take shorter samples slower still,
 	 * until it ends no aggregation at all: it only gets longer ones */
 	if (w->damon_update_us * 2 > (guint64)w->interval_ms * 1000 * 3)
-		next = MAX(next, d->sample_us);
+		next = MIN(MAX(next, d->sample_us), max_sample_us(d));
 	if (any && next != d->sample_us) {
 		g_message("DAMON sample interval %u -> %u us", d->sample_us, next);
 		d->sample_us = next;
