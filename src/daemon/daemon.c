@@ -381,7 +381,8 @@ static void drop_guest(VmtDaemon *d, VmtGuest *g, const char *why);
 static void oneshot_step(VmtDaemon *d);
 
 /* The flusher's period now: flush_us, or longer when moving every vCPU
- * that often would cost it more than its CPU bound (host-flush.h). */
+ * that often would cost it more than its CPU bound (host-flush.h); 0
+ * without flushes (no flusher exists unless flush_us is set). */
 static guint flush_period(VmtDaemon *d)
 {
 	return d->flusher ? vmt_host_flush_period(d->flusher) : d->cfg->flush_us;
@@ -396,7 +397,7 @@ static guint flush_period(VmtDaemon *d)
  * skewed set read alike. */
 static guint max_sample_us(VmtDaemon *d)
 {
-	guint flush = d->cfg->flush_us ? flush_period(d) : 0;
+	guint flush = flush_period(d);
 
 	return flush ? MAX(d->cfg->min_sample_us, MIN(d->cfg->sample_us, flush / 2)) : d->cfg->sample_us;
 }
@@ -644,7 +645,7 @@ static gboolean on_window(gpointer data)
 	w->interval_ms = d->interval_ms;
 	w->guest_ms = d->cfg->guest_window_ms;
 	w->sample_us = d->sample_us;
-	w->flush_us = d->cfg->flush_us ? flush_period(d) : 0;
+	w->flush_us = flush_period(d);
 	d->window_running = TRUE;
 	w->start_us = g_get_monotonic_time();
 	task = g_task_new(NULL, d->cancel, window_done, d);

@@ -166,8 +166,8 @@ void vmt_guest_window(VmtGuest *g, const guint16 *freq, guint64 budget_bytes);
 
 void vmt_guest_set_quota(VmtGuest *g, guint64 bytes);
 /* Worker, DAMON scanner: can this window's sample rank?  NO_SAMPLE: why
- * DAMON gave none (NULL: it did); ST: the flusher's counts for G this window (NULL: none kept);
- * FLUSH_US 0: flushes are off.  Sets sensor, sensor_note (blind when the
+ * DAMON gave none (NULL: it did); ST: the flusher's counts for G this
+ * window (NULL: none kept); FLUSH_US 0: flushes are off.  Sets sensor, sensor_note (blind when the
  * flushes could not be done, were too few, or there was no sample). */
 void vmt_guest_judge_sensor(VmtGuest *g, const char *no_sample, const VmtFlushStats *st,
 			    guint window_ms, guint flush_us, guint sample_us);
