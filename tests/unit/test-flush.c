@@ -117,6 +117,42 @@ static void test_flusher(void)
 	g_thread_join(t);
 }
 
+/* voluntary context switches of this process's thread named NAME so far */
+static guint64 thread_switches(const char *name)
+{
+	g_autoptr(GDir) d = g_dir_open("/proc/self/task", 0, NULL);
+	const char *tid;
+
+	g_assert_nonnull(d);
+	while ((tid = g_dir_read_name(d))) {
+		g_autofree char *comm_path = g_strdup_printf("/proc/self/task/%s/comm", tid);
+		g_autofree char *status_path = g_strdup_printf("/proc/self/task/%s/status", tid);
+		g_autofree char *comm = NULL, *status = NULL;
+		const char *v;
+
+		if (!g_file_get_contents(comm_path, &comm, NULL, NULL) || strcmp(g_strchomp(comm), name) != 0)
+			continue;
+		g_assert_true(g_file_get_contents(status_path, &status, NULL, NULL));
+		v = strstr(status, "voluntary_ctxt_switches:");
+		g_assert_nonnull(v);
+		return g_ascii_strtoull(v + strlen("voluntary_ctxt_switches:"), NULL, 10);
+	}
+	g_assert_not_reached();
+}
+
+/* with no guest the flusher sleeps until one comes: at 100 us a period it
+ * would wake 2000 times in 200 ms */
+static void test_idle(void)
+{
+	g_autoptr(VmtFlusher) f = vmt_host_flush_new(100, 100);
+	guint64 s0;
+
+	g_usleep(20000);
+	s0 = thread_switches("vmt-flush");
+	g_usleep(200000);
+	g_assert_cmpuint(thread_switches("vmt-flush") - s0, <, 10);
+}
+
 /* the flusher's CPU bound: a round costing more than its share of the
  * period asked for stretches it, never shortens it */
 static void test_effective_period(void)
@@ -140,5 +176,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/flush/move", test_move);
 	g_test_add_func("/flush/effective-period", test_effective_period);
 	g_test_add_func("/flush/flusher", test_flusher);
+	g_test_add_func("/flush/idle", test_idle);
 	return g_test_run();
 }
