@@ -1,7 +1,9 @@
 #!/bin/bash
 # bench/scanner.sh BUILD: scanner cost inside the test host (bench/run).
 #
-# Per scanner (damon-vaddr, soft-dirty; or VMTIER_BENCH_SCANNERS), vmtierd
+# Per scanner (damon-vaddr, damon-vaddr+noflush, soft-dirty; or
+# VMTIER_BENCH_SCANNERS; +noflush: flush_us=0, DAMON without the TLB
+# flusher of the ranking sampler, as vmtierd scanned before it), vmtierd
 # runs 60 s with no guest (the baseline), then 60 s tiering one 512 MiB budget guest whose hot set
 # already sits in its DRAM cell, so it spends on scanning, not moving
 # (moved_mib says what it moved all the same).
@@ -37,8 +39,10 @@ vm() {	# FIELD: from vmtier status sc --json
 # guest, if GUEST is not empty, has had 3 windows); sets cpu kd windows rss
 # used moved
 measure() {
-	local c0 k0 w0=0 t0
-	daemon_config "scanner=$1
+	local c0 k0 w0=0 t0 extra=
+	[[ $1 == *+noflush ]] && extra=flush_us=0
+	daemon_config "scanner=${1%+*}
+$extra
 history_db=/var/lib/vmtier/$1-${2:-idle}.db"
 	start_daemon || return 1
 	if [ -n "$2" ]; then
@@ -63,7 +67,7 @@ history_db=/var/lib/vmtier/$1-${2:-idle}.db"
 
 # the baselines: the same daemon and configuration with nothing to tier
 declare -A idle_cpu idle_rss
-for scanner in ${VMTIER_BENCH_SCANNERS:-damon-vaddr soft-dirty}; do
+for scanner in ${VMTIER_BENCH_SCANNERS:-damon-vaddr damon-vaddr+noflush soft-dirty}; do
 	measure "$scanner" "" || { say "scanner $scanner: vmtierd does not start"; exit 1; }
 	idle_cpu[$scanner]=$(awk "BEGIN { print $cpu + $kd }") idle_rss[$scanner]=$rss
 	say "scanner $scanner idle: ${secs}s cpu_s=${idle_cpu[$scanner]} rss_kib=$rss"
@@ -73,9 +77,9 @@ done
 libvirt_guest sc "$dram_mb" $((ram_mb - dram_mb)) 32 "pattern=uniform base=20M mem=256M hot_off=24M" ||
 	{ say "scanner: the guest did not start"; exit 1; }
 gib=$(awk "BEGIN { print $ram_mb / 1024 }")
-for scanner in ${VMTIER_BENCH_SCANNERS:-damon-vaddr soft-dirty}; do
+for scanner in ${VMTIER_BENCH_SCANNERS:-damon-vaddr damon-vaddr+noflush soft-dirty}; do
 	measure "$scanner" sc || { say "scanner $scanner: vmtierd does not start"; continue; }
-	[ "$used" = "$scanner" ] || say "scanner $scanner: vmtierd used '$used' instead"
+	[ "$used" = "${scanner%+*}" ] || say "scanner $scanner: vmtierd used '$used' instead"
 	python3 - "$scanner" "$secs" "$gib" "$windows" "$cpu" "$kd" "${idle_cpu[$scanner]}" "$rss" \
 		"${idle_rss[$scanner]}" "$moved" <<'PY' | tee -a "$summary"
 import sys
