@@ -23,7 +23,7 @@ import re
 import sys
 
 MODES = ["static", "vmtierd", "vmtierd-sd", "vmtierd-damos", "vmtierd-nb2", "nb2", "damos"]
-REGIMES = ["sticky", "turnover", "turnover-4k"]
+REGIMES = ["sticky", "turnover", "turnover-4k", "sticky-4k"]
 PATTERNS = ["zipf3", "zipf", "zipf2", "zipf6", "two", "zipf3-ro", "zipf-ro", "zipf2-ro", "zipf6-ro",
             "two-ro", "shift", "shift-ro"]
 

@@ -25,6 +25,8 @@
 #   turnover-4k  turnover with the guest's RAM in 4 KiB pages (THP off in
 #             the test host while the guest starts): one accessed bit per
 #             4 KiB, as a 4 KiB-backed guest has on hardware (not by default)
+#   sticky-4k  sticky with the guest's RAM in 4 KiB pages: no flusher but
+#             vmtierd's own (not by default)
 # Modes:
 #   static   no daemon, numa_balancing=0: the placement vmtier define makes
 #   vmtierd  vmtierd (DAMON vaddr, 1 s windows), the guest under libvirt
@@ -38,7 +40,10 @@
 #   damos    DAMOS migrate_hot (node 2 -> 0) and migrate_cold (0 -> 2)
 # The kernel modes have no per-guest quota, so every mode but static runs
 # with node 0's free memory locked away down to the guest's quota (hold-mem).
-# VMTIER_BENCH_MODES picks modes, VMTIER_BENCH_SECONDS the time per mode.
+# VMTIER_BENCH_MODES picks modes, VMTIER_BENCH_SECONDS the time per mode,
+# VMTIER_BENCH_DAEMON_CONF lines, separated by ';', added to every vmtierd
+# mode's vmtierd.conf after its [daemon] lines ("[policy];demote_windows=2"
+# tries a policy; one line, as the test host passes on only one).
 set -u
 bench=$(cd "$(dirname "$0")" && pwd)
 . "$bench/lib.sh" "$1"
@@ -70,9 +75,9 @@ pattern_set() {
 }
 for p in ${patterns//+/ }; do pattern_set check "$p" || exit 1; done
 for r in $regimes; do
-	case "$r" in sticky|turnover|turnover-4k) ;; *) say "quality: unknown TLB regime '$r' (have sticky turnover turnover-4k)"; exit 1 ;; esac
+	case "$r" in sticky|turnover|turnover-4k|sticky-4k) ;; *) say "quality: unknown TLB regime '$r' (have sticky turnover turnover-4k sticky-4k)"; exit 1 ;; esac
 done
-say "quality: modes=[$modes] patterns=[$patterns] tlb=[$regimes] seconds=$secs flush_us=$flush_us"
+say "quality: modes=[$modes] patterns=[$patterns] tlb=[$regimes] seconds=$secs flush_us=$flush_us${VMTIER_BENCH_DAEMON_CONF:+ daemon_conf=[$VMTIER_BENCH_DAEMON_CONF]}"
 echo 0 >/proc/sys/kernel/numa_balancing
 echo false >/sys/kernel/mm/numa/demotion_enabled
 echo +memory >/sys/fs/cgroup/cgroup.subtree_control
@@ -228,19 +233,25 @@ damos_off() {
 }
 
 mode_on() {
+	local extra=${VMTIER_BENCH_DAEMON_CONF:-}
+	extra=${extra//;/$'\n'}
 	case "$1" in
 	static) ;;
 	vmtierd) daemon_config "scanner=damon-vaddr
-history_db=/var/lib/vmtier/history.db" && start_daemon ;;
+history_db=/var/lib/vmtier/history.db
+$extra" && start_daemon ;;
 	vmtierd-sd) daemon_config "scanner=soft-dirty
-history_db=/var/lib/vmtier/history-sd.db" && start_daemon ;;
+history_db=/var/lib/vmtier/history-sd.db
+$extra" && start_daemon ;;
 	vmtierd-damos) daemon_config "offload=damos
-history_db=/var/lib/vmtier/history-damos.db" && start_daemon ;;
+history_db=/var/lib/vmtier/history-damos.db
+$extra" && start_daemon ;;
 	nb2) nb2_on ;;
 	# hint faults promote (the kernel), vmtierd keeps the quota: its plan
 	# demotes a guest's coldest chunks whenever the kernel took it past it
 	vmtierd-nb2) daemon_config "scanner=damon-vaddr
-history_db=/var/lib/vmtier/history-nb2.db" && start_daemon && nb2_on ;;
+history_db=/var/lib/vmtier/history-nb2.db
+$extra" && start_daemon && nb2_on ;;
 	damos) damos_on ;;
 	esac
 }
@@ -276,7 +287,7 @@ run() {
 	# it); the setting the test host booted with after
 	local thp=/sys/kernel/mm/transparent_hugepage/enabled thp_was
 	thp_was=$(sed 's/.*\[\(.*\)\].*/\1/' $thp)
-	[ "$regime" = turnover-4k ] && echo never >$thp
+	[[ $regime == *-4k ]] && echo never >$thp
 	for p in "${parts[@]}"; do
 		i=$((i + 1))
 		if [ ${#parts[@]} = 1 ]; then n=$mode-$p; else n=$mode-$p-g$i; fi
