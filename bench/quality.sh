@@ -232,26 +232,24 @@ damos_off() {
 	echo 0 >$k/nr_kdamonds
 }
 
-mode_on() {
+# vmtierd_on CONF_LINE HISTORY: vmtierd with that line, its own store and
+# VMTIER_BENCH_DAEMON_CONF's lines
+vmtierd_on() {
 	local extra=${VMTIER_BENCH_DAEMON_CONF:-}
-	extra=${extra//;/$'\n'}
+	daemon_config "$1
+history_db=/var/lib/vmtier/$2.db
+${extra//;/$'\n'}" && start_daemon
+}
+mode_on() {
 	case "$1" in
 	static) ;;
-	vmtierd) daemon_config "scanner=damon-vaddr
-history_db=/var/lib/vmtier/history.db
-$extra" && start_daemon ;;
-	vmtierd-sd) daemon_config "scanner=soft-dirty
-history_db=/var/lib/vmtier/history-sd.db
-$extra" && start_daemon ;;
-	vmtierd-damos) daemon_config "offload=damos
-history_db=/var/lib/vmtier/history-damos.db
-$extra" && start_daemon ;;
+	vmtierd) vmtierd_on scanner=damon-vaddr history ;;
+	vmtierd-sd) vmtierd_on scanner=soft-dirty history-sd ;;
+	vmtierd-damos) vmtierd_on offload=damos history-damos ;;
 	nb2) nb2_on ;;
 	# hint faults promote (the kernel), vmtierd keeps the quota: its plan
 	# demotes a guest's coldest chunks whenever the kernel took it past it
-	vmtierd-nb2) daemon_config "scanner=damon-vaddr
-history_db=/var/lib/vmtier/history-nb2.db
-$extra" && start_daemon && nb2_on ;;
+	vmtierd-nb2) vmtierd_on scanner=damon-vaddr history-nb2 && nb2_on ;;
 	damos) damos_on ;;
 	esac
 }
