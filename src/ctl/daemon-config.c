@@ -53,6 +53,7 @@ static const Key keys[] = {
 	U("daemon", "vm_migrate_mbs", vm_migrate_mbs, 1, 1000000),
 	U("daemon", "account_interval_s", account_interval_s, 1, 86400),
 	U("daemon", "discover_interval_s", discover_interval_s, 1, 3600),
+	U("daemon", "poll_interval_s", poll_interval_s, 0, 3600),
 	U("daemon", "history_days", history_days, 0, 36500),
 	{ "daemon", "dram_reserve", SIZE, G_STRUCT_OFFSET(VmtDaemonConfig, dram_reserve_bytes), 0, 0 },
 	U("policy", "promote_windows", params.promote_windows, 1, 255),
@@ -103,6 +104,7 @@ static void set_defaults(VmtDaemonConfig *c)
 	c->vm_migrate_mbs = 256;
 	c->account_interval_s = 60;
 	c->discover_interval_s = 5;
+	c->poll_interval_s = 10;
 	c->history_days = 400;
 	c->dram_reserve_bytes = 256ull << 20;
 	vmt_tier_params_init(&c->params);

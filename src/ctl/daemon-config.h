@@ -30,6 +30,7 @@ typedef struct {
 	guint max_migrate_mbs;		/* all guests together; 0: no limit */
 	guint vm_migrate_mbs;		/* per guest when its class sets none */
 	guint account_interval_s, discover_interval_s;
+	guint poll_interval_s;		/* QMP run-state poll with libvirt's events */
 	guint history_days;		/* rows older are pruned; 0: kept for good */
 	guint64 dram_reserve_bytes;	/* never promised to guests (vmtier set) */
 	/* [policy] */

@@ -50,7 +50,9 @@ struct VmtDaemon {
 	char *scanner_note;		/* why not the preferred one */
 	gboolean damon_dirty;		/* targets or interval changed */
 	gboolean window_running;
-	guint attaching;		/* attach tasks running */
+	guint attaching;		/* attach tasks running or queued */
+	guint attach_running;		/* ... of them running */
+	GQueue attach_queue;		/* GTask*: the rest, in order */
 	gboolean listing, list_again;	/* libvirt's list is being read; read it
 					 * again after (an event came) */
 	GSourceFunc oneshot_done;	/* --oneshot: called after one pass */
@@ -97,6 +99,9 @@ typedef struct {
 	guint interval_ms;
 	guint guest_ms;			/* each guest's time limit (host-deadline.h) */
 	guint sample_us;
+	gint64 poll_us;			/* ask a quiet guest's QEMU this often
+					 * (libvirt's events tell the rest); 0:
+					 * every window */
 	VmtTierParams params;		/* as configured now (SIGHUP) */
 	char *damon_error;
 	gboolean damon_lost;		/* someone else took DAMON over */

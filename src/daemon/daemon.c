@@ -192,22 +192,40 @@ fail:
 }
 
 /* The worker asks QEMU whether G runs (QMP: the main loop never waits on
- * QEMU).  A QEMU that does not answer (its monitor busy with another
- * client, or QEMU stopped or hung) is not moved this window and says so in
- * its state; from the third in a row, it is asked again only after 1, 2,
- * 4, then every 8 windows.  Any thread: it touches G only. */
+ * QEMU).  While libvirt's lifecycle events reach the daemon (W->poll_us),
+ * only when something may have changed: the guest's first window, an event
+ * about it since its last poll, an unanswered poll, and every poll_us for
+ * what has no event (a migration's start); at 32 guests, asking every
+ * window was 70% of a window (bench/README.md, "Scale", run 7).  A QEMU
+ * that does not answer (its monitor busy with another client, or QEMU
+ * stopped or hung) is not moved this window and says so in its state; from
+ * the third in a row, it is asked again only after 1, 2, 4, then every 8
+ * windows.  Any thread: it touches G only. */
 typedef enum { POLL_OK, POLL_QUIET, POLL_GONE } PollResult;
 
-static PollResult poll_guest(VmtGuest *g)
+static gboolean poll_needed(const VmtWindow *w, VmtGuest *g, gint64 now)
+{
+	/* the event's flag is taken even when the poll is due anyway */
+	gboolean event = g_atomic_int_compare_and_exchange(&g->poll_due, TRUE, FALSE);
+
+	return !w->poll_us || event || g->poll_backoff || !g->polled_us || now - g->polled_us >= w->poll_us;
+}
+
+static PollResult poll_guest(const VmtWindow *w, VmtGuest *g)
 {
 	g_autoptr(GError) error = NULL;
+	gint64 now = g_get_monotonic_time();
 
 	if (g->poll_skip > 0) {
 		g->poll_skip--;
 		return POLL_QUIET;
 	}
+	/* nothing new: QEMU's last answer stands (on_window saw its pid) */
+	if (!poll_needed(w, g, now))
+		return POLL_OK;
 	if (vmt_guest_poll(g, &error)) {
 		g->poll_backoff = 0;
+		g->polled_us = now;
 		return POLL_OK;
 	}
 	g->may_move = FALSE;
@@ -279,7 +297,7 @@ static void poll_step(VmtWindow *w, guint i, gpointer data)
 {
 	GuestSteps *gs = data;
 
-	gs->poll[i] = poll_guest(w->guests->pdata[i]);
+	gs->poll[i] = poll_guest(w, w->guests->pdata[i]);
 }
 
 /* Why DAMON gave window W no sample of a guest, for its sensor note. */
@@ -646,6 +664,10 @@ static gboolean on_window(gpointer data)
 	w->guest_ms = d->cfg->guest_window_ms;
 	w->sample_us = d->sample_us;
 	w->flush_us = flush_period(d);
+	/* events only while the connection they come on is up: a state
+	 * change while it was down is seen by that window's poll */
+	if (d->events_id >= 0 && d->conn && virConnectIsAlive(d->conn) == 1)
+		w->poll_us = (gint64)d->cfg->poll_interval_s * G_USEC_PER_SEC;
 	d->window_running = TRUE;
 	w->start_us = g_get_monotonic_time();
 	task = g_task_new(NULL, d->cancel, window_done, d);
@@ -697,7 +719,13 @@ static gboolean check_pid(VmtDaemon *d, VmtGuest *g, int pid, GError **error)
 }
 
 /* One guest's attach, on a thread of GTask's pool: QMP may take seconds
- * (or hang until its timeout), and the main loop must not wait on it. */
+ * (or hang until its timeout), and the main loop must not wait on it.  At
+ * most ATTACHES_RUNNING at once, the rest queued in order: 32 guests found
+ * at once, each attach asking its QEMU several questions, left every QEMU
+ * and the 2 CPUs of the test host so busy that the first attaches all
+ * timed out (bench/README.md, "Scale", run 7). */
+#define ATTACHES_RUNNING 4
+
 typedef struct {
 	VmtDaemon *d;
 	VmtGuest *g;			/* a ref */
@@ -707,6 +735,7 @@ typedef struct {
 	VmtBitmapCollect collect;	/* the bitmap scanner, to arm; or NULL */
 	guint guest_ms;			/* its time limit (host-deadline.h) */
 	gboolean armed;
+	gboolean started;		/* run, not only queued */
 } Attach;
 
 static void attach_free(Attach *a)
@@ -744,6 +773,33 @@ static void attach_thread(GTask *task, gpointer src, gpointer data, GCancellable
 		g_task_return_error(task, error);
 }
 
+static void attach_run(VmtDaemon *d, GTask *task)
+{
+	Attach *a = g_task_get_task_data(task);
+
+	a->started = TRUE;
+	d->attach_running++;
+	g_task_run_in_thread(task, attach_thread);
+	g_object_unref(task);
+}
+
+/* The next queued attach, if there is room; when stopping, the queued ones
+ * end as cancelled (attach_done counts them out) */
+static void attach_next(VmtDaemon *d)
+{
+	GTask *task;
+
+	if (g_cancellable_is_cancelled(d->cancel)) {
+		while ((task = g_queue_pop_head(&d->attach_queue))) {
+			g_task_return_new_error(task, G_IO_ERROR, G_IO_ERROR_CANCELLED, "vmtierd is stopping");
+			g_object_unref(task);
+		}
+		return;
+	}
+	if (d->attach_running < ATTACHES_RUNNING && (task = g_queue_pop_head(&d->attach_queue)))
+		attach_run(d, task);
+}
+
 static void attach_done(GObject *src, GAsyncResult *res, gpointer data)
 {
 	VmtDaemon *d = data;
@@ -753,7 +809,9 @@ static void attach_done(GObject *src, GAsyncResult *res, gpointer data)
 	g_autoptr(VmtGuestMap) m = g_task_propagate_pointer(G_TASK(res), &error);
 
 	d->attaching--;
+	d->attach_running -= a->started;
 	g->attaching = FALSE;
+	attach_next(d);
 	/* stopping, or the guest went away (or came back anew) meanwhile */
 	if (g_cancellable_is_cancelled(d->cancel) || g_hash_table_lookup(d->guests, g->name) != g ||
 	    g->engine)
@@ -778,7 +836,7 @@ out:
 
 static void try_attach(VmtDaemon *d, VmtGuest *g, const VmtDomainInfo *info)
 {
-	g_autoptr(GTask) task = NULL;
+	GTask *task;
 	Attach *a;
 
 	if (g->attaching)
@@ -796,7 +854,8 @@ static void try_attach(VmtDaemon *d, VmtGuest *g, const VmtDomainInfo *info)
 	d->attaching++;
 	task = g_task_new(NULL, d->cancel, attach_done, d);
 	g_task_set_task_data(task, a, (GDestroyNotify)attach_free);
-	g_task_run_in_thread(task, attach_thread);
+	g_queue_push_tail(&d->attach_queue, task);
+	attach_next(d);
 }
 
 /* Class (SLO, migration rate) and the totals an earlier run left. */
@@ -1080,7 +1139,12 @@ static gboolean on_account(gpointer data)
 static int on_lifecycle(virConnectPtr conn, virDomainPtr dom, int event, int detail, void *data)
 {
 	VmtDaemon *d = data;
+	const char *name = virDomainGetName(dom);
+	VmtGuest *g = name ? g_hash_table_lookup(d->guests, name) : NULL;
 
+	/* its next window asks QEMU (poll_guest) */
+	if (g)
+		g_atomic_int_set(&g->poll_due, TRUE);
 	vmt_daemon_discover_soon(d);
 	return 0;
 }
@@ -1276,6 +1340,7 @@ void vmt_daemon_free(VmtDaemon *d)
 	if (!d)
 		return;
 	g_cancellable_cancel(d->cancel);
+	attach_next(d);		/* the queued ones end */
 	/* a window on the worker thread still uses DAMON and the guests, and
 	 * attach tasks the daemon (each ends within its QMP timeouts) */
 	while (d->window_running || d->attaching || d->listing)

@@ -304,6 +304,7 @@ void vmt_guest_attach_map(VmtGuest *g, VmtGuestMap *m, const VmtTierParams *para
 	g->vcpu_tids = g_steal_pointer(&m->vcpu_tids);
 	g->no_vcpus = g_steal_pointer(&m->no_vcpus);
 	g->poll_skip = g->poll_backoff = 0;
+	g->polled_us = 0;		/* its first window asks QEMU */
 	g_mutex_lock(&g->lock);
 	g->pid = m->pid;
 	g->start_time = m->start_time;

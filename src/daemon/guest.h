@@ -69,6 +69,8 @@ typedef struct {
 	gboolean attaching;		/* an attach task runs (main thread's) */
 	guint poll_skip;		/* windows not to poll QEMU, and */
 	guint poll_backoff;		/* polls unanswered in a row (the worker's) */
+	gint64 polled_us;		/* monotonic, the last answered poll (worker's) */
+	gint poll_due;			/* atomic: a lifecycle event came since */
 	VmtClass *klass_def;		/* NULL: class file missing */
 	/* accounting, totals since first seen (restored from history) */
 	guint64 promoted_bytes, demoted_bytes, migrations, windows;

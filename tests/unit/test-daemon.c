@@ -26,6 +26,7 @@
 #include "access.h"
 #include "ctl.h"
 #include "daemon.h"
+#include "daemon-private.h"		/* the daemon's libvirt connection (/daemon/poll) */
 #include "fake-qmp.h"
 #include "history.h"
 #include "host.h"
@@ -73,6 +74,10 @@ typedef struct {
 					 * the next window's poll asks status and
 					 * stops the daemon */
 	gboolean stopping;
+	GThreadFunc driver;		/* run beside the daemon, or NULL */
+	VmtDaemon *daemon;
+	guint polls_quiet, polls_paused, polls_resumed;	/* /daemon/poll/events's */
+	guint64 windows_quiet;
 } Fixture;
 
 static int uffd = -1;			/* the scanner has no user data */
@@ -134,6 +139,14 @@ static gboolean uffd_collect(int pid, const GArray *ranges, guint16 *freq, gbool
 	return TRUE;
 }
 
+/* The guest writes every page of its hot chunks */
+static void touch_hot(Fixture *f)
+{
+	for (guint i = 0; i < G_N_ELEMENTS(hot_chunks); i++)
+		for (guint64 off = 0; off < VMT_CHUNK_SIZE; off += PAGE)
+			f->ram[hot_chunks[i] * VMT_CHUNK_SIZE + off]++;
+}
+
 /* The guest runs between two windows: the monitor's query-status starts
  * each window's QEMU poll, before the scan. */
 static void vcpu(const char *key, gpointer data)
@@ -142,9 +155,7 @@ static void vcpu(const char *key, gpointer data)
 
 	if (!g_str_has_prefix(key, "query-status\t"))
 		return;
-	for (guint i = 0; i < G_N_ELEMENTS(hot_chunks); i++)
-		for (guint64 off = 0; off < VMT_CHUNK_SIZE; off += PAGE)
-			f->ram[hot_chunks[i] * VMT_CHUNK_SIZE + off]++;
+	touch_hot(f);
 	g_atomic_int_inc(&f->status_polls);
 	if (f->stop_after && !f->stopping && g_file_test(f->stop_after, G_FILE_TEST_EXISTS)) {
 		f->stopping = TRUE;
@@ -382,6 +393,9 @@ static void run_daemon(Fixture *f, VmtBitmapCollect collect, gboolean oneshot)
 		vmt_daemon_set_oneshot(d, oneshot_done, f);
 	g_assert_true(vmt_daemon_start(d, &error));
 	g_assert_no_error(error);
+	f->daemon = d;
+	if (f->driver)
+		f->asker = g_thread_new("driver", f->driver, f);
 	/* a generous ceiling: a loaded machine is slow, not wrong */
 	ceiling = g_timeout_add_seconds(120, too_long, f);
 	g_main_loop_run(f->loop);
@@ -735,9 +749,11 @@ static void test_loop(Fixture *f, gconstpointer data)
 
 	if (!guest_ram(f))
 		return;
+	/* poll_interval_s=0: QEMU asked every window, as without libvirt's
+	 * events (the vCPU runs, and the test counts windows, by its polls) */
 	setup_with(f, "/machine.slice/machine-qemu\\x2d1\\x2d" NAME ".scope", getpid(), 0, "auto",
 		   "scan_interval_ms=100\nmin_interval_ms=100\nmax_interval_ms=100\n"
-		   "account_interval_s=1\n");
+		   "account_interval_s=1\npoll_interval_s=0\n");
 	f->stop_after = g_build_filename(f->dir, "metrics.prom", NULL);
 	run_daemon(f, uffd_collect, FALSE);
 
@@ -756,6 +772,92 @@ static void test_loop(Fixture *f, gconstpointer data)
 	g_assert_cmpuint(totals.windows, ==, polls);
 	g_assert_cmpuint(((VmtHistorySample *)rows->pdata[rows->len - 1])->hot_bytes, ==,
 			 G_N_ELEMENTS(hot_chunks) * VMT_CHUNK_SIZE);
+}
+
+/* status's windows of the guest, once it has been measured (0 before) */
+static guint64 windows_now(Fixture *f)
+{
+	g_autoptr(GError) error = NULL;
+	json_object *st = status_request(f, &error);
+	json_object *vms = st ? member(st, "vms") : NULL;
+	guint64 n = vms && json_object_array_length(vms) ? u64(json_object_array_get_idx(vms, 0), "windows") : 0;
+
+	json_object_put(st);
+	return n;
+}
+
+/* until the guest has had AT_LEAST windows (the run's ceiling stops it),
+ * its vCPU running meanwhile: polls no longer mark the windows */
+static guint64 wait_windows(Fixture *f, guint64 at_least)
+{
+	guint64 n;
+
+	while ((n = windows_now(f)) < at_least && !f->timed_out) {
+		touch_hot(f);
+		g_usleep(20000);
+	}
+	return n;
+}
+
+static gboolean domain_do(Fixture *f, int (*op)(virDomainPtr))
+{
+	virDomainPtr dom = virDomainLookupByName(f->daemon->conn, NAME);
+	int rc = dom ? op(dom) : -1;
+
+	if (dom)
+		virDomainFree(dom);
+	return rc == 0;
+}
+
+/* What the daemon's QEMU polls were: quiet windows, then after libvirt
+ * says the guest paused, then resumed (libvirt's test driver sends the
+ * lifecycle events, to the daemon's own connection). */
+static gpointer poll_driver(gpointer data)
+{
+	Fixture *f = data;
+	guint64 w;
+
+	f->windows_quiet = wait_windows(f, 6);
+	f->polls_quiet = (guint)g_atomic_int_get(&f->status_polls);
+	w = f->windows_quiet;
+	if (domain_do(f, virDomainSuspend)) {
+		w = wait_windows(f, w + 3);
+		f->polls_paused = (guint)g_atomic_int_get(&f->status_polls);
+	}
+	if (domain_do(f, virDomainResume)) {
+		wait_windows(f, w + 3);
+		f->polls_resumed = (guint)g_atomic_int_get(&f->status_polls);
+	}
+	f->status = status_request(f, &f->status_error);
+	g_main_loop_quit(f->loop);
+	return NULL;
+}
+
+/* With libvirt's lifecycle events, QEMU is asked whether it runs on the
+ * guest's first window and after each event, not every window (at 32
+ * guests the polls were most of a window: bench/README.md, "Scale"). */
+static void test_poll_events(Fixture *f, gconstpointer data)
+{
+	json_object *vm;
+
+	if (!guest_ram(f))
+		return;
+	setup_with(f, "/machine.slice/machine-qemu\\x2d1\\x2d" NAME ".scope", getpid(), 0, "auto",
+		   "scan_interval_ms=100\nmin_interval_ms=100\nmax_interval_ms=100\n"
+		   "poll_interval_s=3600\n");
+	f->driver = poll_driver;
+	run_daemon(f, uffd_collect, FALSE);
+
+	g_test_message("polls: %u in %" G_GUINT64_FORMAT " quiet windows, %u after pause, %u after resume",
+		       f->polls_quiet, f->windows_quiet, f->polls_paused, f->polls_resumed);
+	g_assert_cmpuint(f->windows_quiet, >=, 6);
+	g_assert_cmpuint(f->polls_quiet, ==, 1);
+	g_assert_cmpuint(f->polls_paused, ==, 2);
+	g_assert_cmpuint(f->polls_resumed, ==, 3);
+	/* the windows without a poll still tiered the guest */
+	vm = json_object_array_get_idx(member(f->status, "vms"), 0);
+	g_assert_cmpstr(json_object_get_string(member(vm, "state")), ==, "tiering");
+	g_assert_cmpuint(u64(vm, "hot_bytes"), ==, G_N_ELEMENTS(hot_chunks) * VMT_CHUNK_SIZE);
 }
 
 /* The vmtierd binary: --oneshot exits after its one pass, and nothing of
@@ -809,6 +911,7 @@ int main(int argc, char **argv)
 	g_test_add("/daemon/oneshot", Fixture, NULL, NULL, test_oneshot, teardown);
 	g_test_add("/daemon/oneshot/tiered", Fixture, NULL, NULL, test_oneshot_tiered, teardown);
 	g_test_add("/daemon/loop", Fixture, NULL, NULL, test_loop, teardown);
+	g_test_add("/daemon/poll/events", Fixture, NULL, NULL, test_poll_events, teardown);
 	g_test_add("/daemon/oneshot/binary", Fixture, NULL, NULL, test_oneshot_binary, teardown);
 	g_test_add("/daemon/scanner-unavailable", Fixture, NULL, NULL, test_scanner_unavailable,
 		   teardown);
