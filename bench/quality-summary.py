@@ -15,8 +15,13 @@
 # machine and the mode's own work change it: the TLB regime's cost to the
 # guest is measured apart, by quality.sh's tlb_cost).  flush/s: the TLB
 # flusher's wake-ups per second in that run (1000 asked by default; "-":
-# sticky, or not recorded).
+# sticky, or not recorded).  mv/chunk: the most times vmtierd moved any one
+# chunk of the guest (status's max_chunk_moves at the end; "-": the
+# kernel's modes); what the hot set's changes explain is 1 for a still hot
+# set (each chunk to its tier once) and 2 for a shifting one (each range's
+# chunks in when it is hot, out when it is not).
 import csv
+import json
 import glob
 import os
 import re
@@ -115,6 +120,16 @@ def reported(rows):
     return f"{mad:.2f}", len(both), f"{ratio:.2f}" if ratio is not None else "-"
 
 
+def chunk_moves(csv_path):
+    """max_chunk_moves of the run's guests, from vmtier status at its end"""
+    try:
+        with open(csv_path[:-4] + "-status.json") as f:
+            vms = json.load(f).get("vms", [])
+        return str(max(int(v["max_chunk_moves"]) for v in vms))
+    except (OSError, ValueError, KeyError):
+        return "-"
+
+
 def main():
     d, quota = sys.argv[1], int(sys.argv[2])
     runs = {}
@@ -148,13 +163,15 @@ def main():
               f" oracle_share={first['oracle']:.3f} (figures: DRAM access share / oracle)")
         print(f"{'mode':13} {'tlb':11} {'@10s':>5} {'@30s':>5} {'@60s':>5} {'mean':>5} {'t90':>6} {'dram_max':>8}"
               f" {'used@60':>7} {'rep_mad':>7} {'rep_n':>5} {'hot_rep/true':>12} {'acc/s':>7} {'flush/s':>7}"
+              f" {'mv/chunk':>8}"
               + ("  t90 per new hot range" if p.startswith("shift") else ""))
         for (_, m, g), r in loaded.items():
             mean = sum(x["ratio"] for x in r) / len(r)
             mad, n, hot = reported(r)
             line = (f"{m:13} {g:11} {at(r, 10):>5} {at(r, 30):>5} {at(r, 60):>5} {mean:5.2f} {t90(r):>6}"
                     f" {max(x['dram'] for x in r):>5}MiB {at(r, 60, 'used'):>7} {mad:>7} {n:>5} {hot:>12}"
-                    f" {rates[(p, m, g)] if rates[(p, m, g)] >= 0 else '?':>7} {flushes[(p, m, g)]:>7}")
+                    f" {rates[(p, m, g)] if rates[(p, m, g)] >= 0 else '?':>7} {flushes[(p, m, g)]:>7}"
+                    f" {chunk_moves(runs[(p, m, g)]):>8}")
             if p.startswith("shift"):
                 line += "  " + (" ".join(phases(r)) or "-")
             print(line)
