@@ -32,7 +32,7 @@ void vmt_tier_params_init(VmtTierParams *p)
 {
 	*p = (VmtTierParams){
 		.promote_windows = 2,
-		.demote_windows = 3,
+		.demote_windows = 2,
 		.min_residency = 4,
 		.hysteresis_pct = 25,
 		.decay_pct = 50,

@@ -23,7 +23,7 @@ typedef enum {
 
 typedef struct {
 	guint promote_windows;	/* default 2 */
-	guint demote_windows;	/* default 3 */
+	guint demote_windows;	/* default 2 */
 	guint min_residency;	/* windows, default 4 */
 	guint hysteresis_pct;	/* default 25 */
 	guint decay_pct;	/* heat kept from one window to the next, default 50 */
