@@ -124,6 +124,8 @@ void vmt_tier_engine_observe(VmtTierEngine *e, const guint16 *freq)
 		guint64 heat = (guint64)c->heat * e->p.decay_pct / 100 + f;
 
 		c->heat = (guint16)MIN(heat, G_MAXUINT16);
+		heat = (guint64)c->heat_long * 7 / 8 + f;
+		c->heat_long = (guint16)MIN(heat, G_MAXUINT16);
 		/* a window between idle and hot breaks both streaks */
 		c->hot_streak = f > 0 && f >= e->p.hot_threshold ? sat_inc(c->hot_streak) : 0;
 		c->idle_streak = f == 0 ? sat_inc(c->idle_streak) : 0;
@@ -283,10 +285,22 @@ static GArray *displaceable(const Planner *pl)
 	return v;
 }
 
+/* Whether HOT may displace COLD: any hot chunk displaces one confirmed idle
+ * (a shifted hot set comes in at once); else it must be clearly hotter both
+ * now and over about 8 windows.  A window's reading is a draw around the
+ * chunk's rate (with 4 KiB pages, each sample looks at one page), and
+ * chunks at the quota's edge differ by far less than a draw: compared on
+ * the last two windows only, they swapped places again and again on a hot
+ * set that never changed (bench/README.md, 4-5 moves a chunk in 60 s). */
 static gboolean clearly_hotter(const Planner *pl, guint hot, guint cold)
 {
-	return (guint64)pl->e->chunks[hot].heat * 100 >
-	       (guint64)pl->e->chunks[cold].heat * (100 + pl->e->p.hysteresis_pct);
+	const VmtChunk *h = &pl->e->chunks[hot], *c = &pl->e->chunks[cold];
+	guint64 margin = 100 + pl->e->p.hysteresis_pct;
+
+	if (c->idle_streak >= pl->e->p.demote_windows)
+		return h->heat > 0;
+	return (guint64)h->heat * 100 > (guint64)c->heat * margin &&
+	       (guint64)h->heat_long * 100 > (guint64)c->heat_long * margin;
 }
 
 /* Slow chunks of the target set hot for promote_windows, hottest first.

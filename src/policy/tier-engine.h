@@ -33,6 +33,7 @@ typedef struct {
 /* Per chunk; small on purpose (see vmt_tier_engine_state_bytes). */
 typedef struct {
 	guint16 heat;		/* decayed frequency, saturating */
+	guint16 heat_long;	/* the same over about 8 windows (displacement) */
 	guint16 fast_pages;	/* 4 KiB pages on the fast tier */
 	guint16 resident_pages;	/* 4 KiB pages present at all */
 	guint8 hot_streak;	/* consecutive hot windows, saturating */
