@@ -207,7 +207,7 @@ damos_on() {
 		  echo 1 >$c/schemes/nr_schemes && echo "${action% *}" >$s/action &&
 		  echo "${action#* }" >$s/target_nid &&
 		  echo 4096 >$s/access_pattern/sz/min && echo $((1 << 40)) >$s/access_pattern/sz/max &&
-		  if [ $i = 0 ]; then	# idle for 3 s, as vmtierd's demote_windows
+		  if [ $i = 0 ]; then	# idle for 3 s (vmtierd's demote_windows until 2026-12-07)
 			echo 0 >$s/access_pattern/nr_accesses/min && echo 0 >$s/access_pattern/nr_accesses/max &&
 			echo 30 >$s/access_pattern/age/min
 		  else
@@ -241,6 +241,7 @@ history_db=/var/lib/vmtier/$2.db
 ${extra//;/$'\n'}" && start_daemon
 }
 mode_on() {
+	kernel_before=$(kernel_counters)
 	case "$1" in
 	static) ;;
 	vmtierd) vmtierd_on scanner=damon-vaddr history ;;
@@ -253,23 +254,24 @@ mode_on() {
 	damos) damos_on ;;
 	esac
 }
-# the kernel's counters of hint faults and moves, read at nb2_on and
-# reported as what the run added at nb2_off
-nb2_counters() { grep -E '^(numa_hint_faults|pgpromote_success|numa_pages_migrated|pgdemote_kswapd|pgdemote_direct) ' /proc/vmstat | sort; }
+# the kernel's counters of hint faults and moves (its demotions and
+# reclaim fight vmtierd's placement too), read at mode_on and reported as
+# what the run added at mode_off
+kernel_counters() { grep -E '^(numa_hint_faults|pgpromote_success|numa_pages_migrated|pgdemote_kswapd|pgdemote_direct|pgsteal_kswapd|pgsteal_direct|pgmigrate_success|pgmigrate_fail) ' /proc/vmstat | sort; }
 nb2_on() {
-	nb2_before=$(nb2_counters)
 	echo true >/sys/kernel/mm/numa/demotion_enabled && echo 2 >/proc/sys/kernel/numa_balancing
 }
 nb2_off() {
 	echo 0 >/proc/sys/kernel/numa_balancing; echo false >/sys/kernel/mm/numa/demotion_enabled
-	say "$1: kernel: $(join <(echo "${nb2_before:-}") <(nb2_counters) | awk '{ printf "%s +%d ", $1, $3 - $2 }')"
 }
 mode_off() {
+	[ "$1" = static ] ||
+		say "$1-$2: kernel: $(join <(echo "${kernel_before:-}") <(kernel_counters) | awk '{ printf "%s +%d ", $1, $3 - $2 }')"
 	case "$1" in
-	vmtierd*) [ "$1" = vmtierd-nb2 ] && nb2_off "$1-$2"
+	vmtierd*) [ "$1" = vmtierd-nb2 ] && nb2_off
 		  "$vmtier" status --json >"$out/$1-$2-status.json" 2>&1
 		  kill -TERM "$daemon"; wait "$daemon" ;;
-	nb2) nb2_off "$1-$2" ;;
+	nb2) nb2_off ;;
 	damos) damos_off ;;
 	esac
 	return 0
