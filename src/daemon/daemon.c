@@ -720,11 +720,12 @@ static gboolean check_pid(VmtDaemon *d, VmtGuest *g, int pid, GError **error)
 
 /* One guest's attach, on a thread of GTask's pool: QMP may take seconds
  * (or hang until its timeout), and the main loop must not wait on it.  At
- * most ATTACHES_RUNNING at once, the rest queued in order: 32 guests found
- * at once, each attach asking its QEMU several questions, left every QEMU
- * and the 2 CPUs of the test host so busy that the first attaches all
- * timed out (bench/README.md, "Scale", run 7). */
-#define ATTACHES_RUNNING 4
+ * most ATTACHES_RUNNING at once, the rest queued in order, so that a host
+ * starting many guests at once does not get a thread each.  Fewer do not
+ * make attaches time out less: those time out on QEMUs starved for CPU (at
+ * 4 at once, 32 guests took 258 s to attach with 91 timeouts, against 184
+ * s unbounded: bench/README.md, "Scale", runs 7 and 8). */
+#define ATTACHES_RUNNING 8
 
 typedef struct {
 	VmtDaemon *d;
