@@ -18,8 +18,9 @@
 # sticky, or not recorded).  mv/chunk: the most times vmtierd moved any one
 # chunk of the guest (status's max_chunk_moves at the end; "-": the
 # kernel's modes); what the hot set's changes explain is 1 for a still hot
-# set (each chunk to its tier once) and 2 for a shifting one (each range's
-# chunks in when it is hot, out when it is not).
+# set (each chunk to its tier once) and, for a shifting one, in and out
+# each time a chunk's range is hot (3 for shift's first range, which comes
+# back within a 60 s run).
 import csv
 import json
 import glob
