@@ -136,13 +136,14 @@ tap_check "ts suspended: vmtierd shows it paused and moves none of its pages ($m
 # neither the control socket nor the other guest: vmtierd's main loop never
 # waits on QEMU.  Request-to-reply times on the socket itself, every 0.5 s.
 windows() { python3 -c 'import json,sys; print(json.loads(sys.argv[1])["vms"][0]["windows"])' "$("$vmtier" status tb --json)"; }
+ts_state() { python3 -c 'import json,sys; print(json.loads(sys.argv[1])["vms"][0]["state"])' "$("$vmtier" status ts --json)"; }
 kill -STOP "${pid[ts]}"
 w0=$(windows)
 lat=$(python3 "$here/../tools/ctl-latency.py" "$VMTIER_SOCKET" 24 0.5)
 # QEMU is asked whether it runs every poll_interval_s (10) when nothing
 # else says it changed: a generous ceiling for the poll that times out
 for _ in $(seq 120); do
-	st=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["vms"][0]["state"])' "$("$vmtier" status ts --json)")
+	st=$(ts_state)
 	[ "$st" = unresponsive ] && break
 	sleep 0.5
 done
@@ -160,7 +161,7 @@ tap_check "and tb keeps being tiered ($w0 -> $w1 windows)" test "$w1" -ge $((w0 
 tap_check "and ts shows as unresponsive" test "$st" = unresponsive
 back=
 for _ in $(seq 120); do
-	st=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["vms"][0]["state"])' "$("$vmtier" status ts --json)")
+	st=$(ts_state)
 	[ "$st" = tiering ] && back=1 && break
 	sleep 0.5
 done
