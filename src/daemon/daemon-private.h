@@ -51,8 +51,7 @@ struct VmtDaemon {
 	gboolean damon_dirty;		/* targets or interval changed */
 	gboolean window_running;
 	guint attaching;		/* attach tasks running or queued */
-	guint attach_running;		/* ... of them running */
-	GQueue attach_queue;		/* GTask*: the rest, in order */
+	GQueue attach_queue;		/* GTask*: the queued ones, in order */
 	gboolean listing, list_again;	/* libvirt's list is being read; read it
 					 * again after (an event came) */
 	GSourceFunc oneshot_done;	/* --oneshot: called after one pass */

@@ -736,7 +736,6 @@ typedef struct {
 	VmtBitmapCollect collect;	/* the bitmap scanner, to arm; or NULL */
 	guint guest_ms;			/* its time limit (host-deadline.h) */
 	gboolean armed;
-	gboolean started;		/* run, not only queued */
 } Attach;
 
 static void attach_free(Attach *a)
@@ -774,16 +773,6 @@ static void attach_thread(GTask *task, gpointer src, gpointer data, GCancellable
 		g_task_return_error(task, error);
 }
 
-static void attach_run(VmtDaemon *d, GTask *task)
-{
-	Attach *a = g_task_get_task_data(task);
-
-	a->started = TRUE;
-	d->attach_running++;
-	g_task_run_in_thread(task, attach_thread);
-	g_object_unref(task);
-}
-
 /* The next queued attach, if there is room; when stopping, the queued ones
  * end as cancelled (attach_done counts them out) */
 static void attach_next(VmtDaemon *d)
@@ -797,8 +786,12 @@ static void attach_next(VmtDaemon *d)
 		}
 		return;
 	}
-	if (d->attach_running < ATTACHES_RUNNING && (task = g_queue_pop_head(&d->attach_queue)))
-		attach_run(d, task);
+	/* running: the attaches not in the queue */
+	if (d->attaching - g_queue_get_length(&d->attach_queue) < ATTACHES_RUNNING &&
+	    (task = g_queue_pop_head(&d->attach_queue))) {
+		g_task_run_in_thread(task, attach_thread);
+		g_object_unref(task);
+	}
 }
 
 static void attach_done(GObject *src, GAsyncResult *res, gpointer data)
@@ -810,7 +803,6 @@ static void attach_done(GObject *src, GAsyncResult *res, gpointer data)
 	g_autoptr(VmtGuestMap) m = g_task_propagate_pointer(G_TASK(res), &error);
 
 	d->attaching--;
-	d->attach_running -= a->started;
 	g->attaching = FALSE;
 	attach_next(d);
 	/* stopping, or the guest went away (or came back anew) meanwhile */
