@@ -64,7 +64,16 @@ sample_moves() {
 # promoted + demoted bytes of sa and sb by status
 moved_bytes() { st | jq '[.vms[] | select(.name == "sa" or .name == "sb")
 			| .promoted_bytes + .demoted_bytes] | add // 0'; }
-tap_check "both guests are tiered" both_back
+# history has a row later than T (within 60 s)
+rows_after() {
+	for _ in $(seq 300); do
+		[ "$(sqlite3 "$db" "SELECT coalesce(max(ts), 0) FROM samples" 2>/dev/null || echo 0)" -gt "$1" ] && return 0
+		sleep 0.2
+	done
+	return 1
+}
+tiered_and_rows() { both_back && rows_after 0; }
+tap_check "both guests are tiered, and history has rows" tiered_and_rows
 
 # the events, shuffled
 events=()
@@ -106,13 +115,16 @@ on_kill() {
 	[ "$gap" -gt "$worst_gap" ] && worst_gap=$gap
 	[ "$gap" -gt $((3 * acct)) ] && bad_gap=$((bad_gap + 1)) && tap_diag "kill $n_kill: last history row $gap s before it"
 	tot_db=$(sqlite3 "$db" "SELECT coalesce(sum(promoted_bytes + demoted_bytes), 0) FROM totals WHERE vm IN ('sa', 'sb')" 2>/dev/null || echo 0)
-	if start_daemon && both_back; then
+	# back: both tiered and history written again (a row after the kill).
+	# The next kill's gap is then the intervals this vmtierd lost, not
+	# its start: its first row needs an attach and a measured window
+	if start_daemon && both_back && rows_after "$t"; then
 		n_back=$((n_back + 1))
 		tot_after=$(moved_bytes)
 		[ "$tot_after" -lt "$tot_db" ] && lost_totals=$((lost_totals + 1)) &&
 			tap_diag "kill $n_kill: totals $tot_db in history, $tot_after after the restart"
 	else
-		tap_diag "kill $n_kill: vmtierd did not come back with both guests"
+		tap_diag "kill $n_kill: vmtierd did not come back with both guests and history rows"
 		start_daemon
 	fi
 }
