@@ -684,7 +684,6 @@ static void schedule_window(VmtDaemon *d, guint ms)
 
 /* ---- discovery ---- */
 
-static void register_events(VmtDaemon *d);
 static void close_conn(VmtDaemon *d);
 
 /* The process behind libvirt-UUID.qmp must be the QEMU libvirt started for
@@ -910,13 +909,54 @@ static void discovered(VmtDaemon *d, GPtrArray *doms)
 		drop_guest(d, gone->pdata[i], "it stopped");
 }
 
-/* libvirt's list, on a thread of GTask's pool: libvirtd can be slow (and
- * waits on QEMU for some answers), and the main loop must not wait on it. */
+/* One reading of libvirt's list, and with no connection the connect
+ * first (and the event subscription), on a thread of GTask's pool: a
+ * libvirtd that is starting takes the connection at once but answers only
+ * once its drivers are up, seconds later (the soak test's libvirtd
+ * restarts stalled the main loop 6 s), and its list waits on QEMU for some
+ * answers.  The main loop must not wait on either. */
+typedef struct {
+	VmtDaemon *d;
+	char *uri;
+	virConnectPtr conn;		/* a ref; NULL: connect first */
+	gboolean fresh;			/* connected by this listing */
+	int events_id;			/* ... and its subscription, -1: none */
+} Listing;
+
+static int on_lifecycle(virConnectPtr conn, virDomainPtr dom, int event, int detail, void *data);
+
+static void listing_free(Listing *l)
+{
+	/* a fresh connection the main thread did not take (stopping) */
+	if (l->conn && l->fresh && l->events_id >= 0)
+		virConnectDomainEventDeregisterAny(l->conn, l->events_id);
+	if (l->conn)
+		virConnectClose(l->conn);
+	g_free(l->uri);
+	g_free(l);
+}
+
 static void list_thread(GTask *task, gpointer src, gpointer data, GCancellable *cancel)
 {
+	Listing *l = data;
 	GError *error = NULL;
-	GPtrArray *doms = vmt_domains_list(data, &error);
+	GPtrArray *doms;
 
+	if (!l->conn) {
+		l->conn = vmt_domains_connect(l->uri, &error);
+		if (!l->conn) {
+			g_task_return_error(task, error);
+			return;
+		}
+		l->fresh = TRUE;
+		/* its callbacks come on the main loop (libvirt's default event
+		 * implementation is GLib's main context) */
+		l->events_id = virConnectDomainEventRegisterAny(l->conn, NULL,
+								VIR_DOMAIN_EVENT_ID_LIFECYCLE,
+								VIR_DOMAIN_EVENT_CALLBACK(on_lifecycle),
+								l->d, NULL);
+	}
+	doms = vmt_domains_list(l->conn, &error);
 	if (doms)
 		g_task_return_pointer(task, doms, (GDestroyNotify)g_ptr_array_unref);
 	else
@@ -925,24 +965,33 @@ static void list_thread(GTask *task, gpointer src, gpointer data, GCancellable *
 
 static void discover(VmtDaemon *d);
 
-static void conn_unref(gpointer conn)
-{
-	virConnectClose(conn);
-}
-
 static void list_done(GObject *src, GAsyncResult *res, gpointer data)
 {
 	VmtDaemon *d = data;
-	virConnectPtr conn = g_task_get_task_data(G_TASK(res));
+	Listing *l = g_task_get_task_data(G_TASK(res));
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GPtrArray) doms = g_task_propagate_pointer(G_TASK(res), &error);
 
 	d->listing = FALSE;
 	if (g_cancellable_is_cancelled(d->cancel))
 		return;
+	if (l->fresh) {
+		d->conn = g_steal_pointer(&l->conn);
+		d->events_id = l->events_id;
+		g_message("libvirt: connected to %s", d->cfg->libvirt_uri);
+		d->conn_lost_logged = FALSE;
+		if (d->events_id < 0)
+			g_warning("libvirt: cannot subscribe to lifecycle events; relying on the %us "
+				  "sweep", d->cfg->discover_interval_s);
+	} else if (!l->conn) {
+		if (!d->conn_lost_logged)
+			g_warning("libvirt: %s (guests already attached keep being tiered)",
+				  error->message);
+		d->conn_lost_logged = TRUE;
+	}
 	if (doms) {
 		discovered(d, doms);
-	} else if (conn == d->conn) {
+	} else if (d->conn && (l->fresh || l->conn == d->conn)) {
 		g_warning("libvirt: %s; reconnecting", error->message);
 		close_conn(d);
 	}
@@ -955,30 +1004,21 @@ static void list_done(GObject *src, GAsyncResult *res, gpointer data)
 
 static void discover(VmtDaemon *d)
 {
-	g_autoptr(GError) error = NULL;
 	g_autoptr(GTask) task = NULL;
+	Listing *l;
 
 	if (d->listing) {
 		d->list_again = TRUE;	/* an event came meanwhile */
 		return;
 	}
-	if (!d->conn) {
-		d->conn = vmt_domains_connect(d->cfg->libvirt_uri, &error);
-		if (!d->conn) {
-			if (!d->conn_lost_logged)
-				g_warning("libvirt: %s (guests already attached keep being tiered)",
-					  error->message);
-			d->conn_lost_logged = TRUE;
-			return;
-		}
-		g_message("libvirt: connected to %s", d->cfg->libvirt_uri);
-		d->conn_lost_logged = FALSE;
-		register_events(d);
-	}
 	d->listing = TRUE;
-	virConnectRef(d->conn);
+	l = g_new0(Listing, 1);
+	l->d = d;
+	l->uri = g_strdup(d->cfg->libvirt_uri);
+	l->conn = d->conn ? (virConnectRef(d->conn), d->conn) : NULL;
+	l->events_id = -1;
 	task = g_task_new(NULL, d->cancel, list_done, d);
-	g_task_set_task_data(task, d->conn, conn_unref);
+	g_task_set_task_data(task, l, (GDestroyNotify)listing_free);
 	g_task_run_in_thread(task, list_thread);
 }
 
@@ -988,7 +1028,6 @@ static gboolean on_discover(gpointer data)
 	return G_SOURCE_CONTINUE;
 }
 
-static void register_events(VmtDaemon *d);
 
 static gboolean on_discover_idle(gpointer data)
 {
@@ -1140,15 +1179,6 @@ static int on_lifecycle(virConnectPtr conn, virDomainPtr dom, int event, int det
 		g_atomic_int_set(&g->poll_due, TRUE);
 	vmt_daemon_discover_soon(d);
 	return 0;
-}
-
-static void register_events(VmtDaemon *d)
-{
-	d->events_id = virConnectDomainEventRegisterAny(d->conn, NULL, VIR_DOMAIN_EVENT_ID_LIFECYCLE,
-							VIR_DOMAIN_EVENT_CALLBACK(on_lifecycle), d, NULL);
-	if (d->events_id < 0)
-		g_warning("libvirt: cannot subscribe to lifecycle events; relying on the %us sweep",
-			  d->cfg->discover_interval_s);
 }
 
 static void close_conn(VmtDaemon *d)
