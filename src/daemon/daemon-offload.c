@@ -160,15 +160,17 @@ void vmt_daemon_offload_steer(VmtWindow *w)
 	for (guint i = 0; i < w->guests->len && n < w->damos_n; i++) {
 		VmtGuest *g = w->guests->pdata[i];
 		guint64 budget = g_array_index(w->budgets, guint64, i), used, quota;
+		VmtGuestState state;
 
 		if (!g->memcg)
 			continue;
 		g_mutex_lock(&g->lock);
 		used = g->stats.fast_bytes;
 		quota = g->quota_bytes;
+		state = g->state;	/* a poll thread may set it */
 		g_mutex_unlock(&g->lock);
 		/* paused for migration or shutting down: the kernel leaves it be */
-		if (g->may_move && g->state != VMT_GUEST_ERROR) {
+		if (g_atomic_int_get(&g->may_move) && state != VMT_GUEST_ERROR) {
 			/* not in a fresh kdamond's first window: a new quota only
 			 * holds from the next reset interval, and seen overshooting
 			 * by 150 MiB in the first one (6.12) */

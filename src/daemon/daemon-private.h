@@ -18,7 +18,9 @@
 gboolean vmt_daemon_socket_gid(const char *name, gid_t *gid, GError **error);
 
 /* Where a window's time goes: DAMON's collect (and DAMOS's restart), the
- * QMP polls, the guests' own steps (sample, rank, move), DAMOS's steering */
+ * QMP polls of guests in their first window (the rest run on poll
+ * threads, off the window), the guests' own steps (sample, rank, move),
+ * DAMOS's steering */
 typedef enum {
 	VMT_PHASE_SCAN,
 	VMT_PHASE_POLL,
@@ -50,6 +52,8 @@ struct VmtDaemon {
 	char *scanner_note;		/* why not the preferred one */
 	gboolean damon_dirty;		/* targets or interval changed */
 	gboolean window_running;
+	GThreadPool *polls;		/* QMP polls after a guest's first window
+					 * (PollJob, daemon.c) */
 	guint attaching;		/* attach tasks running or queued */
 	GQueue attach_queue;		/* GTask*: the queued ones, in order */
 	gboolean listing, list_again;	/* libvirt's list is being read; read it

@@ -191,27 +191,30 @@ fail:
 	w->damon_lost = g_error_matches(error, G_IO_ERROR, G_IO_ERROR_BUSY);
 }
 
-/* The worker asks QEMU whether G runs (QMP: the main loop never waits on
- * QEMU).  While libvirt's lifecycle events reach the daemon (W->poll_us),
- * only when something may have changed: the guest's first window, an event
- * about it since its last poll, an unanswered poll, and every poll_us for
- * what has no event (a migration's start); at 32 guests, asking every
- * window was 70% of a window (bench/README.md, "Scale", run 7).  A QEMU
- * that does not answer (its monitor busy with another client, or QEMU
- * stopped or hung) is not moved this window and says so in its state; from
- * the third in a row, it is asked again only after 1, 2, 4, then every 8
- * windows.  Any thread: it touches G only. */
-typedef enum { POLL_OK, POLL_QUIET, POLL_GONE } PollResult;
+/* Whether G's QEMU runs, asked over QMP off the main loop.  A guest's
+ * first window asks it itself (nothing is learnt or moved before QEMU
+ * answered once); after that, a poll thread asks while windows go on, and
+ * each window takes the last answer: at 32 guests on starved QEMUs the
+ * polls took 4.3 s of a 6.75 s window (bench/README.md, "Scale", run 8).
+ * While libvirt's lifecycle events reach the daemon (POLL_US), QEMU is
+ * asked only when something may have changed: an event about the guest
+ * since its last poll, an unanswered poll, and every POLL_US for what has
+ * no event (a migration's start).  A QEMU that does not answer (its
+ * monitor busy with another client, or QEMU stopped or hung) is not moved
+ * and says so in its state; from the third in a row, it is asked again
+ * only after 1, 2, 4, then every 8 windows.  One poll of G at a time (its
+ * window's first, or its one job): it alone touches G's poll fields. */
+typedef enum { POLL_NONE, POLL_OK, POLL_QUIET, POLL_GONE } PollResult;
 
-static gboolean poll_needed(const VmtWindow *w, VmtGuest *g, gint64 now)
+static gboolean poll_needed(gint64 poll_us, VmtGuest *g, gint64 now)
 {
 	/* the event's flag is taken even when the poll is due anyway */
 	gboolean event = g_atomic_int_compare_and_exchange(&g->poll_due, TRUE, FALSE);
 
-	return !w->poll_us || event || g->poll_backoff || !g->polled_us || now - g->polled_us >= w->poll_us;
+	return !poll_us || event || g->poll_backoff || !g->polled_us || now - g->polled_us >= poll_us;
 }
 
-static PollResult poll_guest(const VmtWindow *w, VmtGuest *g)
+static PollResult poll_guest(gint64 poll_us, VmtGuest *g)
 {
 	g_autoptr(GError) error = NULL;
 	gint64 now = g_get_monotonic_time();
@@ -221,14 +224,14 @@ static PollResult poll_guest(const VmtWindow *w, VmtGuest *g)
 		return POLL_QUIET;
 	}
 	/* nothing new: QEMU's last answer stands (on_window saw its pid) */
-	if (!poll_needed(w, g, now))
+	if (!poll_needed(poll_us, g, now))
 		return POLL_OK;
 	if (vmt_guest_poll(g, &error)) {
 		g->poll_backoff = 0;
 		g->polled_us = now;
 		return POLL_OK;
 	}
-	g->may_move = FALSE;
+	g_atomic_int_set(&g->may_move, FALSE);
 	/* its QEMU still runs (same pid, same start): not answering, not gone
 	 * (a greeting that never came reads as a closed connection) */
 	if (vmt_guest_alive(g)) {
@@ -245,8 +248,44 @@ static PollResult poll_guest(const VmtWindow *w, VmtGuest *g)
 	return POLL_GONE;
 }
 
-/* A window's polls run side by side, up to WORKER_THREADS at a time, each
- * thread on guests of its own: QEMUs that do not answer cost the poll one
+/* A poll thread's job: one guest's poll (G a ref) */
+typedef struct {
+	VmtGuest *g;
+	gint64 poll_us;
+} PollJob;
+
+static void poll_job_free(PollJob *j)
+{
+	g_atomic_int_set(&j->g->polling, FALSE);
+	vmt_guest_unref(j->g);
+	g_free(j);
+}
+
+static void poll_job(gpointer data, gpointer user)
+{
+	PollJob *j = data;
+
+	g_atomic_int_set(&j->g->poll_result, poll_guest(j->poll_us, j->g));
+	poll_job_free(j);
+}
+
+/* Main thread: G's poll on a poll thread, unless one is queued or running
+ * or G's window has not asked yet */
+static void poll_soon(VmtDaemon *d, VmtGuest *g, gint64 poll_us)
+{
+	PollJob *j;
+
+	if (g_atomic_int_get(&g->poll_result) == POLL_NONE ||
+	    !g_atomic_int_compare_and_exchange(&g->polling, FALSE, TRUE))
+		return;
+	j = g_new(PollJob, 1);
+	j->g = vmt_guest_ref(g);
+	j->poll_us = poll_us;
+	g_thread_pool_push(d->polls, j, NULL);
+}
+
+/* Polls run side by side, up to WORKER_THREADS at a time (a window's
+ * first polls, and the poll threads): QEMUs that do not answer cost one
  * timeout, not one each (one after another, 32 guests under load left no
  * time for windows: bench/README.md, "Scale", run 3).  The guests' own
  * steps (ranking, moves) run side by side too, but on no more threads than
@@ -290,14 +329,16 @@ static void each_guest(VmtWindow *w, guint threads, void (*step)(VmtWindow *w, g
 
 typedef struct {
 	gboolean *ok;
-	PollResult *poll;
+	PollResult *poll;		/* QEMU's last answer as the window began */
 } GuestSteps;
 
-static void poll_step(VmtWindow *w, guint i, gpointer data)
+/* a guest's first window: its first poll (after that, poll threads') */
+static void first_poll_step(VmtWindow *w, guint i, gpointer data)
 {
-	GuestSteps *gs = data;
+	VmtGuest *g = w->guests->pdata[i];
 
-	gs->poll[i] = poll_guest(w, w->guests->pdata[i]);
+	if (g_atomic_int_get(&g->poll_result) == POLL_NONE)
+		g_atomic_int_set(&g->poll_result, poll_guest(w->poll_us, g));
 }
 
 /* Why DAMON gave window W no sample of a guest, for its sensor note. */
@@ -375,16 +416,24 @@ static void window_thread(GTask *task, gpointer src, gpointer data, GCancellable
 	g_autofree PollResult *poll = g_new0(PollResult, MAX(1u, n));
 	GuestSteps gs = { ok, poll };
 	gint64 t = g_get_monotonic_time();
+	guint first = 0;
 
 	if (w->d->damon)
 		window_damon(w, ok);
 	if (w->d->damos && w->restart_damon)
 		vmt_daemon_offload_start(w);
 	phase_done(w, VMT_PHASE_SCAN, &t);
-	each_guest(w, WORKER_THREADS, poll_step, &gs);
 	for (guint i = 0; i < n; i++)
+		first += g_atomic_int_get(&((VmtGuest *)w->guests->pdata[i])->poll_result) == POLL_NONE;
+	if (first)
+		each_guest(w, MIN(first, (guint)WORKER_THREADS), first_poll_step, NULL);
+	for (guint i = 0; i < n; i++) {
+		VmtGuest *g = w->guests->pdata[i];
+
+		poll[i] = g_atomic_int_get(&g->poll_result);
 		if (poll[i] == POLL_GONE)
-			g_ptr_array_add(w->gone, vmt_guest_ref(w->guests->pdata[i]));
+			g_ptr_array_add(w->gone, vmt_guest_ref(g));
+	}
 	phase_done(w, VMT_PHASE_POLL, &t);
 	each_guest(w, g_get_num_processors(), window_step, &gs);
 	phase_done(w, VMT_PHASE_GUESTS, &t);
@@ -601,6 +650,10 @@ static gboolean on_window(gpointer data)
 	w->guests = g_ptr_array_new_with_free_func((GDestroyNotify)vmt_guest_unref);
 	w->gone = g_ptr_array_new_with_free_func((GDestroyNotify)vmt_guest_unref);
 	w->budgets = g_array_new(FALSE, TRUE, sizeof(guint64));
+	/* events only while the connection they come on is up: a state
+	 * change while it was down is seen by the poll every window */
+	if (d->events_id >= 0 && d->conn && virConnectIsAlive(d->conn) == 1)
+		w->poll_us = (gint64)d->cfg->poll_interval_s * G_USEC_PER_SEC;
 	g_hash_table_iter_init(&it, d->guests);
 	while (g_hash_table_iter_next(&it, NULL, &v)) {
 		VmtGuest *g = v;
@@ -619,7 +672,8 @@ static gboolean on_window(gpointer data)
 		if (d->flusher)
 			vmt_host_flush_set_guest(d->flusher, g->name, g->pid, g->vcpu_tids);
 		g_ptr_array_add(w->guests, vmt_guest_ref(g));
-		moving += g->may_move;
+		poll_soon(d, g, w->poll_us);
+		moving += g_atomic_int_get(&g->may_move);
 	}
 	for (guint i = 0; i < gone->len; i++)
 		drop_guest(d, gone->pdata[i], ((VmtGuest *)gone->pdata[i])->last_error);
@@ -664,10 +718,6 @@ static gboolean on_window(gpointer data)
 	w->guest_ms = d->cfg->guest_window_ms;
 	w->sample_us = d->sample_us;
 	w->flush_us = flush_period(d);
-	/* events only while the connection they come on is up: a state
-	 * change while it was down is seen by that window's poll */
-	if (d->events_id >= 0 && d->conn && virConnectIsAlive(d->conn) == 1)
-		w->poll_us = (gint64)d->cfg->poll_interval_s * G_USEC_PER_SEC;
 	d->window_running = TRUE;
 	w->start_us = g_get_monotonic_time();
 	task = g_task_new(NULL, d->cancel, window_done, d);
@@ -1223,6 +1273,8 @@ VmtDaemon *vmt_daemon_new(VmtDaemonConfig *cfg, GError **error)
 	d->guests = g_hash_table_new_full(g_str_hash, g_str_equal, NULL,
 					  (GDestroyNotify)vmt_guest_unref);
 	d->cancel = g_cancellable_new();
+	d->polls = g_thread_pool_new_full(poll_job, NULL, (GDestroyNotify)poll_job_free, WORKER_THREADS,
+					  FALSE, NULL);
 	d->events_id = -1;
 	d->damos_guests = g_ptr_array_new_with_free_func((GDestroyNotify)vmt_guest_unref);
 	d->started_us = g_get_monotonic_time();
@@ -1368,6 +1420,8 @@ void vmt_daemon_free(VmtDaemon *d)
 	 * attach tasks the daemon (each ends within its QMP timeouts) */
 	while (d->window_running || d->attaching || d->listing)
 		g_main_context_iteration(NULL, TRUE);
+	/* the polls under way end within their QMP timeouts; queued ones go */
+	g_thread_pool_free(g_steal_pointer(&d->polls), TRUE, TRUE);
 	g_clear_handle_id(&d->window_source, g_source_remove);
 	g_clear_handle_id(&d->discover_source, g_source_remove);
 	g_clear_handle_id(&d->discover_idle, g_source_remove);

@@ -338,7 +338,7 @@ gboolean vmt_guest_poll(VmtGuest *g, GError **error)
 	g_autoptr(json_object) mig = NULL;
 	json_object *v;
 	const char *status, *mstatus = "none";
-	gboolean running;
+	gboolean running, may_move;
 
 	if (!c)
 		return FALSE;
@@ -357,17 +357,18 @@ gboolean vmt_guest_poll(VmtGuest *g, GError **error)
 	if (json_object_object_get_ex(mig, "status", &v))
 		mstatus = json_object_get_string(v);
 	running = strcmp(status, "running") == 0;
-	g->running = running;
 	/* a migrating guest's pages are being copied: leave them alone */
-	g->may_move = running && g->movable &&
-		      (strcmp(mstatus, "none") == 0 || strcmp(mstatus, "completed") == 0 ||
-		       strcmp(mstatus, "failed") == 0 || strcmp(mstatus, "cancelled") == 0);
+	may_move = running && g->movable &&
+		   (strcmp(mstatus, "none") == 0 || strcmp(mstatus, "completed") == 0 ||
+		    strcmp(mstatus, "failed") == 0 || strcmp(mstatus, "cancelled") == 0);
+	g_atomic_int_set(&g->running, running);
+	g_atomic_int_set(&g->may_move, may_move);
 	if (!g->movable)
 		return TRUE;
 	if (!running)
 		vmt_guest_set_state(g, strcmp(status, "shutdown") == 0 ? VMT_GUEST_STOPPING : VMT_GUEST_PAUSED,
 				    NULL);
-	else if (!g->may_move)
+	else if (!may_move)
 		vmt_guest_set_state(g, VMT_GUEST_MIGRATING, NULL);
 	else
 		vmt_guest_set_state(g, VMT_GUEST_TIERING, NULL);
@@ -534,6 +535,8 @@ void vmt_guest_window(VmtGuest *g, const guint16 *freq, guint64 budget_bytes)
 	guint64 absent = 0, quota, room, target;
 	guint max_moves = 0;
 	VmtTierStats st;
+	/* as QEMU last answered: a poll thread may answer again meanwhile */
+	gboolean running = g_atomic_int_get(&g->running), may_move = g_atomic_int_get(&g->may_move);
 
 	g_mutex_lock(&g->lock);
 	quota = g->quota_bytes;
@@ -542,9 +545,9 @@ void vmt_guest_window(VmtGuest *g, const guint16 *freq, guint64 budget_bytes)
 	if (!refresh(g, &error))
 		goto fail;
 	/* a paused guest touches nothing: its silence says nothing about heat */
-	if (freq && g->running)
+	if (freq && running)
 		vmt_tier_engine_observe(g->engine, freq);
-	if (freq && g->running)
+	if (freq && running)
 		log_readings(g, freq);
 	/* offloaded, the kernel moves; vmtierd only demotes what is over the
 	 * quota (see host-damos.h), coldest first, and keeps a margin free for
@@ -552,12 +555,12 @@ void vmt_guest_window(VmtGuest *g, const guint16 *freq, guint64 budget_bytes)
 	 * good when the kernel's own cold scheme cannot tell them apart */
 	room = vmt_guest_offload_room(quota);
 	target = quota > room ? quota - room : 0;
-	if (freq && g->may_move && (!g->memcg || vmt_tier_engine_fast_bytes(g->engine) > target)) {
+	if (freq && may_move && (!g->memcg || vmt_tier_engine_fast_bytes(g->engine) > target)) {
 		moves = g->memcg ? vmt_tier_engine_plan_excess(g->engine, budget_bytes, target)
 				 : vmt_tier_engine_plan(g->engine, budget_bytes);
 		if (!carry_out(g, moves, &error))
 			goto fail;
-	} else if (!freq && g->may_move && vmt_tier_engine_fast_bytes(g->engine) > quota) {
+	} else if (!freq && may_move && vmt_tier_engine_fast_bytes(g->engine) > quota) {
 		/* no reading this window, but the quota is a promise kept
 		 * whatever the sensor says (a lowered one, a guest whose
 		 * accesses DAMON cannot see): the excess goes, coldest by what

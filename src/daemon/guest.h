@@ -51,8 +51,10 @@ typedef struct {
 	guint64 start_time;		/* of that pid: a reused pid is not QEMU */
 	int fast_node, slow_node;	/* where promotions / demotions go */
 	gboolean movable;		/* FALSE: devdax or pinned; report only */
-	gboolean may_move;		/* running and not migrating */
-	gboolean running;		/* QEMU's run state is "running" */
+	/* QEMU's last answer (atomics: a poll thread writes them while the
+	 * window reads them) */
+	gint may_move;			/* running and not migrating */
+	gint running;			/* QEMU's run state is "running" */
 	guint64 quota_bytes, ram_bytes;
 	guint64 kmem_bytes;		/* its plan's part on shared slow nodes (admission) */
 	char *dram_nodes, *slow_nodes;	/* its plan's node lists (admission); NULL: unknown */
@@ -67,10 +69,14 @@ typedef struct {
 	gboolean armed;			/* a bitmap scanner has reset the bits once */
 	char *qmp_path;
 	gboolean attaching;		/* an attach task runs (main thread's) */
+	/* the poll's own (daemon.c): one poll at a time, the window's first
+	 * or the one poll thread's job (POLLING) */
 	guint poll_skip;		/* windows not to poll QEMU, and */
-	guint poll_backoff;		/* polls unanswered in a row (the worker's) */
-	gint64 polled_us;		/* monotonic, the last answered poll (worker's) */
+	guint poll_backoff;		/* polls unanswered in a row */
+	gint64 polled_us;		/* monotonic, the last answered poll */
 	gint poll_due;			/* atomic: a lifecycle event came since */
+	gint poll_result;		/* atomic: the last poll's outcome, 0: none yet */
+	gint polling;			/* atomic: a poll thread has its job */
 	VmtClass *klass_def;		/* NULL: class file missing */
 	/* accounting, totals since first seen (restored from history) */
 	guint64 promoted_bytes, demoted_bytes, migrations, windows;
@@ -157,8 +163,8 @@ void vmt_guest_attach_map(VmtGuest *g, VmtGuestMap *m, const VmtTierParams *para
 /* Both at once (tests). */
 gboolean vmt_guest_attach(VmtGuest *g, const char *qmp_path, int libvirt_pid, int domain_id,
 			  guint64 ram_bytes, const VmtTierParams *params, GError **error);
-/* Window worker: query QEMU's run and migration state; sets running and
- * may_move.  An error means QEMU is gone, or its monitor is busy or hung
+/* A poll thread or the window worker: query QEMU's run and migration
+ * state; sets running and may_move.  An error means QEMU is gone, or its monitor is busy or hung
  * (VMT_QMP_ERROR_TIMEOUT). */
 gboolean vmt_guest_poll(VmtGuest *g, GError **error);
 
