@@ -34,6 +34,8 @@ typedef struct {
 typedef struct {
 	guint16 heat;		/* decayed frequency, saturating */
 	guint16 heat_long;	/* the same over about 8 windows (displacement) */
+	guint16 spread;		/* how far readings stray from heat_long's
+				 * mean, on its scale (displacement) */
 	guint16 fast_pages;	/* 4 KiB pages on the fast tier */
 	guint16 resident_pages;	/* 4 KiB pages present at all */
 	guint8 hot_streak;	/* consecutive hot windows, saturating */

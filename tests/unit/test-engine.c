@@ -943,14 +943,16 @@ static void test_zipf_sampler(void)
  * around the chunk's mean, not the mean itself.  Chunks at the quota's
  * edge differ by a few percent, far less than that noise: swapping them
  * on each window's draw would move chunks again and again on a hot set
- * that never changes (bench/README.md: 4-5 moves a chunk in 60 s). */
-static void test_zipf_noisy(void)
+ * that never changes (bench/README.md: 4-5 moves a chunk in 60 s).  One
+ * run of 100 windows with SEED's draws: its share of the oracle's, and
+ * the most moves of a chunk. */
+static double zipf_noisy_run(guint32 seed, guint *max_moves)
 {
 	const guint n = 64, quota = 16, k = 20;
 	const double total = 4e5;
 	g_auto(Sim) s = { 0 };
-	g_autoptr(GRand) rand = g_rand_new_with_seed(7);
-	guint sample = 5000, max_moves = 0;
+	g_autoptr(GRand) rand = g_rand_new_with_seed(seed);
+	guint sample = 5000;
 	double served = 0, oracle = 0;
 
 	sim_init(&s, n, quota * CHUNK, 4 * CHUNK, NULL);
@@ -968,16 +970,39 @@ static void test_zipf_noisy(void)
 		sim_window(&s);
 		sample = vmt_tier_engine_next_sample_us(s.e, sample, 100, 5000);
 	}
+	*max_moves = 0;
 	for (guint i = 0; i < n; i++) {
 		served += is_fast(&s, i) ? zipf_share(i, n) : 0;
 		oracle += i < quota ? zipf_share(i, n) : 0;
-		max_moves = MAX(max_moves, chunk(&s, i)->moves);
+		*max_moves = MAX(*max_moves, chunk(&s, i)->moves);
 	}
-	g_test_message("%.3f of the oracle, %u moves in all, at most %u a chunk", served / oracle, s.moves,
-		       max_moves);
-	g_assert_cmpfloat(served / oracle, >=, 0.9);
-	/* each chunk to its tier, and back at most once for a misjudgement */
-	g_assert_cmpuint(max_moves, <=, 2);
+	g_assert_cmpuint(stats(&s).fast_bytes, <=, quota * CHUNK);
+	return served / oracle;
+}
+
+/* Over 20 draws: each chunk to its tier once, but for at most 2 draws
+ * where one chunk moved back once (a misjudgement put right); with the
+ * heats compared by the hysteresis alone, 18 of these 20 draws moved a
+ * chunk twice or more, up to 4 times.  A displacement must also beat the
+ * readings' own scatter (clearly_hotter). */
+static void test_zipf_noisy(void)
+{
+	guint again = 0, worst = 0;
+	double lowest = 1;
+
+	for (guint32 seed = 1; seed <= 20; seed++) {
+		guint max_moves;
+		double share = zipf_noisy_run(seed, &max_moves);
+
+		again += max_moves > 1;
+		worst = MAX(worst, max_moves);
+		lowest = MIN(lowest, share);
+	}
+	g_test_message("20 draws: at least %.3f of the oracle; %u with a chunk moved again, at most "
+		       "%u moves a chunk", lowest, again, worst);
+	g_assert_cmpfloat(lowest, >=, 0.95);
+	g_assert_cmpuint(again, <=, 2);
+	g_assert_cmpuint(worst, <=, 2);
 }
 
 int main(int argc, char **argv)
