@@ -17,7 +17,8 @@
 # flusher's wake-ups per second in that run (1000 asked by default; "-":
 # sticky, or not recorded).  mv/chunk: the most times vmtierd moved any one
 # chunk of the guest (status's max_chunk_moves at the end; "-": the
-# kernel's modes); what the hot set's changes explain is 1 for a still hot
+# kernel's modes), and prom/dem MiB what it promoted and demoted in the
+# run; what the hot set's changes explain is 1 for a still hot
 # set (each chunk to its tier once) and, for a shifting one, in and out
 # each time a chunk's range is hot (3 for shift's first range, which comes
 # back within a 60 s run).
@@ -121,13 +122,30 @@ def reported(rows):
     return f"{mad:.2f}", len(both), f"{ratio:.2f}" if ratio is not None else "-"
 
 
-def chunk_moves(csv_path):
-    """max_chunk_moves of the run's guests, from vmtier status at its end"""
+def status_end(csv_path):
+    """the run's guests as vmtier status gave them at its end ([]: none)"""
     try:
         with open(csv_path[:-4] + "-status.json") as f:
-            vms = json.load(f).get("vms", [])
+            return json.load(f).get("vms", [])
+    except (OSError, ValueError):
+        return []
+
+
+def chunk_moves(vms):
+    """max_chunk_moves of the run's guests"""
+    try:
         return str(max(int(v["max_chunk_moves"]) for v in vms))
-    except (OSError, ValueError, KeyError):
+    except (ValueError, KeyError):
+        return "-"
+
+
+def moved(vms):
+    """MiB promoted/demoted by vmtierd in the run (each run has a history
+    of its own since 2026-12-07: before, status carried totals over from
+    the same guest's earlier run)"""
+    try:
+        return "/".join(str(sum(int(v[k]) for v in vms) >> 20) for k in ("promoted_bytes", "demoted_bytes"))
+    except (ValueError, KeyError):
         return "-"
 
 
@@ -164,15 +182,16 @@ def main():
               f" oracle_share={first['oracle']:.3f} (figures: DRAM access share / oracle)")
         print(f"{'mode':13} {'tlb':11} {'@10s':>5} {'@30s':>5} {'@60s':>5} {'mean':>5} {'t90':>6} {'dram_max':>8}"
               f" {'used@60':>7} {'rep_mad':>7} {'rep_n':>5} {'hot_rep/true':>12} {'acc/s':>7} {'flush/s':>7}"
-              f" {'mv/chunk':>8}"
+              f" {'mv/chunk':>8} {'prom/dem MiB':>12}"
               + ("  t90 per new hot range" if p.startswith("shift") else ""))
         for (_, m, g), r in loaded.items():
+            vms = status_end(runs[(p, m, g)])
             mean = sum(x["ratio"] for x in r) / len(r)
             mad, n, hot = reported(r)
             line = (f"{m:13} {g:11} {at(r, 10):>5} {at(r, 30):>5} {at(r, 60):>5} {mean:5.2f} {t90(r):>6}"
                     f" {max(x['dram'] for x in r):>5}MiB {at(r, 60, 'used'):>7} {mad:>7} {n:>5} {hot:>12}"
                     f" {rates[(p, m, g)] if rates[(p, m, g)] >= 0 else '?':>7} {flushes[(p, m, g)]:>7}"
-                    f" {chunk_moves(runs[(p, m, g)]):>8}")
+                    f" {chunk_moves(vms):>8} {moved(vms) if vms else '-':>12}")
             if p.startswith("shift"):
                 line += "  " + (" ".join(phases(r)) or "-")
             print(line)

@@ -234,8 +234,12 @@ damos_off() {
 
 # vmtierd_on CONF_LINE HISTORY: vmtierd with that line, its own store and
 # VMTIER_BENCH_DAEMON_CONF's lines
+# (a history of its own each run: vmtierd carries a guest's move totals
+# over from its history, and the runs of a pattern share guest names, so
+# status's totals at a run's end are that run's alone)
 vmtierd_on() {
 	local extra=${VMTIER_BENCH_DAEMON_CONF:-}
+	rm -f /var/lib/vmtier/"$2".db /var/lib/vmtier/"$2".db-*
 	daemon_config "$1
 history_db=/var/lib/vmtier/$2.db
 ${extra//;/$'\n'}" && start_daemon
