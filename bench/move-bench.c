@@ -225,6 +225,19 @@ int main(int argc, char **argv)
 		       v[0 * reps + i], v[1 * reps + i], v[2 * reps + i], v[3 * reps + i]);
 	}
 	huge_after = anon_huge_kib(r.base);
+	/* each repetition's own mover/raw: its passes ran back to back, so a
+	 * slow period of the machine (the test host's emulated clock swings
+	 * 3-5x between repetitions) weighs on both sides of most ratios */
+	{
+		g_autofree double *pr = g_new(double, (gsize)reps), *dr = g_new(double, (gsize)reps);
+
+		for (gint i = 0; i < reps; i++) {
+			pr[i] = v[2 * reps + i] / v[0 * reps + i];
+			dr[i] = v[3 * reps + i] / v[1 * reps + i];
+		}
+		printf("paired: ratio_promote=%.3f ratio_demote=%.3f (the median of each repetition's "
+		       "mover/raw)\n", median(pr, (guint)reps), median(dr, (guint)reps));
+	}
 	for (guint m = 0; m < 4; m++) {
 		med[m] = median(v + m * reps, (guint)reps);
 		best[m] = v[m * reps + reps - 1];	/* sorted by median() */

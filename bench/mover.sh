@@ -17,6 +17,7 @@ for page in 4k thp; do
 	say "mover page=$page $(grep '^move-bench' <<<"$r" | sed 's/^move-bench: //')"
 	say "mover page=$page $(grep '^median' <<<"$r")"
 	say "mover page=$page $(grep '^best' <<<"$r")"
+	say "mover page=$page $(grep '^paired' <<<"$r")"
 	say "mover page=$page $(grep '^overhead' <<<"$r")"
 done
 exit $rc
