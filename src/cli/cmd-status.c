@@ -13,6 +13,9 @@
 #include <unistd.h>
 
 #define REQUEST_TIMEOUT_MS 10000
+/* set: vmtierd answers once libvirt recorded the quota, and a domain job
+ * waits up to libvirt's 30 s on a busy QEMU */
+#define SET_TIMEOUT_MS 60000
 #define BAR_WIDTH 10
 
 static const struct {
@@ -384,7 +387,7 @@ int vmt_cmd_set(int argc, char **argv)
 	json_object_object_add(req, "name", json_object_new_string(argv[1]));
 	json_object_object_add(req, "dram_bytes", json_object_new_uint64(bytes));
 	path = vmt_cli_shared_path("set", socket, VMT_CLI_SOCKET);
-	reply = vmt_ctl_request(path, req, REQUEST_TIMEOUT_MS, &error);
+	reply = vmt_ctl_request(path, req, SET_TIMEOUT_MS, &error);
 	if (!reply) {
 		fprintf(stderr, "vmtier set: %s\n", error->message);
 		return VMT_EXIT_FAILURE;

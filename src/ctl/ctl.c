@@ -36,6 +36,14 @@ struct VmtCtlServer {
 	gpointer user;
 	GList *clients;
 	guint idle_ms;
+	gpointer handling;		/* Client* whose request the handler has */
+	guint64 next_id;
+};
+
+/* a deferred request's client, found again by id: it may be gone */
+struct VmtCtlPending {
+	VmtCtlServer *s;
+	guint64 id;
 };
 
 typedef struct {
@@ -50,6 +58,8 @@ typedef struct {
 	gsize out_done;
 	gboolean eof;			/* the peer sent all it will */
 	gboolean closing;		/* disconnect once OUT is sent */
+	guint64 id;
+	gboolean waiting;		/* its request's reply was deferred */
 } Client;
 
 /* ---- access ---- */
@@ -223,8 +233,16 @@ static void handle_line(Client *c, const char *line, gsize len)
 		queue_error(c, error->message);
 		return;
 	}
+	c->s->handling = c;
 	reply = c->s->handler(req, &c->peer, c->s->user, &error);
+	c->s->handling = NULL;
 	json_object_put(req);
+	if (!reply && c->waiting && !error) {
+		/* no idle limit while the daemon owes the reply */
+		drop_source(&c->idle);
+		return;
+	}
+	c->waiting = FALSE;
 	if (!reply) {
 		queue_error(c, error ? error->message : "the request failed (no reason given)");
 		return;
@@ -235,7 +253,7 @@ static void handle_line(Client *c, const char *line, gsize len)
 /* Handle buffered lines until one queues a reply; FALSE: none did. */
 static gboolean handle_input(Client *c)
 {
-	while (!c->closing && !c->out->len) {
+	while (!c->closing && !c->out->len && !c->waiting) {
 		guint8 *nl = c->in->len ? memchr(c->in->data, '\n', c->in->len) : NULL;
 		gsize len = nl ? (gsize)(nl - c->in->data) : c->in->len;
 
@@ -311,6 +329,12 @@ static gboolean client_step(Client *c)
 		g_string_truncate(c->out, 0);
 		c->out_done = 0;
 	} while (!c->closing && handle_input(c));
+	/* its reply deferred: nothing read meanwhile (vmt_ctl_pending_done
+	 * steps it again), and an end of input waits for the reply */
+	if (c->waiting) {
+		drop_source(&c->src);
+		return TRUE;
+	}
 	if (c->closing || c->eof) {
 		client_free(c);
 		return FALSE;
@@ -388,6 +412,7 @@ static gboolean on_accept(GSocket *listener, GIOCondition cond, gpointer data)
 	g_socket_set_blocking(sock, FALSE);
 	c = g_new0(Client, 1);
 	c->s = s;
+	c->id = ++s->next_id;
 	c->sock = sock;
 	c->in = g_byte_array_new();
 	c->out = g_string_new(NULL);
@@ -408,6 +433,39 @@ static gboolean on_accept(GSocket *listener, GIOCondition cond, gpointer data)
 	}
 	client_step(c);
 	return G_SOURCE_CONTINUE;
+}
+
+VmtCtlPending *vmt_ctl_server_defer(VmtCtlServer *s)
+{
+	Client *c = s->handling;
+	VmtCtlPending *p;
+
+	g_return_val_if_fail(c && !c->waiting, NULL);
+	c->waiting = TRUE;
+	p = g_new(VmtCtlPending, 1);
+	p->s = s;
+	p->id = c->id;
+	return p;
+}
+
+void vmt_ctl_pending_done(VmtCtlPending *p, json_object *reply, const GError *error)
+{
+	Client *c = NULL;
+
+	for (GList *l = p->s->clients; l && !c; l = l->next)
+		if (((Client *)l->data)->id == p->id)
+			c = l->data;
+	if (c) {
+		c->waiting = FALSE;
+		if (reply)
+			queue_reply(c, with_ok(g_steal_pointer(&reply)));
+		else
+			queue_error(c, error ? error->message : "the request failed (no reason given)");
+		idle_restart(c);
+		client_step(c);
+	}
+	json_object_put(reply);
+	g_free(p);
 }
 
 /* ---- server: the socket ---- */

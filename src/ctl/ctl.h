@@ -61,6 +61,16 @@ void vmt_ctl_server_set_idle_timeout(VmtCtlServer *s, guint ms);
  * is wrong.  Exposed for tests and fuzzing. */
 json_object *vmt_ctl_request_parse(const char *line, gsize len, GError **error);
 
+/* Within the handler: answer the request being handled later, from the
+ * server's main context, with vmt_ctl_pending_done (exactly once, before
+ * the server is freed); the handler then returns NULL without an error.
+ * Meanwhile that client's further requests wait, and it has no idle limit. */
+typedef struct VmtCtlPending VmtCtlPending;
+VmtCtlPending *vmt_ctl_server_defer(VmtCtlServer *s);
+/* The deferred reply: REPLY (taken; "ok": true added as for the handler's)
+ * or, when NULL, ERROR's message; nothing if the client has gone.  Frees P. */
+void vmt_ctl_pending_done(VmtCtlPending *p, json_object *reply, const GError *error);
+
 /* Stop listening, drop clients, unlink the socket file. */
 void vmt_ctl_server_free(VmtCtlServer *s);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VmtCtlServer, vmt_ctl_server_free)

@@ -83,12 +83,98 @@ static json_object *do_status(VmtDaemon *d, json_object *req, GError **error)
 	return reply;
 }
 
+/* One `set` under way: libvirt's list, the admission rule and the
+ * metadata's update on a thread of GTask's pool (libvirtd can take
+ * seconds, and a domain job waits on a busy or hung QEMU up to libvirt's
+ * job timeout), then the quota and the reply on the main thread. */
+typedef struct {
+	VmtDaemon *d;
+	VmtGuest *g;			/* a ref */
+	virConnectPtr conn;		/* a ref */
+	guint64 bytes, old, reserve;
+	VmtCtlPending *pending;
+} Setting;
+
+static void setting_free(Setting *st)
+{
+	vmt_guest_unref(st->g);
+	virConnectClose(st->conn);
+	g_free(st);
+}
+
+static gboolean set_admit_record(Setting *st, GError **error)
+{
+	g_autoptr(GPtrArray) doms = vmt_domains_list(st->conn, error);
+	g_autoptr(VmtAdmission) adm = NULL;
+	VmtTierPlan *p = NULL;
+
+	if (!doms)
+		return FALSE;
+	/* the rule of vmtier define and the hook (admission.h), on this
+	 * guest's plan as its metadata has it, with the new quota */
+	adm = vmt_domains_admission(doms, st->reserve);
+	for (guint i = 0; i < doms->len && !p; i++) {
+		VmtDomainInfo *info = doms->pdata[i];
+
+		if (strcmp(info->name, st->g->name) != 0)
+			continue;
+		if (!info->plan) {
+			g_set_error(error, VMT_ERROR, VMT_ERROR_METADATA, "%s: %s", st->g->name,
+				    info->plan_error);
+			return FALSE;
+		}
+		p = info->plan;
+	}
+	if (!p) {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "libvirt no longer has '%s'",
+			    st->g->name);
+		return FALSE;
+	}
+	p->dram_bytes = st->bytes;
+	if (st->bytes > st->old && !vmt_admission_check(adm, p, st->d->host, error)) {
+		g_prefix_error(error, "%s: ", st->g->name);
+		return FALSE;
+	}
+	/* the domain's metadata is the quota's home; a restart reads it back */
+	return vmt_domains_set_dram(st->conn, st->g->name, st->bytes, error);
+}
+
+static void set_thread(GTask *task, gpointer src, gpointer data, GCancellable *cancel)
+{
+	GError *error = NULL;
+
+	if (set_admit_record(data, &error))
+		g_task_return_boolean(task, TRUE);
+	else
+		g_task_return_error(task, error);
+}
+
+static void set_done(GObject *src, GAsyncResult *res, gpointer data)
+{
+	Setting *st = g_task_get_task_data(G_TASK(res));
+	VmtDaemon *d = st->d;
+	g_autoptr(GError) error = NULL;
+	g_autofree char *old = vmt_size_format(st->old), *want = vmt_size_format(st->bytes);
+	g_autofree char *msg = g_strdup_printf("%s: DRAM quota %s -> %s", st->g->name, old, want);
+	json_object *reply = NULL;
+
+	d->setting = FALSE;
+	if (g_task_propagate_boolean(G_TASK(res), &error)) {
+		vmt_guest_set_quota(st->g, st->bytes);
+		g_message("%s", msg);
+		reply = json_object_new_object();
+		json_object_object_add(reply, "message", json_object_new_string(msg));
+	}
+	vmt_ctl_pending_done(g_steal_pointer(&st->pending), reply, error);
+}
+
 static json_object *do_set(VmtDaemon *d, json_object *req, GError **error)
 {
 	VmtGuest *g = lookup(d, req, error);
-	g_autoptr(GPtrArray) doms = NULL;
-	g_autofree char *want = NULL, *old = NULL;
-	json_object *v, *reply;
+	g_autoptr(GTask) task = NULL;
+	g_autofree char *want = NULL;
+	Setting *st;
+	json_object *v;
 	guint64 bytes;
 
 	if (!g)
@@ -109,54 +195,34 @@ static json_object *do_set(VmtDaemon *d, json_object *req, GError **error)
 			    g->name, want, ram);
 		return NULL;
 	}
-	if (!d->conn || !(doms = vmt_domains_list(d->conn, error))) {
-		if (error && !*error)
-			g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_CONNECTED,
-				    "libvirt is not reachable; the quota cannot be recorded");
+	if (!d->conn) {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_CONNECTED,
+			    "libvirt is not reachable; the quota cannot be recorded");
 		return NULL;
 	}
-	/* the rule of vmtier define and the hook (admission.h), on this
-	 * guest's plan as its metadata has it, with the new quota */
-	{
-		g_autoptr(VmtAdmission) adm = vmt_domains_admission(doms, d->cfg->dram_reserve_bytes);
-		VmtTierPlan *p = NULL;
-
-		for (guint i = 0; i < doms->len && !p; i++) {
-			VmtDomainInfo *info = doms->pdata[i];
-
-			if (strcmp(info->name, g->name) != 0)
-				continue;
-			if (!info->plan) {
-				g_set_error(error, VMT_ERROR, VMT_ERROR_METADATA, "%s: %s", g->name,
-					    info->plan_error);
-				return NULL;
-			}
-			p = info->plan;
-		}
-		if (!p) {
-			g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "libvirt no longer has '%s'",
-				    g->name);
-			return NULL;
-		}
-		p->dram_bytes = bytes;
-		if (bytes > g->quota_bytes && !vmt_admission_check(adm, p, d->host, error)) {
-			g_prefix_error(error, "%s: ", g->name);
-			return NULL;
-		}
-	}
-	/* the domain's metadata is the quota's home; a restart reads it back */
-	if (!vmt_domains_set_dram(d->conn, g->name, bytes, error))
+	/* one at a time: the admission rule sums the quotas as recorded */
+	if (d->setting) {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_BUSY,
+			    "another quota change is being recorded; try again");
 		return NULL;
-	old = vmt_size_format(g->quota_bytes);
-	vmt_guest_set_quota(g, bytes);
-	g_message("%s: DRAM quota %s -> %s", g->name, old, want);
-	reply = json_object_new_object();
-	{
-		g_autofree char *msg = g_strdup_printf("%s: DRAM quota %s -> %s", g->name, old, want);
-
-		json_object_object_add(reply, "message", json_object_new_string(msg));
 	}
-	return reply;
+	st = g_new0(Setting, 1);
+	st->d = d;
+	st->g = vmt_guest_ref(g);
+	st->conn = d->conn;
+	virConnectRef(st->conn);
+	st->bytes = bytes;
+	g_mutex_lock(&g->lock);
+	st->old = g->quota_bytes;
+	g_mutex_unlock(&g->lock);
+	st->reserve = d->cfg->dram_reserve_bytes;
+	st->pending = vmt_ctl_server_defer(d->ctl);
+	d->setting = TRUE;
+	/* not cancellable: the reply is owed, and vmt_daemon_free waits */
+	task = g_task_new(NULL, NULL, set_done, NULL);
+	g_task_set_task_data(task, st, (GDestroyNotify)setting_free);
+	g_task_run_in_thread(task, set_thread);
+	return NULL;
 }
 
 json_object *vmt_daemon_ctl_request(json_object *req, const VmtCtlPeer *peer, gpointer user,

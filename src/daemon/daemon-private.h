@@ -52,6 +52,7 @@ struct VmtDaemon {
 	char *scanner_note;		/* why not the preferred one */
 	gboolean damon_dirty;		/* targets or interval changed */
 	gboolean window_running;
+	gboolean setting;		/* a `set` is being recorded (daemon-ctl.c) */
 	GThreadPool *polls;		/* QMP polls after a guest's first window
 					 * (PollJob, daemon.c) */
 	guint attaching;		/* attach tasks running or queued */

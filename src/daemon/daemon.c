@@ -1417,8 +1417,9 @@ void vmt_daemon_free(VmtDaemon *d)
 	g_cancellable_cancel(d->cancel);
 	attach_next(d);		/* the queued ones end */
 	/* a window on the worker thread still uses DAMON and the guests, and
-	 * attach tasks the daemon (each ends within its QMP timeouts) */
-	while (d->window_running || d->attaching || d->listing)
+	 * attach tasks the daemon (each ends within its QMP timeouts), and a
+	 * set owes its client the reply (within libvirt's) */
+	while (d->window_running || d->attaching || d->listing || d->setting)
 		g_main_context_iteration(NULL, TRUE);
 	/* the polls under way end within their QMP timeouts; queued ones go */
 	g_thread_pool_free(g_steal_pointer(&d->polls), TRUE, TRUE);

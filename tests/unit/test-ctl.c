@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <glib/gstdio.h>
 #include <grp.h>
+#include <poll.h>
 #include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,17 +30,37 @@ typedef struct {
 	gboolean started;
 	guint idle_ms;			/* 0: the server's default */
 	GError *error;
+	VmtCtlServer *server;
+	GQueue later;			/* VmtCtlPending*: "later"s not answered */
 } Fixture;
 
-/* "echo": the request and the peer back; "fail": an error. */
+/* "echo": the request and the peer back; "fail": an error; "later": a
+ * reply deferred (as vmtierd's set while libvirt answers) until the
+ * next "release", which answers the oldest "later" first; "count": how
+ * many are owed. */
 static json_object *handler(json_object *req, const VmtCtlPeer *peer, gpointer user, GError **error)
 {
+	Fixture *f = user;
 	json_object *cmd = NULL, *o;
 
 	json_object_object_get_ex(req, "cmd", &cmd);
 	if (strcmp(json_object_get_string(cmd), "fail") == 0) {
 		g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "no VM named 'ghost'");
 		return NULL;
+	}
+	if (strcmp(json_object_get_string(cmd), "later") == 0) {
+		g_queue_push_tail(&f->later, vmt_ctl_server_defer(f->server));
+		return NULL;
+	}
+	if (strcmp(json_object_get_string(cmd), "count") == 0) {
+		o = json_object_new_object();
+		json_object_object_add(o, "later", json_object_new_int((int)g_queue_get_length(&f->later)));
+		return o;
+	}
+	if (strcmp(json_object_get_string(cmd), "release") == 0 && !g_queue_is_empty(&f->later)) {
+		o = json_object_new_object();
+		json_object_object_add(o, "later", json_object_new_boolean(TRUE));
+		vmt_ctl_pending_done(g_queue_pop_head(&f->later), o, NULL);
 	}
 	o = json_object_new_object();
 	json_object_object_add(o, "echo", json_object_get(req));
@@ -56,6 +77,7 @@ static gpointer server_thread(gpointer data)
 
 	g_main_context_push_thread_default(f->ctx);
 	s = vmt_ctl_server_new(f->path, f->group, handler, f, &f->error);
+	f->server = s;
 	if (s && f->idle_ms)
 		vmt_ctl_server_set_idle_timeout(s, f->idle_ms);
 	g_mutex_lock(&f->lock);
@@ -371,6 +393,66 @@ static void test_handler_error(Fixture *f, gconstpointer data)
 			"{\"ok\":false,\"error\":\"no VM named 'ghost'\"}");
 	json_object_put(r);
 	close(fd);
+}
+
+/* the "later"s the server holds (its "count") */
+static gint later_count(Fixture *f)
+{
+	g_autoptr(GError) error = NULL;
+	json_object *r = request(f, "{\"cmd\":\"count\"}", &error), *v = NULL;
+	gint n;
+
+	g_assert_no_error(error);
+	g_assert_true(json_object_object_get_ex(r, "later", &v));
+	n = json_object_get_int(v);
+	json_object_put(r);
+	return n;
+}
+
+static void wait_later(Fixture *f, gint n)
+{
+	for (guint i = 0; later_count(f) != n; i++) {
+		g_assert_cmpuint(i, <, 500);
+		g_usleep(10000);
+	}
+}
+
+static void release(Fixture *f)
+{
+	g_autoptr(GError) error = NULL;
+	json_object *r = request(f, "{\"cmd\":\"release\"}", &error);
+
+	g_assert_no_error(error);
+	g_assert_true(reply_ok(r));
+	json_object_put(r);
+}
+
+/* A deferred reply holds up its own client only: another client is
+ * answered meanwhile, the waiting one's next request is answered after it,
+ * and a client gone before its reply costs nothing. */
+static void test_deferred(Fixture *f, gconstpointer data)
+{
+	int a = raw_connect(f->path), gone = raw_connect(f->path);
+	struct pollfd pfd = { .fd = a, .events = POLLIN };
+	json_object *r;
+
+	raw_send(gone, "{\"cmd\":\"later\"}\n");
+	wait_later(f, 1);
+	close(gone);
+	release(f);
+	raw_send(a, "{\"cmd\":\"later\"}\n{\"cmd\":\"echo\"}\n");
+	wait_later(f, 1);	/* others answered while A's reply is owed */
+	g_assert_cmpint(poll(&pfd, 1, 200), ==, 0);
+	release(f);
+	r = raw_reply(a);
+	g_assert_true(reply_ok(r));
+	g_assert_true(json_object_object_get_ex(r, "later", NULL));
+	json_object_put(r);
+	r = raw_reply(a);
+	g_assert_true(reply_ok(r));
+	g_assert_cmpstr(get_str(json_object_object_get(r, "echo"), "cmd"), ==, "echo");
+	json_object_put(r);
+	close(a);
 }
 
 static void test_socket_mode(Fixture *f, gconstpointer data)
@@ -753,6 +835,7 @@ int main(int argc, char **argv)
 	ADD("line-limit", test_line_limit, NULL);
 	ADD("line-limit-client", test_line_limit_client, NULL);
 	ADD("handler-error", test_handler_error, NULL);
+	ADD("deferred", test_deferred, NULL);
 	ADD("socket-mode", test_socket_mode, NULL);
 	ADD("stale-socket", test_stale_socket, &no_server);
 	ADD("client-timeout", test_client_timeout, &no_server);

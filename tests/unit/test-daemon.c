@@ -83,6 +83,9 @@ typedef struct {
 	guint poll_delay_ms;		/* QEMU answers query-status this late,
 					 * but for the first */
 	guint64 windows_slow;		/* /daemon/poll/slow-qemu's */
+	json_object *set_reply;		/* /daemon/set's */
+	GError *set_error, *set_bad_error;
+	char *metadata;			/* the domain's vmtier metadata after */
 } Fixture;
 
 /* the scanner has no user data */
@@ -351,6 +354,10 @@ static void teardown(Fixture *f, gconstpointer data)
 	g_free(f->stop_after);
 	g_clear_pointer(&f->status, json_object_put);
 	g_clear_error(&f->status_error);
+	g_clear_pointer(&f->set_reply, json_object_put);
+	g_clear_error(&f->set_error);
+	g_clear_error(&f->set_bad_error);
+	g_free(f->metadata);
 	if (f->ram)
 		munmap(f->ram, RAM);
 	if (uffd >= 0)
@@ -935,6 +942,57 @@ static void test_poll_slow_qemu(Fixture *f, gconstpointer data)
 	assert_tiered(f);
 }
 
+static json_object *set_request(Fixture *f, guint64 bytes, GError **error)
+{
+	json_object *req = json_object_new_object();
+
+	json_object_object_add(req, "cmd", json_object_new_string("set"));
+	json_object_object_add(req, "name", json_object_new_string(NAME));
+	json_object_object_add(req, "dram_bytes", json_object_new_int64((gint64)bytes));
+	return vmt_ctl_request(f->sock, req, 10000, error);
+}
+
+/* `vmtier set` once the guest is tiered: a quota it refuses, then half the
+ * quota; the domain's metadata after, as libvirt has it */
+static gpointer set_driver(gpointer data)
+{
+	Fixture *f = data;
+	virDomainPtr dom;
+
+	wait_windows(f, 1);
+	json_object_put(set_request(f, 3 * MiB, &f->set_bad_error));
+	f->set_reply = set_request(f, QUOTA / 2, &f->set_error);
+	dom = virDomainLookupByName(f->daemon->conn, NAME);
+	if (dom) {
+		f->metadata = virDomainGetMetadata(dom, VIR_DOMAIN_METADATA_ELEMENT,
+						   "http://vmtier.dev/xmlns/plan/1", 0);
+		virDomainFree(dom);
+	}
+	f->status = status_request(f, &f->status_error);
+	g_main_loop_quit(f->loop);
+	return NULL;
+}
+
+/* A quota change: recorded in the domain's metadata (through libvirt, off
+ * the main loop), in force for the guest, and said to the client; a bad
+ * one refused with the reason. */
+static void test_set(Fixture *f, gconstpointer data)
+{
+	json_object *vm;
+
+	if (!run_windows(f, 10, set_driver))
+		return;
+	g_assert_error(f->set_bad_error, G_IO_ERROR, G_IO_ERROR_FAILED);
+	g_assert_nonnull(strstr(f->set_bad_error->message, "must be a multiple of 2 MiB"));
+	g_assert_no_error(f->set_error);
+	g_assert_cmpstr(json_object_get_string(member(f->set_reply, "message")), ==,
+			NAME ": DRAM quota 8 MiB -> 4 MiB");
+	g_test_message("metadata: %s", f->metadata);
+	g_assert_nonnull(strstr(f->metadata, "<dram_bytes>4194304</dram_bytes>"));
+	vm = json_object_array_get_idx(member(f->status, "vms"), 0);
+	g_assert_cmpuint(u64(vm, "quota_bytes"), ==, QUOTA / 2);
+}
+
 /* The vmtierd binary: --oneshot exits after its one pass, and nothing of
  * the test's seams reaches it: it looks for the guest's pid file where
  * libvirt keeps them, finds none here, and attaches nothing. */
@@ -988,6 +1046,7 @@ int main(int argc, char **argv)
 	g_test_add("/daemon/loop", Fixture, NULL, NULL, test_loop, teardown);
 	g_test_add("/daemon/poll/events", Fixture, NULL, NULL, test_poll_events, teardown);
 	g_test_add("/daemon/poll/slow-qemu", Fixture, NULL, NULL, test_poll_slow_qemu, teardown);
+	g_test_add("/daemon/set", Fixture, NULL, NULL, test_set, teardown);
 	g_test_add("/daemon/oneshot/binary", Fixture, NULL, NULL, test_oneshot_binary, teardown);
 	g_test_add("/daemon/scanner-unavailable", Fixture, NULL, NULL, test_scanner_unavailable,
 		   teardown);
