@@ -1224,9 +1224,14 @@ static int on_lifecycle(virConnectPtr conn, virDomainPtr dom, int event, int det
 	const char *name = virDomainGetName(dom);
 	VmtGuest *g = name ? g_hash_table_lookup(d->guests, name) : NULL;
 
-	/* its next window asks QEMU (poll_guest) */
-	if (g)
+	/* its QEMU is asked when its next window starts (poll_soon); until
+	 * it answers, the guest is neither read nor moved: a window on the
+	 * last answer would take a paused guest's silence for cold pages */
+	if (g) {
+		g_atomic_int_set(&g->running, FALSE);
+		g_atomic_int_set(&g->may_move, FALSE);
 		g_atomic_int_set(&g->poll_due, TRUE);
+	}
 	vmt_daemon_discover_soon(d);
 	return 0;
 }
