@@ -173,7 +173,7 @@ static void window_damon(VmtWindow *w, gboolean *ok)
 	 * sample (a starved or restarted kdamond), not a guest gone cold;
 	 * taken as heat it would demote the whole hot set */
 	for (guint i = 0; i < w->guests->len; i++) {
-		gboolean running = ((VmtGuest *)w->guests->pdata[i])->running;
+		gboolean running = g_atomic_int_get(&((VmtGuest *)w->guests->pdata[i])->running);
 
 		ok[i] = !d->flusher || !running || !all_zero(freqs[i], n_chunks[i]);
 		any_running |= running;
@@ -1077,7 +1077,6 @@ static gboolean on_discover(gpointer data)
 	discover(data);
 	return G_SOURCE_CONTINUE;
 }
-
 
 static gboolean on_discover_idle(gpointer data)
 {
