@@ -260,8 +260,9 @@ mode_on() {
 }
 # the kernel's counters of hint faults and moves (its demotions and
 # reclaim fight vmtierd's placement too), read at mode_on and reported as
-# what the run added at mode_off
-kernel_counters() { grep -E '^(numa_hint_faults|pgpromote_success|numa_pages_migrated|pgdemote_kswapd|pgdemote_direct|pgsteal_kswapd|pgsteal_direct|pgmigrate_success|pgmigrate_fail) ' /proc/vmstat | sort; }
+# what the run added at mode_off; pgmigrate_success counts every
+# migration, compaction's too (compact_isolated: the pages it isolated)
+kernel_counters() { grep -E '^(numa_hint_faults|pgpromote_success|numa_pages_migrated|pgdemote_kswapd|pgdemote_direct|pgsteal_kswapd|pgsteal_direct|pgmigrate_success|pgmigrate_fail|compact_stall|compact_isolated|thp_migration_success|thp_migration_split) ' /proc/vmstat | sort; }
 nb2_on() {
 	echo true >/sys/kernel/mm/numa/demotion_enabled && echo 2 >/proc/sys/kernel/numa_balancing
 }
