@@ -267,6 +267,13 @@ static gboolean settled(const Planner *pl, const VmtChunk *c)
 	return c->since_move >= pl->e->p.min_residency;
 }
 
+/* Idle for demote_windows in a row: a hot chunk displaces it at once,
+ * however recently it moved (a hot set that shifted as it came in). */
+static gboolean idle(const Planner *pl, const VmtChunk *c)
+{
+	return c->idle_streak >= pl->e->p.demote_windows;
+}
+
 /* A chunk's recent behaviour is confirmed when its current streak is long
  * enough to act on, or when it has none (warm: accessed, under the hot
  * threshold).  One idle sample (a stale accessed bit) halves the heat of a
@@ -288,7 +295,7 @@ static GArray *displaceable(const Planner *pl)
 		guint i = key_chunk(pl->r->key[k]);
 		const VmtChunk *c = &pl->e->chunks[i];
 
-		if (!pl->chosen[i] && chunk_fast(c) && settled(pl, c) && confirmed(pl, c))
+		if (!pl->chosen[i] && chunk_fast(c) && (settled(pl, c) || idle(pl, c)) && confirmed(pl, c))
 			g_array_append_val(v, i);
 	}
 	return v;

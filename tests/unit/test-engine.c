@@ -93,7 +93,9 @@ static guint sim_window(Sim *s)
 		seen[m->chunk] = TRUE;
 		g_assert_cmpuint(c->resident_pages, >, 0);
 		bytes += (guint64)c->resident_pages * PAGE_BYTES;
-		if (!over)	/* a broken quota is met whatever the residency */
+		/* a broken quota is met whatever the residency, and a chunk
+		 * confirmed idle makes room for a hot one at once */
+		if (!over && !(m->to == VMT_TIER_SLOW && c->idle_streak >= s->p.demote_windows))
 			g_assert_cmpuint(c->since_move, >=, s->p.min_residency);
 		if (m->to == VMT_TIER_FAST) {
 			promoted = TRUE;
@@ -468,6 +470,7 @@ static void test_min_residency(void)
 	guint promoted_at;
 	g_auto(Sim) s = { 0 };
 	g_auto(Sim) d = { 0 };
+	g_auto(Sim) e = { 0 };
 
 	vmt_tier_params_init(&p);
 	p.decay_pct = 0;
@@ -497,6 +500,21 @@ static void test_min_residency(void)
 		g_assert_cmpint(is_fast(&d, 1), ==, w >= promoted_at + p.min_residency);
 	}
 	g_assert_cmpuint(d.moves, ==, 3);
+
+	/* ... unless it went idle as it came in (a hot set that shifted
+	 * then): confirmed idle, it makes room at once */
+	sim_init(&e, 2, CHUNK, 4 * CHUNK, &p);
+	e.freq[0] = 100;
+	for (guint w = 0; w < p.promote_windows; w++)
+		sim_window(&e);
+	g_assert_true(is_fast(&e, 0));
+	e.freq[0] = 0;
+	e.freq[1] = 900;
+	for (guint w = 1; w <= MAX(p.promote_windows, p.demote_windows); w++) {
+		sim_window(&e);
+		g_assert_cmpint(is_fast(&e, 1), ==, w == MAX(p.promote_windows, p.demote_windows));
+	}
+	g_assert_cmpuint(e.moves, ==, 3);
 }
 
 static void test_ties(void)
