@@ -535,6 +535,8 @@ static void window_done(GObject *src, GAsyncResult *res, gpointer data)
 	VmtDaemon *d = data;
 	VmtWindow *w = g_task_get_task_data(G_TASK(res));
 	guint next = d->cfg->max_interval_ms;
+	GHashTableIter it;
+	gpointer v;
 
 	d->window_running = FALSE;
 	/* counted when stopping too: the final account takes in its moves */
@@ -565,6 +567,11 @@ static void window_done(GObject *src, GAsyncResult *res, gpointer data)
 		g_warning("%s", d->scanner_note);
 		if (!use_bitmap_scanner(d, want))
 			d->scanner = VMT_SCANNER_NONE;
+		/* DAMON's verdicts on the sensor no longer apply (a blind one
+		 * would hide the new scanner's figures for good) */
+		g_hash_table_iter_init(&it, d->guests);
+		while (g_hash_table_iter_next(&it, NULL, &v))
+			vmt_guest_sensor_reset(v);
 	} else if (w->damon_error) {
 		g_warning("DAMON window failed: %s", w->damon_error);
 		d->damon_dirty = TRUE;	/* a target died, or someone stopped it */

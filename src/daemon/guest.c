@@ -644,6 +644,18 @@ void vmt_guest_judge_sensor(VmtGuest *g, const char *no_sample, const VmtFlushSt
 		vmt_tier_engine_set_exposure(g->engine, exposure);
 }
 
+void vmt_guest_sensor_reset(VmtGuest *g)
+{
+	g_mutex_lock(&g->lock);
+	g->sensor = VMT_SENSOR_UNCHECKED;
+	g_clear_pointer(&g->sensor_note, g_free);
+	g->sample_us = 0;
+	g->ceiling = 0;
+	g_mutex_unlock(&g->lock);
+	if (g->engine)
+		vmt_tier_engine_set_exposure(g->engine, 0);
+}
+
 /* The access figures mean something unless the sensor says it is blind. */
 static gboolean sensor_sees(const VmtGuest *g)
 {

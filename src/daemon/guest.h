@@ -179,6 +179,9 @@ void vmt_guest_set_quota(VmtGuest *g, guint64 bytes);
  * flushes could not be done, were too few, or there was no sample). */
 void vmt_guest_judge_sensor(VmtGuest *g, const char *no_sample, const VmtFlushStats *st,
 			    guint window_ms, guint flush_us, guint sample_us);
+/* Main thread, G in no window: the scanner changed from DAMON to a
+ * bitmap one, whose sensor is not judged: unchecked again. */
+void vmt_guest_sensor_reset(VmtGuest *g);
 /* Worker, offloaded guests: the kernel's bytes moved for G since its
  * schemes started (they restart at 0 with the kdamond). */
 void vmt_guest_offloaded(VmtGuest *g, guint64 promoted, guint64 demoted);

@@ -79,13 +79,28 @@ static char *state(void)
 	return state_of(0);
 }
 
-/* kdamond I's thread, when it runs */
+/* kdamond I's thread, when it runs.  The kernel answers EBUSY while
+ * anyone holds DAMON's sysfs lock, a kdamond's own callbacks too
+ * (mm/damon/sysfs.c pid_show's trylock): right after a start, the new
+ * kdamond's first ones.  Read as "not running", mark() left a kdamond
+ * just started out of the marker, and the next check took it for someone
+ * else's (libvirt-tiering-group, 2026-12-07): so retry, for up to 1 s. */
 static int running_pid_of(guint i)
 {
 	g_autofree char *p = g_strdup_printf(VMT_DAMON_KDS "/%u/pid", i);
 	int pid = -1;
 
-	return vmt_sysfs_read_int(p, &pid, NULL) ? pid : -1;
+	for (guint tries = 0; tries < 500; tries++) {
+		g_autoptr(GError) error = NULL;
+
+		if (vmt_sysfs_read_int(p, &pid, &error))
+			return pid;
+		/* (GLib has no code of its own for EBUSY) */
+		if (!g_error_matches(error, G_FILE_ERROR, G_FILE_ERROR_FAILED))
+			break;
+		g_usleep(2000);
+	}
+	return -1;
 }
 
 static guint nr_kdamonds(void)
