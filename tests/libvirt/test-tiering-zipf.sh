@@ -177,7 +177,8 @@ tap_check "tz4k: DRAM serves >= 0.9 of the oracle's share within its quota (firs
 tap_check "tz4k: its DRAM stayed within its $quota MiB quota + 2 chunks (max $((maxd / 256)) MiB)" \
 	test "$maxd" -le $(((quota + 4) * 256))
 observe tz4k 4
-tap_diag "tz4k: status minus ground truth at the oracle: ${diffs[*]:-none given}; unknown $unknown times"
+notes=$(sort -u <<<"$notes")
+tap_diag "tz4k: status minus ground truth at the oracle: ${diffs[*]:-none given}; unknown $unknown times${notes:+: $notes}"
 tap_check "tz4k: status's huge_page_share is what smaps says of its RAM, within 0.05" huge_agrees tz4k
 tap_check "tz4k (4 KiB pages): status's DRAM access share agrees with ground truth within 0.1, both ways (given at least 4 times)" \
 	python3 -c 'import sys; d=[float(x) for x in sys.argv[1:]]; sys.exit(0 if len(d) >= 4 and all(abs(x) <= 0.1 for x in d) else 1)' "${diffs[@]}"
