@@ -164,8 +164,8 @@ void vmt_guest_attach_map(VmtGuest *g, VmtGuestMap *m, const VmtTierParams *para
 gboolean vmt_guest_attach(VmtGuest *g, const char *qmp_path, int libvirt_pid, int domain_id,
 			  guint64 ram_bytes, const VmtTierParams *params, GError **error);
 /* A poll thread or the window worker: query QEMU's run and migration
- * state; sets running and may_move.  An error means QEMU is gone, or its monitor is busy or hung
- * (VMT_QMP_ERROR_TIMEOUT). */
+ * state; sets running and may_move.  An error means QEMU is gone, or its
+ * monitor is busy or hung (VMT_QMP_ERROR_TIMEOUT). */
 gboolean vmt_guest_poll(VmtGuest *g, GError **error);
 
 /* Worker: one window.  FREQ NULL: no valid sample this window (placement
