@@ -92,7 +92,6 @@ typedef struct {
 static int uffd = -1;
 static Fixture *scanned;
 
-static json_object *status_request(Fixture *f, GError **error);
 static void touch_hot(Fixture *f);
 
 static json_object *status_request(Fixture *f, GError **error)
