@@ -123,12 +123,15 @@ def reported(rows):
 
 
 def status_end(csv_path):
-    """the run's guests as vmtier status gave them at its end ([]: none)"""
+    """the run's guest as vmtier status gave it at its end ([]: none); of
+    two guests at once (P+Q.gN), guest N's (named MODE-P-gN)"""
+    base, g = re.match(r"(.*?)(?:\.g(\d+))?$", csv_path[:-4]).groups()
     try:
-        with open(csv_path[:-4] + "-status.json") as f:
-            return json.load(f).get("vms", [])
+        with open(base + "-status.json") as f:
+            vms = json.load(f).get("vms", [])
     except (OSError, ValueError):
         return []
+    return [v for v in vms if v.get("name", "").endswith(f"-g{g}")] if g else vms
 
 
 def chunk_moves(vms):
