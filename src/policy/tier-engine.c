@@ -267,8 +267,9 @@ static gboolean settled(const Planner *pl, const VmtChunk *c)
 	return c->since_move >= pl->e->p.min_residency;
 }
 
-/* Idle for demote_windows in a row: a hot chunk displaces it at once,
- * however recently it moved (a hot set that shifted as it came in). */
+/* Confirmed idle: idle for demote_windows in a row.  Such a chunk is
+ * demoted, and a hot one displaces it at once, however recently it moved
+ * (a hot set that shifted as it came in). */
 static gboolean idle(const Planner *pl, const VmtChunk *c)
 {
 	return c->idle_streak >= pl->e->p.demote_windows;
@@ -281,7 +282,7 @@ static gboolean idle(const Planner *pl, const VmtChunk *c)
  * displaced, so the dip cannot swap two equally hot chunks. */
 static gboolean confirmed(const Planner *pl, const VmtChunk *c)
 {
-	return (c->idle_streak == 0 || c->idle_streak >= pl->e->p.demote_windows) &&
+	return (c->idle_streak == 0 || idle(pl, c)) &&
 	       (c->hot_streak == 0 || c->hot_streak >= pl->e->p.promote_windows);
 }
 
@@ -313,7 +314,7 @@ static gboolean clearly_hotter(const Planner *pl, guint hot, guint cold)
 	const VmtChunk *h = &pl->e->chunks[hot], *c = &pl->e->chunks[cold];
 	guint64 margin = 100 + pl->e->p.hysteresis_pct, d;
 
-	if (c->idle_streak >= pl->e->p.demote_windows)
+	if (idle(pl, c))
 		return h->heat > 0;
 	if ((guint64)h->heat * 100 <= (guint64)c->heat * margin ||
 	    (guint64)h->heat_long * 100 <= (guint64)c->heat_long * margin)
@@ -383,7 +384,7 @@ static void plan_idle_demotions(Planner *pl)
 		guint i = key_chunk(pl->r->key[k]);
 		const VmtChunk *c = &pl->e->chunks[i];
 
-		if (!pl->chosen[i] && chunk_fast(c) && c->idle_streak >= pl->e->p.demote_windows &&
+		if (!pl->chosen[i] && chunk_fast(c) && idle(pl, c) &&
 		    settled(pl, c) && chunk_cost(pl, i) <= pl->left)
 			choose(pl, i, VMT_TIER_SLOW);
 	}
