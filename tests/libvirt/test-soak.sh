@@ -64,10 +64,12 @@ sample_moves() {
 # promoted + demoted bytes of sa and sb by status
 moved_bytes() { st | jq '[.vms[] | select(.name == "sa" or .name == "sb")
 			| .promoted_bytes + .demoted_bytes] | add // 0'; }
-# history has a row later than T (within 60 s)
+# the time of history's last row (0: none, or unreadable)
+last_row() { sqlite3 "$db" "SELECT coalesce(max(ts), 0) FROM samples" 2>/dev/null || echo 0; }
+# rows_after T [SECONDS]: history has a row later than T (within SECONDS, 60)
 rows_after() {
-	for _ in $(seq 300); do
-		[ "$(sqlite3 "$db" "SELECT coalesce(max(ts), 0) FROM samples" 2>/dev/null || echo 0)" -gt "$1" ] && return 0
+	for _ in $(seq $((${2:-60} * 5))); do
+		[ "$(last_row)" -gt "$1" ] && return 0
 		sleep 0.2
 	done
 	return 1
@@ -110,7 +112,7 @@ on_kill() {
 	t=$(now)
 	echo "soak: $(date -u +%T) vmtierd killed${mid:+ in move_pages}" >>"$out/vmtierd.log"
 	# history holds the intervals before the kill (not while the DB was full)
-	last=$(sqlite3 "$db" "SELECT coalesce(max(ts), 0) FROM samples" 2>/dev/null || echo 0)
+	last=$(last_row)
 	gap=$((t - last))
 	[ "$gap" -gt "$worst_gap" ] && worst_gap=$gap
 	[ "$gap" -gt $((3 * acct)) ] && bad_gap=$((bad_gap + 1)) && tap_diag "kill $n_kill: last history row $gap s before it"
@@ -173,11 +175,9 @@ on_dbfull() {
 	db_logged=$(grep -c 'history: .*full' "$out/vmtierd.log")
 	rm -f $db_dir/fill
 	echo "soak: $(date -u +%T) the DB's file system has room again" >>"$out/vmtierd.log"
-	# rows come again
-	for _ in $(seq 100); do
-		[ "$(sqlite3 "$db" "SELECT coalesce(max(ts), 0) FROM samples")" -gt "$t" ] && db_back=1 && break
-		sleep 0.2
-	done
+	# rows come again (within 20 s)
+	rows_after "$t" 20 && db_back=1
+	return 0
 }
 
 on_metrics() {
