@@ -41,6 +41,7 @@ static const Key keys[] = {
 	  VMT_SCANNER_IDLE_PAGES, vmt_scanner_names },
 	{ "daemon", "offload", CHOICE, G_STRUCT_OFFSET(VmtDaemonConfig, offload), VMT_OFFLOAD_NONE,
 	  VMT_OFFLOAD_DAMOS, offload_names },
+	U("daemon", "offload_max_guests", offload_max_guests, 1, 1024),
 	U("daemon", "scan_interval_ms", scan_interval_ms, 50, 600000),
 	U("daemon", "min_interval_ms", min_interval_ms, 50, 600000),
 	U("daemon", "max_interval_ms", max_interval_ms, 50, 600000),
@@ -89,6 +90,9 @@ static void set_defaults(VmtDaemonConfig *c)
 	c->class_dir = g_strdup("");
 	c->scanner = VMT_SCANNER_AUTO;
 	c->offload = VMT_OFFLOAD_NONE;
+	/* one kdamond per offloaded guest, steered one after the other: at 8
+	 * a window took 4.8 s on the test host (bench/README, scale) */
+	c->offload_max_guests = 4;
 	c->hook_on_no_answer = g_strdup("refuse");
 	c->scan_interval_ms = 1000;
 	c->min_interval_ms = 200;

@@ -23,6 +23,7 @@ typedef struct {
 	char *libvirt_uri, *class_dir, *state_dir;
 	VmtScanner scanner;		/* auto .. idle-pages: not none */
 	VmtOffload offload;
+	guint offload_max_guests;	/* offloaded at once; the rest moved by vmtierd */
 	guint scan_interval_ms, min_interval_ms, max_interval_ms, sample_us;
 	guint guest_window_ms;		/* one guest's scan and moves, per window */
 	guint min_sample_us, flush_us;

@@ -33,10 +33,23 @@ void vmt_daemon_offload_choose(VmtDaemon *d)
 	}
 }
 
+static guint offloaded(VmtDaemon *d)
+{
+	GHashTableIter it;
+	gpointer v;
+	guint n = 0;
+
+	g_hash_table_iter_init(&it, d->guests);
+	while (g_hash_table_iter_next(&it, NULL, &v))
+		n += ((VmtGuest *)v)->memcg != NULL;
+	return n;
+}
+
 /* offload=damos: G's pages go to the kernel when its QEMU's memory is
  * charged to a memory cgroup of its own (libvirt makes one per guest when
  * its cgroups are on) and holding no other process; otherwise vmtierd
- * moves them, and says why. */
+ * moves them, and says why.  At most offload_max_guests are: each has a
+ * kdamond walking all the guests' nodes, steered in turn every window. */
 void vmt_daemon_offload_guest(VmtDaemon *d, VmtGuest *g)
 {
 	g_autoptr(GError) error = NULL;
@@ -44,8 +57,25 @@ void vmt_daemon_offload_guest(VmtDaemon *d, VmtGuest *g)
 	GHashTableIter it;
 	gpointer v;
 
-	if (g->memcg || g->offload_note || !g->movable)
+	if (g->memcg || (g->offload_note && !g->offload_capped) || !g->movable)
 		return;
+	if (offloaded(d) >= d->cfg->offload_max_guests) {
+		if (!g->offload_capped) {
+			g_mutex_lock(&g->lock);
+			g->offload_note = g_strdup_printf("not offloaded: offload_max_guests (%u) "
+							  "guests are already",
+							  d->cfg->offload_max_guests);
+			g->offload_capped = TRUE;
+			g_mutex_unlock(&g->lock);
+			g_message("%s: %s; vmtierd moves its pages", g->name, g->offload_note);
+		}
+		return;
+	}
+	/* a place freed up */
+	g_mutex_lock(&g->lock);
+	g_clear_pointer(&g->offload_note, g_free);
+	g->offload_capped = FALSE;
+	g_mutex_unlock(&g->lock);
 	if ((memcg = vmt_host_proc_memcg(g->pid, &error)) &&
 	    !vmt_host_proc_memcg_alone(memcg, g->pid, &error))
 		g_clear_pointer(&memcg, g_free);

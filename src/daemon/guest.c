@@ -857,6 +857,7 @@ void vmt_guest_detach(VmtGuest *g)
 	g_clear_pointer(&g->qmp_path, g_free);
 	g_clear_pointer(&g->memcg, g_free);
 	g_clear_pointer(&g->offload_note, g_free);
+	g->offload_capped = FALSE;
 	g_clear_pointer(&g->vcpu_tids, g_array_unref);
 	g_clear_pointer(&g->no_vcpus, g_free);
 	g->damos_promoted = g->damos_demoted = 0;

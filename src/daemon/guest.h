@@ -102,6 +102,7 @@ typedef struct {
 	 * (a part of promoted_bytes/demoted_bytes: vmtierd demotes what the
 	 * kernel lands over the quota) */
 	char *memcg, *offload_note;
+	gboolean offload_capped;	/* the note is offload_max_guests': retried */
 	guint64 damos_promoted, damos_demoted;
 	guint64 kernel_promoted, kernel_demoted;
 	/* the vCPU threads (int tids, checked against /proc at attach), or

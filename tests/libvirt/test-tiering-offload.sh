@@ -6,7 +6,8 @@
 # the guest's DRAM quota.  The hot set reaches DRAM, DRAM use stays within
 # the quota, `vmtier set` lowers it, the kernel's moves are accounted, a
 # kill -9 of vmtierd is survived, and the guest sees no corrupted word.
-# A second guest gets a kdamond of its own.
+# A second guest gets a kdamond of its own; with offload_max_guests=1 only
+# one is offloaded until the other leaves.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/tiering-lib.sh" "$@"
@@ -120,9 +121,14 @@ done
 tap_check "DRAM fell to the new 32 MiB quota within 40 s (after ${fell:-never} s; now $(($(dram_pages to) / 256)) MiB)" \
 	test -n "$fell"
 
-# kill -9: the kdamond stays, marked as vmtierd's; a new vmtierd takes it over
+# kill -9: the kdamonds stay, marked as vmtierd's; a new vmtierd takes
+# them over.  It may offload one guest (offload_max_guests=1): the first
+# in name order, to; tz is moved by vmtierd and status says why
 kill -9 "$daemon"; wait "$daemon" 2>/dev/null
-tap_check "after kill -9 of vmtierd, a new one starts and offloads again" start_daemon
+daemon_config "offload=damos
+offload_max_guests=1
+history_db=/var/lib/vmtier/history.db"
+tap_check "after kill -9 of vmtierd, a new one (offload_max_guests=1) starts and offloads again" start_daemon
 for _ in $(seq 50); do
 	"$vmtier" status to --json 2>/dev/null | grep -q '"mover":"damos"' && break; sleep 0.2
 done
@@ -130,9 +136,48 @@ tap_check "the guest is offloaded again, with its DRAM quota of 32 MiB" python3 
 import json, sys
 v = json.loads(sys.argv[1])["vms"][0]
 assert v["mover"] == "damos" and v["quota_bytes"] == 32 << 20, v' "$("$vmtier" status to --json)"
-sleep 3
+for _ in $(seq 100); do
+	"$vmtier" status tz --json 2>/dev/null | grep -q 'offload_max_guests' && break; sleep 0.2
+done
+s=$("$vmtier" status tz --json)
+tap_diag "$s"
+tap_check "tz is not: vmtierd moves its pages, status says offload_max_guests" python3 -c '
+import json, sys
+v = json.loads(sys.argv[1])["vms"][0]
+assert v["mover"] == "vmtierd" and v["memcg"] is None, v
+assert "offload_max_guests (1)" in v["offload_note"], v' "$s"
+kd() { cat $k/nr_kdamonds; }
+one_kdamond() {
+	for _ in $(seq 100); do [ "$(kd)" -eq 1 ] && [ "$(cat $k/0/state)" = on ] && return 0; sleep 0.2; done
+	return 1
+}
+tap_check "DAMON has one kdamond, running" one_kdamond
+tap_diag "nr_kdamonds $(kd)"
+# vmtierd keeps tz's hot set and quota itself (what the kernel landed over
+# the quota it demotes)
+tz_kept() {
+	for _ in $(seq 60); do
+		[ "$(hot_on tz 0)" -ge $((4096 * 8 / 10)) ] && [ "$(dram_pages tz)" -le $(((96 + 4) * 256)) ] && return 0
+		sleep 1
+	done
+	return 1
+}
+tap_check "tz's hot set stays on DRAM, within its quota, under vmtierd (within 60 s)" tz_kept
+tap_diag "tz: $(hot_on tz 0) of 4096 hot pages on DRAM, DRAM $(($(dram_pages tz) / 256)) MiB"
 tap_check "no corrupted word seen by either guest" \
 	test "$(cat "$out/to.log" "$out/tz.log" | grep -c 'errors=[1-9]')" -eq 0
+# to leaves: tz takes its place
+virsh destroy to >/dev/null
+for _ in $(seq 150); do
+	"$vmtier" status tz --json 2>/dev/null | grep -q '"mover":"damos"' && break; sleep 0.2
+done
+s=$("$vmtier" status tz --json)
+tap_diag "$s"
+tap_check "once to is gone, tz is offloaded in its place" python3 -c '
+import json, sys
+v = json.loads(sys.argv[1])["vms"][0]
+assert v["mover"] == "damos" and v["memcg"] and v["offload_note"] is None, v' "$s"
+tap_check "DAMON still has one kdamond, running" one_kdamond
 kill -TERM "$daemon"; wait "$daemon"
 tap_check "vmtierd stopped its kdamond on exit" test "$(cat $k/nr_kdamonds)" -eq 0
 grep -E 'offload|DAMOS|kernel moves' "$out/vmtierd.log" | sed 's/^/# /'
