@@ -61,7 +61,9 @@ kd_note() {
 kd_cpu() { local p s=0; for p in "${!kd_seen[@]}"; do s=$(awk "BEGIN { print $s + ${kd_seen[$p]} }"); done; echo "$s"; }
 # latency: median and max ms of 20 `vmtier status` calls (process start
 # included: what an operator waits), then of 20 status requests on the
-# control socket from one process (what vmtierd takes to answer)
+# control socket from one process (what vmtierd takes to answer), each
+# followed by one to a server that only sends vmtierd's reply back (the
+# baseline: what the loaded test host's scheduler alone costs)
 latency() {
 	local t0 i ms=()
 	for i in $(seq 20); do
@@ -70,7 +72,7 @@ latency() {
 		ms+=($(( (${EPOCHREALTIME/./} - t0) / 1000 )))
 	done
 	printf '%s\n' "${ms[@]}" | sort -n | awk '{ a[NR] = $1 } END { printf "%d %d ", a[int((NR + 1) / 2)], a[NR] }'
-	python3 "$bench/../tests/tools/ctl-latency.py" "$VMTIER_SOCKET" 20
+	python3 "$bench/../tests/tools/ctl-latency.py" "$VMTIER_SOCKET" 20 --baseline
 }
 
 # guests: define and start guests s1..sN not yet running, 8 at a time
@@ -145,7 +147,7 @@ stopped() {
 	kill -CONT "${pid[s1]}"
 	advanced=$(join <(sort <<<"$w0") <(sort <<<"$w1") | awk '$1 != "s1" && $6 > $3' | wc -l)
 	st=$(awk '$1 == "s1" { print $2 }' <<<"$w1")
-	say "scale stopped N=$1: s1's QEMU SIGSTOPped (s1 $st): latency median/max ms (vmtier status, socket) $stop_lat;" \
+	say "scale stopped N=$1: s1's QEMU SIGSTOPped (s1 $st): latency median/max ms (vmtier status, socket, baseline) $stop_lat;" \
 		"others' windows advanced in ${secs}s: $advanced of $(($1 - 1))"
 }
 
@@ -154,7 +156,7 @@ declare -A res
 measure default 0 || { say "scale: vmtierd does not start"; exit 1; }
 stop_daemon
 idle_rss=$rss idle_lat=$lat
-say "scale idle daemon: rss_kib=$rss cpu_s=$cpu in ${secs}s, latency ms (vmtier status median max, socket median max)" \
+say "scale idle daemon: rss_kib=$rss cpu_s=$cpu in ${secs}s, latency ms (vmtier status median max, socket median max, baseline median max)" \
 	"$lat"
 for n in "${ns[@]}"; do
 	guests "$n" || { say "scale: only $running guests started of $n"; break; }
@@ -165,7 +167,7 @@ for n in "${ns[@]}"; do
 		if ! measure "$mode" "$n"; then say "scale $mode N=$n: vmtierd does not start"; continue; fi
 		res[$mode,$n]="$cpu $kd $rss $windows $tiering ${attach_s:-never} $moved $lat $meas_ms $dw"
 		say "scale $mode N=$n: ${res[$mode,$n]} (cpu kd rss_kib windows tiering attach_s moved_bytes" \
-			"status_ms_med status_ms_max socket_ms_med socket_ms_max measured_ms" \
+			"status_ms_med status_ms_max socket_ms_med socket_ms_max baseline_ms_med baseline_ms_max measured_ms" \
 			"daemon_windows:s_per_window:scan:poll:guests:offload); flusher period ${flushp:-?} us"
 		[ "$mode" = default ] && [ "$n" = "${ns[-1]}" ] && stopped "$n"
 		stop_daemon
@@ -187,14 +189,14 @@ for kv in rest[j + 1:]:
     res[m, int(n)] = v.split(":")
 print(f"scale ({secs:.0f}s a run; ratio: the figure at N over the figure at N=1, same mode)")
 print(f"{'mode':8} {'N':>3} {'tiering':>7} {'attach s':>8} {'win/guest/s':>11} {'cpu ms/guest-win':>16} {'ratio':>5}"
-      f" {'meas s':>6} {'rss KiB/guest':>13} {'ratio':>5} {'status ms med/max':>17} {'ratio':>5} {'socket ms med/max':>17} {'moved MiB':>9}"
+      f" {'meas s':>6} {'rss KiB/guest':>13} {'ratio':>5} {'status ms med/max':>17} {'ratio':>5} {'socket ms med/max':>17} {'baseline':>9} {'moved MiB':>9}"
       f" {'windows':>7} {'s/window (scan poll guests offload)':>35}")
 for m in modes:
     base = None
     for n in ns:
         if (m, n) not in res:
             print(f"{m:8} {n:>3}  (no result)"); continue
-        cpu, kd, rss, win, tier, att, moved, lmed, lmax, smed, smax, meas_ms, dwin, *split = res[m, n]
+        cpu, kd, rss, win, tier, att, moved, lmed, lmax, smed, smax, bmed, bmax, meas_ms, dwin, *split = res[m, n]
         meas = int(meas_ms) / 1000
         cpu, rss, win, lmed, lmax = float(cpu) + float(kd), float(rss), int(win), int(lmed), int(lmax)
         # no window in the period: no per-window figure
@@ -206,7 +208,7 @@ for m in modes:
         pw, pwr = (f"{per_win:.1f}", r(per_win, base[0])) if win else ("-", "-")
         print(f"{m:8} {n:>3} {tier + '/' + str(n):>7} {att:>8} {win / n / meas:>11.2f} {pw:>16} {pwr:>5}"
               f" {meas:>6.0f}"
-              f" {per_rss:>13.0f} {r(per_rss, base[1]):>5} {f'{lmed}/{lmax}':>17} {r(lmed, base[2]):>5} {f'{smed}/{smax}':>17} {int(moved) / 2**20:>9.0f}"
+              f" {per_rss:>13.0f} {r(per_rss, base[1]):>5} {f'{lmed}/{lmax}':>17} {r(lmed, base[2]):>5} {f'{smed}/{smax}':>17} {f'{bmed}/{bmax}':>9} {int(moved) / 2**20:>9.0f}"
               f" {dwin:>7} {split[0] + ' (' + ' '.join(split[1:]) + ')':>35}")
 PY
 for ((i = 1; i <= running; i++)); do virsh destroy "s$i" >/dev/null 2>&1; done
