@@ -998,11 +998,11 @@ static double zipf_noisy_run(guint32 seed, guint *max_moves)
 	return served / oracle;
 }
 
-/* Over 20 draws: each chunk to its tier once, but for at most 2 draws
- * where one chunk moved back once (a misjudgement put right); with the
- * heats compared by the hysteresis alone, 18 of these 20 draws moved a
- * chunk twice or more, up to 4 times.  A displacement must also beat the
- * readings' own scatter (clearly_hotter). */
+/* Over 20 draws: each chunk to its tier once.  With the heats compared by
+ * the hysteresis alone, 18 of these 20 draws moved a chunk twice or more,
+ * up to 4 times; a displacement must also beat the readings' own scatter
+ * (clearly_hotter), which left 2; and a chunk vmtierd promoted gives way
+ * only to one twice as hot, which leaves none (nor in 200 draws). */
 static void test_zipf_noisy(void)
 {
 	guint again = 0, worst = 0;
@@ -1019,8 +1019,8 @@ static void test_zipf_noisy(void)
 	g_test_message("20 draws: at least %.3f of the oracle; %u with a chunk moved again, at most "
 		       "%u moves a chunk", lowest, again, worst);
 	g_assert_cmpfloat(lowest, >=, 0.95);
-	g_assert_cmpuint(again, <=, 2);
-	g_assert_cmpuint(worst, <=, 2);
+	g_assert_cmpuint(again, ==, 0);
+	g_assert_cmpuint(worst, ==, 1);
 }
 
 int main(int argc, char **argv)
