@@ -158,6 +158,7 @@ static void set_done(GObject *src, GAsyncResult *res, gpointer data)
 	g_autofree char *msg = g_strdup_printf("%s: DRAM quota %s -> %s", st->g->name, old, want);
 	json_object *reply = NULL;
 
+	vmt_daemon_loop_ran("a set's end");
 	d->setting = FALSE;
 	if (g_task_propagate_boolean(G_TASK(res), &error)) {
 		vmt_guest_set_quota(st->g, st->bytes);
@@ -232,6 +233,7 @@ json_object *vmt_daemon_ctl_request(json_object *req, const VmtCtlPeer *peer, gp
 	json_object *v;
 	const char *cmd = json_object_object_get_ex(req, "cmd", &v) ? json_object_get_string(v) : "";
 
+	vmt_daemon_loop_ran("a control request");
 	if (strcmp(cmd, "status") == 0)
 		return do_status(d, req, error);
 	if (strcmp(cmd, "set") == 0)

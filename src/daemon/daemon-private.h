@@ -115,6 +115,22 @@ typedef struct {
 	gint64 phase_us[VMT_PHASES];
 } VmtWindow;
 
+/* The main loop's busy time (daemon-loop.c): vmtierd's callbacks on the
+ * main loop say when they start (vmt_daemon_loop_ran); from one poll to
+ * the next, the time is theirs in turn ("other": GLib's and libvirt's own
+ * dispatch before the first).  One over VMT_LOOP_STALL_US is logged, at
+ * most once in 10 s: every control request waited that long. */
+#define VMT_LOOP_STALL_US 200000
+typedef struct {
+	gint64 worst_us;
+	const char *worst_what;		/* a static string */
+	guint stalls;
+} VmtLoopStats;
+void vmt_daemon_loop_watch(void);
+void vmt_daemon_loop_unwatch(void);
+void vmt_daemon_loop_ran(const char *what);
+void vmt_daemon_loop_stats(VmtLoopStats *s, gboolean reset);
+
 /* offload=damos (daemon-offload.c): claim the kdamonds at start (or say
  * why not); per guest, whether the kernel may move its pages (main
  * thread); per window, on the worker: (re)start, steer, and hand the

@@ -538,6 +538,7 @@ static void window_done(GObject *src, GAsyncResult *res, gpointer data)
 	GHashTableIter it;
 	gpointer v;
 
+	vmt_daemon_loop_ran("a window's end");
 	d->window_running = FALSE;
 	/* counted when stopping too: the final account takes in its moves */
 	d->last_window_us = g_get_monotonic_time() - w->start_us;
@@ -651,6 +652,7 @@ static gboolean on_window(gpointer data)
 	guint64 global = d->cfg->max_migrate_mbs ? (guint64)d->cfg->max_migrate_mbs << 20 : 0;
 	guint moving = 0;
 
+	vmt_daemon_loop_ran("a window's start");
 	d->window_source = 0;
 	w = g_new0(VmtWindow, 1);
 	w->d = d;
@@ -858,6 +860,7 @@ static void attach_done(GObject *src, GAsyncResult *res, gpointer data)
 	g_autoptr(GError) error = NULL;
 	g_autoptr(VmtGuestMap) m = g_task_propagate_pointer(G_TASK(res), &error);
 
+	vmt_daemon_loop_ran("an attach's end");
 	d->attaching--;
 	g->attaching = FALSE;
 	attach_next(d);
@@ -1029,6 +1032,7 @@ static void list_done(GObject *src, GAsyncResult *res, gpointer data)
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GPtrArray) doms = g_task_propagate_pointer(G_TASK(res), &error);
 
+	vmt_daemon_loop_ran("libvirt's list");
 	d->listing = FALSE;
 	if (g_cancellable_is_cancelled(d->cancel))
 		return;
@@ -1081,6 +1085,7 @@ static void discover(VmtDaemon *d)
 
 static gboolean on_discover(gpointer data)
 {
+	vmt_daemon_loop_ran("discovery");
 	discover(data);
 	return G_SOURCE_CONTINUE;
 }
@@ -1089,6 +1094,7 @@ static gboolean on_discover_idle(gpointer data)
 {
 	VmtDaemon *d = data;
 
+	vmt_daemon_loop_ran("discovery");
 	d->discover_idle = 0;
 	discover(d);
 	return G_SOURCE_REMOVE;
@@ -1198,6 +1204,7 @@ static gboolean on_account(gpointer data)
 	GHashTableIter it;
 	gpointer v;
 
+	vmt_daemon_loop_ran("accounting");
 	g_hash_table_iter_init(&it, d->guests);
 	while (g_hash_table_iter_next(&it, NULL, &v)) {
 		VmtGuest *g = v;
@@ -1230,6 +1237,7 @@ static int on_lifecycle(virConnectPtr conn, virDomainPtr dom, int event, int det
 	const char *name = virDomainGetName(dom);
 	VmtGuest *g = name ? g_hash_table_lookup(d->guests, name) : NULL;
 
+	vmt_daemon_loop_ran("a libvirt event");
 	/* its QEMU is asked when its next window starts (poll_soon); until
 	 * it answers, the guest is neither read nor moved: a window on the
 	 * last answer would take a paused guest's silence for cold pages */
@@ -1361,6 +1369,7 @@ gboolean vmt_daemon_start(VmtDaemon *d, GError **error)
 	if (!vmt_daemon_socket_gid(d->cfg->socket_group, &gid, error))
 		return FALSE;
 	g_mkdir_with_parents(d->cfg->state_dir, 0700);
+	vmt_daemon_loop_watch();
 	d->ctl = vmt_ctl_server_new(d->cfg->socket_path, gid, vmt_daemon_ctl_request, d, error);
 	if (!d->ctl)
 		return FALSE;
@@ -1425,6 +1434,7 @@ void vmt_daemon_free(VmtDaemon *d)
 {
 	if (!d)
 		return;
+	vmt_daemon_loop_unwatch();
 	g_cancellable_cancel(d->cancel);
 	attach_next(d);		/* the queued ones end */
 	/* a window on the worker thread still uses DAMON and the guests, and

@@ -1037,12 +1037,47 @@ static void test_oneshot_binary(Fixture *f, gconstpointer data)
 	g_assert_cmpuint(rows->len, ==, 0);
 }
 
+static gboolean slow_callback(gpointer data)
+{
+	vmt_daemon_loop_ran("a slow callback");
+	g_usleep(VMT_LOOP_STALL_US + 50000);
+	return G_SOURCE_REMOVE;
+}
+
+static gboolean quick_callback(gpointer data)
+{
+	vmt_daemon_loop_ran("a quick callback");
+	g_main_loop_quit(data);
+	return G_SOURCE_REMOVE;
+}
+
+/* The main loop's watch names the callback that held it too long (and
+ * logs it), and the one after it is timed on its own. */
+static void test_loop_stall(void)
+{
+	g_autoptr(GMainLoop) loop = g_main_loop_new(NULL, FALSE);
+	VmtLoopStats st;
+
+	vmt_daemon_loop_watch();
+	g_idle_add(slow_callback, NULL);
+	g_timeout_add(50, quick_callback, loop);
+	g_main_loop_run(loop);
+	/* the quick one's time ends at the next poll */
+	g_main_context_iteration(NULL, FALSE);
+	vmt_daemon_loop_unwatch();
+	vmt_daemon_loop_stats(&st, TRUE);
+	g_assert_cmpstr(st.worst_what, ==, "a slow callback");
+	g_assert_cmpint(st.worst_us, >=, VMT_LOOP_STALL_US + 50000);
+	g_assert_cmpuint(st.stalls, ==, 1);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
 	g_test_add("/daemon/oneshot", Fixture, NULL, NULL, test_oneshot, teardown);
 	g_test_add("/daemon/oneshot/tiered", Fixture, NULL, NULL, test_oneshot_tiered, teardown);
 	g_test_add("/daemon/loop", Fixture, NULL, NULL, test_loop, teardown);
+	g_test_add_func("/daemon/loop-stall", test_loop_stall);
 	g_test_add("/daemon/poll/events", Fixture, NULL, NULL, test_poll_events, teardown);
 	g_test_add("/daemon/poll/slow-qemu", Fixture, NULL, NULL, test_poll_slow_qemu, teardown);
 	g_test_add("/daemon/set", Fixture, NULL, NULL, test_set, teardown);
