@@ -8,8 +8,6 @@
 #include "domains.h"
 #include "guest.h"
 #include "history.h"
-#include "metrics.h"
-#include "slo.h"
 #include "host-damon.h"
 #include "host-deadline.h"
 #include "host-proc.h"
@@ -610,25 +608,10 @@ static guint64 class_rate_mbs(VmtDaemon *d, const VmtGuest *g)
 	return d->cfg->vm_migrate_mbs;
 }
 
-static void account_guest(VmtDaemon *d, VmtGuest *g, gint64 now, VmtHistorySample *s,
-			  VmtHistoryTotals *t)
-{
-	g_autoptr(GError) error = NULL;
-
-	vmt_guest_account(g, now, d->scanner, s, t);
-	if (d->history && !vmt_history_record(d->history, s, t, &error))
-		g_warning("%s: history: %s", g->name, error->message);
-}
-
 static void drop_guest(VmtDaemon *d, VmtGuest *g, const char *why)
 {
 	g_message("%s: no longer tiered: %s", g->name, why);
-	if (vmt_guest_measured(g)) {
-		VmtHistorySample s;
-		VmtHistoryTotals t;
-
-		account_guest(d, g, g_get_real_time() / G_USEC_PER_SEC, &s, &t);
-	}
+	vmt_daemon_account_guest(d, g);
 	if (g->engine)
 		d->damon_dirty = TRUE;
 	if (d->flusher)
@@ -1110,118 +1093,10 @@ void vmt_daemon_discover_soon(VmtDaemon *d)
 /* ---- accounting: history rows, running totals, metrics ---- */
 
 /* At the first account and hourly after: the store would grow forever. */
-static void prune_history(VmtDaemon *d, gint64 now)
-{
-	g_autoptr(GError) error = NULL;
-	guint removed = 0;
-
-	if (!d->history || !d->cfg->history_days || now - d->pruned_ts < 3600)
-		return;
-	d->pruned_ts = now;
-	if (!vmt_history_prune(d->history, now - (gint64)d->cfg->history_days * 86400, &removed,
-			       &error))
-		g_warning("history: %s", error->message);
-	else if (removed)
-		g_message("history: pruned %u rows older than %u days", removed,
-			  d->cfg->history_days);
-}
-
-/* The metrics' nodes: capacity, and the running guests' quotas by the
- * node their promotions go to. */
-static GArray *metrics_nodes(VmtDaemon *d)
-{
-	GArray *nodes = g_array_new(FALSE, TRUE, sizeof(VmtMetricsNode));
-	GHashTableIter it;
-	gpointer v;
-
-	for (guint i = 0; i < d->host->nodes->len; i++) {
-		const VmtNode *n = d->host->nodes->pdata[i];
-		VmtMetricsNode m = {
-			.id = n->id, .kind = vmt_node_kind_name(n->kind), .tier = n->memory_tier,
-			.capacity_bytes = vmt_node_online_bytes(n),
-		};
-
-		g_array_append_val(nodes, m);
-	}
-	g_hash_table_iter_init(&it, d->guests);
-	while (g_hash_table_iter_next(&it, NULL, &v)) {
-		VmtGuest *g = v;
-
-		for (guint i = 0; i < nodes->len; i++) {
-			VmtMetricsNode *m = &g_array_index(nodes, VmtMetricsNode, i);
-
-			g_mutex_lock(&g->lock);
-			if (m->id == g->fast_node && g->pid > 0)
-				m->committed_bytes += g->quota_bytes;
-			g_mutex_unlock(&g->lock);
-		}
-	}
-	return nodes;
-}
-
-static void write_metrics(VmtDaemon *d, GArray *samples, GArray *totals, GPtrArray *guests,
-			  gint64 now)
-{
-	g_autoptr(GError) error = NULL;
-	g_autoptr(GArray) nodes = metrics_nodes(d);
-	g_autoptr(GArray) vms = g_array_new(FALSE, TRUE, sizeof(VmtMetricsVm));
-	VmtMetricsDaemon md = {
-		.version = VMT_VERSION, .scanner = vmt_scanner_name(d->scanner), .offload = d->damos ? "damos" : "none",
-		.start_time = d->started_ts, .now = now, .windows = d->windows_done,
-		.scan_seconds = d->windows_us / 1e6, .last_scan_seconds = d->last_window_us / 1e6,
-		.libvirt_connected = d->conn && virConnectIsAlive(d->conn) == 1,
-		.dram_reserve_bytes = d->cfg->dram_reserve_bytes,
-		.nodes = (VmtMetricsNode *)nodes->data, .n_nodes = nodes->len,
-	};
-
-	for (guint i = 0; i < samples->len; i++) {
-		const VmtClass *c = ((VmtGuest *)guests->pdata[i])->klass_def;
-		VmtMetricsVm vm = {
-			.sample = &g_array_index(samples, VmtHistorySample, i),
-			.totals = &g_array_index(totals, VmtHistoryTotals, i),
-			.has_slo = c && c->has_slo,
-		};
-
-		if (vm.has_slo) {
-			vm.slo_target = c->slo_target;
-			vm.slo_intervals = c->slo_intervals;
-			vm.slo_grace_s = c->slo_grace_s;
-		}
-		g_array_append_val(vms, vm);
-	}
-	if (!vmt_metrics_write(d->cfg->metrics_file, &md, (VmtMetricsVm *)vms->data, vms->len,
-			       &error))
-		g_warning("metrics: %s", error->message);
-}
-
 static gboolean on_account(gpointer data)
 {
-	VmtDaemon *d = data;
-	g_autoptr(GArray) samples = g_array_new(FALSE, TRUE, sizeof(VmtHistorySample));
-	g_autoptr(GArray) totals = g_array_new(FALSE, TRUE, sizeof(VmtHistoryTotals));
-	g_autoptr(GPtrArray) guests = g_ptr_array_new();
-	gint64 now = g_get_real_time() / G_USEC_PER_SEC;
-	GHashTableIter it;
-	gpointer v;
-
 	vmt_daemon_loop_ran("accounting");
-	g_hash_table_iter_init(&it, d->guests);
-	while (g_hash_table_iter_next(&it, NULL, &v)) {
-		VmtGuest *g = v;
-		VmtHistorySample s;
-		VmtHistoryTotals t;
-
-		if (!vmt_guest_measured(g))
-			continue;	/* nothing measured since attach */
-		account_guest(d, g, now, &s, &t);
-		g_array_append_val(samples, s);
-		g_array_append_val(totals, t);
-		g_ptr_array_add(guests, g);
-	}
-	d->windows_accounted = d->windows_done;
-	prune_history(d, now);
-	if (*d->cfg->metrics_file)
-		write_metrics(d, samples, totals, guests, now);
+	vmt_daemon_account(data);
 	return G_SOURCE_CONTINUE;
 }
 
@@ -1352,7 +1227,8 @@ static void oneshot_step(VmtDaemon *d)
 		schedule_window(d, 0);
 		break;
 	case 1:		/* the window is done */
-		on_account(d);
+		vmt_daemon_account(d);
+		vmt_daemon_account_wait(d);
 		g_message("oneshot: discover, window and account done");
 		d->oneshot_done(d->oneshot_data);
 		break;
@@ -1377,15 +1253,7 @@ gboolean vmt_daemon_start(VmtDaemon *d, GError **error)
 		virEventRegisterDefaultImpl();
 		g_once_init_leave(&events_once, 1);
 	}
-	{
-		g_autoptr(GError) herr = NULL;
-		g_autofree char *dir = g_path_get_dirname(d->cfg->history_db);
-
-		g_mkdir_with_parents(dir, 0700);
-		d->history = vmt_history_open(d->cfg->history_db, &herr);
-		if (!d->history)
-			g_warning("history: %s; running without history", herr->message);
-	}
+	vmt_daemon_account_open(d);
 	g_message("scanner: %s; pages moved by %s; control socket %s", vmt_scanner_name(d->scanner),
 		  d->damos ? "the kernel (DAMOS) where it can" : "vmtierd", d->cfg->socket_path);
 	discover(d);
@@ -1457,10 +1325,10 @@ void vmt_daemon_free(VmtDaemon *d)
 		close_conn(d);
 	/* the interval under way goes into the history too, if a window
 	 * measured anything since the last account (--oneshot's was its one) */
-	if (d->history && d->windows_done != d->windows_accounted)
-		on_account(d);
+	if (d->account_pool && d->windows_done != d->windows_accounted)
+		vmt_daemon_account(d);
+	vmt_daemon_account_close(d);
 	g_hash_table_unref(d->guests);
-	g_clear_pointer(&d->history, vmt_history_close);
 	g_clear_object(&d->cancel);
 	vmt_host_free(d->host);
 	vmt_daemon_config_free(d->cfg);
