@@ -10,7 +10,11 @@
 #include <string.h>
 #include <time.h>
 
+/* pid and tids never change (another set makes another Guest): a round
+ * reads them unlocked, holding a ref; next_cpu is the flusher thread's,
+ * st is under the flusher's lock. */
 typedef struct {
+	gint ref;
 	int pid;
 	GArray *tids;		/* int */
 	guint next_cpu;		/* rotates through the allowed CPUs */
@@ -35,10 +39,12 @@ void vmt_flush_stats_clear(VmtFlushStats *s)
 	memset(s, 0, sizeof(*s));
 }
 
-static void guest_free(gpointer p)
+static void guest_unref(gpointer p)
 {
 	Guest *g = p;
 
+	if (!g_atomic_int_dec_and_test(&g->ref))
+		return;
 	g_array_unref(g->tids);
 	g_free(g->st.error);
 	g_free(g);
@@ -133,25 +139,36 @@ gboolean vmt_host_flush_thread(int pid, int tid, gboolean *pinned, GError **erro
 	return flush_thread(pid, tid, &rotor, pinned, error);
 }
 
-static void flush_guest(Guest *g)
+/* One round's moves of G's vCPUs, unlocked, into ROUND. */
+static void flush_guest(Guest *g, VmtFlushStats *round)
 {
-	guint pinned = 0;
-
 	for (guint i = 0; i < g->tids->len; i++) {
 		g_autoptr(GError) error = NULL;
 		gboolean pin;
 
 		if (flush_thread(g->pid, g_array_index(g->tids, int, i), &g->next_cpu, &pin, &error)) {
-			g->st.flushes += !pin;
-			pinned += pin;
+			round->flushes += !pin;
+			round->pinned += pin;
 		} else {
-			g->st.failures++;
-			g_free(g->st.error);
-			g->st.error = g_strdup(error->message);
+			round->failures++;
+			g_free(round->error);
+			round->error = g_strdup(error->message);
 		}
 	}
-	g->st.n_vcpus = g->tids->len;
-	g->st.pinned = pinned;
+	round->n_vcpus = g->tids->len;
+}
+
+/* ... added to G's stats, under the lock */
+static void add_round(Guest *g, VmtFlushStats *round)
+{
+	g->st.flushes += round->flushes;
+	g->st.failures += round->failures;
+	if (round->error) {
+		g_free(g->st.error);
+		g->st.error = g_steal_pointer(&round->error);
+	}
+	g->st.n_vcpus = round->n_vcpus;
+	g->st.pinned = round->pinned;
 }
 
 static gint64 thread_cpu_us(void)
@@ -183,6 +200,8 @@ static gpointer run(gpointer data)
 		GHashTableIter it;
 		gpointer v;
 		gint64 c0, spent;
+		GPtrArray *round;
+		VmtFlushStats *stats;
 
 		/* nothing to flush: sleep until a guest comes, not a wake-up
 		 * a period for nothing (under nested TCG 7% of a CPU, measured
@@ -193,15 +212,30 @@ static gpointer run(gpointer data)
 			next = g_get_monotonic_time();
 			continue;
 		}
-		c0 = thread_cpu_us();
+		/* the moves without the lock: each can wait for a migration,
+		 * and a round of 32 guests' many (the main loop sets guests
+		 * and status reads the period meanwhile) */
+		round = g_ptr_array_new_with_free_func(guest_unref);
 		g_hash_table_iter_init(&it, f->guests);
-		while (g_hash_table_iter_next(&it, NULL, &v))
-			flush_guest(v);
+		while (g_hash_table_iter_next(&it, NULL, &v)) {
+			g_atomic_int_inc(&((Guest *)v)->ref);
+			g_ptr_array_add(round, v);
+		}
+		g_mutex_unlock(&f->lock);
+		c0 = thread_cpu_us();
+		stats = g_new0(VmtFlushStats, round->len);
+		for (guint i = 0; i < round->len; i++)
+			flush_guest(round->pdata[i], &stats[i]);
+		spent = thread_cpu_us() - c0;
+		g_mutex_lock(&f->lock);
+		for (guint i = 0; i < round->len; i++)
+			add_round(round->pdata[i], &stats[i]);
+		g_ptr_array_unref(round);
+		g_free(stats);
 		/* every vCPU once a period costs more with more guests (a
 		 * move is a few syscalls and a migration; under nested TCG
 		 * about a millisecond): the period stretches instead, for all
 		 * guests alike, and the sensor is told (vmt_host_flush_period) */
-		spent = thread_cpu_us() - c0;
 		f->round_cpu_us = f->round_cpu_us ? (3 * f->round_cpu_us + spent) / 4 : spent;
 		f->effective_us = vmt_host_flush_effective_period(f->period_us, f->cpu_pct, f->round_cpu_us);
 		/* a fixed rate, not catching up after a stall: the cap holds */
@@ -221,7 +255,7 @@ VmtFlusher *vmt_host_flush_new(guint period_us, guint cpu_pct)
 	g_cond_init(&f->wake);
 	f->period_us = f->effective_us = MAX(period_us, 100u);
 	f->cpu_pct = cpu_pct;
-	f->guests = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, guest_free);
+	f->guests = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, guest_unref);
 	f->thread = g_thread_new("vmt-flush", run, f);
 	return f;
 }
@@ -270,6 +304,7 @@ void vmt_host_flush_set_guest(VmtFlusher *f, const char *name, int pid, const GA
 		if (!g || g->pid != pid || g->tids->len != tids->len ||
 		    memcmp(g->tids->data, tids->data, tids->len * sizeof(int)) != 0) {
 			g = g_new0(Guest, 1);
+			g->ref = 1;
 			g->pid = pid;
 			g->tids = g_array_copy((GArray *)tids);
 			g->st.n_vcpus = tids->len;
