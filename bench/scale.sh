@@ -127,6 +127,8 @@ history_db=/var/lib/vmtier/$1-$2.db"
 	dw=$(paste -d' ' <(echo "$d0") <(dwin) | awk '{ n = $7 - $1; printf "%d", n;
 		for (i = 2; i <= 6; i++) printf ":%.2f", n ? ($(i + 6) - $i) / n : 0 }')
 	tiering=$(awk '$2 == "tiering"' <<<"$line" | wc -l)
+	# and what the others were: "unresponsive:14 attaching:2"
+	states=$(awk '{ n[$2]++ } END { for (s in n) printf "%s:%d ", s, n[s] }' <<<"$line")
 	# the flusher's period at the end (flush_us, or longer under its CPU bound)
 	flushp=$("$vmtier" status --json 2>/dev/null | python3 -c 'import json, sys; print(json.load(sys.stdin)["daemon"]["flush_us"])')
 	lat=$(latency)
@@ -168,7 +170,8 @@ for n in "${ns[@]}"; do
 		res[$mode,$n]="$cpu $kd $rss $windows $tiering ${attach_s:-never} $moved $lat $meas_ms $dw"
 		say "scale $mode N=$n: ${res[$mode,$n]} (cpu kd rss_kib windows tiering attach_s moved_bytes" \
 			"status_ms_med status_ms_max socket_ms_med socket_ms_max baseline_ms_med baseline_ms_max measured_ms" \
-			"daemon_windows:s_per_window:scan:poll:guests:offload); flusher period ${flushp:-?} us"
+			"daemon_windows:s_per_window:scan:poll:guests:offload); flusher period ${flushp:-?} us;" \
+			"states at the end: ${states:-none}"
 		[ "$mode" = default ] && [ "$n" = "${ns[-1]}" ] && stopped "$n"
 		stop_daemon
 	done
