@@ -17,7 +17,7 @@ typedef struct {
 	GArray *totals;			/* VmtHistoryTotals */
 	GArray *vms;			/* VmtMetricsVm, sample/totals set by the writer */
 	GArray *nodes;			/* VmtMetricsNode */
-	gboolean metrics;		/* the file too (not for a guest leaving) */
+	const char *metrics_file;	/* the file too (not for a guest leaving) */
 	VmtMetricsDaemon md;
 	gint64 prune_before;		/* 0: no pruning this time */
 	guint history_days;
@@ -107,7 +107,8 @@ static GArray *metrics_nodes(VmtDaemon *d)
 
 static void add_metrics(VmtDaemon *d, Job *j, gint64 now)
 {
-	j->metrics = TRUE;
+	/* a copy: the writer does not read the configuration */
+	j->metrics_file = keep(j, d->cfg->metrics_file);
 	j->nodes = metrics_nodes(d);
 	/* the names are static strings */
 	j->md = (VmtMetricsDaemon){
@@ -147,7 +148,7 @@ static void write_job(gpointer data, gpointer user)
 				  j->history_days);
 		g_clear_error(&error);
 	}
-	if (j->metrics) {
+	if (j->metrics_file) {
 		for (guint i = 0; i < j->vms->len; i++) {
 			VmtMetricsVm *vm = &g_array_index(j->vms, VmtMetricsVm, i);
 
@@ -156,7 +157,7 @@ static void write_job(gpointer data, gpointer user)
 		}
 		j->md.nodes = (VmtMetricsNode *)j->nodes->data;
 		j->md.n_nodes = j->nodes->len;
-		if (!vmt_metrics_write(d->cfg->metrics_file, &j->md, (VmtMetricsVm *)j->vms->data,
+		if (!vmt_metrics_write(j->metrics_file, &j->md, (VmtMetricsVm *)j->vms->data,
 				       j->vms->len, &error))
 			g_warning("metrics: %s", error->message);
 	}

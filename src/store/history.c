@@ -245,8 +245,11 @@ static VmtHistory *open_db(const char *path, gboolean readonly, GError **error)
 	}
 	if (!readonly && !make_private(path, error))
 		return NULL;
-	if (sqlite3_open_v2(path, &h->db, readonly ? SQLITE_OPEN_READONLY :
-			    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
+	/* serialized: vmtierd writes on its account thread and reads a found
+	 * guest's totals on its main thread, through one connection */
+	if (sqlite3_open_v2(path, &h->db, (readonly ? SQLITE_OPEN_READONLY :
+			    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) | SQLITE_OPEN_FULLMUTEX,
+			    NULL) != SQLITE_OK) {
 		db_fail(h, "cannot open", error);
 		return NULL;
 	}
