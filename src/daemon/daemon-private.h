@@ -125,7 +125,7 @@ typedef struct {
  * leaving guest's last one) is read on the main thread; the history's rows,
  * its pruning and the metrics file are written in that order by a thread
  * of their own (SQLite's commits and the file's write, all guests', held
- * the main loop 200-350 ms at 32 guests on the test host).  open opens the
+ * the main loop 200-1180 ms at 32 guests on the test host).  open opens the
  * history and starts the writer; wait waits for what is queued; close
  * writes what is queued and closes the history. */
 void vmt_daemon_account_open(VmtDaemon *d);
