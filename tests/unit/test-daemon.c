@@ -870,18 +870,17 @@ static gpointer poll_driver(gpointer data)
 	return NULL;
 }
 
-/* The guest in 100 ms windows, its QEMU asked every POLL_INTERVAL_S
- * while no event comes, DRIVER beside the daemon (FALSE: skipped) */
-static gboolean run_windows(Fixture *f, guint poll_interval_s, GThreadFunc driver)
+/* The guest in 100 ms windows, EXTRA more [daemon] lines, DRIVER beside
+ * the daemon (FALSE: skipped) */
+static gboolean run_windows(Fixture *f, const char *extra, GThreadFunc driver)
 {
-	g_autofree char *extra = g_strdup_printf("scan_interval_ms=100\nmin_interval_ms=100\n"
-						 "max_interval_ms=100\npoll_interval_s=%u\n",
-						 poll_interval_s);
+	g_autofree char *conf = g_strconcat("scan_interval_ms=100\nmin_interval_ms=100\n"
+					    "max_interval_ms=100\n", extra, NULL);
 
 	if (!guest_ram(f))
 		return FALSE;
 	setup_with(f, "/machine.slice/machine-qemu\\x2d1\\x2d" NAME ".scope", getpid(), 0, "auto",
-		   extra);
+		   conf);
 	f->driver = driver;
 	run_daemon(f, uffd_collect, FALSE);
 	return TRUE;
@@ -901,7 +900,7 @@ static void assert_tiered(Fixture *f)
  * guests the polls were most of a window: bench/README.md, "Scale"). */
 static void test_poll_events(Fixture *f, gconstpointer data)
 {
-	if (!run_windows(f, 3600, poll_driver))
+	if (!run_windows(f, "poll_interval_s=3600\n", poll_driver))
 		return;
 	g_test_message("polls: %u in %" G_GUINT64_FORMAT " quiet windows, %u after pause, %u after resume",
 		       f->polls_quiet, f->windows_quiet, f->polls_paused, f->polls_resumed);
@@ -937,7 +936,7 @@ static gpointer slow_driver(gpointer data)
 static void test_poll_slow_qemu(Fixture *f, gconstpointer data)
 {
 	f->poll_delay_ms = 1500;
-	if (!run_windows(f, 0, slow_driver))
+	if (!run_windows(f, "poll_interval_s=0\n", slow_driver))
 		return;
 	g_test_message("%" G_GUINT64_FORMAT " windows in 3 polls of 1.5 s", f->windows_slow);
 	/* a window waiting for its poll would have had 3 or 4 */
@@ -983,7 +982,7 @@ static void test_set(Fixture *f, gconstpointer data)
 {
 	json_object *vm;
 
-	if (!run_windows(f, 10, set_driver))
+	if (!run_windows(f, "poll_interval_s=10\n", set_driver))
 		return;
 	g_assert_error(f->set_bad_error, G_IO_ERROR, G_IO_ERROR_FAILED);
 	g_assert_nonnull(strstr(f->set_bad_error->message, "must be a multiple of 2 MiB"));
@@ -1084,13 +1083,8 @@ static void test_account_locked(Fixture *f, gconstpointer data)
 	g_autoptr(GPtrArray) rows = NULL;
 	VmtHistoryTotals totals;
 
-	if (!guest_ram(f))
+	if (!run_windows(f, "account_interval_s=1\n", locked_driver))
 		return;
-	setup_with(f, "/machine.slice/machine-qemu\\x2d1\\x2d" NAME ".scope", getpid(), 0, "auto",
-		   "scan_interval_ms=100\nmin_interval_ms=100\nmax_interval_ms=100\n"
-		   "account_interval_s=1\n");
-	f->driver = locked_driver;
-	run_daemon(f, uffd_collect, FALSE);
 	g_test_message("%u status requests while the store was locked, the slowest %" G_GINT64_FORMAT
 		       " ms", f->locked_asked, f->locked_worst_us / 1000);
 	g_assert_cmpuint(f->locked_asked, >=, 2);
