@@ -24,14 +24,7 @@ mkdir -p /var/lib/vmtier
 daemon_config "offload=damos
 history_db=/var/lib/vmtier/history.db"
 tap_check "vmtierd starts" start_daemon
-offloaded() {
-	for _ in $(seq 100); do
-		"$vmtier" status tc --json 2>/dev/null | grep -q '"mover":"damos"' && return 0
-		sleep 0.2
-	done
-	return 1
-}
-tap_check "the kernel moves its pages (offload damos)" offloaded
+tap_check "the kernel moves its pages (offload damos)" status_says tc '"mover":"damos"' 100
 # the kernel has promoted part of the hot set: offloading is under way
 t0=$(now) up=
 while [ $(($(now) - t0)) -lt 120 ]; do
@@ -78,7 +71,7 @@ tap_check "over 60 s without vmtierd, the guest's DRAM use never grew past its q
 tap_check "a new vmtierd starts" start_daemon
 tap_check "it says it found the dead one's kdamond and turned it off" \
 	grep -q 'kdamond(s) an earlier vmtierd left running found by its marker and turned off' "$out/vmtierd.log"
-tap_check "the guest is offloaded again" offloaded
+tap_check "the guest is offloaded again" status_says tc '"mover":"damos"' 100
 tap_check "by a kdamond of the new vmtierd's (pid $kpid before)" \
 	test "$(cat $k/0/state)" = on -a "$(cat $k/0/pid)" != "$kpid"
 back=

@@ -29,9 +29,7 @@ history_db=/var/lib/vmtier/history.db"
 tap_check "vmtierd starts" start_daemon
 k=/sys/kernel/mm/damon/admin/kdamonds
 # the first window finds the guest's memory cgroup
-for _ in $(seq 50); do
-	"$vmtier" status to --json 2>/dev/null | grep -q '"mover":"damos"' && break; sleep 0.2
-done
+status_says to '"mover":"damos"' 50
 s=$("$vmtier" status to --json)
 tap_diag "$s"
 tap_check "vmtier status: the kernel moves its pages (offload damos, memcg $memcg), a bitmap scanner scans" \
@@ -78,9 +76,7 @@ tap_check "the kernel demoted the guest's cold pages itself (migrate_cold: $((co
 tap_check "standard guest tz starts" start_guest tz standard 96 416 16 0
 tap_check "it fills its memory and runs" waitlog tz '^t=1 '
 track tz 96 16
-for _ in $(seq 50); do
-	"$vmtier" status tz --json 2>/dev/null | grep -q '"mover":"damos"' && break; sleep 0.2
-done
+status_says tz '"mover":"damos"' 50
 tap_check "tz is offloaded too, with its own memory cgroup and kdamond" python3 -c '
 import json, sys
 v = json.loads(sys.argv[1])["vms"][0]
@@ -129,16 +125,12 @@ daemon_config "offload=damos
 offload_max_guests=1
 history_db=/var/lib/vmtier/history.db"
 tap_check "after kill -9 of vmtierd, a new one (offload_max_guests=1) starts and offloads again" start_daemon
-for _ in $(seq 50); do
-	"$vmtier" status to --json 2>/dev/null | grep -q '"mover":"damos"' && break; sleep 0.2
-done
+status_says to '"mover":"damos"' 50
 tap_check "the guest is offloaded again, with its DRAM quota of 32 MiB" python3 -c '
 import json, sys
 v = json.loads(sys.argv[1])["vms"][0]
 assert v["mover"] == "damos" and v["quota_bytes"] == 32 << 20, v' "$("$vmtier" status to --json)"
-for _ in $(seq 100); do
-	"$vmtier" status tz --json 2>/dev/null | grep -q 'offload_max_guests' && break; sleep 0.2
-done
+status_says tz 'offload_max_guests' 100
 s=$("$vmtier" status tz --json)
 tap_diag "$s"
 tap_check "tz is not: vmtierd moves its pages, status says offload_max_guests" python3 -c '
@@ -168,9 +160,7 @@ tap_check "no corrupted word seen by either guest" \
 	test "$(cat "$out/to.log" "$out/tz.log" | grep -c 'errors=[1-9]')" -eq 0
 # to leaves: tz takes its place
 virsh destroy to >/dev/null
-for _ in $(seq 150); do
-	"$vmtier" status tz --json 2>/dev/null | grep -q '"mover":"damos"' && break; sleep 0.2
-done
+status_says tz '"mover":"damos"' 150
 s=$("$vmtier" status tz --json)
 tap_diag "$s"
 tap_check "once to is gone, tz is offloaded in its place" python3 -c '

@@ -61,6 +61,15 @@ with open("/proc/%s/mem" % sys.argv[1], "r+b", buffering=0) as f:
     f.seek(int(sys.argv[2]))
     f.write(b"STOP")' "${pid[$1]}" $((hva0[$1] + 16 * mib))
 }
+# status_says NAME PATTERN TRIES: until NAME's `vmtier status --json`
+# matches PATTERN (grep), TRIES times 0.2 s at most
+status_says() {
+	for _ in $(seq "$3"); do
+		"$vmtier" status "$1" --json 2>/dev/null | grep -q "$2" && return 0
+		sleep 0.2
+	done
+	return 1
+}
 waitlog() { for _ in $(seq 600); do grep -q "$2" "$out/$1.log" 2>/dev/null && return 0; sleep 0.2; done; return 1; }
 # daemon_config [EXTRA_LINES]: $vmtierd_conf (/tmp/vmtierd.conf unless
 # set) with 1 s windows, the
