@@ -483,9 +483,24 @@ static gboolean move_to(VmtGuest *g, GArray *moves, VmtTier to, GError **error)
 	return ok;
 }
 
+/* debug: the window's plan, chunk numbers as in the readings' line */
+static void log_moves(const VmtGuest *g, GArray *moves)
+{
+	g_autoptr(GString) s = g_string_new(NULL);
+
+	for (guint m = 0; m < moves->len; m++) {
+		const VmtTierMove *mv = &g_array_index(moves, VmtTierMove, m);
+
+		g_string_append_printf(s, " %c%u", mv->to == VMT_TIER_FAST ? '+' : '-', mv->chunk);
+	}
+	g_debug("%s: moves:%s", g->name, s->str);
+}
+
 /* Demotions first: they make the room promotions need within the quota. */
 static gboolean carry_out(VmtGuest *g, GArray *moves, GError **error)
 {
+	if (moves->len > 0)
+		log_moves(g, moves);
 	return move_to(g, moves, VMT_TIER_SLOW, error) && move_to(g, moves, VMT_TIER_FAST, error);
 }
 
