@@ -175,9 +175,21 @@ typedef struct {
 	guint n_target;
 } Ranking;
 
-static guint64 rank_key(const VmtChunk *c, guint i)
+/* A chunk confirmed idle ranks as cold, whatever heat it has left: heat
+ * halves each window, so a hot set that just moved on kept its place in
+ * the target set for about log2(2 x reading) windows (9 of 2 s for the
+ * 4 KiB shift's readings of about 200), and the new set's last chunk
+ * waited for it (bench/README.md, 8-12 s a range). */
+static guint rank_heat(const VmtTierEngine *e, const VmtChunk *c)
 {
-	return (guint64)c->heat << 41 | (guint64)chunk_fast(c) << 40 |
+	return c->idle_streak >= e->p.demote_windows ? 0 : c->heat;
+}
+
+static guint64 rank_key(const VmtTierEngine *e, guint i)
+{
+	const VmtChunk *c = &e->chunks[i];
+
+	return (guint64)rank_heat(e, c) << 41 | (guint64)chunk_fast(c) << 40 |
 	       (guint64)(G_MAXUINT8 - c->idle_streak) << 32 | (G_MAXUINT32 - i);
 }
 
@@ -201,12 +213,12 @@ static void ranking_build(const VmtTierEngine *e, Ranking *r)
 	r->len = 0;
 	for (guint i = 0; i < e->n; i++)
 		if (e->chunks[i].resident_pages > 0)
-			r->key[r->len++] = rank_key(&e->chunks[i], i);
+			r->key[r->len++] = rank_key(e, i);
 	qsort(r->key, r->len, sizeof(*r->key), key_cmp_desc);
 	for (r->n_target = 0; r->n_target < r->len; r->n_target++) {
 		const VmtChunk *c = &e->chunks[key_chunk(r->key[r->n_target])];
 
-		if (c->heat == 0 || fit + pages_bytes(c->resident_pages) > e->quota)
+		if (rank_heat(e, c) == 0 || fit + pages_bytes(c->resident_pages) > e->quota)
 			break;
 		fit += pages_bytes(c->resident_pages);
 	}
@@ -227,6 +239,7 @@ typedef struct {
 	guint8 *chosen;
 	guint64 fast, left, limit;
 	GArray *demote, *promote;
+	gboolean waiting;	/* a chunk to promote found no place */
 } Planner;
 
 static guint64 chunk_cost(const Planner *pl, guint i)
@@ -377,8 +390,10 @@ static void plan_promotions(Planner *pl)
 			if (cost > pl->left)
 				break;
 		}
-		if (!displacing || pl->fast + need > pl->e->quota + freed || cost > pl->left)
+		if (!displacing || pl->fast + need > pl->e->quota + freed || cost > pl->left) {
+			pl->waiting = TRUE;
 			continue;
+		}
 		for (; vcur < v; vcur++)
 			choose(pl, g_array_index(victims, guint, vcur), VMT_TIER_SLOW);
 		choose(pl, i, VMT_TIER_FAST);
@@ -386,15 +401,18 @@ static void plan_promotions(Planner *pl)
 }
 
 /* Fast chunks outside the target set, idle for demote_windows: they make
- * room for later promotions.  Planned after the promotions so that a shift
- * of the hot set spends the budget on what the guest needs now. */
+ * room for later promotions.  One idle but still warm (a hot set that just
+ * moved on) stays while no promotion waits for a place, for that set may
+ * come back; it goes once its heat is gone.  Planned after the promotions
+ * so that a shift of the hot set spends the budget on what the guest needs
+ * now. */
 static void plan_idle_demotions(Planner *pl)
 {
 	for (guint k = pl->r->len; k-- > pl->r->n_target;) {
 		guint i = key_chunk(pl->r->key[k]);
 		const VmtChunk *c = &pl->e->chunks[i];
 
-		if (!pl->chosen[i] && chunk_fast(c) && idle(pl, c) &&
+		if (!pl->chosen[i] && chunk_fast(c) && idle(pl, c) && (c->heat == 0 || pl->waiting) &&
 		    settled(pl, c) && chunk_cost(pl, i) <= pl->left)
 			choose(pl, i, VMT_TIER_SLOW);
 	}

@@ -709,6 +709,60 @@ static void test_shifting_hot_set(void)
 	shift(16, 4, 0);	/* ... at once, competing for the budget */
 }
 
+/* bench/quality.sh's shift as the test host reads it in 4 KiB pages
+ * (replayed from a vmtierd --debug log): a 16-chunk quota, ranges of 8
+ * chunks hot in turn for 8 windows (readings 150-250, both ranges about
+ * half that in the window of the shift), and a warm chunk 0 (low memory,
+ * mostly DRAM).  DRAM holds the range just left and an older one, so the
+ * new range's last chunk needs a place the range just left holds: it
+ * comes in as soon as that range is confirmed idle.  Before, it waited
+ * for that range's heat to halve away below chunk 0's (4-5 windows more in
+ * the replay: 8-12 s a range in the test host, where 10 s is asked). */
+static void test_shift_full_quota(void)
+{
+	const guint n = 64, hot = 8, quota = 16;
+	VmtTierParams p;
+	g_auto(Sim) s = { 0 };
+
+	vmt_tier_params_init(&p);
+	sim_init(&s, n, quota * CHUNK, 32 * CHUNK, &p);
+	vmt_tier_engine_set_placement(s.e, 0, PAGES * 3 / 4, PAGES);
+	for (guint r = 0; r < 6; r++) {
+		guint first = 8 + (r % 4) * hot, last = 8 + ((r + 3) % 4) * hot, w;
+
+		set_freq(&s, 1, n - 1, 0);
+		set_freq(&s, 0, 1, 5);
+		for (guint i = 0; i < hot; i++) {
+			s.freq[first + i] = 120;
+			s.freq[last + i] = r > 0 ? 30 : 0;
+		}
+		sim_window(&s);
+		set_freq(&s, last, hot, 0);
+		for (w = 1; w <= 8; w++) {
+			guint on_fast = 0;
+
+			for (guint i = 0; i < hot; i++)
+				s.freq[first + i] = 150 + (i * 37 + w * 11) % 100;
+			sim_window(&s);
+			for (guint i = first; i < first + hot; i++)
+				on_fast += is_fast(&s, i);
+			if (on_fast == hot)
+				break;
+		}
+		g_test_message("range %u: all in DRAM %u windows after the shift, %u moves so far", r,
+			       w, s.moves);
+		/* hot for promote_windows, and the range before idle for
+		 * demote_windows, from the window after the shift's */
+		g_assert_cmpuint(w, <=, MAX(p.promote_windows, p.demote_windows));
+		for (; w < 8; w++)
+			sim_window(&s);
+		g_assert_cmpuint(stats(&s).fast_bytes, <=, quota * CHUNK);
+	}
+	/* each range in once a visit, and out once (ranges 0 and 1 came back) */
+	for (guint i = 8; i < 8 + 4 * hot; i++)
+		g_assert_cmpuint(chunk(&s, i)->moves, <=, i < 8 + 2 * hot ? 4 : 2);
+}
+
 /* Partly fast chunks: fast when at least half their pages are; quota
  * arithmetic counts the pages that actually move. */
 static void test_partial_chunks(void)
@@ -1043,6 +1097,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/engine/huge", test_huge);
 	g_test_add_func("/engine/next-interval", test_next_interval);
 	g_test_add_func("/engine/shifting-hot-set", test_shifting_hot_set);
+	g_test_add_func("/engine/shift-full-quota", test_shift_full_quota);
 	g_test_add_func("/engine/partial-chunks", test_partial_chunks);
 	g_test_add_func("/engine/rate-share", test_rate_share);
 	g_test_add_func("/engine/rate-share-flushed", test_rate_share_flushed);
