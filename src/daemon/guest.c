@@ -120,15 +120,24 @@ const char *vmt_guest_state_name(VmtGuestState s)
 	return (guint)s < G_N_ELEMENTS(state_names) ? state_names[s] : "unknown";
 }
 
+/* A change is logged: an operator reading the log (or a bench run whose
+ * guests were not all tiering at its end) sees when and why. */
 void vmt_guest_set_state(VmtGuest *g, VmtGuestState state, const char *error_or_null)
 {
+	VmtGuestState was;
+
 	g_mutex_lock(&g->lock);
+	was = g->state;
 	g->state = state;
 	if (error_or_null) {
 		g_free(g->last_error);
 		g->last_error = g_strdup(error_or_null);
 	}
 	g_mutex_unlock(&g->lock);
+	if (was != state && was != VMT_GUEST_ATTACHING)
+		g_message("%s: %s, was %s%s%s", g->name, vmt_guest_state_name(state),
+			  vmt_guest_state_name(was), error_or_null ? ": " : "",
+			  error_or_null ? error_or_null : "");
 }
 
 /* QEMU's RAM map RAMS as ranges the scanners can trust: within PID's
