@@ -176,9 +176,9 @@ typedef struct {
 } Ranking;
 
 /* A chunk confirmed idle ranks as cold, whatever heat it has left: heat
- * halves each window, so a hot set that just moved on kept its place in
- * the target set for about log2(2 x reading) windows (9 of 2 s for the
- * 4 KiB shift's readings of about 200), and the new set's last chunk
+ * only halves each window, so a hot set that just moved on kept its place
+ * in the target set until its heat fell below what competed for it (4-5
+ * windows of 2 s in a replayed 4 KiB shift), and the new set's last chunk
  * waited for it (bench/README.md, 8-12 s a range). */
 static guint rank_heat(const VmtTierEngine *e, const VmtChunk *c)
 {
