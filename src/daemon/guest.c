@@ -12,6 +12,13 @@
 #include <string.h>
 
 #define QMP_TIMEOUT_MS 2000
+/* A poll runs on a poll thread and holds no window up, so it can wait
+ * longer than attach: at 32 guests on the test host's 2 CPUs, QEMUs
+ * starved by the others' vCPUs greeted after more than 2 s, and 2-16 of
+ * 32 guests showed "unresponsive" (and were not moved) at any moment
+ * (bench/README.md, "Scale", runs 12-13).  A stopped QEMU is reported 3 s
+ * later. */
+#define QMP_POLL_TIMEOUT_MS 5000
 
 static int first_node(const char *set)
 {
@@ -342,7 +349,7 @@ gboolean vmt_guest_poll(VmtGuest *g, GError **error)
 {
 	/* QEMU's monitor takes one client at a time: connect per poll so that
 	 * `vmtier memmap` and operators' tools get their turn */
-	g_autoptr(VmtQmpClient) c = vmt_qmp_client_open_sync(g->qmp_path, QMP_TIMEOUT_MS, error);
+	g_autoptr(VmtQmpClient) c = vmt_qmp_client_open_sync(g->qmp_path, QMP_POLL_TIMEOUT_MS, error);
 	g_autoptr(json_object) st = NULL;
 	g_autoptr(json_object) mig = NULL;
 	json_object *v;
@@ -356,11 +363,11 @@ gboolean vmt_guest_poll(VmtGuest *g, GError **error)
 			    "QEMU pid %d was replaced by pid %d", g->pid, vmt_qmp_client_peer_pid(c));
 		return FALSE;
 	}
-	st = vmt_qmp_client_execute_sync(c, "query-status", NULL, QMP_TIMEOUT_MS, error);
+	st = vmt_qmp_client_execute_sync(c, "query-status", NULL, QMP_POLL_TIMEOUT_MS, error);
 	if (!st)
 		return FALSE;
 	status = json_object_object_get_ex(st, "status", &v) ? json_object_get_string(v) : "?";
-	mig = vmt_qmp_client_execute_sync(c, "query-migrate", NULL, QMP_TIMEOUT_MS, error);
+	mig = vmt_qmp_client_execute_sync(c, "query-migrate", NULL, QMP_POLL_TIMEOUT_MS, error);
 	if (!mig)
 		return FALSE;
 	if (json_object_object_get_ex(mig, "status", &v))
