@@ -147,8 +147,8 @@ for _ in $(seq 120); do
 	[ "$st" = unresponsive ] && break
 	sleep 0.5
 done
-# each window first waits out ts's QMP timeout (2 s), then backs off: tb's
-# windows go on, slower; a generous ceiling, not a rate (with three test
+# ts's polls each wait out a QMP timeout (5 s) on a poll thread, then back
+# off: tb's windows go on; a generous ceiling, not a rate (with three test
 # hosts on this 2-core machine, 16 of the daemon's 102 windows counted for
 # tb: a window that gives a guest no reading does not count for it)
 t1=$(now)
