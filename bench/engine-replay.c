@@ -44,7 +44,8 @@ int main(int argc, char **argv)
 	g_autofree char *key = NULL;
 	g_autofree guint16 *freq = g_new0(guint16, MAX_CHUNKS);
 	VmtTierEngine *e = NULL;
-	char line[1 << 18];
+	char *line = NULL;
+	size_t cap = 0;
 	guint quota, w = 0, n = 0;
 
 	if (argc < 3 || (quota = (guint)strtoul(argv[2], NULL, 10)) == 0) {
@@ -52,17 +53,21 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	key = g_strdup_printf(" %s: readings:", argv[1]);
-	while (fgets(line, sizeof(line), stdin)) {
+	while (getline(&line, &cap, stdin) > 0) {
 		char *p = strstr(line, key), *end;
 		guint k = 0;
 
 		if (!p)
 			continue;
-		for (p += strlen(key); k < MAX_CHUNKS; k++, p = end) {
+		for (p += strlen(key); ; k++, p = end) {
 			unsigned long v = strtoul(p, &end, 10);
 
 			if (end == p)
 				break;
+			if (k == MAX_CHUNKS) {
+				fprintf(stderr, "engine-replay: more than %u chunks\n", MAX_CHUNKS);
+				return 1;
+			}
 			freq[k] = (guint16)MIN(v, VMT_ACCESS_MAX);
 		}
 		if (!e) {
@@ -85,6 +90,7 @@ int main(int argc, char **argv)
 		}
 		window(e, freq, n, ++w);
 	}
+	free(line);
 	if (!e) {
 		fprintf(stderr, "engine-replay: no \"%s: readings:\" line on standard input\n", argv[1]);
 		return 1;
