@@ -177,7 +177,7 @@ typedef struct {
 
 /* A chunk confirmed idle ranks as cold, whatever heat it has left: heat
  * only halves each window, so a hot set that just moved on kept its place
- * in the target set until its heat fell below what competed for it (4-5
+ * in the target set until its heat fell below what competed for it (2-4
  * windows of 2 s in a replayed 4 KiB shift), and the new set's last chunk
  * waited for it (bench/README.md, 8-12 s a range). */
 static guint rank_heat(const VmtTierEngine *e, const VmtChunk *c)

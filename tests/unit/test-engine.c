@@ -716,7 +716,7 @@ static void test_shifting_hot_set(void)
  * mostly DRAM).  DRAM holds the range just left and an older one, so the
  * new range's last chunk needs a place the range just left holds: it
  * comes in as soon as that range is confirmed idle.  Before, it waited
- * for that range's heat to halve away below chunk 0's (4-5 windows more in
+ * for that range's heat to halve away below chunk 0's (2-4 windows more in
  * the replay: 8-12 s a range in the test host, where 10 s is asked). */
 static void test_shift_full_quota(void)
 {
