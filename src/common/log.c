@@ -46,3 +46,8 @@ void vmt_log_setup(const char *prog, gboolean debug)
 	log_debug = debug;
 	g_log_set_writer_func(writer, NULL, NULL);
 }
+
+gboolean vmt_log_debug_enabled(void)
+{
+	return log_debug;
+}

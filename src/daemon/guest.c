@@ -4,6 +4,7 @@
 #include "guest.h"
 #include "host-flush.h"
 #include "host-proc.h"
+#include "log.h"
 #include "nodeset.h"
 #include "qmp-memmap.h"
 #include "slo.h"
@@ -515,7 +516,7 @@ static void log_moves(const VmtGuest *g, GArray *moves)
 /* Demotions first: they make the room promotions need within the quota. */
 static gboolean carry_out(VmtGuest *g, GArray *moves, GError **error)
 {
-	if (moves->len > 0)
+	if (moves->len > 0 && vmt_log_debug_enabled())
 		log_moves(g, moves);
 	return move_to(g, moves, VMT_TIER_SLOW, error) && move_to(g, moves, VMT_TIER_FAST, error);
 }
@@ -578,7 +579,7 @@ void vmt_guest_window(VmtGuest *g, const guint16 *freq, guint64 budget_bytes)
 	/* a paused guest touches nothing: its silence says nothing about heat */
 	if (freq && running)
 		vmt_tier_engine_observe(g->engine, freq);
-	if (freq && running)
+	if (freq && running && vmt_log_debug_enabled())
 		log_readings(g, freq);
 	/* offloaded, the kernel moves; vmtierd only demotes what is over the
 	 * quota (see host-damos.h), coldest first, and keeps a margin free for
